@@ -1,0 +1,57 @@
+# DataBridge developer tasks. The two entry points are `make demo` and `make test` (see README.md).
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.stamp
+DATABRIDGE_HOME ?= $(CURDIR)/.databridge
+export DATABRIDGE_HOME
+PYTEST_ARGS ?=
+# pip lists the machine's extra local indexes that hold no such package; those warnings are noise.
+PIP_QUIET := { grep -v "WARNING: Location 'file:///opt/pypi" || true; }
+
+.PHONY: help venv demo test lint airflow clean
+
+help:
+	@echo "make demo     venv + embedded PostgreSQL + demo SQLite shop + run the demo_shop DAG + report"
+	@echo "make test     start PostgreSQL/MariaDB/Redis if down, then ruff, mypy and pytest (PYTEST_ARGS=...)"
+	@echo "make lint     ruff + mypy"
+	@echo "make airflow  Airflow standalone on http://127.0.0.1:8080 (user admin)"
+	@echo "make venv     create/update .venv from requirements-dev.txt and the package"
+	@echo "make clean    stop the embedded PostgreSQL and remove the state in $(DATABRIDGE_HOME)"
+
+venv: $(STAMP)
+	@:
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	@scripts/system_deps.sh
+	@test -x $(PY) || { echo "venv: creating $(VENV) with $$(python3 --version)"; python3 -m venv $(VENV); }
+	@echo "venv: installing requirements-dev.txt and the databridge package (a few minutes on a cold cache)"
+	@$(PY) -m pip install --quiet --progress-bar off --upgrade pip 2>&1 | $(PIP_QUIET)
+	@$(PY) -m pip install --quiet --progress-bar off -r requirements-dev.txt 2>&1 | $(PIP_QUIET)
+	@$(PY) -m pip install --quiet --progress-bar off -e . 2>&1 | $(PIP_QUIET)
+	@touch $@
+	@echo "venv: ready"
+
+demo: venv
+	@scripts/demo.sh
+
+test: venv
+	@scripts/services.sh
+	$(VENV)/bin/ruff check plugins dags tests scripts
+	$(VENV)/bin/mypy
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check plugins dags tests scripts
+	$(VENV)/bin/mypy
+
+airflow: venv
+	@scripts/airflow.sh standalone
+
+clean:
+	@if [[ -d "$(DATABRIDGE_HOME)/pg" && -x $(PY) ]]; then $(PY) scripts/embedded_pg.py stop --dir "$(DATABRIDGE_HOME)/pg"; fi
+	rm -rf "$(DATABRIDGE_HOME)"/{pg,airflow,demo,logs}
+	@rmdir "$(DATABRIDGE_HOME)" 2>/dev/null || true

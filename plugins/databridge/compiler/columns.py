@@ -1,0 +1,89 @@
+"""One column mapping → the SQL expression the transform stage selects for it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from databridge.compiler.expressions import check_expression, sql_literal
+from databridge.compiler.identifiers import quote_ident
+from databridge.compiler.plan import ColumnPlan
+from databridge.compiler.target_types import check_type
+from databridge.spec.models import ColumnMapping
+
+_STRFTIME_TO_PG = {
+    "%Y": "YYYY", "%y": "YY", "%m": "MM", "%d": "DD", "%H": "HH24", "%I": "HH12", "%M": "MI",
+    "%S": "SS", "%f": "US", "%p": "AM", "%b": "Mon", "%B": "FMMonth", "%a": "Dy", "%A": "FMDay",
+    "%j": "DDD", "%z": "OF", "%Z": "TZ", "%%": "%",
+}  # fmt: skip
+_STRING_OPS: dict[str, Callable[[str], str]] = {
+    "trim": lambda sql: f"btrim(CAST({sql} AS text))",
+    "upper": lambda sql: f"upper(CAST({sql} AS text))",
+    "lower": lambda sql: f"lower(CAST({sql} AS text))",
+}
+
+
+class ColumnProblem(ValueError):
+    """A mapping field that cannot be compiled; ``field`` names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(message)
+
+
+def compile_column(column: ColumnMapping, reads: list[str]) -> ColumnPlan:
+    """The plan of one non-excluded mapping; source columns it reads are appended to ``reads``.
+
+    Order of application: value (column or expression) → transform → date_format → default → type.
+    """
+    name = column.target or column.source
+    assert name is not None
+    sql = _guarded("expression", lambda: _base(column, reads))
+    for op in column.transform:
+        sql = _STRING_OPS[op](sql)
+    if column.date_format is not None:
+        pattern = _guarded("date_format", lambda: to_pg_format(column.date_format or ""))
+        sql = f"to_char(CAST({sql} AS timestamp), {sql_literal(pattern)})"
+    if column.default is not None:
+        default = sql_literal(column.default)
+        sql = f"CASE WHEN {sql} IS NULL OR CAST({sql} AS text) = '' THEN {default} ELSE {sql} END"
+    declared = _guarded("type", lambda: check_type(column.type or "")) if column.type else None
+    if declared:
+        sql = f"CAST({sql} AS {declared})"
+    return ColumnPlan(name=name, sql=sql, type=declared)
+
+
+def _guarded(field: str, build: Callable[[], str]) -> str:
+    try:
+        return build()
+    except ValueError as exc:
+        raise ColumnProblem(field, str(exc)) from None
+
+
+def _base(column: ColumnMapping, reads: list[str]) -> str:
+    if column.expression is not None:
+        checked = check_expression(column.expression)
+        reads.extend(checked.columns)
+        return f"({checked.sql})"
+    assert column.source is not None
+    reads.append(column.source)
+    return quote_ident(column.source)
+
+
+def to_pg_format(pattern: str) -> str:
+    """Accept strftime patterns (%Y-%m-%d) as well as to_char ones (YYYY-MM-DD)."""
+    if not pattern.strip():
+        raise ValueError("date_format is empty; write a pattern such as YYYY-MM-DD")
+    if "%" not in pattern:
+        return pattern
+    out, i = [], 0
+    while i < len(pattern):
+        pair = pattern[i : i + 2]
+        if pair in _STRFTIME_TO_PG:
+            out.append(_STRFTIME_TO_PG[pair])
+            i += 2
+        elif pattern[i] == "%":
+            raise ValueError(f"date_format {pattern!r}: {pair!r} is not a supported strftime code")
+        else:
+            out.append(f'"{pattern[i]}"' if pattern[i].isalpha() else pattern[i])
+            i += 1
+    return "".join(out)

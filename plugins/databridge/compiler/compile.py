@@ -1,0 +1,174 @@
+"""compile_project: a checked spec → a ProjectPlan (pure: no Airflow, no I/O)."""
+
+from __future__ import annotations
+
+from databridge.compiler.columns import ColumnProblem, compile_column
+from databridge.compiler.expressions import ExpressionError, check_expression, check_select
+from databridge.compiler.identifiers import short_name
+from databridge.compiler.order import order_pipelines, order_targets
+from databridge.compiler.plan import (
+    CheckPlan,
+    ColumnPlan,
+    ForeignKeyPlan,
+    PipelinePlan,
+    ProjectPlan,
+    SchedulePlan,
+    SourcePlan,
+    TableRef,
+    TargetPlan,
+    TaskDefaults,
+)
+from databridge.errors import SpecError
+from databridge.spec.models import CustomCheck, ForeignKeyCheck, Pipeline, Project, TableMapping, TargetTable
+from databridge.spec.names import parse_qualified
+
+TARGET_DEFAULT_SCHEMA = "public"
+
+
+def compile_project(project: Project, file: str) -> ProjectPlan:
+    """Compile every pipeline; raises SpecError with every problem (bad SQL, bad types, reference loops)."""
+    problems: list[tuple[str, str]] = []
+    index = {p.name: i for i, p in enumerate(project.pipelines)}
+    order = order_pipelines(list(index), {p.name: p.depends_on for p in project.pipelines})
+    pipelines = [
+        _compile_pipeline(project, project.pipelines[index[n]], f"pipelines[{index[n]}]", problems) for n in order
+    ]
+    if problems:
+        raise SpecError(file, problems)
+    schedule, defaults = project.schedule, project.defaults
+    return ProjectPlan(
+        name=project.name,
+        description=project.description,
+        file=file,
+        tags=tuple(project.tags),
+        schedule=SchedulePlan(schedule.cron, schedule.timezone, schedule.start_date.isoformat(), schedule.catchup),
+        defaults=TaskDefaults(
+            defaults.retries,
+            defaults.retry_delay_seconds,
+            defaults.retry_exponential_backoff,
+            defaults.max_retry_delay_seconds,
+            defaults.execution_timeout_minutes,
+        ),
+        pipelines=tuple(pipelines),
+    )
+
+
+def target_ref(text: str) -> TableRef:
+    name = parse_qualified(text).with_default_schema(TARGET_DEFAULT_SCHEMA)
+    return TableRef(name.schema, name.name)
+
+
+def _compile_pipeline(project: Project, pipeline: Pipeline, path: str, problems: list[tuple[str, str]]) -> PipelinePlan:
+    sources = tuple(
+        _compile_source(pipeline.name, mapping, f"{path}.tables[{i}]", problems) for i, mapping in enumerate(pipeline.tables)
+    )
+    targets = [t for s in sources for t in s.targets]
+    try:
+        load_order = tuple(order_targets(targets))
+    except ValueError as exc:
+        problems.append((f"{path}.tables", str(exc)))
+        load_order = tuple(t.table for t in targets)
+    return PipelinePlan(
+        name=pipeline.name,
+        project=project.name,
+        source_conn_id=pipeline.source_conn_id,
+        target_conn_id=pipeline.target_conn_id,
+        staging_schema=pipeline.staging_schema,
+        depends_on=tuple(pipeline.depends_on),
+        sources=sources,
+        load_order=load_order,
+        checks=tuple(_implied_checks(targets)) + tuple(_declared_checks(pipeline, path, problems)),
+        batch_size=project.defaults.batch_size,
+    )
+
+
+def _compile_source(pipeline: str, mapping: TableMapping, path: str, problems: list[tuple[str, str]]) -> SourcePlan:
+    source = parse_qualified(mapping.source)
+    reads: list[str] = []
+    excluded: list[str] = []
+    targets = []
+    for i, target in enumerate(mapping.targets):
+        tpath = f"{path}.targets[{i}]"
+        excluded += [c.source for c in target.columns if c.exclude and c.source]
+        targets.append(_compile_target(pipeline, target, tpath, reads, problems))
+    columns = tuple(dict.fromkeys(reads))
+    return SourcePlan(
+        source=TableRef(source.schema, source.name),
+        columns=columns,
+        excluded=tuple(c for c in dict.fromkeys(excluded) if c not in columns),
+        staging_table=short_name(pipeline, "raw", source.schema or "", source.name),
+        targets=tuple(targets),
+    )
+
+
+def _compile_target(
+    pipeline: str, target: TargetTable, path: str, reads: list[str], problems: list[tuple[str, str]]
+) -> TargetPlan:
+    columns: list[ColumnPlan] = []
+    for i, column in enumerate(target.columns):
+        if column.exclude:
+            continue
+        try:
+            columns.append(compile_column(column, reads))
+        except ColumnProblem as exc:
+            problems.append((f"{path}.columns[{i}].{exc.field}", str(exc)))
+    filter_sql = None
+    if target.filter is not None:
+        try:
+            checked = check_expression(target.filter)
+            reads.extend(checked.columns)
+            filter_sql = checked.sql
+        except ExpressionError as exc:
+            problems.append((f"{path}.filter", str(exc)))
+    table = target_ref(target.table)
+    return TargetPlan(
+        table=table,
+        role=target.role,
+        load=target.load,
+        keys=tuple(target.keys),
+        columns=tuple(columns),
+        foreign_keys=tuple(
+            ForeignKeyPlan(tuple(fk.columns), target_ref(fk.references), tuple(fk.referenced_columns or fk.columns))
+            for fk in target.foreign_keys
+        ),
+        filter_sql=filter_sql,
+        ready_table=short_name(pipeline, "ready", table.schema or "", table.name),
+    )
+
+
+def _implied_checks(targets: list[TargetPlan]) -> list[CheckPlan]:
+    """Keys must not be NULL and declared foreign keys must hold: checked without being asked."""
+    checks = []
+    for t in targets:
+        if t.keys:
+            checks.append(CheckPlan("not_null", f"keys of {t.table} not null", "fail", t.table, t.keys))
+        for fk in t.foreign_keys:
+            name = f"{t.table}({', '.join(fk.columns)}) -> {fk.references}"
+            checks.append(CheckPlan("foreign_key", name, "fail", t.table, fk.columns, fk.references, fk.referenced_columns))
+    return checks
+
+
+def _declared_checks(pipeline: Pipeline, path: str, problems: list[tuple[str, str]]) -> list[CheckPlan]:
+    checks = []
+    for i, check in enumerate(pipeline.validations):
+        if isinstance(check, CustomCheck):
+            try:
+                sql = check_select(check.sql)
+            except ExpressionError as exc:
+                problems.append((f"{path}.validations[{i}].sql", str(exc)))
+                continue
+            checks.append(CheckPlan("custom", check.name, check.on_failure, sql=sql, expect=check.expect))
+        elif isinstance(check, ForeignKeyCheck):
+            table, ref = target_ref(check.table), target_ref(check.references)
+            name = f"{table}({', '.join(check.columns)}) -> {ref}"
+            checks.append(
+                CheckPlan(
+                    "foreign_key", name, check.on_failure, table, tuple(check.columns), ref,
+                    tuple(check.referenced_columns or check.columns),
+                )  # fmt: skip
+            )
+        else:
+            table = target_ref(check.table)
+            name = f"{table}({', '.join(check.columns)}) not null"
+            checks.append(CheckPlan("not_null", name, check.on_failure, table, tuple(check.columns)))
+    return checks

@@ -1,0 +1,141 @@
+"""The compiled plan: frozen, JSON-able, everything the operators need and nothing they must guess."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pydantic import TypeAdapter
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class TableRef:
+    """A table in the source or target; ``schema`` None means the engine's default."""
+
+    schema: str | None
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.schema}.{self.name}" if self.schema else self.name
+
+
+@dataclass(frozen=True)
+class ColumnPlan:
+    """One target column: its name, the SELECT expression over the staging row, its declared type."""
+
+    name: str
+    sql: str
+    type: str | None = None
+
+
+@dataclass(frozen=True)
+class ForeignKeyPlan:
+    columns: tuple[str, ...]
+    references: TableRef
+    referenced_columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TargetPlan:
+    """A target table fed by one source table."""
+
+    table: TableRef
+    role: str
+    load: str
+    keys: tuple[str, ...]
+    columns: tuple[ColumnPlan, ...]
+    foreign_keys: tuple[ForeignKeyPlan, ...]
+    filter_sql: str | None
+    ready_table: str
+    """Staging table (in the staging schema) holding the transformed rows, ready to load."""
+
+
+@dataclass(frozen=True)
+class SourcePlan:
+    """A source table: what to extract and where each of its targets goes."""
+
+    source: TableRef
+    columns: tuple[str, ...]
+    """Source columns to extract, in order: those mapped, or named by expressions and filters."""
+    excluded: tuple[str, ...]
+    """Source columns left out on purpose (not extracted, not warned about)."""
+    staging_table: str
+    targets: tuple[TargetPlan, ...]
+
+
+@dataclass(frozen=True)
+class CheckPlan:
+    """A validation: not_null, foreign_key or custom."""
+
+    kind: str
+    name: str
+    on_failure: str
+    table: TableRef | None = None
+    columns: tuple[str, ...] = ()
+    references: TableRef | None = None
+    referenced_columns: tuple[str, ...] = ()
+    sql: str | None = None
+    expect: str | int | float | bool | None = None
+
+
+@dataclass(frozen=True)
+class PipelinePlan:
+    name: str
+    project: str
+    source_conn_id: str
+    target_conn_id: str
+    staging_schema: str
+    depends_on: tuple[str, ...]
+    sources: tuple[SourcePlan, ...]
+    load_order: tuple[TableRef, ...]
+    """Target tables in the order they are loaded: dimensions first, each after what it references."""
+    checks: tuple[CheckPlan, ...]
+    batch_size: int
+
+    def targets(self, role: str | None = None) -> list[tuple[SourcePlan, TargetPlan]]:
+        """(source, target) pairs in load order, optionally of one role."""
+        by_table = {t.table: (s, t) for s in self.sources for t in s.targets}
+        pairs = [by_table[ref] for ref in self.load_order]
+        return [p for p in pairs if role is None or p[1].role == role]
+
+
+@dataclass(frozen=True)
+class SchedulePlan:
+    cron: str | None
+    timezone: str
+    start_date: str
+    catchup: bool
+
+
+@dataclass(frozen=True)
+class TaskDefaults:
+    retries: int
+    retry_delay_seconds: int
+    retry_exponential_backoff: bool
+    max_retry_delay_seconds: int
+    execution_timeout_minutes: int | None
+
+
+@dataclass(frozen=True)
+class ProjectPlan:
+    name: str
+    description: str
+    file: str
+    tags: tuple[str, ...]
+    schedule: SchedulePlan
+    defaults: TaskDefaults
+    pipelines: tuple[PipelinePlan, ...]
+    """In an order where every pipeline comes after those it depends on."""
+
+
+def to_json(plan: Any) -> dict[str, Any]:
+    """A plan as plain JSON-able data (what operators receive as parameters)."""
+    return dataclasses.asdict(plan)
+
+
+def from_json(kind: type[T], data: dict[str, Any]) -> T:
+    """Rebuild a typed plan from ``to_json`` output."""
+    return TypeAdapter(kind).validate_python(data)

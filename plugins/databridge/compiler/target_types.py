@@ -1,0 +1,40 @@
+"""Target types the user may declare: PostgreSQL built-ins, or a schema-qualified user type."""
+
+from __future__ import annotations
+
+import re
+
+from sqlglot import exp
+from sqlglot.errors import ParseError
+
+from databridge.spec.names import did_you_mean
+
+KNOWN_TYPES = (
+    "smallint", "integer", "int", "bigint", "numeric", "decimal", "real", "double precision",
+    "boolean", "text", "varchar", "char", "character varying", "date", "time", "timetz",
+    "timestamp", "timestamptz", "interval", "uuid", "json", "jsonb", "bytea", "inet", "cidr",
+    "macaddr", "money", "xml", "bit", "varbit",
+)  # fmt: skip
+_TYPE_SHAPE = re.compile(
+    r"^[A-Za-z][A-Za-z0-9_ ]*(\(\s*\d+\s*(,\s*\d+\s*)?\))?(\s+with(out)?\s+time\s+zone)?(\[\])*$", re.IGNORECASE
+)
+_USER_TYPE = re.compile(r'^("[^"]+"|[A-Za-z_][A-Za-z0-9_]*)\.("[^"]+"|[A-Za-z_][A-Za-z0-9_]*)(\[\])?$')
+
+
+def check_type(text: str) -> str:
+    """Return the type as written when PostgreSQL knows it; raise ValueError with a suggestion otherwise."""
+    text = text.strip()
+    if _USER_TYPE.match(text):
+        return text
+    try:
+        if not _TYPE_SHAPE.match(text):
+            raise ValueError(text)
+        exp.DataType.build(text, dialect="postgres")
+    except (ParseError, ValueError):
+        base = re.split(r"[\s(\[]", text, maxsplit=1)[0].lower()
+        raise ValueError(
+            f"unknown type {text!r}{did_you_mean(base, KNOWN_TYPES)}; use a PostgreSQL type "
+            "(text, varchar(n), integer, bigint, numeric(p,s), boolean, date, timestamp, timestamptz, jsonb, ...) "
+            "or a schema-qualified user type such as public.mood"
+        ) from None
+    return text

@@ -1,0 +1,76 @@
+"""What every source engine offers DataBridge, and the connection details it is opened with."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from databridge.compiler.plan import TableRef
+
+
+@dataclass(frozen=True)
+class ConnectionInfo:
+    """Where a database is; built from an Airflow Connection. The password never shows in repr or logs."""
+
+    conn_id: str
+    conn_type: str
+    host: str | None = None
+    port: int | None = None
+    login: str | None = None
+    password: str | None = field(default=None, repr=False)
+    database: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    def describe(self) -> str:
+        """Where the connection points, safe to log."""
+        where = f"{self.host or 'localhost'}:{self.port}" if self.port else (self.host or "")
+        if self.database:  # a SQLite file is the host alone: no trailing slash that reads like a folder
+            where = f"{where}/{self.database}"
+        return f"{self.conn_type} connection {self.conn_id!r} ({where})"
+
+
+@dataclass(frozen=True)
+class SourceColumn:
+    name: str
+    native_type: str
+    """The type as the source declares it (e.g. tinyint(1) unsigned)."""
+    nullable: bool
+    pg_type: str
+    """The PostgreSQL type its values are staged as."""
+
+
+class RowSink(Protocol):
+    """Where rows go: a COPY ... FROM STDIN into the staging table."""
+
+    def write_row(self, row: Any) -> None: ...
+
+    def write(self, buffer: bytes | str) -> None: ...
+
+
+class SourceEngine(Protocol):
+    """A source database opened for one stage: discovery and streaming reads."""
+
+    name: str
+
+    def default_schema(self) -> str: ...
+
+    def columns(self, table: TableRef) -> list[SourceColumn]:
+        """Columns in table order; raises EngineError (permanent) naming close matches when the table is absent."""
+        ...
+
+    def tables(self, schema: str) -> list[str]: ...
+
+    def row_count(self, table: TableRef) -> int: ...
+
+    def copy_rows(self, table: TableRef, columns: list[SourceColumn], sink: RowSink, batch_size: int) -> int:
+        """Stream every row of ``columns`` into ``sink`` in batches of ``batch_size``; returns rows sent."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def batched(fetch: Any, batch_size: int) -> Iterator[list[Any]]:
+    """Call ``fetch(batch_size)`` until it returns no rows."""
+    while rows := fetch(batch_size):
+        yield rows

@@ -1,0 +1,167 @@
+"""PostgreSQL: the target of every pipeline, and a source whose rows pass through COPY untouched."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from databridge.compiler.identifiers import qualified, quote_ident
+from databridge.compiler.plan import TableRef
+from databridge.engines.base import ConnectionInfo, RowSink, SourceColumn
+from databridge.engines.errors import postgres_error
+from databridge.errors import EngineError
+from databridge.spec.names import did_you_mean
+
+CONNECT_TIMEOUT_SECONDS = 10
+
+_COLUMNS_SQL = """
+SELECT a.attname,
+       format_type(a.atttypid, a.atttypmod),
+       NOT a.attnotnull,
+       CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod)
+            WHEN t.typtype IN ('e', 'c', 'r', 'm') OR (t.typtype = 'b' AND tn.nspname NOT IN ('pg_catalog', 'information_schema')
+                 AND t.typcategory <> 'A') THEN 'text'
+            ELSE format_type(a.atttypid, a.atttypmod) END
+FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_namespace cn ON cn.oid = c.relnamespace
+JOIN pg_type t ON t.oid = a.atttypid
+JOIN pg_namespace tn ON tn.oid = t.typnamespace
+WHERE cn.nspname = %s AND c.relname = %s AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attnum
+"""
+_TABLES_SQL = """
+SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = %s AND c.relkind IN ('r', 'p', 'v', 'm', 'f') ORDER BY 1
+"""
+
+
+def connect(info: ConnectionInfo, *, autocommit: bool = False) -> psycopg.Connection[Any]:
+    """Open a session in UTC with ISO dates, so values read and written never depend on server settings."""
+    if info.conn_type not in ("postgres", "postgresql"):
+        raise EngineError(
+            f"connection {info.conn_id!r} is of type {info.conn_type!r}; the target must be a postgres connection",
+            transient=False,
+        )
+    try:
+        conn = psycopg.connect(
+            host=info.host or "127.0.0.1",
+            port=info.port or 5432,
+            user=info.login or None,
+            password=info.password or None,
+            dbname=info.database or None,
+            connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            application_name="databridge",
+            autocommit=autocommit,
+            options="-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=postgres -c extra_float_digits=3",
+            **{k: v for k, v in info.extra.items() if k in ("sslmode", "sslrootcert", "sslcert", "sslkey")},
+        )
+    except psycopg.Error as exc:
+        raise postgres_error(exc, f"cannot connect with {info.describe()}") from None
+    return conn
+
+
+class PostgresSource:
+    """PostgreSQL as a source: COPY TO STDOUT streams straight into the target's COPY FROM STDIN."""
+
+    name = "postgres"
+
+    def __init__(self, info: ConnectionInfo) -> None:
+        self.info = info
+        self.conn = connect(info, autocommit=True)
+
+    def default_schema(self) -> str:
+        return "public"
+
+    def _read(self, query: Any, params: Sequence[Any], doing: str) -> list[tuple[Any, ...]]:
+        """Rows of a source query; a driver error becomes an EngineError like the other engines raise."""
+        try:
+            with self.conn.cursor() as cur:
+                return cur.execute(query, params).fetchall()
+        except psycopg.Error as exc:
+            raise postgres_error(exc, doing) from None
+
+    def tables(self, schema: str) -> list[str]:
+        return [r[0] for r in self._read(_TABLES_SQL, (schema,), "reading the catalog")]
+
+    def columns(self, table: TableRef) -> list[SourceColumn]:
+        schema = table.schema or self.default_schema()
+        rows = self._read(_COLUMNS_SQL, (schema, table.name), "reading the catalog")
+        if not rows:
+            raise missing_table(self, TableRef(schema, table.name))
+        return [SourceColumn(name, native, nullable, pg_type) for name, native, nullable, pg_type in rows]
+
+    def row_count(self, table: TableRef) -> int:
+        rows = self._read(sql.SQL(f"SELECT count(*) FROM {self._ref(table)}"), (), f"counting the rows of {table}")
+        return int(rows[0][0]) if rows else 0
+
+    def copy_rows(self, table: TableRef, columns: list[SourceColumn], sink: RowSink, batch_size: int) -> int:
+        select = f"SELECT {', '.join(_as_text(c) for c in columns)} FROM {self._ref(table)}"
+        rows = 0
+        with self.conn.cursor() as cur, cur.copy(f"COPY ({select}) TO STDOUT") as copy:
+            for chunk in copy:
+                sink.write(bytes(chunk))
+                rows += bytes(chunk).count(b"\n")
+        return rows
+
+    def _ref(self, table: TableRef) -> str:
+        return qualified(table.schema or self.default_schema(), table.name)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _as_text(column: SourceColumn) -> str:
+    """Columns of types the target may not have (enums, composites) travel as their text form."""
+    ident = quote_ident(column.name)
+    return f"{ident}::text" if column.pg_type == "text" and column.native_type != "text" else ident
+
+
+def missing_table(source: Any, table: TableRef) -> EngineError:
+    """The error for an absent source table, with the closest names in its schema."""
+    schema = table.schema or source.default_schema()
+    known = source.tables(schema)
+    hint = did_you_mean(table.name, known) or (f" (tables there: {', '.join(known[:10])})" if known else f" (schema {schema!r} holds no tables)")
+    return EngineError(f"source table {schema}.{table.name} does not exist in {source.info.describe()}{hint}", transient=False)
+
+
+class PostgresTarget:
+    """The target database: staging tables, COPY in, and the SQL the stages run, each under a clear error."""
+
+    def __init__(self, info: ConnectionInfo) -> None:
+        self.info = info
+        self.conn = connect(info)
+
+    @contextmanager
+    def transaction(self, doing: str) -> Iterator[psycopg.Cursor[Any]]:
+        """One transaction: committed when the block ends, rolled back (nothing half-written) on error."""
+        try:
+            with self.conn.transaction(), self.conn.cursor() as cur:
+                yield cur
+        except psycopg.Error as exc:
+            raise postgres_error(exc, doing) from None
+
+    def execute(self, statement: str, params: Sequence[Any] | None = None, *, doing: str) -> None:
+        with self.transaction(doing) as cur:
+            cur.execute(statement, params)
+
+    def scalar(self, query: str, params: Sequence[Any] | None = None, *, doing: str) -> Any:
+        with self.transaction(doing) as cur:
+            row = cur.execute(query, params).fetchone()
+        return row[0] if row else None
+
+    def rows(self, query: str, params: Sequence[Any] | None = None, *, doing: str) -> list[tuple[Any, ...]]:
+        with self.transaction(doing) as cur:
+            return cur.execute(query, params).fetchall()
+
+    def column_types(self, schema: str, table: str) -> dict[str, str]:
+        """Columns of a target table with their types; empty when the table does not exist."""
+        rows = self.rows(_COLUMNS_SQL, (schema, table), doing=f"reading the columns of {schema}.{table}")
+        return {name: native for name, native, _nullable, _pg in rows}
+
+    def close(self) -> None:
+        self.conn.close()

@@ -1,0 +1,87 @@
+"""The base of the six operators: plain JSON params in, a typed plan rebuilt, errors translated in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from airflow.sdk import BaseHook, BaseOperator
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+from databridge.compiler.plan import PipelinePlan, from_json
+from databridge.engines import open_source, open_target
+from databridge.engines.base import ConnectionInfo, SourceEngine
+from databridge.errors import DataBridgeError, EngineError
+from databridge.runtime.context import StageContext
+from databridge.runtime.results import ResultStore, RunKey
+
+
+def connection_info(conn_id: str) -> ConnectionInfo:
+    """An Airflow Connection as DataBridge's ConnectionInfo (the password stays out of repr and logs)."""
+    try:
+        conn = BaseHook.get_connection(conn_id)
+    except Exception as exc:  # Airflow raises its own not-found error type, which differs by version
+        raise EngineError(
+            f"Airflow connection {conn_id!r} is not defined: add it (Admin > Connections, or `airflow connections add {conn_id} ...`)",
+            transient=False,
+        ) from exc
+    return ConnectionInfo(
+        conn_id=conn_id,
+        conn_type=(conn.conn_type or "").lower(),
+        host=conn.host,
+        port=conn.port,
+        login=conn.login,
+        password=conn.password,
+        database=conn.schema,
+        extra=conn.extra_dejson or {},
+    )
+
+
+class DataBridgeOperator(BaseOperator):
+    """Runs one stage of one pipeline. Subclasses name the stage and implement ``run``."""
+
+    stage: ClassVar[str]
+    needs_source: ClassVar[bool] = False
+    template_fields: Sequence[str] = ()
+    ui_color = "#e0f7fa"
+
+    def __init__(self, *, pipeline: dict[str, Any], project_file: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        from_json(PipelinePlan, pipeline)  # a malformed plan fails at parse time, not mid-run
+        self.pipeline = pipeline
+        self.project_file = project_file
+
+    def run(self, ctx: StageContext, source: SourceEngine | None, run_id: str) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        try:
+            return self._execute(context["run_id"])
+        except EngineError as exc:
+            if exc.transient:
+                raise AirflowException(f"{exc} (transient: will retry)") from None
+            raise AirflowFailException(str(exc)) from None
+        except DataBridgeError as exc:
+            raise AirflowFailException(str(exc)) from None
+
+    def _execute(self, run_id: str) -> dict[str, Any]:
+        plan = from_json(PipelinePlan, self.pipeline)
+        target = open_target(connection_info(plan.target_conn_id))
+        source = None
+        try:
+            store = ResultStore(target, RunKey(plan.project, plan.name, run_id))
+            store.ensure_schema()
+            ctx = StageContext(plan, target, store, self.log)
+            store.stage_started(self.stage)
+            try:
+                source = open_source(connection_info(plan.source_conn_id)) if self.needs_source else None
+                result = self.run(ctx, source, run_id)
+            except DataBridgeError as exc:
+                store.stage_finished(self.stage, error=str(exc), warnings=ctx.warnings)
+                raise
+            store.stage_finished(self.stage, error=None, warnings=ctx.warnings)
+            return result
+        finally:
+            if source is not None:
+                source.close()
+            target.close()

@@ -1,0 +1,89 @@
+"""The six operators of a DataBridge pipeline, in the order they run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.sdk import TriggerRule
+
+from databridge.engines.base import SourceEngine
+from databridge.errors import DataBridgeError
+from databridge.operators.base import DataBridgeOperator
+from databridge.runtime.context import StageContext
+from databridge.runtime.extract import extract
+from databridge.runtime.load import load
+from databridge.runtime.report import build_report, format_report
+from databridge.runtime.transform import transform
+from databridge.runtime.validate import validate
+
+
+class ExtractOperator(DataBridgeOperator):
+    """Streams every source table of the pipeline into typed staging tables in the target."""
+
+    stage = "extract"
+    needs_source = True
+    ui_color = "#cffafe"
+
+    def run(self, ctx: StageContext, source: SourceEngine | None, run_id: str) -> dict[str, Any]:
+        assert source is not None
+        return extract(ctx, source, self.project_file)
+
+
+class TransformOperator(DataBridgeOperator):
+    """Applies every column mapping inside the target, one statement per target table."""
+
+    stage = "transform"
+    ui_color = "#a5f3fc"
+
+    def run(self, ctx: StageContext, source: SourceEngine | None, run_id: str) -> dict[str, Any]:
+        return transform(ctx)
+
+
+class LoadDimensionsOperator(DataBridgeOperator):
+    """Loads the dimension tables, in foreign-key order, each in one transaction."""
+
+    stage = "load_dimensions"
+    ui_color = "#99f6e4"
+
+    def run(self, ctx: StageContext, source: SourceEngine | None, run_id: str) -> dict[str, Any]:
+        return load(ctx, "dimension")
+
+
+class LoadFactsOperator(DataBridgeOperator):
+    """Loads the fact tables after the dimensions, each in one transaction."""
+
+    stage = "load_facts"
+    ui_color = "#5eead4"
+
+    def run(self, ctx: StageContext, source: SourceEngine | None, run_id: str) -> dict[str, Any]:
+        return load(ctx, "fact")
+
+
+class ValidateOperator(DataBridgeOperator):
+    """Reconciles row counts and runs the NOT NULL, foreign-key and custom checks; stores every result."""
+
+    stage = "validate"
+    ui_color = "#32dbbc"
+
+    def run(self, ctx: StageContext, source: SourceEngine | None, run_id: str) -> dict[str, Any]:
+        return validate(ctx)
+
+
+class ReportOperator(DataBridgeOperator):
+    """Stores and prints the run report, whatever happened upstream; fails the run if a stage failed."""
+
+    stage = "report"
+    ui_color = "#06b6d4"
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("trigger_rule", TriggerRule.ALL_DONE)
+        super().__init__(**kwargs)
+
+    def run(self, ctx: StageContext, source: SourceEngine | None, run_id: str) -> dict[str, Any]:
+        report = build_report(ctx, run_id)
+        ctx.store.save_report(report, report["succeeded"])
+        self.log.info("\n%s", format_report(report))
+        if not report["succeeded"]:
+            problems = report["errors"] or [f"{s}: not run" for s in report["not_run"]]
+            raise DataBridgeError(f"pipeline {ctx.plan.name} failed; report stored. " + "; ".join(problems))
+        return {"succeeded": True, "tables": len(report["tables"]), **report["totals"]}

@@ -1,0 +1,100 @@
+"""ProjectPlan → Airflow DAG: one TaskGroup of six operators per pipeline, groups chained by depends_on."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pendulum
+from airflow.sdk import DAG, TaskGroup
+
+from databridge.compiler.plan import PipelinePlan, ProjectPlan, to_json
+from databridge.operators import (
+    ExtractOperator,
+    LoadDimensionsOperator,
+    LoadFactsOperator,
+    ReportOperator,
+    TransformOperator,
+    ValidateOperator,
+)
+
+STAGE_OPERATORS = (
+    ("extract", ExtractOperator),
+    ("transform", TransformOperator),
+    ("load_dimensions", LoadDimensionsOperator),
+    ("load_facts", LoadFactsOperator),
+    ("validate", ValidateOperator),
+    ("report", ReportOperator),
+)
+_NO_CRON_PRESETS = {"@once", "@continuous"}
+
+
+def build_dag(plan: ProjectPlan, fileloc: str | None = None) -> DAG:
+    """The project's DAG (dag_id = project name)."""
+    with DAG(
+        dag_id=plan.name,
+        description=(plan.description.strip().splitlines() or [""])[0][:200] or None,
+        doc_md=_doc(plan),
+        schedule=_schedule(plan),
+        start_date=_start_date(plan),
+        catchup=plan.schedule.catchup,
+        tags=["databridge", *plan.tags],
+        default_args=_default_args(plan),
+        max_active_runs=1,
+    ) as dag:
+        groups = {p.name: _pipeline_group(p, plan.file) for p in plan.pipelines}
+        for pipeline in plan.pipelines:
+            for dependency in pipeline.depends_on:
+                groups[dependency] >> groups[pipeline.name]
+    if fileloc:
+        dag.fileloc = fileloc
+    return dag
+
+
+def _pipeline_group(pipeline: PipelinePlan, project_file: str) -> TaskGroup:
+    params = json.loads(json.dumps(to_json(pipeline)))
+    with TaskGroup(group_id=pipeline.name, tooltip=f"{pipeline.source_conn_id} -> {pipeline.target_conn_id}") as group:
+        previous = None
+        for task_id, operator in STAGE_OPERATORS:
+            task = operator(task_id=task_id, pipeline=params, project_file=project_file)
+            if previous is not None:
+                previous >> task
+            previous = task
+    return group
+
+
+def _start_date(plan: ProjectPlan) -> dt.datetime:
+    day = dt.date.fromisoformat(plan.schedule.start_date)
+    return pendulum.datetime(day.year, day.month, day.day, tz=plan.schedule.timezone)
+
+
+def _schedule(plan: ProjectPlan) -> Any:
+    cron = plan.schedule.cron
+    if not cron or cron in _NO_CRON_PRESETS:
+        return cron or None
+    from airflow.sdk.definitions.timetables.trigger import CronTriggerTimetable
+
+    return CronTriggerTimetable(cron, timezone=plan.schedule.timezone)
+
+
+def _default_args(plan: ProjectPlan) -> dict[str, Any]:
+    d = plan.defaults
+    args: dict[str, Any] = {
+        "owner": "databridge",
+        "retries": d.retries,
+        "retry_delay": dt.timedelta(seconds=d.retry_delay_seconds),
+        "retry_exponential_backoff": d.retry_exponential_backoff,
+        "max_retry_delay": dt.timedelta(seconds=d.max_retry_delay_seconds),
+    }
+    if d.execution_timeout_minutes:
+        args["execution_timeout"] = dt.timedelta(minutes=d.execution_timeout_minutes)
+    return args
+
+
+def _doc(plan: ProjectPlan) -> str:
+    lines = [f"# {plan.name}", "", plan.description.strip(), "", f"Mapping project: `{plan.file}`", "", "| pipeline | source | target | tables | after |", "|---|---|---|---|---|"]
+    for p in plan.pipelines:
+        tables = ", ".join(str(t) for t in p.load_order)
+        lines.append(f"| {p.name} | `{p.source_conn_id}` | `{p.target_conn_id}` | {tables} | {', '.join(p.depends_on) or '-'} |")
+    return "\n".join(lines)

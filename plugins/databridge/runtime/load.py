@@ -1,0 +1,111 @@
+"""Load: each target table in one transaction, dimensions before facts, in foreign-key order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+
+from databridge.compiler.identifiers import qualified, quote_ident
+from databridge.compiler.plan import TargetPlan
+from databridge.errors import EngineError
+from databridge.runtime.context import StageContext, rate, stopwatch
+from databridge.runtime.results import RESULTS_SCHEMA
+from databridge.spec.names import did_you_mean
+
+
+def load(ctx: StageContext, role: str) -> dict[str, Any]:
+    """Load every target of ``role`` ('dimension' or 'fact') in load order."""
+    stage = "load_dimensions" if role == "dimension" else "load_facts"
+    summary = {}
+    for _source, target in ctx.plan.targets(role):
+        summary[str(target.table)] = _load_one(ctx, stage, target)
+    return summary
+
+
+def load_statement(target: TargetPlan, ready: str) -> str:
+    """The INSERT or MERGE that moves a ready table into its target, by load mode."""
+    table = qualified(target.table.schema, target.table.name)
+    names = [quote_ident(c.name) for c in target.columns]
+    cols = ", ".join(names)
+    if target.load != "upsert":
+        return f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {ready}"
+    on = " AND ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in target.keys)
+    updates = ", ".join(f"{n} = s.{n}" for n in names if n not in {quote_ident(k) for k in target.keys})
+    matched = f"WHEN MATCHED THEN UPDATE SET {updates}" if updates else "WHEN MATCHED THEN DO NOTHING"
+    values = ", ".join(f"s.{n}" for n in names)
+    return f"MERGE INTO {table} AS t USING {ready} AS s ON {on} {matched} WHEN NOT MATCHED THEN INSERT ({cols}) VALUES ({values})"
+
+
+def _load_one(ctx: StageContext, stage: str, target: TargetPlan) -> dict[str, Any]:
+    ready = qualified(ctx.plan.staging_schema, target.ready_table)
+    table = qualified(target.table.schema, target.table.name)
+    key = (*ctx.store.key.values(), str(target.table))
+    with stopwatch() as elapsed:
+        try:
+            with ctx.target.conn.transaction(), ctx.target.conn.cursor() as cur:
+                done = cur.execute(
+                    f"SELECT rows FROM {RESULTS_SCHEMA}.load_ledger WHERE project = %s AND pipeline = %s AND run_id = %s AND table_name = %s",
+                    key,
+                ).fetchone()
+                # Only an append must not run twice in a run; replace and upsert repeat safely, and must repeat when
+                # a cleared DAG run (same run_id) has transformed new source data since.
+                if done is not None and target.load == "append":
+                    ctx.log.info("load %s: already committed by an earlier try of this run (%d rows); skipped", target.table, done[0])
+                    loaded = int(done[0])
+                else:
+                    loaded = _write(ctx, cur, target, table, ready)
+                    cur.execute(
+                        f"""INSERT INTO {RESULTS_SCHEMA}.load_ledger (project, pipeline, run_id, table_name, rows) VALUES (%s, %s, %s, %s, %s)
+                        ON CONFLICT (project, pipeline, run_id, table_name) DO UPDATE SET rows = EXCLUDED.rows, loaded_at = now()""",
+                        (*key, loaded),
+                    )
+                total = cur.execute(f"SELECT count(*) FROM {table}").fetchone()
+        except psycopg.Error as exc:
+            from databridge.engines.errors import postgres_error
+
+            raise postgres_error(exc, f"loading {target.table} ({target.load})") from None
+    stat = {"load": target.load, "loaded_rows": loaded, "target_rows": int(total[0]) if total else 0, "rows_per_second": rate(loaded, elapsed[0])}
+    ctx.store.table_stat(stage, str(target.table), loaded, elapsed[0], **stat)
+    ctx.log.info("%s %s: %d rows (%s) in %.2fs; table holds %d", stage, target.table, loaded, target.load, elapsed[0], stat["target_rows"])
+    return stat
+
+
+def _write(ctx: StageContext, cur: psycopg.Cursor[Any], target: TargetPlan, table: str, ready: str) -> int:
+    cur.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(target.table.schema or 'public')}")
+    existing = _existing_columns(cur, target)
+    if not existing:
+        _create(cur, target, table, ready)
+    else:
+        _check_columns(target, existing)
+    if target.load == "replace":
+        cur.execute(f"TRUNCATE {table}")
+    cur.execute(load_statement(target, ready))
+    return cur.rowcount
+
+
+def _existing_columns(cur: psycopg.Cursor[Any], target: TargetPlan) -> list[str]:
+    rows = cur.execute(
+        """SELECT a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = %s AND c.relname = %s AND a.attnum > 0 AND NOT a.attisdropped""",
+        (target.table.schema, target.table.name),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _create(cur: psycopg.Cursor[Any], target: TargetPlan, table: str, ready: str) -> None:
+    """A new target table takes its column types from the ready table and its primary key from keys."""
+    cur.execute(f"CREATE TABLE {table} (LIKE {ready})")
+    if target.keys:
+        cur.execute(f"ALTER TABLE {table} ADD PRIMARY KEY ({', '.join(quote_ident(k) for k in target.keys)})")
+
+
+def _check_columns(target: TargetPlan, existing: list[str]) -> None:
+    missing = [c.name for c in target.columns if c.name not in existing]
+    if missing:
+        hints = "; ".join(f"{m!r}{did_you_mean(m, existing)}" for m in missing)
+        raise EngineError(
+            f"target table {target.table} exists without the mapped column(s) {hints}; add them to the table or fix the mapping's target names",
+            transient=False,
+        )

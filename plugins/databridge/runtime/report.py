@@ -1,0 +1,106 @@
+"""Report: what every stage did to every table, stored in the results schema and printed readably."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from databridge.runtime.context import StageContext, rate
+
+STAGES = ("extract", "transform", "load_dimensions", "load_facts", "validate")
+
+
+def build_report(ctx: StageContext, run_id: str) -> dict[str, Any]:
+    store = ctx.store
+    stages = store.stages()
+    stats = {stage: store.table_stats(stage) for stage in ("extract", "transform", "load_dimensions", "load_facts")}
+    loaded = {**stats["load_dimensions"], **stats["load_facts"]}
+    tables = [_table_row(source, target, stats, loaded) for source, target in ctx.plan.targets()]
+    validations = store.validations()
+    errors = [f"{s}: {stages[s]['error']}" for s in STAGES if s in stages and stages[s]["error"]]
+    errors += [f"{s}: did not finish" for s in STAGES if stages.get(s, {}).get("status") == "running"]
+    missing = [s for s in STAGES if s not in stages]
+    succeeded = not errors and not missing
+    seconds = sum(v["seconds"] for s, v in stages.items() if s in STAGES)
+    source_rows = sum(v.get("source_rows", 0) for v in stats["extract"].values())
+    moved = sum(t["loaded_rows"] or 0 for t in tables)
+    return {
+        "project": ctx.plan.project,
+        "pipeline": ctx.plan.name,
+        "run_id": run_id,
+        "succeeded": succeeded,
+        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "stages": {s: stages.get(s, {"status": "not run"}) for s in STAGES},
+        "not_run": missing,
+        "tables": tables,
+        "validations": validations,
+        "warnings": [w for s in STAGES for w in stages.get(s, {}).get("warnings") or []],
+        "errors": errors,
+        "totals": {"source_rows": source_rows, "loaded_rows": moved, "seconds": round(seconds, 2), "rows_per_second": rate(moved, seconds)},
+    }
+
+
+def _table_row(source: Any, target: Any, stats: dict[str, dict[str, Any]], loaded: dict[str, Any]) -> dict[str, Any]:
+    ext = stats["extract"].get(str(source.source), {})
+    tr = stats["transform"].get(str(target.table), {})
+    ld = loaded.get(str(target.table), {})
+    seconds = sum(x.get("seconds", 0.0) for x in (ext, tr, ld))
+    return {
+        "target": str(target.table),
+        "source": str(source.source),
+        "role": target.role,
+        "load": target.load,
+        "source_rows": ext.get("source_rows"),
+        "staged_rows": ext.get("staged_rows"),
+        "transformed_rows": tr.get("ready_rows"),
+        "loaded_rows": ld.get("loaded_rows"),
+        "target_rows": ld.get("target_rows"),
+        "extract_seconds": round(ext.get("seconds", 0.0), 3),
+        "transform_seconds": round(tr.get("seconds", 0.0), 3),
+        "load_seconds": round(ld.get("seconds", 0.0), 3),
+        "rows_per_second": rate(ld.get("loaded_rows") or 0, seconds),
+    }
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """The report as text for a terminal or a task log."""
+    status = "SUCCEEDED" if report["succeeded"] else "FAILED"
+    lines = [f"DataBridge report - project {report['project']}, pipeline {report['pipeline']}, run {report['run_id']}: {status}", ""]
+    stages = report["stages"]
+    lines += ["Stages:"] + [
+        f"  {name:<16} {stages[name].get('status', 'not run'):<8} {stages[name].get('seconds', 0.0):>8.2f}s" for name in STAGES if name in stages
+    ]
+    lines += ["", "Tables:", _table_lines(report["tables"])]
+    t = report["totals"]
+    lines += [f"  total: {t['source_rows']} source rows, {t['loaded_rows']} rows loaded in {t['seconds']}s ({t['rows_per_second']} rows/s)", ""]
+    lines += ["Validations:"] + [
+        f"  [{'PASS' if v['passed'] else ('WARN' if v['on_failure'] == 'warn' else 'FAIL')}] {v['check']}: {v['detail']}" for v in report["validations"]
+    ]
+    if report["warnings"]:
+        lines += ["", "Warnings:"] + [f"  - {w}" for w in report["warnings"]]
+    if report["errors"]:
+        lines += ["", "Errors:"] + [f"  - {e}" for e in report["errors"]]
+    return "\n".join(lines)
+
+
+_COLUMNS = (
+    ("target", "target", "<"),
+    ("source", "source", "<"),
+    ("load", "load", "<"),
+    ("source rows", "source_rows", ">"),
+    ("loaded", "loaded_rows", ">"),
+    ("in target", "target_rows", ">"),
+    ("extract s", "extract_seconds", ">"),
+    ("transform s", "transform_seconds", ">"),
+    ("load s", "load_seconds", ">"),
+    ("rows/s", "rows_per_second", ">"),
+)
+
+
+def _table_lines(tables: list[dict[str, Any]]) -> str:
+    cells = [[h for h, _, _ in _COLUMNS]] + [["-" if t[k] is None else str(t[k]) for _, k, _ in _COLUMNS] for t in tables]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(_COLUMNS))]
+    out = []
+    for row in cells:
+        out.append("  " + "  ".join(f"{v:{a}{w}}" for v, (_, _, a), w in zip(row, _COLUMNS, widths, strict=True)))
+    return "\n".join(out)

@@ -1,0 +1,152 @@
+"""The results schema in the target: what each stage did, validation outcomes and reports, kept after the run."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from databridge.engines.postgres import PostgresTarget
+
+RESULTS_SCHEMA = "databridge"
+
+_DDL = f"""
+CREATE SCHEMA IF NOT EXISTS {RESULTS_SCHEMA};
+CREATE TABLE IF NOT EXISTS {RESULTS_SCHEMA}.stage_runs (
+    project text NOT NULL, pipeline text NOT NULL, run_id text NOT NULL, stage text NOT NULL,
+    status text NOT NULL, started_at timestamptz NOT NULL, finished_at timestamptz,
+    error text, warnings jsonb NOT NULL DEFAULT '[]',
+    PRIMARY KEY (project, pipeline, run_id, stage));
+CREATE TABLE IF NOT EXISTS {RESULTS_SCHEMA}.table_stats (
+    project text NOT NULL, pipeline text NOT NULL, run_id text NOT NULL, stage text NOT NULL,
+    table_name text NOT NULL, rows bigint NOT NULL, seconds double precision NOT NULL,
+    detail jsonb NOT NULL DEFAULT '{{}}', recorded_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (project, pipeline, run_id, stage, table_name));
+CREATE TABLE IF NOT EXISTS {RESULTS_SCHEMA}.validation_results (
+    project text NOT NULL, pipeline text NOT NULL, run_id text NOT NULL, check_name text NOT NULL,
+    kind text NOT NULL, table_name text, passed boolean NOT NULL, on_failure text NOT NULL,
+    detail text NOT NULL, checked_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (project, pipeline, run_id, check_name));
+CREATE TABLE IF NOT EXISTS {RESULTS_SCHEMA}.load_ledger (
+    project text NOT NULL, pipeline text NOT NULL, run_id text NOT NULL, table_name text NOT NULL,
+    rows bigint NOT NULL, loaded_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (project, pipeline, run_id, table_name));
+CREATE TABLE IF NOT EXISTS {RESULTS_SCHEMA}.reports (
+    project text NOT NULL, pipeline text NOT NULL, run_id text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(), succeeded boolean NOT NULL, report jsonb NOT NULL,
+    PRIMARY KEY (project, pipeline, run_id));
+"""
+# Serialises the CREATE ... IF NOT EXISTS above between concurrent first runs.
+_DDL_LOCK = 0x6462_7264_6701
+
+
+@dataclass(frozen=True)
+class RunKey:
+    """Identifies one pipeline within one DAG run."""
+
+    project: str
+    pipeline: str
+    run_id: str
+
+    def values(self) -> tuple[str, str, str]:
+        return (self.project, self.pipeline, self.run_id)
+
+
+class ResultStore:
+    def __init__(self, target: PostgresTarget, key: RunKey) -> None:
+        self.target = target
+        self.key = key
+
+    def ensure_schema(self) -> None:
+        with self.target.transaction("creating the results schema") as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (_DDL_LOCK,))
+            cur.execute(_DDL)
+
+    def stage_started(self, stage: str) -> None:
+        self.target.execute(
+            f"""INSERT INTO {RESULTS_SCHEMA}.stage_runs (project, pipeline, run_id, stage, status, started_at)
+            VALUES (%s, %s, %s, %s, 'running', now())
+            ON CONFLICT (project, pipeline, run_id, stage)
+            DO UPDATE SET status = 'running', started_at = now(), finished_at = NULL, error = NULL, warnings = '[]'""",
+            (*self.key.values(), stage),
+            doing="recording the stage start",
+        )
+
+    def stage_finished(self, stage: str, *, error: str | None, warnings: list[str]) -> None:
+        self.target.execute(
+            f"""UPDATE {RESULTS_SCHEMA}.stage_runs SET status = %s, finished_at = now(), error = %s, warnings = %s
+            WHERE project = %s AND pipeline = %s AND run_id = %s AND stage = %s""",
+            ("failed" if error else "success", error, json.dumps(warnings), *self.key.values(), stage),
+            doing="recording the stage end",
+        )
+
+    def table_stat(self, stage: str, table: str, rows: int, seconds: float, **detail: Any) -> None:
+        self.target.execute(
+            f"""INSERT INTO {RESULTS_SCHEMA}.table_stats (project, pipeline, run_id, stage, table_name, rows, seconds, detail)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+            ON CONFLICT (project, pipeline, run_id, stage, table_name)
+            DO UPDATE SET rows = EXCLUDED.rows, seconds = EXCLUDED.seconds, detail = EXCLUDED.detail, recorded_at = now()""",
+            (*self.key.values(), stage, table, rows, seconds, json.dumps(detail, default=str)),
+            doing="recording table statistics",
+        )
+
+    def table_stats(self, stage: str) -> dict[str, dict[str, Any]]:
+        rows = self.target.rows(
+            f"""SELECT table_name, rows, seconds, detail FROM {RESULTS_SCHEMA}.table_stats
+            WHERE project = %s AND pipeline = %s AND run_id = %s AND stage = %s""",
+            (*self.key.values(), stage),
+            doing="reading table statistics",
+        )
+        return {name: {"rows": n, "seconds": s, **detail} for name, n, s, detail in rows}
+
+    def validation(self, name: str, kind: str, table: str | None, passed: bool, on_failure: str, detail: str) -> None:
+        self.target.execute(
+            f"""INSERT INTO {RESULTS_SCHEMA}.validation_results
+            (project, pipeline, run_id, check_name, kind, table_name, passed, on_failure, detail)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+            ON CONFLICT (project, pipeline, run_id, check_name) DO UPDATE SET kind = EXCLUDED.kind,
+            table_name = EXCLUDED.table_name, passed = EXCLUDED.passed, on_failure = EXCLUDED.on_failure,
+            detail = EXCLUDED.detail, checked_at = now()""",
+            (*self.key.values(), name, kind, table, passed, on_failure, detail),
+            doing="recording a validation result",
+        )
+
+    def validations(self) -> list[dict[str, Any]]:
+        rows = self.target.rows(
+            f"""SELECT check_name, kind, table_name, passed, on_failure, detail FROM {RESULTS_SCHEMA}.validation_results
+            WHERE project = %s AND pipeline = %s AND run_id = %s ORDER BY checked_at, check_name""",
+            self.key.values(),
+            doing="reading validation results",
+        )
+        keys = ("check", "kind", "table", "passed", "on_failure", "detail")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
+
+    def stages(self) -> dict[str, dict[str, Any]]:
+        rows = self.target.rows(
+            f"""SELECT stage, status, extract(epoch FROM coalesce(finished_at, now()) - started_at), error, warnings
+            FROM {RESULTS_SCHEMA}.stage_runs WHERE project = %s AND pipeline = %s AND run_id = %s""",
+            self.key.values(),
+            doing="reading stage runs",
+        )
+        return {s: {"status": st, "seconds": float(sec), "error": e, "warnings": w} for s, st, sec, e, w in rows}
+
+    def save_report(self, report: dict[str, Any], succeeded: bool) -> None:
+        self.target.execute(
+            f"""INSERT INTO {RESULTS_SCHEMA}.reports (project, pipeline, run_id, succeeded, report)
+            VALUES (%s, %s, %s, %s, %s) ON CONFLICT (project, pipeline, run_id)
+            DO UPDATE SET report = EXCLUDED.report, succeeded = EXCLUDED.succeeded, created_at = now()""",
+            (*self.key.values(), succeeded, json.dumps(report, default=str)),
+            doing="saving the report",
+        )
+
+
+def latest_reports(target: PostgresTarget, project: str) -> list[dict[str, Any]]:
+    """The reports of the most recent run of a project, one per pipeline."""
+    rows = target.rows(
+        f"""SELECT report FROM {RESULTS_SCHEMA}.reports WHERE project = %s AND run_id = (
+            SELECT run_id FROM {RESULTS_SCHEMA}.reports WHERE project = %s ORDER BY created_at DESC LIMIT 1)
+        ORDER BY created_at""",
+        (project, project),
+        doing="reading reports",
+    )
+    return [r[0] for r in rows]

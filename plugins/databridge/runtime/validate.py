@@ -1,0 +1,130 @@
+"""Validate: row counts always, NOT NULL, foreign keys and custom rules; every result stored, failures in one error."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from databridge.compiler.identifiers import qualified, quote_ident
+from databridge.compiler.plan import CheckPlan, TargetPlan
+from databridge.errors import FailedCheck, ValidationFailed
+from databridge.runtime.context import StageContext
+
+SAMPLE_SIZE = 5
+
+
+@dataclass(frozen=True)
+class Outcome:
+    name: str
+    kind: str
+    table: str | None
+    passed: bool
+    on_failure: str
+    detail: str
+
+
+def validate(ctx: StageContext) -> dict[str, Any]:
+    outcomes = row_count_outcomes(ctx) + [_run_check(ctx, check) for check in ctx.plan.checks]
+    for o in outcomes:
+        ctx.store.validation(o.name, o.kind, o.table, o.passed, o.on_failure, o.detail)
+        if not o.passed and o.on_failure == "warn":
+            ctx.warn(f"validation {o.name}: {o.detail}")
+    failures = [FailedCheck(o.table or "-", o.name, o.detail) for o in outcomes if not o.passed and o.on_failure == "fail"]
+    if failures:
+        raise ValidationFailed(failures)
+    return {"checks": len(outcomes), "passed": sum(o.passed for o in outcomes)}
+
+
+def row_count_outcomes(ctx: StageContext) -> list[Outcome]:
+    """Source → staging → transformed → loaded → target, per table, aware of filters and load modes."""
+    extracted = ctx.store.table_stats("extract")
+    transformed = ctx.store.table_stats("transform")
+    loaded = {**ctx.store.table_stats("load_dimensions"), **ctx.store.table_stats("load_facts")}
+    outcomes = []
+    for source in ctx.plan.sources:
+        ext = extracted.get(str(source.source), {})
+        ok = ext.get("source_rows") == ext.get("staged_rows") and bool(ext)
+        detail = f"source {ext.get('source_rows')} rows, staged {ext.get('staged_rows')}"
+        outcomes.append(Outcome(f"row count {source.source} -> staging", "row_count", str(source.source), ok, "fail", detail))
+        for target in source.targets:
+            outcomes.append(_target_count(ctx, target, transformed.get(str(target.table), {}), loaded.get(str(target.table), {})))
+    return outcomes
+
+
+def _target_count(ctx: StageContext, target: TargetPlan, tr: dict[str, Any], ld: dict[str, Any]) -> Outcome:
+    expected, ready, moved, total = tr.get("expected_rows"), tr.get("ready_rows"), ld.get("loaded_rows"), ld.get("target_rows")
+    ok = expected is not None and expected == ready == moved
+    detail = f"expected {expected}, transformed {ready}, loaded {moved} ({target.load}), target holds {total}"
+    if ok and target.load == "replace":
+        ok = total == moved
+    if ok and target.load == "upsert":
+        missing = _missing_keys(ctx, target)
+        ok, detail = missing == 0, f"{detail}, {missing} staged keys absent from the target"
+    return Outcome(f"row count {target.table}", "row_count", str(target.table), ok, "fail", detail)
+
+
+def _missing_keys(ctx: StageContext, target: TargetPlan) -> int:
+    on = " AND ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in target.keys)
+    ready = qualified(ctx.plan.staging_schema, target.ready_table)
+    table = qualified(target.table.schema, target.table.name)
+    query = f"SELECT count(*) FROM {ready} s WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {on})"
+    return int(ctx.target.scalar(query, doing=f"checking upserted keys of {target.table}"))
+
+
+def _run_check(ctx: StageContext, check: CheckPlan) -> Outcome:
+    runner = {"not_null": _not_null, "foreign_key": _foreign_key, "custom": _custom}[check.kind]
+    passed, detail = runner(ctx, check)
+    table = str(check.table) if check.table else None
+    return Outcome(check.name, check.kind, table, passed, check.on_failure, detail)
+
+
+def _not_null(ctx: StageContext, check: CheckPlan) -> tuple[bool, str]:
+    assert check.table is not None
+    table = qualified(check.table.schema, check.table.name)
+    counts = ", ".join(f"count(*) FILTER (WHERE {quote_ident(c)} IS NULL)" for c in check.columns)
+    row = ctx.target.rows(f"SELECT {counts} FROM {table}", doing=f"checking NOT NULL on {check.table}")[0]
+    nulls = {c: int(n) for c, n in zip(check.columns, row, strict=True) if n}
+    if not nulls:
+        return True, f"no NULL in {', '.join(check.columns)}"
+    return False, "NULL values: " + ", ".join(f"{c} has {n}" for c, n in nulls.items())
+
+
+def _foreign_key(ctx: StageContext, check: CheckPlan) -> tuple[bool, str]:
+    assert check.table is not None and check.references is not None
+    child = qualified(check.table.schema, check.table.name)
+    parent = qualified(check.references.schema, check.references.name)
+    cols = [quote_ident(c) for c in check.columns]
+    join = " AND ".join(f"p.{quote_ident(r)} = c.{c}" for c, r in zip(cols, check.referenced_columns, strict=True))
+    present = " AND ".join(f"c.{c} IS NOT NULL" for c in cols)
+    orphans = f"FROM {child} c WHERE {present} AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE {join})"
+    doing = f"checking {check.name}"
+    count = int(ctx.target.scalar(f"SELECT count(*) {orphans}", doing=doing))
+    if count == 0:
+        return True, "every reference found"
+    sample = ctx.target.rows(f"SELECT DISTINCT {', '.join('c.' + c for c in cols)} {orphans} LIMIT {SAMPLE_SIZE}", doing=doing)
+    keys = ", ".join(str(r[0] if len(r) == 1 else r) for r in sample)
+    return False, f"{count} rows reference missing {check.references} rows, e.g. {keys}"
+
+
+def _custom(ctx: StageContext, check: CheckPlan) -> tuple[bool, str]:
+    assert check.sql is not None
+    with ctx.target.transaction(f"running custom check {check.name!r}") as cur:
+        cur.execute("SET TRANSACTION READ ONLY")
+        cur.execute("SET LOCAL statement_timeout = '10min'")
+        rows = cur.execute(check.sql).fetchall()
+    if len(rows) != 1 or len(rows[0]) != 1:
+        return False, f"the query must return one value; it returned {len(rows)} row(s)"
+    value = rows[0][0]
+    return same_value(value, check.expect), f"returned {value!r}, expected {check.expect!r}"
+
+
+def same_value(actual: Any, expected: Any) -> bool:
+    """Compare a query result with the YAML expectation: numbers by value, everything else as text."""
+    if actual is None or expected is None:
+        return actual is None and expected is None
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return str(actual).lower() == str(expected).lower()
+    try:
+        return float(actual) == float(expected)
+    except (TypeError, ValueError):
+        return str(actual) == str(expected)

@@ -1,0 +1,229 @@
+"""What the user writes: the mapping project, as pydantic models that check themselves."""
+
+# No ``from __future__ import annotations`` here: pydantic reads these annotations at runtime.
+
+import datetime as dt
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from databridge.spec.names import did_you_mean
+
+NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,62}$"
+"""Project and pipeline names: they become DAG and task-group ids."""
+
+StringOp = Literal["trim", "upper", "lower"]
+OnFailure = Literal["fail", "warn"]
+
+
+class SpecModel(BaseModel):
+    """Base of every spec model: unknown keys are errors, field docstrings are help texts."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
+
+
+PRESETS = {"@once", "@continuous", "@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly"}
+
+
+class Schedule(SpecModel):
+    """When Airflow runs the project."""
+
+    cron: str | None = None
+    """A cron expression ("0 3 * * *") or a preset (@daily, @hourly, @once). Empty: run only when triggered."""
+    timezone: str = "UTC"
+    """IANA time zone the cron expression is read in, e.g. Europe/Paris."""
+    start_date: dt.date = dt.date(2024, 1, 1)
+    """First date a scheduled run may cover."""
+    catchup: bool = False
+    """Run the intervals missed between start_date and now."""
+
+    @field_validator("cron")
+    @classmethod
+    def _cron_is_valid(cls, cron: str | None) -> str | None:
+        if cron is None or cron in PRESETS:
+            return cron
+        from croniter import croniter
+
+        if not croniter.is_valid(cron):
+            raise ValueError(f"{cron!r} is not a cron expression{did_you_mean(cron, sorted(PRESETS))}; write five fields like '0 3 * * *' or a preset: {', '.join(sorted(PRESETS))}")
+        return cron
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone_is_known(cls, name: str) -> str:
+        import zoneinfo
+
+        try:
+            zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            hint = did_you_mean(name, sorted(zoneinfo.available_timezones()))
+            raise ValueError(f"unknown time zone {name!r}{hint}; write an IANA name such as UTC or Europe/Paris") from None
+        return name
+
+
+class Defaults(SpecModel):
+    """Task settings applied to every stage of every pipeline."""
+
+    retries: int = Field(2, ge=0, le=20)
+    """How many times a stage is retried after a transient error (lost connection, deadlock)."""
+    retry_delay_seconds: int = Field(30, ge=1, le=86_400)
+    """Wait before the first retry."""
+    retry_exponential_backoff: bool = True
+    """Double the wait after each retry."""
+    max_retry_delay_seconds: int = Field(600, ge=1, le=86_400)
+    """Longest wait between two retries."""
+    execution_timeout_minutes: int | None = Field(120, ge=1)
+    """A stage running longer than this is stopped and counted as failed. Empty: no limit."""
+    batch_size: int = Field(10_000, ge=100, le=1_000_000)
+    """Rows read from the source per batch; memory use is bounded by one batch."""
+
+
+class ColumnMapping(SpecModel):
+    """One target column: where its value comes from and how it is cleansed."""
+
+    source: str | None = None
+    """Source column name, as the source spells it."""
+    target: str | None = None
+    """Target column name. Default: the source name."""
+    type: str | None = None
+    """PostgreSQL type of the target column (type conversion), e.g. numeric(12,2), date, text."""
+    expression: str | None = None
+    """Custom SQL for the value: one scalar expression over this row's columns, written as {column}."""
+    transform: list[StringOp] = []
+    """String clean-ups applied in order: trim, upper, lower."""
+    date_format: str | None = None
+    """Format a date/time as text, with to_char patterns (YYYY-MM-DD) or strftime ones (%Y-%m-%d)."""
+    default: str | int | float | bool | None = None
+    """Value used when the result is NULL or an empty string."""
+    exclude: bool = False
+    """Leave this source column out of the target on purpose."""
+
+
+class ForeignKey(SpecModel):
+    """A reference from this target table to another one; loads are ordered by it and it is validated."""
+
+    columns: list[str] = Field(min_length=1)
+    """Columns of this table that hold the reference."""
+    references: str
+    """The referenced table (schema-qualified or in public)."""
+    referenced_columns: list[str] = []
+    """Referenced columns. Default: the same names as columns."""
+
+
+class TargetTable(SpecModel):
+    """One table in the target fed by a source table."""
+
+    table: str
+    """Target table, schema-qualified (analytics.dim_customer) or in public."""
+    role: Literal["dimension", "fact"] = "fact"
+    """Dimensions are loaded before facts, in foreign-key order."""
+    load: Literal["replace", "append", "upsert"] = "replace"
+    """replace: the table ends up equal to the source; append: rows are added; upsert: rows matched by keys are updated, others inserted."""
+    keys: list[str] = []
+    """Key columns (target names): the primary key of a created table, and the match for upsert."""
+    filter: str | None = None
+    """Only source rows for which this SQL condition holds, e.g. "{status} <> 'deleted'"."""
+    columns: list[ColumnMapping] = Field(min_length=1)
+    """The column mappings."""
+    foreign_keys: list[ForeignKey] = []
+    """References to other target tables."""
+
+
+class TableMapping(SpecModel):
+    """A source table and the target tables it feeds (one or several)."""
+
+    source: str
+    """Source table, schema-qualified (shop.customers; dbo.Users; main.orders for SQLite)."""
+    targets: list[TargetTable] = Field(min_length=1)
+    """The target tables fed by this source table."""
+
+
+class CheckBase(SpecModel):
+    on_failure: OnFailure = "fail"
+    """fail: the validate stage fails; warn: it is reported and the run goes on."""
+
+
+class NotNullCheck(CheckBase):
+    """The listed columns of a target table hold no NULL."""
+
+    check: Literal["not_null"]
+    table: str
+    """Target table."""
+    columns: list[str] = Field(min_length=1)
+    """Columns that must not be NULL."""
+
+
+class ForeignKeyCheck(CheckBase):
+    """Every non-NULL reference in a target table has its referenced row."""
+
+    check: Literal["foreign_key"]
+    table: str
+    """Referencing target table."""
+    columns: list[str] = Field(min_length=1)
+    """Referencing columns."""
+    references: str
+    """Referenced table."""
+    referenced_columns: list[str] = []
+    """Referenced columns. Default: the same names as columns."""
+
+
+class CustomCheck(CheckBase):
+    """A read-only query on the target whose single value must equal ``expect``."""
+
+    check: Literal["custom"]
+    name: str
+    """Short name shown in the report."""
+    sql: str
+    """One SELECT returning one value, e.g. SELECT count(*) FROM public.fact_order WHERE total < 0."""
+    expect: str | int | float | bool | None = 0
+    """The value the query must return."""
+
+
+Check = Annotated[NotNullCheck | ForeignKeyCheck | CustomCheck, Field(discriminator="check")]
+
+
+class Pipeline(SpecModel):
+    """One source → target move; pipelines of a project run in dependency order."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    """Letters, digits and underscores; the task group id in Airflow."""
+    source_conn_id: str = Field(min_length=1)
+    """Airflow connection of the source database."""
+    target_conn_id: str = Field(min_length=1)
+    """Airflow connection of the target PostgreSQL database."""
+    depends_on: list[str] = []
+    """Pipelines that must finish before this one starts."""
+    staging_schema: str = Field("databridge_staging", pattern=NAME_PATTERN)
+    """Schema in the target that holds the staging tables."""
+    tables: list[TableMapping] = Field(min_length=1)
+    """Source tables and their targets."""
+    validations: list[Check] = []
+    """Checks run after loading, in addition to the row counts that are always checked."""
+
+
+class Project(SpecModel):
+    """A mapping project: one YAML file, one Airflow DAG."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    """Letters, digits and underscores; the DAG id."""
+    description: str = ""
+    """Shown as the DAG's documentation."""
+    strategy: Literal["single-pipeline", "multi-pipeline"] = "single-pipeline"
+    """single-pipeline: exactly one pipeline; multi-pipeline: several, ordered by depends_on."""
+    schedule: Schedule = Schedule()
+    """When the project runs."""
+    defaults: Defaults = Defaults()
+    """Retries, timeouts and batch size."""
+    tags: list[str] = []
+    """Airflow tags, besides "databridge"."""
+    pipelines: list[Pipeline] = Field(min_length=1)
+    """The pipelines."""
+
+    @field_validator("tags")
+    @classmethod
+    def _tags_are_short(cls, tags: list[str]) -> list[str]:
+        for tag in tags:
+            if not re.fullmatch(r".{1,100}", tag):
+                raise ValueError(f"tag {tag!r} must be 1 to 100 characters")
+        return tags

@@ -1,0 +1,89 @@
+"""Shared fixtures: fresh databases on the machine's real PostgreSQL and MariaDB, and Airflow connections for them."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Airflow reads its configuration when first imported: give the whole test session its own home.
+os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="databridge-airflow-")
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
+os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(REPO / "plugins")
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
+os.environ["DATABRIDGE_STRICT"] = "1"
+os.environ.pop("DATABRIDGE_MAPPINGS_DIR", None)
+
+PG = {"host": os.environ.get("DATABRIDGE_TEST_PG_HOST", "127.0.0.1"), "port": int(os.environ.get("DATABRIDGE_TEST_PG_PORT", "5432")), "user": os.environ.get("DATABRIDGE_TEST_PG_USER", "postgres")}
+MYSQL = {"host": os.environ.get("DATABRIDGE_TEST_MYSQL_HOST", "127.0.0.1"), "port": int(os.environ.get("DATABRIDGE_TEST_MYSQL_PORT", "3306")), "user": os.environ.get("DATABRIDGE_TEST_MYSQL_USER", "root")}
+
+_counter = itertools.count()
+
+
+def unique_name(prefix: str) -> str:
+    return f"{prefix}_{os.getpid()}_{next(_counter)}"
+
+
+def pg_admin() -> psycopg.Connection[Any]:
+    return psycopg.connect(host=PG["host"], port=PG["port"], user=PG["user"], dbname="postgres", autocommit=True)
+
+
+def pg_connect(dbname: str) -> psycopg.Connection[Any]:
+    return psycopg.connect(host=PG["host"], port=PG["port"], user=PG["user"], dbname=dbname, autocommit=True)
+
+
+@pytest.fixture
+def pg_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database, dropped afterwards."""
+    yield from _pg_database()
+
+
+def _pg_database() -> Iterator[str]:
+    name = unique_name("dbtest")
+    with pg_admin() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield name
+    with pg_admin() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_database_2() -> Iterator[str]:
+    """A second, independent PostgreSQL database."""
+    yield from _pg_database()
+
+
+@pytest.fixture
+def mysql_database() -> Iterator[str]:
+    """A new, empty MariaDB database, dropped afterwards."""
+    import MySQLdb
+
+    name = unique_name("dbtest")
+    conn = MySQLdb.connect(host=MYSQL["host"], port=MYSQL["port"], user=MYSQL["user"], passwd="", autocommit=True)
+    conn.cursor().execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    yield name
+    conn.cursor().execute(f"DROP DATABASE IF EXISTS `{name}`")
+    conn.close()
+
+
+def airflow_conn(monkeypatch: pytest.MonkeyPatch, conn_id: str, **fields: Any) -> None:
+    """Define an Airflow connection through its AIRFLOW_CONN_ environment variable (real Airflow lookup)."""
+    monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(fields))
+
+
+def pg_conn_fields(dbname: str) -> dict[str, Any]:
+    return {"conn_type": "postgres", "host": PG["host"], "port": PG["port"], "login": PG["user"], "schema": dbname}
+
+
+def mysql_conn_fields(dbname: str) -> dict[str, Any]:
+    return {"conn_type": "mysql", "host": MYSQL["host"], "port": MYSQL["port"], "login": MYSQL["user"], "schema": dbname}
