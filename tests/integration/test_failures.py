@@ -68,6 +68,20 @@ def test_cast_failing_on_the_data_names_the_column_and_writes_no_target(shop: So
     assert target.tables("analytics") == []
 
 
+def test_value_longer_than_a_declared_varchar_fails_instead_of_being_cut(shop: Source, target: TargetDB) -> None:
+    project = shop.project().replace("{source: status, transform: [trim, upper]}", "{source: status, transform: [trim, upper], type: varchar(4)}")
+    params = pipeline_params(project)
+    run_stage(params, "extract", "run-1")
+
+    message = fails(lambda: run_stage(params, "transform", "run-1"))
+
+    assert message == (
+        f"transforming {shop.schema}.orders into analytics.fact_order: column 'status' fails on the data: "
+        "value too long for type character varying(4) (fix the mapping's type, transform or default)"
+    )
+    assert target.tables("analytics") == []
+
+
 def test_report_after_a_failed_stage_stores_failure_and_fails_the_run(shop: Source, target: TargetDB) -> None:
     project = shop.project().replace("{source: status, transform: [trim, upper]}", "{source: status, transform: [trim, upper], type: integer}")
     params = pipeline_params(project)

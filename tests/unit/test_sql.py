@@ -273,21 +273,32 @@ SOURCE = SourcePlan(
 READY = '"databridge_staging"."main__ready__analytics__Orders"'
 
 
+CREATE_READY = (
+    'CREATE UNLOGGED TABLE "databridge_staging"."main__ready__analytics__Orders" AS SELECT '
+    '"id" AS "order_id", upper(CAST("status" AS text)) AS "status", CAST("ordered at" AS date) AS "Order Date" '
+    'FROM "databridge_staging"."main__raw__shop__orders" WITH NO DATA'
+)
+FILL_READY = (
+    'INSERT INTO "databridge_staging"."main__ready__analytics__Orders" ("order_id", "status", "Order Date") '
+    'SELECT "id", upper(CAST("status" AS text)), CAST("ordered at" AS date) '
+    'FROM "databridge_staging"."main__raw__shop__orders"'
+)
+
+
 def test_transform_sql_without_filter() -> None:
-    assert transform_sql(STAGING, SOURCE, ORDERS) == (
-        'CREATE UNLOGGED TABLE "databridge_staging"."main__ready__analytics__Orders" AS SELECT '
-        '"id" AS "order_id", upper(CAST("status" AS text)) AS "status", CAST("ordered at" AS date) AS "Order Date" '
-        'FROM "databridge_staging"."main__raw__shop__orders"'
-    )
+    assert transform_sql(STAGING, SOURCE, ORDERS) == (CREATE_READY, FILL_READY)
 
 
 def test_transform_sql_with_filter() -> None:
     target = replace(ORDERS, filter_sql="\"status\" <> 'cancelled'")
-    assert transform_sql(STAGING, SOURCE, target) == (
-        'CREATE UNLOGGED TABLE "databridge_staging"."main__ready__analytics__Orders" AS SELECT '
-        '"id" AS "order_id", upper(CAST("status" AS text)) AS "status", CAST("ordered at" AS date) AS "Order Date" '
-        'FROM "databridge_staging"."main__raw__shop__orders" WHERE "status" <> \'cancelled\''
-    )
+    assert transform_sql(STAGING, SOURCE, target) == (CREATE_READY, FILL_READY + " WHERE \"status\" <> 'cancelled'")
+
+
+def test_length_limited_types_are_filled_by_assignment_so_long_values_fail() -> None:
+    plan = compile_column(ColumnMapping(source="country", type="varchar(2)"), [])
+    assert plan.sql == 'CAST("country" AS varchar(2))'
+    assert plan.insert_sql == 'CAST("country" AS text)'
+    assert compile_column(ColumnMapping(source="n", type="integer"), []).insert_sql == 'CAST("n" AS integer)'
 
 
 @pytest.mark.parametrize("load", ["replace", "append"])

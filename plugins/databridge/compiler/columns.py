@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from databridge.compiler.expressions import check_expression, sql_literal
@@ -15,6 +16,8 @@ _STRFTIME_TO_PG = {
     "%S": "SS", "%f": "US", "%p": "AM", "%b": "Mon", "%B": "FMMonth", "%a": "Dy", "%A": "FMDay",
     "%j": "DDD", "%z": "OF", "%Z": "TZ", "%%": "%",
 }  # fmt: skip
+# An explicit CAST to these types cuts long strings silently; an assignment to them refuses them.
+_LENGTH_LIMITED = re.compile(r"^\s*(varchar|char|character|character\s+varying|nchar)\s*\(", re.IGNORECASE)
 _STRING_OPS: dict[str, Callable[[str], str]] = {
     "trim": lambda sql: f"btrim(CAST({sql} AS text))",
     "upper": lambda sql: f"upper(CAST({sql} AS text))",
@@ -47,9 +50,10 @@ def compile_column(column: ColumnMapping, reads: list[str]) -> ColumnPlan:
         default = sql_literal(column.default)
         sql = f"CASE WHEN {sql} IS NULL OR CAST({sql} AS text) = '' THEN {default} ELSE {sql} END"
     declared = _guarded("type", lambda: check_type(column.type or "")) if column.type else None
-    if declared:
-        sql = f"CAST({sql} AS {declared})"
-    return ColumnPlan(name=name, sql=sql, type=declared)
+    if not declared:
+        return ColumnPlan(name=name, sql=sql)
+    value_sql = f"CAST({sql} AS text)" if _LENGTH_LIMITED.match(declared) else None
+    return ColumnPlan(name=name, sql=f"CAST({sql} AS {declared})", type=declared, value_sql=value_sql)
 
 
 def _guarded(field: str, build: Callable[[], str]) -> str:

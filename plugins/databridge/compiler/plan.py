@@ -29,6 +29,13 @@ class ColumnPlan:
     name: str
     sql: str
     type: str | None = None
+    value_sql: str | None = None
+    """What is inserted when it differs from ``sql``: for char(n)/varchar(n) the value before the cast, so
+    PostgreSQL's assignment cast refuses a value that does not fit instead of silently cutting it."""
+
+    @property
+    def insert_sql(self) -> str:
+        return self.value_sql or self.sql
 
 
 @dataclass(frozen=True)

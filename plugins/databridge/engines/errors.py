@@ -23,7 +23,14 @@ def postgres_error(exc: BaseException, doing: str) -> EngineError:
     transient = (
         isinstance(exc, psycopg.OperationalError) and not state and not refused
     ) or (state[:2] in _PG_TRANSIENT_CLASSES and state not in _PG_PERMANENT_CODES)
-    return EngineError(f"PostgreSQL: {doing}: {_first_line(exc)}", transient=transient, engine="postgres")
+    return EngineError(f"PostgreSQL: {doing}: {_first_line(exc)}{_detail(exc)}", transient=transient, engine="postgres")
+
+
+def _detail(exc: BaseException) -> str:
+    """The server's DETAIL line (e.g. which key is duplicated), when it sent one."""
+    diag = getattr(exc, "diag", None)
+    detail = getattr(diag, "message_detail", None) if diag is not None else None
+    return f" ({detail})" if detail else ""
 
 
 def mysql_error(exc: BaseException, doing: str) -> EngineError:

@@ -76,8 +76,9 @@ class DataBridgeOperator(BaseOperator):
             try:
                 source = open_source(connection_info(plan.source_conn_id)) if self.needs_source else None
                 result = self.run(ctx, source, run_id)
-            except DataBridgeError as exc:
-                store.stage_finished(self.stage, error=str(exc), warnings=ctx.warnings)
+            except Exception as exc:  # recorded whatever it is, so the report never shows a stage stuck "running"
+                message = str(exc) if isinstance(exc, DataBridgeError) else f"unexpected {type(exc).__name__}: {exc}"
+                store.stage_finished(self.stage, error=message, warnings=ctx.warnings)
                 raise
             store.stage_finished(self.stage, error=None, warnings=ctx.warnings)
             return result

@@ -1,4 +1,4 @@
-"""Transform & cleanse: one CREATE TABLE ... AS SELECT per target, every column mapping pushed down into SQL."""
+"""Transform & cleanse: one INSERT ... SELECT per target, every column mapping pushed down into SQL."""
 
 from __future__ import annotations
 
@@ -7,17 +7,23 @@ from typing import Any
 import psycopg
 
 from databridge.compiler.identifiers import qualified, quote_ident
-from databridge.compiler.plan import SourcePlan, TargetPlan
+from databridge.compiler.plan import ColumnPlan, SourcePlan, TargetPlan
 from databridge.errors import EngineError
 from databridge.runtime.context import StageContext, rate, stopwatch
 
 
-def transform_sql(schema: str, source: SourcePlan, target: TargetPlan) -> str:
-    """The statement that fills a target's ready table from its source's staging table."""
+def transform_sql(schema: str, source: SourcePlan, target: TargetPlan) -> tuple[str, str]:
+    """The statements that create a target's ready table (typed by the mappings) and fill it from staging."""
     select = ", ".join(f"{c.sql} AS {quote_ident(c.name)}" for c in target.columns)
+    names = ", ".join(quote_ident(c.name) for c in target.columns)
+    values = ", ".join(c.insert_sql for c in target.columns)
     where = f" WHERE {target.filter_sql}" if target.filter_sql else ""
     raw = qualified(schema, source.staging_table)
-    return f"CREATE UNLOGGED TABLE {qualified(schema, target.ready_table)} AS SELECT {select} FROM {raw}{where}"
+    ready = qualified(schema, target.ready_table)
+    return (
+        f"CREATE UNLOGGED TABLE {ready} AS SELECT {select} FROM {raw} WITH NO DATA",
+        f"INSERT INTO {ready} ({names}) SELECT {values} FROM {raw}{where}",
+    )
 
 
 def transform(ctx: StageContext) -> dict[str, Any]:
@@ -36,7 +42,9 @@ def _transform_one(ctx: StageContext, source: SourcePlan, target: TargetPlan) ->
         try:
             with ctx.target.conn.transaction(), ctx.target.conn.cursor() as cur:
                 cur.execute(f"DROP TABLE IF EXISTS {ready}")
-                cur.execute(transform_sql(schema, source, target))
+                create, insert = transform_sql(schema, source, target)
+                cur.execute(create)
+                cur.execute(insert)
                 rows = cur.rowcount
         except psycopg.errors.DataError as exc:
             raise EngineError(_explain(ctx, source, target, exc), transient=False) from None
@@ -58,20 +66,30 @@ def _explain(ctx: StageContext, source: SourcePlan, target: TargetPlan, exc: psy
     """Find what fails on the data, so the message names it: the filter, else a column on the rows the filter keeps."""
     raw = qualified(ctx.plan.staging_schema, source.staging_table)
     where = f" WHERE {target.filter_sql}" if target.filter_sql else ""
-    probes = [("the filter", "count(*)", "fix the filter")] if where else []
-    probes += [(f"column {c.name!r}", f"count({c.sql})", "fix the mapping's type, transform or default") for c in target.columns]
-    for what, selected, hint in probes:
-        failure = _data_error(ctx, f"SELECT {selected} FROM {raw}{where}")
+    probes = [("the filter", [f"SELECT count(*) FROM {raw}{where}"], "fix the filter")] if where else []
+    probes += [(f"column {c.name!r}", _column_probe(c, raw, where), "fix the mapping's type, transform or default") for c in target.columns]
+    for what, statements, hint in probes:
+        failure = _data_error(ctx, statements)
         if failure:
             return f"transforming {source.source} into {target.table}: {what} fails on the data: {failure} ({hint})"
     return f"transforming {source.source} into {target.table}: {str(exc).splitlines()[0]}"
 
 
-def _data_error(ctx: StageContext, query: str) -> str | None:
-    """The first line of the data error ``query`` raises, or None when it runs."""
+def _column_probe(column: ColumnPlan, raw: str, where: str) -> list[str]:
+    """Fill a scratch table with one column the way the transform does (so assignment casts are checked too)."""
+    return [
+        f"CREATE TEMP TABLE databridge_probe ON COMMIT DROP AS SELECT {column.sql} AS v FROM {raw} WITH NO DATA",
+        f"INSERT INTO databridge_probe SELECT {column.insert_sql} FROM {raw}{where}",
+    ]
+
+
+def _data_error(ctx: StageContext, statements: list[str]) -> str | None:
+    """The first line of the data error the statements raise (nothing is kept), or None when they run."""
     try:
-        with ctx.target.conn.transaction(), ctx.target.conn.cursor() as cur:
-            cur.execute(query)
+        with ctx.target.conn.transaction() as tx, ctx.target.conn.cursor() as cur:
+            for statement in statements:
+                cur.execute(statement)
+            raise psycopg.Rollback(tx)
     except psycopg.errors.DataError as exc:
         return str(exc).splitlines()[0]
     return None
