@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO
 from tests.e2e.conftest import copy_project
 from tests.e2e.test_dagbag import BROKEN
 
