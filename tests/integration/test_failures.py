@@ -191,14 +191,14 @@ def test_unknown_target_connection_fails_every_stage(shop: Source, target: Targe
 def test_source_of_an_unsupported_type_lists_the_supported_ones(
     shop: Source, target: TargetDB, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    airflow_conn(monkeypatch, "it_mssql", conn_type="mssql", host="127.0.0.1", port=1433, login="sa", schema="shop")
-    params = pipeline_params(shop.project().replace("source_conn_id: it_source", "source_conn_id: it_mssql"))
+    airflow_conn(monkeypatch, "it_oracle", conn_type="oracle", host="127.0.0.1", port=1521, login="scott", schema="shop")
+    params = pipeline_params(shop.project().replace("source_conn_id: it_source", "source_conn_id: it_oracle"))
 
     message = fails(lambda: run_stage(params, "extract", "run-1"))
 
     assert message == (
-        "mssql connection 'it_mssql' (127.0.0.1:1433/shop): connections of type 'mssql' cannot be read as a source yet; "
-        "use one of: mariadb, mysql, postgres, postgresql, sqlite"
+        "oracle connection 'it_oracle' (127.0.0.1:1521/shop): connections of type 'oracle' cannot be read as a source yet; "
+        "use one of: mariadb, mongo, mssql, mysql, postgres, postgresql, sqlite"
     )
     assert target.tables(STAGING) == []
 

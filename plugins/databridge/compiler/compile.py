@@ -79,6 +79,8 @@ def _compile_pipeline(project: Project, pipeline: Pipeline, path: str, problems:
         load_order=load_order,
         checks=tuple(_implied_checks(targets)) + tuple(_declared_checks(pipeline, path, problems)),
         batch_size=project.defaults.batch_size,
+        zero_dates=pipeline.source_options.zero_dates,
+        naive_timezone=pipeline.source_options.naive_timezone,
     )
 
 

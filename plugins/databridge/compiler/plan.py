@@ -101,6 +101,8 @@ class PipelinePlan:
     """Target tables in the order they are loaded: dimensions first, each after what it references."""
     checks: tuple[CheckPlan, ...]
     batch_size: int
+    zero_dates: str = "null"
+    naive_timezone: str | None = None
 
     def targets(self, role: str | None = None) -> list[tuple[SourcePlan, TargetPlan]]:
         """(source, target) pairs in load order, optionally of one role."""

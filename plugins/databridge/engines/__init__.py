@@ -2,33 +2,36 @@
 
 from __future__ import annotations
 
-from databridge.engines.base import ConnectionInfo, SourceColumn, SourceEngine
+import importlib
+
+from databridge.engines.base import ConnectionInfo, SourceColumn, SourceEngine, SourceOptions
 from databridge.engines.postgres import PostgresTarget
 from databridge.errors import EngineError
 
-SOURCE_TYPES = {"postgres": "postgres", "postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql", "sqlite": "sqlite"}
+# Airflow conn_type → (module, class) of the source engine; modules load only when used.
+SOURCE_ENGINES: dict[str, tuple[str, str]] = {
+    "postgres": ("databridge.engines.postgres", "PostgresSource"),
+    "postgresql": ("databridge.engines.postgres", "PostgresSource"),
+    "mysql": ("databridge.engines.mysql", "MySQLSource"),
+    "mariadb": ("databridge.engines.mysql", "MySQLSource"),
+    "sqlite": ("databridge.engines.sqlite", "SQLiteSource"),
+    "mssql": ("databridge.engines.mssql", "MSSQLSource"),
+    "mongo": ("databridge.engines.mongo", "MongoSource"),
+}
 
 
-def open_source(info: ConnectionInfo) -> SourceEngine:
+def open_source(info: ConnectionInfo, options: SourceOptions | None = None) -> SourceEngine:
     """Open the source engine for a connection; a clear error for an engine this version cannot read."""
-    kind = SOURCE_TYPES.get(info.conn_type)
-    if kind == "postgres":
-        from databridge.engines.postgres import PostgresSource
-
-        return PostgresSource(info)
-    if kind == "mysql":
-        from databridge.engines.mysql import MySQLSource
-
-        return MySQLSource(info)
-    if kind == "sqlite":
-        from databridge.engines.sqlite import SQLiteSource
-
-        return SQLiteSource(info)
-    supported = ", ".join(sorted(set(SOURCE_TYPES)))
-    raise EngineError(
-        f"{info.describe()}: connections of type {info.conn_type!r} cannot be read as a source yet; use one of: {supported}",
-        transient=False,
-    )
+    entry = SOURCE_ENGINES.get(info.conn_type)
+    if entry is None:
+        supported = ", ".join(sorted(SOURCE_ENGINES))
+        raise EngineError(
+            f"{info.describe()}: connections of type {info.conn_type!r} cannot be read as a source yet; use one of: {supported}",
+            transient=False,
+        )
+    module, name = entry
+    engine: SourceEngine = getattr(importlib.import_module(module), name)(info, options or SourceOptions())
+    return engine
 
 
 def open_target(info: ConnectionInfo) -> PostgresTarget:

@@ -31,6 +31,52 @@ class ConnectionInfo:
 
 
 @dataclass(frozen=True)
+class SourceOptions:
+    """How a source's ambiguous values are read (from the pipeline's ``source_options``)."""
+
+    zero_dates: str = "null"
+    """MySQL zero dates (0000-00-00): "null" reads them as NULL with a warning, "fail" stops the extract."""
+    naive_timezone: str | None = None
+    """Time zone of date-times stored without one; None keeps them naive (timestamp without time zone)."""
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    """A discovered column."""
+
+    name: str
+    native_type: str
+    nullable: bool
+    default: str | None
+    pg_type: str
+    """The PostgreSQL type DataBridge suggests for it (from the type matrix)."""
+    confidence: float | None = None
+    """For inferred schemas (documents): the share of sampled documents holding this field with this type."""
+
+
+@dataclass(frozen=True)
+class ForeignKeyInfo:
+    columns: tuple[str, ...]
+    references: str
+    """Referenced table, schema-qualified."""
+    referenced_columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    """A discovered table or collection."""
+
+    schema: str
+    name: str
+    columns: tuple[ColumnInfo, ...]
+    primary_key: tuple[str, ...] = ()
+    foreign_keys: tuple[ForeignKeyInfo, ...] = ()
+    approx_rows: int | None = None
+    sampled: int | None = None
+    """For inferred schemas: how many documents the columns were inferred from."""
+
+
+@dataclass(frozen=True)
 class SourceColumn:
     name: str
     native_type: str

@@ -11,7 +11,7 @@ import MySQLdb.cursors
 
 from databridge.compiler.identifiers import quote_ident
 from databridge.compiler.plan import TableRef
-from databridge.engines.base import ConnectionInfo, RowSink, SourceColumn, batched
+from databridge.engines.base import ConnectionInfo, RowSink, SourceColumn, SourceOptions, batched
 from databridge.engines.errors import mysql_error
 from databridge.engines.postgres import CONNECT_TIMEOUT_SECONDS, missing_table
 
@@ -67,8 +67,9 @@ def _bit_to_bool(value: Any) -> Any:
 class MySQLSource:
     name = "mysql"
 
-    def __init__(self, info: ConnectionInfo) -> None:
+    def __init__(self, info: ConnectionInfo, options: SourceOptions | None = None) -> None:
         self.info = info
+        self.options = options or SourceOptions()
         try:
             self.conn = MySQLdb.connect(
                 host=info.host or "127.0.0.1",

@@ -11,7 +11,7 @@ from psycopg import sql
 
 from databridge.compiler.identifiers import qualified, quote_ident
 from databridge.compiler.plan import TableRef
-from databridge.engines.base import ConnectionInfo, RowSink, SourceColumn
+from databridge.engines.base import ConnectionInfo, RowSink, SourceColumn, SourceOptions
 from databridge.engines.errors import postgres_error
 from databridge.errors import EngineError
 from databridge.spec.names import did_you_mean
@@ -70,8 +70,9 @@ class PostgresSource:
 
     name = "postgres"
 
-    def __init__(self, info: ConnectionInfo) -> None:
+    def __init__(self, info: ConnectionInfo, options: SourceOptions | None = None) -> None:
         self.info = info
+        self.options = options or SourceOptions()
         self.conn = connect(info, autocommit=True)
 
     def default_schema(self) -> str:

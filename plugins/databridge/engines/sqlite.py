@@ -8,7 +8,7 @@ from pathlib import Path
 
 from databridge.compiler.identifiers import quote_ident
 from databridge.compiler.plan import TableRef
-from databridge.engines.base import ConnectionInfo, RowSink, SourceColumn, batched
+from databridge.engines.base import ConnectionInfo, RowSink, SourceColumn, SourceOptions, batched
 from databridge.engines.errors import sqlite_error
 from databridge.engines.postgres import missing_table
 from databridge.errors import EngineError
@@ -42,8 +42,9 @@ def pg_type_for(declared: str) -> str:
 class SQLiteSource:
     name = "sqlite"
 
-    def __init__(self, info: ConnectionInfo) -> None:
+    def __init__(self, info: ConnectionInfo, options: SourceOptions | None = None) -> None:
         self.info = info
+        self.options = options or SourceOptions()
         path = info.host or info.database or ""
         if not path or not Path(path).is_file():
             raise EngineError(f"{info.describe()}: SQLite file {path!r} does not exist; set the connection's host to the database file", transient=False)

@@ -10,7 +10,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from databridge.compiler.plan import PipelinePlan, from_json
 from databridge.engines import open_source, open_target
-from databridge.engines.base import ConnectionInfo, SourceEngine
+from databridge.engines.base import ConnectionInfo, SourceEngine, SourceOptions
 from databridge.errors import DataBridgeError, EngineError
 from databridge.runtime.context import StageContext
 from databridge.runtime.results import ResultStore, RunKey
@@ -74,7 +74,8 @@ class DataBridgeOperator(BaseOperator):
             ctx = StageContext(plan, target, store, self.log)
             store.stage_started(self.stage)
             try:
-                source = open_source(connection_info(plan.source_conn_id)) if self.needs_source else None
+                options = SourceOptions(zero_dates=plan.zero_dates, naive_timezone=plan.naive_timezone)
+                source = open_source(connection_info(plan.source_conn_id), options) if self.needs_source else None
                 result = self.run(ctx, source, run_id)
             except Exception as exc:  # recorded whatever it is, so the report never shows a stage stuck "running"
                 message = str(exc) if isinstance(exc, DataBridgeError) else f"unexpected {type(exc).__name__}: {exc}"

@@ -183,6 +183,21 @@ class CustomCheck(CheckBase):
 Check = Annotated[NotNullCheck | ForeignKeyCheck | CustomCheck, Field(discriminator="check")]
 
 
+class SourceOptions(SpecModel):
+    """How ambiguous source values are read."""
+
+    zero_dates: Literal["null", "fail"] = "null"
+    """MySQL zero dates (0000-00-00): null reads them as NULL and warns; fail stops the extract."""
+    naive_timezone: str | None = None
+    """IANA zone of date-times stored without a zone (MySQL DATETIME, SQL Server datetime2): they are loaded as
+    timestamptz in that zone. Empty: they stay timestamp without time zone."""
+
+    @field_validator("naive_timezone")
+    @classmethod
+    def _zone_is_known(cls, name: str | None) -> str | None:
+        return None if name is None else Schedule._timezone_is_known(name)
+
+
 class Pipeline(SpecModel):
     """One source → target move; pipelines of a project run in dependency order."""
 
@@ -196,6 +211,8 @@ class Pipeline(SpecModel):
     """Pipelines that must finish before this one starts."""
     staging_schema: str = Field("databridge_staging", pattern=NAME_PATTERN)
     """Schema in the target that holds the staging tables."""
+    source_options: SourceOptions = SourceOptions()
+    """How ambiguous source values (zero dates, date-times without a zone) are read."""
     tables: list[TableMapping] = Field(min_length=1)
     """Source tables and their targets."""
     validations: list[Check] = []
