@@ -157,11 +157,17 @@ def test_target_tables_default_to_public_and_role_to_fact() -> None:
 # --- staging names ------------------------------------------------------------------------------------------
 
 
-def test_staging_and_ready_tables_are_named_after_pipeline_and_table() -> None:
+def test_staging_and_ready_tables_are_named_after_project_pipeline_and_table() -> None:
     (pipeline,) = compile_yaml(STAR).pipelines
     orders = pipeline.sources[1]
-    assert orders.staging_table == "main__raw__shop__orders"
-    assert orders.targets[0].ready_table == "main__ready__analytics__fact_order"
+    assert orders.staging_table == "star__main__raw__shop__orders"
+    assert orders.targets[0].ready_table == "star__main__ready__analytics__fact_order"
+
+
+def test_two_projects_with_the_same_pipeline_names_do_not_share_staging_tables() -> None:
+    (first,) = compile_yaml(STAR).pipelines
+    (second,) = compile_yaml(STAR.replace("name: star", "name: galaxy")).pipelines
+    assert first.sources[1].staging_table != second.sources[1].staging_table
 
 
 def test_short_name_keeps_short_names_whole() -> None:

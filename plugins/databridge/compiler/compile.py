@@ -60,7 +60,7 @@ def target_ref(text: str) -> TableRef:
 
 def _compile_pipeline(project: Project, pipeline: Pipeline, path: str, problems: list[tuple[str, str]]) -> PipelinePlan:
     sources = tuple(
-        _compile_source(pipeline.name, mapping, f"{path}.tables[{i}]", problems) for i, mapping in enumerate(pipeline.tables)
+        _compile_source((project.name, pipeline.name), mapping, f"{path}.tables[{i}]", problems) for i, mapping in enumerate(pipeline.tables)
     )
     targets = [t for s in sources for t in s.targets]
     try:
@@ -84,7 +84,7 @@ def _compile_pipeline(project: Project, pipeline: Pipeline, path: str, problems:
     )
 
 
-def _compile_source(pipeline: str, mapping: TableMapping, path: str, problems: list[tuple[str, str]]) -> SourcePlan:
+def _compile_source(owner: tuple[str, str], mapping: TableMapping, path: str, problems: list[tuple[str, str]]) -> SourcePlan:
     source = parse_qualified(mapping.source)
     reads: list[str] = []
     excluded: list[str] = []
@@ -92,19 +92,19 @@ def _compile_source(pipeline: str, mapping: TableMapping, path: str, problems: l
     for i, target in enumerate(mapping.targets):
         tpath = f"{path}.targets[{i}]"
         excluded += [c.source for c in target.columns if c.exclude and c.source]
-        targets.append(_compile_target(pipeline, target, tpath, reads, problems))
+        targets.append(_compile_target(owner, target, tpath, reads, problems))
     columns = tuple(dict.fromkeys(reads))
     return SourcePlan(
         source=TableRef(source.schema, source.name),
         columns=columns,
         excluded=tuple(c for c in dict.fromkeys(excluded) if c not in columns),
-        staging_table=short_name(pipeline, "raw", source.schema or "", source.name),
+        staging_table=short_name(*owner, "raw", source.schema or "", source.name),
         targets=tuple(targets),
     )
 
 
 def _compile_target(
-    pipeline: str, target: TargetTable, path: str, reads: list[str], problems: list[tuple[str, str]]
+    owner: tuple[str, str], target: TargetTable, path: str, reads: list[str], problems: list[tuple[str, str]]
 ) -> TargetPlan:
     columns: list[ColumnPlan] = []
     for i, column in enumerate(target.columns):
@@ -134,7 +134,7 @@ def _compile_target(
             for fk in target.foreign_keys
         ),
         filter_sql=filter_sql,
-        ready_table=short_name(pipeline, "ready", table.schema or "", table.name),
+        ready_table=short_name(*owner, "ready", table.schema or "", table.name),
     )
 
 
