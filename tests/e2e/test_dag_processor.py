@@ -53,12 +53,13 @@ def processor(tmp_path: Path, mappings: Path) -> Iterator[Path]:
         log.close()
 
 
-def query(db: Path, sql: str) -> list[tuple[Any, ...]]:
+def query(db: Path, sql: str) -> list[tuple[Any, ...]] | None:
+    """Rows, or None while the table is being created or locked by the processor."""
     with sqlite3.connect(db) as conn:
         try:
             return conn.execute(sql).fetchall()
-        except sqlite3.OperationalError:  # table being created or locked by the processor
-            return []
+        except sqlite3.OperationalError:
+            return None
 
 
 def wait_for(condition: Callable[[], Any], what: str) -> Any:
@@ -71,7 +72,7 @@ def wait_for(condition: Callable[[], Any], what: str) -> Any:
 
 
 def live_dags(db: Path) -> set[str]:
-    return {r[0] for r in query(db, "SELECT dag_id FROM dag WHERE NOT is_stale")}
+    return {r[0] for r in query(db, "SELECT dag_id FROM dag WHERE NOT is_stale") or []}
 
 
 def test_new_and_broken_projects_reach_a_running_dag_processor(processor: Path, mappings: Path) -> None:
@@ -85,3 +86,8 @@ def test_new_and_broken_projects_reach_a_running_dag_processor(processor: Path, 
 
     assert [(Path(f).name, "did you mean 'upsert'?" in trace) for f, trace in errors] == [("broken.yaml", True)]
     assert live_dags(processor) == {"demo_shop", "second_shop"}
+
+    # Fixed: the DAG appears, and the error goes at the next refresh of the dags folder (refresh_interval).
+    (mappings / "broken.yaml").write_text(BROKEN.replace("upsrt", "upsert").replace("columns: [{source: id}]", "keys: [id], columns: [{source: id}]"))
+    wait_for(lambda: "broken_project" in live_dags(processor), "serialize the fixed project")
+    wait_for(lambda: query(processor, "SELECT filename FROM import_error") == [], "clear the fixed project's import error")
