@@ -72,8 +72,10 @@ def create_types_table(source: Source) -> list[Case]:
     return used
 
 
-def passthrough_project(source: Source, used: list[Case]) -> str:
-    mapped = "\n".join(f"              - {{source: {c.column}}}" for c in used)
+def passthrough_project(source: Source, used: list[Case], table: str = "all_types", columns: list[str] | None = None) -> str:
+    """Every column of ``table`` mapped untouched to landing.<table>."""
+    names = columns if columns is not None else [c.column for c in used]
+    mapped = "\n".join(f"              - {{source: {name}}}" for name in names)
     return f"""\
 name: types_it
 pipelines:
@@ -81,9 +83,9 @@ pipelines:
     source_conn_id: {source.conn_id}
     target_conn_id: {TARGET_CONN}
     tables:
-      - source: {source.schema}.all_types
+      - source: {source.schema}.{table}
         targets:
-          - table: landing.all_types
+          - table: landing.{table}
             keys: [id]
             columns:
               - {{source: id}}
@@ -133,3 +135,37 @@ def test_doubles_survive_arithmetic_in_the_target(source: Source, target: Target
     assert target.scalar("SELECT dbl = 0.3::float8 FROM landing.all_types WHERE id = 1") is False
     assert target.scalar("SELECT dbl = 0.1::float8 + 0.2::float8 FROM landing.all_types WHERE id = 1") is True
     assert target.scalar("SELECT dbl::text FROM landing.all_types WHERE id = 2") == "1e-300"
+
+
+# PostgreSQL → PostgreSQL: each column's text form in the target equals the source's, character for character.
+PG_EXACT_SETUP = [
+    "CREATE TYPE mood AS ENUM ('happy', 'sad', 'it''s')",
+    "CREATE DOMAIN positive_amount AS numeric(10,2) CHECK (VALUE > 0)",
+    """CREATE TABLE exact (
+        id integer PRIMARY KEY, mood mood, moods mood[], amount positive_amount, ints integer[], grid text[],
+        doc json, docb jsonb, uid uuid, span interval, bits bit varying(8), at timestamptz, raw bytea)""",
+    """INSERT INTO exact VALUES
+      (1, 'it''s', '{happy,"it''s"}', 0.01, '{1,NULL,-2147483648}', '{{"a b","c,d"},{"e\\"f",NULL}}',
+       '{"b": 1,  "a": [1.50, "x"], "b": 2}', '{"b": 1, "a": {"c": [true, null]}}', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+       '1 year 2 mons -3 days 04:05:06.789012', B'00000101', '2024-02-29 23:59:59.999999+05:30', '\\x00ff5c'),
+      (2, 'sad', '{}', 99999999.99, '{}', '{}', '[]', '"text"', '00000000-0000-0000-0000-000000000000',
+       '-178000000 years', B'', '-infinity', ''),
+      (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)""",
+]
+PG_EXACT_COLUMNS = ["mood", "moods", "amount", "ints", "grid", "doc", "docb", "uid", "span", "bits", "at", "raw"]
+
+
+@pytest.mark.parametrize("source", ["postgres"], indirect=True)
+def test_postgres_enums_domains_arrays_json_uuid_interval_round_trip_exactly(source: Source, target: TargetDB) -> None:
+    for statement in PG_EXACT_SETUP:
+        source.db.execute(statement)
+    run_pipeline(passthrough_project(source, [], "exact", PG_EXACT_COLUMNS), "types-3")
+
+    texts = ", ".join(f"{c}::text" for c in PG_EXACT_COLUMNS)
+    source_rows = source.db.conn.execute(f"SELECT {texts} FROM exact ORDER BY id").fetchall()
+    assert target.rows(f"SELECT {texts} FROM landing.exact ORDER BY id") == source_rows
+    assert target.column_types("landing", "exact") == {
+        "id": "integer", "mood": "text", "moods": "text[]", "amount": "numeric(10,2)", "ints": "integer[]",
+        "grid": "text[]", "doc": "json", "docb": "jsonb", "uid": "uuid", "span": "interval", "bits": "bit varying(8)",
+        "at": "timestamp with time zone", "raw": "bytea",
+    }  # fmt: skip

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -52,6 +52,8 @@ class ColumnInfo:
     """The PostgreSQL type DataBridge suggests for it (from the type matrix)."""
     confidence: float | None = None
     """For inferred schemas (documents): the share of sampled documents holding this field with this type."""
+    note: str = ""
+    """What is done to its values (from the type matrix), and anything the type says about them (enum values)."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,8 @@ class SourceColumn:
     nullable: bool
     pg_type: str
     """The PostgreSQL type its values are staged as."""
+    note: str = ""
+    """Kept as the staging column's comment, e.g. the allowed values of an ENUM staged as text."""
 
 
 class RowSink(Protocol):
@@ -101,6 +105,14 @@ class SourceEngine(Protocol):
 
     def default_schema(self) -> str: ...
 
+    def schemas(self) -> list[str]:
+        """Schemas (MySQL: databases; SQLite: attached databases) holding user tables, system ones left out."""
+        ...
+
+    def describe(self, table: TableRef) -> TableInfo:
+        """Columns, keys and the catalog's row estimate (never a COUNT(*)); EngineError when the table is absent."""
+        ...
+
     def columns(self, table: TableRef) -> list[SourceColumn]:
         """Columns in table order; raises EngineError (permanent) naming close matches when the table is absent."""
         ...
@@ -114,6 +126,33 @@ class SourceEngine(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def drain_warnings(source: SourceEngine) -> list[str]:
+    """What the last read changed and must be said (e.g. zero dates read as NULL), emptied once taken.
+
+    An engine reports these in a ``warnings`` list attribute; engines with nothing to report need none.
+    """
+    found: list[str] = getattr(source, "warnings", [])
+    taken = list(found)
+    found.clear()
+    return taken
+
+
+def keys_from_rows(rows: Sequence[Sequence[Any]]) -> tuple[tuple[str, ...], tuple[ForeignKeyInfo, ...]]:
+    """Primary key and foreign keys from catalog rows (constraint, column, ref schema, ref table, ref column).
+
+    Rows without a referenced table are primary-key columns; rows come in key order within each constraint.
+    """
+    primary_key = tuple(str(r[1]) for r in rows if r[3] is None)
+    grouped: dict[str, list[Sequence[Any]]] = {}
+    for row in rows:
+        if row[3] is not None:
+            grouped.setdefault(str(row[0]), []).append(row)
+    foreign_keys = tuple(
+        ForeignKeyInfo(tuple(str(r[1]) for r in fk), f"{fk[0][2]}.{fk[0][3]}", tuple(str(r[4]) for r in fk)) for fk in grouped.values()
+    )
+    return primary_key, foreign_keys
 
 
 def batched(fetch: Any, batch_size: int) -> Iterator[list[Any]]:

@@ -1,67 +1,63 @@
-"""MySQL and MariaDB as a source: a server-side cursor streamed in batches, with MySQL types mapped for PostgreSQL."""
+"""MySQL and MariaDB as a source: a server-side cursor streamed in batches, types mapped by the type matrix."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import MySQLdb
 import MySQLdb.cursors
 
-from databridge.compiler.identifiers import quote_ident
 from databridge.compiler.plan import TableRef
-from databridge.engines.base import ConnectionInfo, RowSink, SourceColumn, SourceOptions, batched
+from databridge.engines.base import (
+    ColumnInfo,
+    ConnectionInfo,
+    RowSink,
+    SourceColumn,
+    SourceOptions,
+    TableInfo,
+    batched,
+    keys_from_rows,
+)
 from databridge.engines.errors import mysql_error
 from databridge.engines.postgres import CONNECT_TIMEOUT_SECONDS, missing_table
+from databridge.engines.type_matrix import notes_for, pg_type_for, zoned
+from databridge.engines.values import localizer, row_converter, split_set
+from databridge.errors import EngineError
 
 _COLUMNS_SQL = """
-SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE = 'YES'
+SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE = 'YES', COLUMN_DEFAULT
 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s ORDER BY ORDINAL_POSITION
 """
 # MariaDB's JSON is an alias: the column is a longtext with a json_valid() check, which is all that marks it as JSON.
 _CHECKS_SQL = "SELECT CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = %s AND TABLE_NAME = %s"
+_SCHEMAS_SQL = """
+SELECT SCHEMA_NAME FROM information_schema.SCHEMATA
+WHERE SCHEMA_NAME NOT IN ('information_schema', 'mysql', 'performance_schema', 'sys') ORDER BY 1
+"""
+_TABLES_SQL = "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s ORDER BY 1"
+# Primary-key columns (no referenced table) and foreign-key columns, each constraint's columns in key order.
+_KEYS_SQL = """
+SELECT CONSTRAINT_NAME, COLUMN_NAME, REFERENCED_TABLE_SCHEMA, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME
+FROM information_schema.KEY_COLUMN_USAGE
+WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s AND (CONSTRAINT_NAME = 'PRIMARY' OR REFERENCED_TABLE_NAME IS NOT NULL)
+ORDER BY CONSTRAINT_NAME = 'PRIMARY' DESC, CONSTRAINT_NAME, ORDINAL_POSITION
+"""
+# InnoDB's estimate from its index statistics: no table scan.
+_APPROX_ROWS_SQL = "SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s"
 
-# (pattern on the lower-cased COLUMN_TYPE, PostgreSQL type); the first match wins.
-TYPE_MAP: list[tuple[str, str]] = [
-    (r"tinyint\(1\)( unsigned)?$", "boolean"),
-    (r"bit\(1\)$", "boolean"),
-    (r"tinyint.*", "smallint"),
-    (r"smallint.*unsigned", "integer"),
-    (r"smallint.*", "smallint"),
-    (r"mediumint.*", "integer"),
-    (r"int.*unsigned", "bigint"),
-    (r"int.*", "integer"),
-    (r"bigint.*unsigned", "numeric(20,0)"),
-    (r"bigint.*", "bigint"),
-    (r"(decimal|numeric)\((\d+),(\d+)\).*", r"numeric(\2,\3)"),
-    (r"float.*", "real"),
-    (r"double.*|real.*", "double precision"),
-    (r"year.*", "smallint"),
-    (r"date$", "date"),
-    (r"datetime.*", "timestamp"),
-    (r"timestamp.*", "timestamptz"),
-    (r"time.*", "interval"),
-    (r"(var)?char\((\d+)\)", r"varchar(\2)"),
-    (r"(tiny|medium|long)?text", "text"),
-    (r"json", "jsonb"),
-    (r"enum\(.*|set\(.*", "text"),
-    (r"(var)?binary.*|(tiny|medium|long)?blob|bit.*|geometry.*|point|linestring|polygon", "bytea"),
-]
-
-
-def pg_type_for(column_type: str) -> str:
-    """The PostgreSQL type for a MySQL COLUMN_TYPE (text when nothing matches)."""
-    lowered = column_type.lower().strip()
-    for pattern, pg in TYPE_MAP:
-        match = re.fullmatch(pattern, lowered)
-        if match:
-            return match.expand(pg)
-    return "text"
-
-
-def _bit_to_bool(value: Any) -> Any:
-    return None if value is None else value not in (b"\x00", 0)
+# What the SELECT reads instead of the bare column, by native type (the first match wins).
+_SELECT_AS: tuple[tuple[str, str], ...] = (
+    # The text protocol prints FLOAT with 6 digits (16777216 would arrive as 16777200): read it as DOUBLE.
+    (r"float.*", "CAST({c} AS DOUBLE)"),
+    (r"bit\(1\)", "({c} <> 0)"),
+    (r"bit\((\d+)\)", r"LPAD(BIN({c}), \1, '0')"),
+    (r"geometry|point|linestring|polygon|multipoint|multilinestring|multipolygon|geometrycollection", "ST_AsText({c})"),
+)
+# mysqlclient reads a zero date (0000-00-00, 2024-00-10, 0000-01-01) as None: count them in the source instead.
+_ZERO_DATE = "SUM({c} IS NOT NULL AND (YEAR({c}) = 0 OR MONTH({c}) = 0 OR DAYOFMONTH({c}) = 0))"
+_DATED = re.compile(r"(date|datetime|timestamp)\b")
 
 
 class MySQLSource:
@@ -70,6 +66,7 @@ class MySQLSource:
     def __init__(self, info: ConnectionInfo, options: SourceOptions | None = None) -> None:
         self.info = info
         self.options = options or SourceOptions()
+        self.warnings: list[str] = []
         try:
             self.conn = MySQLdb.connect(
                 host=info.host or "127.0.0.1",
@@ -90,28 +87,47 @@ class MySQLSource:
     def default_schema(self) -> str:
         return self.info.database or ""
 
-    def _run(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    def _run(self, query: str, params: tuple[Any, ...] = (), doing: str = "reading the catalog") -> list[tuple[Any, ...]]:
         try:
             with self.conn.cursor() as cur:
                 cur.execute(query, params)
                 return list(cur.fetchall())
         except MySQLdb.Error as exc:
-            raise mysql_error(exc, "reading the catalog") from None
+            raise mysql_error(exc, doing) from None
+
+    def schemas(self) -> list[str]:
+        return [r[0] for r in self._run(_SCHEMAS_SQL)]
 
     def tables(self, schema: str) -> list[str]:
-        rows = self._run("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s ORDER BY 1", (schema,))
-        return [r[0] for r in rows]
+        return [r[0] for r in self._run(_TABLES_SQL, (schema,))]
 
     def columns(self, table: TableRef) -> list[SourceColumn]:
+        schema, rows = self._column_rows(table)
+        checks = self._mariadb_checks(schema, table.name)
+        return [self._source_column(name, ctype, bool(nullable), checks) for name, ctype, nullable, _default in rows]
+
+    def describe(self, table: TableRef) -> TableInfo:
+        schema, rows = self._column_rows(table)
+        checks = self._mariadb_checks(schema, table.name)
+        columns = tuple(_column_info(self._source_column(r[0], r[1], bool(r[2]), checks), r[3]) for r in rows)
+        primary_key, foreign_keys = keys_from_rows(self._run(_KEYS_SQL, (schema, table.name)))
+        approx = self._run(_APPROX_ROWS_SQL, (schema, table.name))
+        estimate = approx[0][0] if approx else None
+        return TableInfo(schema, table.name, columns, primary_key, foreign_keys, None if estimate is None else int(estimate))
+
+    def _column_rows(self, table: TableRef) -> tuple[str, list[tuple[Any, ...]]]:
         schema = table.schema or self.default_schema()
         rows = self._run(_COLUMNS_SQL, (schema, table.name))
         if not rows:
             raise missing_table(self, TableRef(schema, table.name))
-        checks = self._mariadb_checks(schema, table.name)
-        return [
-            SourceColumn(name, ctype, bool(nullable), "jsonb" if f"json_valid({_mysql_ident(name)})" in checks else pg_type_for(ctype))
-            for name, ctype, nullable in rows
-        ]
+        return schema, rows
+
+    def _source_column(self, name: str, column_type: str, nullable: bool, checks: set[str]) -> SourceColumn:
+        matrix_type = "json" if f"json_valid({_mysql_ident(name)})" in checks else column_type
+        pg_type = zoned(pg_type_for("mysql", matrix_type), self.options.naive_timezone)
+        enum = re.fullmatch(r"enum\((.*)\)", column_type, re.IGNORECASE | re.DOTALL)
+        note = f"MySQL {column_type}: allowed values {enum.group(1)}" if enum else ""
+        return SourceColumn(name, column_type, nullable, pg_type, note)
 
     def _mariadb_checks(self, schema: str, table: str) -> set[str]:
         """The CHECK clauses of a MariaDB table (MySQL has a real JSON type and no TABLE_NAME in that view)."""
@@ -120,12 +136,12 @@ class MySQLSource:
         return {str(r[0]) for r in self._run(_CHECKS_SQL, (schema, table))}
 
     def row_count(self, table: TableRef) -> int:
-        return int(self._run(f"SELECT COUNT(*) FROM {self._ref(table)}")[0][0])
+        return int(self._run(f"SELECT COUNT(*) FROM {self._ref(table)}", doing=f"counting the rows of {table}")[0][0])
 
     def copy_rows(self, table: TableRef, columns: list[SourceColumn], sink: RowSink, batch_size: int) -> int:
+        self._check_zero_dates(table, columns)
         select = f"SELECT {', '.join(_select_expr(c) for c in columns)} FROM {self._ref(table)}"
-        converters = [_bit_to_bool if c.pg_type == "boolean" and c.native_type.lower().startswith("bit") else None for c in columns]
-        convert = _row_converter(converters)
+        convert = row_converter([self._converter(c) for c in columns])
         rows = 0
         try:
             cur = self.conn.cursor(MySQLdb.cursors.SSCursor)
@@ -139,6 +155,37 @@ class MySQLSource:
             raise mysql_error(exc, f"reading {table}") from None
         return rows
 
+    def _converter(self, column: SourceColumn) -> Callable[[Any], Any] | None:
+        """Python work for the few columns that need it; every other column passes as the driver read it."""
+        if column.pg_type == "text[]" and column.native_type.lower().startswith("set("):
+            return split_set
+        if self.options.naive_timezone and column.native_type.lower().startswith("datetime"):
+            return localizer(self.options.naive_timezone)
+        return None
+
+    def _check_zero_dates(self, table: TableRef, columns: list[SourceColumn]) -> None:
+        """One aggregate over the date columns (none: no query); fail, or warn once per column with its count."""
+        dated = [c for c in columns if _DATED.match(c.native_type.lower())]
+        if not dated:
+            return
+        sums = ", ".join(_ZERO_DATE.format(c=_mysql_ident(c.name)) for c in dated)
+        counts = self._run(f"SELECT {sums} FROM {self._ref(table)}", doing=f"looking for zero dates in {table}")[0]
+        for column, count in zip(dated, counts, strict=True):
+            if count:
+                self._zero_dates_found(table, column, int(count))
+
+    def _zero_dates_found(self, table: TableRef, column: SourceColumn, count: int) -> None:
+        where = f"{table.schema or self.default_schema()}.{table.name}.{column.name} ({column.native_type})"
+        if self.options.zero_dates == "fail":
+            raise EngineError(
+                f"MySQL: {where} holds {count} zero date(s) (0000-00-00, or a zero year, month or day), which PostgreSQL "
+                "cannot store; set the pipeline's source_options.zero_dates to null to stage them as NULL with a warning, "
+                "or correct them in the source",
+                transient=False,
+                engine="mysql",
+            )
+        self.warnings.append(f"{where}: {count} zero date(s) staged as NULL (source_options.zero_dates: null)")
+
     def _ref(self, table: TableRef) -> str:
         return f"{_mysql_ident(table.schema or self.default_schema())}.{_mysql_ident(table.name)}"
 
@@ -146,21 +193,25 @@ class MySQLSource:
         self.conn.close()
 
 
+def _column_info(column: SourceColumn, default: str | None) -> ColumnInfo:
+    """A discovered column; MariaDB writes a missing default as the word NULL and quotes string defaults."""
+    note = "; ".join(n for n in (notes_for("mysql", column.native_type), column.note) if n)
+    default = None if default == "NULL" else default
+    return ColumnInfo(column.name, column.native_type, column.nullable, default, column.pg_type, note=note)
+
+
 def _mysql_ident(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
 def _select_expr(column: SourceColumn) -> str:
-    """FLOAT is read as DOUBLE: the text protocol prints FLOAT with 6 digits, so 16777216 would arrive as 16777200."""
     ident = _mysql_ident(column.name)
-    return f"CAST({ident} AS DOUBLE)" if column.pg_type == "real" else ident
+    native = column.native_type.lower()
+    for pattern, template in _SELECT_AS:
+        match = re.fullmatch(pattern, native)
+        if match:
+            return match.expand(template).format(c=ident)
+    return ident
 
 
-def _row_converter(converters: Sequence[Callable[[Any], Any] | None]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]] | None:
-    if not any(converters):
-        return None
-    pairs = list(enumerate(converters))
-    return lambda row: tuple(f(row[i]) if f else row[i] for i, f in pairs)
-
-
-__all__ = ["MySQLSource", "pg_type_for", "quote_ident"]
+__all__ = ["MySQLSource"]

@@ -9,15 +9,27 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from databridge.compiler.expressions import sql_literal
 from databridge.compiler.identifiers import qualified, quote_ident
 from databridge.compiler.plan import TableRef
-from databridge.engines.base import ConnectionInfo, RowSink, SourceColumn, SourceOptions
+from databridge.engines.base import (
+    ColumnInfo,
+    ConnectionInfo,
+    RowSink,
+    SourceColumn,
+    SourceOptions,
+    TableInfo,
+    keys_from_rows,
+)
 from databridge.engines.errors import postgres_error
+from databridge.engines.type_matrix import notes_for, zoned
 from databridge.errors import EngineError
 from databridge.spec.names import did_you_mean
 
 CONNECT_TIMEOUT_SECONDS = 10
 
+# Enums, composites, ranges and user base types travel as text (the target may not have them), arrays of them as
+# text[], domains as their base type; everything else keeps its type. The fifth column is the default expression.
 _COLUMNS_SQL = """
 SELECT a.attname,
        format_type(a.atttypid, a.atttypmod),
@@ -25,18 +37,46 @@ SELECT a.attname,
        CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod)
             WHEN t.typtype IN ('e', 'c', 'r', 'm') OR (t.typtype = 'b' AND tn.nspname NOT IN ('pg_catalog', 'information_schema')
                  AND t.typcategory <> 'A') THEN 'text'
-            ELSE format_type(a.atttypid, a.atttypmod) END
+            WHEN t.typcategory = 'A' AND (et.typtype IN ('e', 'c', 'r', 'm', 'd')
+                 OR (et.typtype = 'b' AND etn.nspname NOT IN ('pg_catalog', 'information_schema'))) THEN 'text[]'
+            ELSE format_type(a.atttypid, a.atttypmod) END,
+       pg_get_expr(d.adbin, d.adrelid)
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace cn ON cn.oid = c.relnamespace
 JOIN pg_type t ON t.oid = a.atttypid
 JOIN pg_namespace tn ON tn.oid = t.typnamespace
+LEFT JOIN pg_type et ON et.oid = t.typelem AND t.typcategory = 'A'
+LEFT JOIN pg_namespace etn ON etn.oid = et.typnamespace
+LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 WHERE cn.nspname = %s AND c.relname = %s AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attnum
 """
 _TABLES_SQL = """
 SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = %s AND c.relkind IN ('r', 'p', 'v', 'm', 'f') ORDER BY 1
+"""
+_SCHEMAS_SQL = """
+SELECT nspname FROM pg_namespace
+WHERE nspname NOT IN ('information_schema', 'pg_catalog', 'pg_toast') AND nspname !~ '^pg_(toast_)?temp_' ORDER BY 1
+"""
+# Primary-key columns (no referenced table) then foreign-key columns, each constraint's columns in key order.
+_KEYS_SQL = """
+SELECT con.conname, a.attname, rn.nspname, rc.relname, ra.attname
+FROM pg_constraint con
+JOIN pg_class c ON c.oid = con.conrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+CROSS JOIN LATERAL unnest(con.conkey, coalesce(con.confkey, con.conkey)) WITH ORDINALITY AS k(attnum, refnum, pos)
+JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
+LEFT JOIN pg_class rc ON rc.oid = con.confrelid
+LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+LEFT JOIN pg_attribute ra ON ra.attrelid = con.confrelid AND ra.attnum = k.refnum
+WHERE n.nspname = %s AND c.relname = %s AND con.contype IN ('p', 'f')
+ORDER BY con.contype DESC, con.conname, k.pos
+"""
+# The planner's estimate (-1 before the first VACUUM or ANALYZE: unknown); no table scan.
+_APPROX_ROWS_SQL = """
+SELECT c.reltuples::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relname = %s
 """
 
 
@@ -86,22 +126,38 @@ class PostgresSource:
         except psycopg.Error as exc:
             raise postgres_error(exc, doing) from None
 
+    def schemas(self) -> list[str]:
+        return [r[0] for r in self._read(_SCHEMAS_SQL, (), "reading the catalog")]
+
     def tables(self, schema: str) -> list[str]:
         return [r[0] for r in self._read(_TABLES_SQL, (schema,), "reading the catalog")]
 
     def columns(self, table: TableRef) -> list[SourceColumn]:
+        _schema, rows = self._column_rows(table)
+        zone = self.options.naive_timezone
+        return [SourceColumn(name, native, nullable, zoned(pg_type, zone)) for name, native, nullable, pg_type, _default in rows]
+
+    def describe(self, table: TableRef) -> TableInfo:
+        schema, rows = self._column_rows(table)
+        columns = tuple(ColumnInfo(c.name, c.native_type, c.nullable, r[4], c.pg_type, note=notes_for("postgres", c.native_type)) for c, r in zip(self.columns(table), rows, strict=True))
+        primary_key, foreign_keys = keys_from_rows(self._read(_KEYS_SQL, (schema, table.name), "reading the catalog"))
+        estimate = self._read(_APPROX_ROWS_SQL, (schema, table.name), "reading the catalog")
+        approx = int(estimate[0][0]) if estimate and estimate[0][0] >= 0 else None
+        return TableInfo(schema, table.name, columns, primary_key, foreign_keys, approx)
+
+    def _column_rows(self, table: TableRef) -> tuple[str, list[tuple[Any, ...]]]:
         schema = table.schema or self.default_schema()
         rows = self._read(_COLUMNS_SQL, (schema, table.name), "reading the catalog")
         if not rows:
             raise missing_table(self, TableRef(schema, table.name))
-        return [SourceColumn(name, native, nullable, pg_type) for name, native, nullable, pg_type in rows]
+        return schema, rows
 
     def row_count(self, table: TableRef) -> int:
         rows = self._read(sql.SQL(f"SELECT count(*) FROM {self._ref(table)}"), (), f"counting the rows of {table}")
         return int(rows[0][0]) if rows else 0
 
     def copy_rows(self, table: TableRef, columns: list[SourceColumn], sink: RowSink, batch_size: int) -> int:
-        select = f"SELECT {', '.join(_as_text(c) for c in columns)} FROM {self._ref(table)}"
+        select = f"SELECT {', '.join(_as_text(c, self.options.naive_timezone) for c in columns)} FROM {self._ref(table)}"
         rows = 0
         with self.conn.cursor() as cur, cur.copy(f"COPY ({select}) TO STDOUT") as copy:
             for chunk in copy:
@@ -116,9 +172,12 @@ class PostgresSource:
         self.conn.close()
 
 
-def _as_text(column: SourceColumn) -> str:
-    """Columns of types the target may not have (enums, composites) travel as their text form."""
+def _as_text(column: SourceColumn, naive_timezone: str | None) -> str:
+    """Columns of types the target may not have (enums, composites) travel as their text form; naive date-times
+    declared to be in a zone become instants there (the session is in UTC, so COPY writes them with +00)."""
     ident = quote_ident(column.name)
+    if naive_timezone and column.native_type.startswith("timestamp") and "without" in column.native_type:
+        return f"({ident} AT TIME ZONE {sql_literal(naive_timezone)})"
     return f"{ident}::text" if column.pg_type == "text" and column.native_type != "text" else ident
 
 
@@ -162,7 +221,7 @@ class PostgresTarget:
     def column_types(self, schema: str, table: str) -> dict[str, str]:
         """Columns of a target table with their types; empty when the table does not exist."""
         rows = self.rows(_COLUMNS_SQL, (schema, table), doing=f"reading the columns of {schema}.{table}")
-        return {name: native for name, native, _nullable, _pg in rows}
+        return {row[0]: row[1] for row in rows}
 
     def close(self) -> None:
         self.conn.close()

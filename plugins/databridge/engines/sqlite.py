@@ -1,42 +1,35 @@
-"""SQLite as a source: the file opened read-only, declared types mapped by SQLite's own affinity rules."""
+"""SQLite as a source: the file opened read-only, declared types mapped by the type matrix (SQLite's affinity rules)."""
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from pathlib import Path
+from typing import Any
 
+from databridge.compiler.expressions import sql_literal
 from databridge.compiler.identifiers import quote_ident
 from databridge.compiler.plan import TableRef
-from databridge.engines.base import ConnectionInfo, RowSink, SourceColumn, SourceOptions, batched
+from databridge.engines.base import (
+    ColumnInfo,
+    ConnectionInfo,
+    RowSink,
+    SourceColumn,
+    SourceOptions,
+    TableInfo,
+    batched,
+    keys_from_rows,
+)
 from databridge.engines.errors import sqlite_error
 from databridge.engines.postgres import missing_table
+from databridge.engines.type_matrix import notes_for, pg_type_for, zoned
 from databridge.errors import EngineError
 
-# Declared type → PostgreSQL type; checked in order, as SQLite's affinity rules are.
-TYPE_MAP: list[tuple[str, str]] = [
-    (r"(boolean|bool)", "boolean"),
-    (r"(datetime|timestamp)", "timestamp"),
-    (r"date", "date"),
-    (r"time", "time"),
-    (r"(decimal|numeric)\s*\(\s*(\d+)\s*,\s*(\d+)\s*\)", r"numeric(\2,\3)"),
-    (r"(var)?char\s*\(\s*(\d+)\s*\)", r"varchar(\2)"),
-    (r".*int.*", "bigint"),
-    (r".*(char|clob|text).*", "text"),
-    (r".*blob.*", "bytea"),
-    (r".*(real|floa|doub).*", "double precision"),
-    (r"", "text"),
-    (r".*", "numeric"),
-]
-
-
-def pg_type_for(declared: str) -> str:
-    lowered = declared.lower().strip()
-    for pattern, pg in TYPE_MAP:
-        match = re.fullmatch(pattern, lowered)
-        if match:
-            return match.expand(pg)
-    return "text"
+_TABLES_SQL = "SELECT name FROM {schema}.sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY 1"
+_COLUMNS_SQL = "PRAGMA {schema}.table_info({table})"
+_FOREIGN_KEYS_SQL = "PRAGMA {schema}.foreign_key_list({table})"
+# ANALYZE's estimate: the first number of a table's sqlite_stat1 row is its row count (no table scan).
+_STAT_TABLE_SQL = "SELECT 1 FROM {schema}.sqlite_master WHERE name = 'sqlite_stat1'"
+_APPROX_ROWS_SQL = "SELECT stat FROM {schema}.sqlite_stat1 WHERE tbl = ? ORDER BY idx IS NOT NULL LIMIT 1"
 
 
 class SQLiteSource:
@@ -57,29 +50,61 @@ class SQLiteSource:
     def default_schema(self) -> str:
         return "main"
 
-    def tables(self, schema: str) -> list[str]:
-        query = f"SELECT name FROM {quote_ident(schema)}.sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY 1"
-        return [str(r[0]) for r in self._run(query)]
+    def schemas(self) -> list[str]:
+        """The attached databases (main, and any ATTACHed), without the connection's temp schema."""
+        return [str(r[1]) for r in self._run("PRAGMA database_list") if r[1] != "temp"]
 
-    def _run(self, query: str) -> list[tuple[object, ...]]:
+    def tables(self, schema: str) -> list[str]:
+        return [str(r[0]) for r in self._run(_TABLES_SQL.format(schema=quote_ident(schema)))]
+
+    def _run(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         try:
-            return list(self.conn.execute(query).fetchall())
+            return list(self.conn.execute(query, params).fetchall())
         except sqlite3.Error as exc:
             raise sqlite_error(exc, "reading the catalog") from None
 
     def columns(self, table: TableRef) -> list[SourceColumn]:
+        _schema, rows = self._column_rows(table)
+        return [self._source_column(r) for r in rows]
+
+    def describe(self, table: TableRef) -> TableInfo:
+        schema, rows = self._column_rows(table)
+        columns = tuple(_column_info(self._source_column(r), r[4]) for r in rows)
+        primary_key = _primary_key(rows)
+        foreign_keys = keys_from_rows(self._foreign_key_rows(schema, table.name))[1]
+        return TableInfo(schema, table.name, columns, primary_key, foreign_keys, self._approx_rows(schema, table.name))
+
+    def _column_rows(self, table: TableRef) -> tuple[str, list[tuple[Any, ...]]]:
         schema = table.schema or self.default_schema()
-        rows = self._run(f"PRAGMA {quote_ident(schema)}.table_info({quote_ident(table.name)})")
+        rows = self._run(_COLUMNS_SQL.format(schema=quote_ident(schema), table=quote_ident(table.name)))
         if not rows:
             raise missing_table(self, TableRef(schema, table.name))
-        return [SourceColumn(str(r[1]), str(r[2]), not r[3] and not r[5], pg_type_for(str(r[2]))) for r in rows]
+        return schema, rows
+
+    def _source_column(self, row: tuple[Any, ...]) -> SourceColumn:
+        """A PRAGMA table_info row: (cid, name, type, notnull, dflt_value, pk); a primary key is never NULL."""
+        pg_type = zoned(pg_type_for("sqlite", str(row[2])), self.options.naive_timezone)
+        return SourceColumn(str(row[1]), str(row[2]), not row[3] and not row[5], pg_type)
+
+    def _foreign_key_rows(self, schema: str, table: str) -> list[tuple[Any, ...]]:
+        """(constraint, column, ref schema, ref table, ref column) rows; a reference without columns means the
+        parent's primary key."""
+        rows = self._run(_FOREIGN_KEYS_SQL.format(schema=quote_ident(schema), table=quote_ident(table)))
+        parent_keys = {str(r[2]): _primary_key(self._column_rows(TableRef(schema, str(r[2])))[1]) for r in rows if r[4] is None}
+        return [(str(r[0]), r[3], schema, r[2], r[4] if r[4] is not None else parent_keys[str(r[2])][r[1]]) for r in rows]
+
+    def _approx_rows(self, schema: str, table: str) -> int | None:
+        if not self._run(_STAT_TABLE_SQL.format(schema=quote_ident(schema))):
+            return None
+        stat = self._run(_APPROX_ROWS_SQL.format(schema=quote_ident(schema)), (table,))
+        return int(str(stat[0][0]).split()[0]) if stat else None
 
     def row_count(self, table: TableRef) -> int:
         count = self._run(f"SELECT count(*) FROM {self._ref(table)}")[0][0]
         return int(str(count))
 
     def copy_rows(self, table: TableRef, columns: list[SourceColumn], sink: RowSink, batch_size: int) -> int:
-        select = f"SELECT {', '.join(quote_ident(c.name) for c in columns)} FROM {self._ref(table)}"
+        select = f"SELECT {', '.join(self._select_expr(c) for c in columns)} FROM {self._ref(table)}"
         rows = 0
         try:
             cur = self.conn.execute(select)
@@ -91,8 +116,27 @@ class SQLiteSource:
             raise sqlite_error(exc, f"reading {table}") from None
         return rows
 
+    def _select_expr(self, column: SourceColumn) -> str:
+        """Naive date-time text declared to be in a zone gets the zone's name appended: PostgreSQL parses
+        '2024-07-01 12:00:00 Europe/Paris' as that instant, with its own rule for the DST edges."""
+        ident = quote_ident(column.name)
+        zone = self.options.naive_timezone
+        if zone and pg_type_for("sqlite", column.native_type) == "timestamp":
+            return f"{ident} || ' ' || {sql_literal(zone)}"
+        return ident
+
     def _ref(self, table: TableRef) -> str:
         return f"{quote_ident(table.schema or self.default_schema())}.{quote_ident(table.name)}"
 
     def close(self) -> None:
         self.conn.close()
+
+
+def _primary_key(rows: list[tuple[Any, ...]]) -> tuple[str, ...]:
+    """The primary-key columns of PRAGMA table_info rows, in key order (pk is the 1-based position, 0 if none)."""
+    return tuple(str(r[1]) for r in sorted(rows, key=lambda r: int(r[5])) if r[5])
+
+
+def _column_info(column: SourceColumn, default: Any) -> ColumnInfo:
+    note = notes_for("sqlite", column.native_type)
+    return ColumnInfo(column.name, column.native_type, column.nullable, None if default is None else str(default), column.pg_type, note=note)
