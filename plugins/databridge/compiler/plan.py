@@ -71,6 +71,8 @@ class SourcePlan:
     """Source columns left out on purpose (not extracted, not warned about)."""
     staging_table: str
     targets: tuple[TargetPlan, ...]
+    staging_types: tuple[tuple[str, str], ...] = ()
+    """(source column, PostgreSQL type) the user chose instead of the type matrix's default."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,19 @@ class CheckPlan:
 
 
 @dataclass(frozen=True)
+class AttachmentsPlan:
+    """Where a CouchDB source's attachments are copied, and the target table linking them."""
+
+    conn_id: str
+    bucket: str
+    prefix: str
+    table: TableRef
+    multipart_threshold_mb: int
+    stubs_table: str
+    """Staging table (in the staging schema) of the attachment stubs the extract stage met."""
+
+
+@dataclass(frozen=True)
 class PipelinePlan:
     name: str
     project: str
@@ -103,6 +118,7 @@ class PipelinePlan:
     batch_size: int
     zero_dates: str = "null"
     naive_timezone: str | None = None
+    attachments: AttachmentsPlan | None = None
 
     def targets(self, role: str | None = None) -> list[tuple[SourcePlan, TargetPlan]]:
         """(source, target) pairs in load order, optionally of one role."""

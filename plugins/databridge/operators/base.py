@@ -54,6 +54,9 @@ class DataBridgeOperator(BaseOperator):
     def run(self, ctx: StageContext, source: SourceEngine | None, run_id: str) -> dict[str, Any]:
         raise NotImplementedError
 
+    def uses_source(self, plan: PipelinePlan) -> bool:
+        return self.needs_source
+
     def execute(self, context: Any) -> dict[str, Any]:
         try:
             return self._execute(context["run_id"])
@@ -75,7 +78,7 @@ class DataBridgeOperator(BaseOperator):
             store.stage_started(self.stage)
             try:
                 options = SourceOptions(zero_dates=plan.zero_dates, naive_timezone=plan.naive_timezone)
-                source = open_source(connection_info(plan.source_conn_id), options) if self.needs_source else None
+                source = open_source(connection_info(plan.source_conn_id), options) if self.uses_source(plan) else None
                 result = self.run(ctx, source, run_id)
             except Exception as exc:  # recorded whatever it is, so the report never shows a stage stuck "running"
                 message = str(exc) if isinstance(exc, DataBridgeError) else f"unexpected {type(exc).__name__}: {exc}"

@@ -6,9 +6,11 @@ from typing import Any
 
 from airflow.sdk import TriggerRule
 
+from databridge.compiler.plan import PipelinePlan
 from databridge.engines.base import SourceEngine
 from databridge.errors import DataBridgeError
-from databridge.operators.base import DataBridgeOperator
+from databridge.operators.base import DataBridgeOperator, connection_info
+from databridge.runtime.attachments import copy_attachments, stage_stubs
 from databridge.runtime.context import StageContext
 from databridge.runtime.extract import extract
 from databridge.runtime.load import load
@@ -26,7 +28,10 @@ class ExtractOperator(DataBridgeOperator):
 
     def run(self, ctx: StageContext, source: SourceEngine | None, run_id: str) -> dict[str, Any]:
         assert source is not None
-        return extract(ctx, source, self.project_file)
+        summary = extract(ctx, source, self.project_file)
+        if ctx.plan.attachments is not None:
+            summary["attachment stubs"] = stage_stubs(ctx, source)
+        return summary
 
 
 class TransformOperator(DataBridgeOperator):
@@ -50,13 +55,20 @@ class LoadDimensionsOperator(DataBridgeOperator):
 
 
 class LoadFactsOperator(DataBridgeOperator):
-    """Loads the fact tables after the dimensions, each in one transaction."""
+    """Loads the fact tables after the dimensions, each in one transaction; then copies CouchDB attachments to S3."""
 
     stage = "load_facts"
     ui_color = "#5eead4"
 
+    def uses_source(self, plan: PipelinePlan) -> bool:
+        return plan.attachments is not None  # the attachments' bytes are read from the source
+
     def run(self, ctx: StageContext, source: SourceEngine | None, run_id: str) -> dict[str, Any]:
-        return load(ctx, "fact")
+        summary = load(ctx, "fact")
+        if ctx.plan.attachments is not None:
+            assert source is not None
+            summary["attachments"] = copy_attachments(ctx, source, connection_info(ctx.plan.attachments.conn_id))
+        return summary
 
 
 class ValidateOperator(DataBridgeOperator):
