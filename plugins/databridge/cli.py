@@ -1,4 +1,4 @@
-"""Command line: check mapping projects without Airflow, and print a project's latest run report."""
+"""Command line: check mapping projects without Airflow, lint them against the source data, print run reports."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qsl, unquote, urlparse
 
 from databridge.compiler import compile_project
 from databridge.engines.base import ConnectionInfo
@@ -17,21 +17,49 @@ from databridge.runtime.report import format_report
 from databridge.runtime.results import latest_reports
 from databridge.spec import load_project
 
+URI_SCHEMES = {"postgres": "postgres", "postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql", "sqlite": "sqlite"}
+"""URI scheme → the Airflow conn_type it stands for."""
+
 
 def info_from_uri(uri: str, conn_id: str = "target") -> ConnectionInfo:
-    """A postgresql:// URI as ConnectionInfo."""
+    """A database URI as ConnectionInfo: postgresql://user:pw@host:port/db, mysql://..., sqlite:////abs/file.db.
+
+    Error messages never repeat the URI: it may hold a password.
+    """
     parts = urlparse(uri)
-    if parts.scheme not in ("postgres", "postgresql"):
-        raise DataBridgeError(f"{parts.scheme or 'that'} URI is not a PostgreSQL one: write postgresql://user@host:port/database")
+    conn_type = URI_SCHEMES.get(parts.scheme.lower())
+    if conn_type is None:
+        raise DataBridgeError(
+            f"connection {conn_id!r}: URI scheme {parts.scheme or '(none)'!r} is not known; write postgresql://user@host:port/database, "
+            "mysql://user@host:port/database or sqlite:////absolute/path.db"
+        )
+    if conn_type == "sqlite":
+        path = unquote(uri.split("://", 1)[1].split("?", 1)[0])[1:]
+        if not path:
+            raise DataBridgeError(f"connection {conn_id!r}: a SQLite URI names a file: sqlite:////absolute/path.db")
+        return ConnectionInfo(conn_id=conn_id, conn_type="sqlite", host=path)
+    try:
+        port = parts.port
+    except ValueError:
+        raise DataBridgeError(f"connection {conn_id!r}: the port in its URI is not a number") from None
     return ConnectionInfo(
         conn_id=conn_id,
-        conn_type="postgres",
+        conn_type=conn_type,
         host=parts.hostname,
-        port=parts.port,
+        port=port,
         login=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password else None,
-        database=parts.path.lstrip("/") or None,
+        database=unquote(parts.path.lstrip("/")) or None,
+        extra=dict(parse_qsl(parts.query)),
     )
+
+
+def parse_conn(text: str) -> tuple[str, ConnectionInfo]:
+    """A --conn argument, CONN_ID=URI."""
+    conn_id, sep, uri = text.partition("=")
+    if not sep or not conn_id.strip() or not uri.strip():
+        raise DataBridgeError("--conn takes CONN_ID=URI, e.g. --conn shop_source=mysql://root@127.0.0.1:3306/shop")
+    return conn_id.strip(), info_from_uri(uri.strip(), conn_id.strip())
 
 
 def check(files: Sequence[str]) -> int:
@@ -63,6 +91,15 @@ def report(target_uri: str, project: str) -> int:
     return 0 if all(r["succeeded"] for r in reports) else 1
 
 
+def lint(files: Sequence[str], conns: Sequence[str], sample: int, full: bool) -> int:
+    """Lint each pipeline of each project against its source data; exit status 1 when an error-severity problem is found."""
+    from databridge.lint.command import lint_files
+
+    given = dict(parse_conn(c) for c in conns)
+    paths = [Path(f) for f in files] or project_files(mappings_dir())
+    return lint_files(paths, given, sample_rows=sample, full_scan=full)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m databridge.cli", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -71,8 +108,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     report_cmd = commands.add_parser("report", help="print the latest stored run report of a project")
     report_cmd.add_argument("--target-uri", required=True, help="postgresql:// URI of the target database")
     report_cmd.add_argument("--project", required=True)
+    lint_cmd = commands.add_parser("lint", help="sample the source data and report what the mappings would do wrong with it")
+    lint_cmd.add_argument("files", nargs="*")
+    lint_cmd.add_argument("--conn", action="append", default=[], metavar="CONN_ID=URI", help="a connection given here instead of in Airflow")
+    lint_cmd.add_argument("--sample", type=int, default=10_000, metavar="N", help="rows read per source table (default 10000)")
+    lint_cmd.add_argument("--full", action="store_true", help="read every row instead of a sample")
     args = parser.parse_args(argv)
     try:
+        if args.command == "lint":
+            return lint(args.files, args.conn, args.sample, args.full)
         return check(args.files) if args.command == "check" else report(args.target_uri, args.project)
     except DataBridgeError as exc:
         print(f"error: {exc}", file=sys.stderr)
