@@ -16,7 +16,7 @@ PIP_QUIET := { grep -v "WARNING: Location 'file:///opt/pypi" || true; }
 
 help:
 	@echo "make demo     venv + embedded PostgreSQL + demo SQLite shop + run the demo_shop DAG + report"
-	@echo "make test     start PostgreSQL/MariaDB/Redis if down, then ruff, mypy and pytest (PYTEST_ARGS=...)"
+	@echo "make test     start PostgreSQL/MariaDB/Redis if down, then ruff, mypy, the test servers (MongoDB wire) and pytest (PYTEST_ARGS=...)"
 	@echo "make lint     ruff + mypy"
 	@echo "make airflow  Airflow standalone on http://127.0.0.1:8080 (user admin)"
 	@echo "make venv     create/update .venv from requirements-dev.txt and the package"
@@ -42,6 +42,9 @@ test: venv
 	@scripts/services.sh
 	$(VENV)/bin/ruff check plugins dags tests scripts
 	$(VENV)/bin/mypy
+	@# The test servers (MongoDB wire, CouchDB, S3) run only as long as pytest: stopped by PID even when it fails.
+	trap 'scripts/test_servers.sh stop; scripts/couch_s3_servers.sh stop' EXIT; \
+	scripts/test_servers.sh start; scripts/couch_s3_servers.sh start; \
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: venv

@@ -36,7 +36,7 @@ def test_every_example_project_imports_without_errors() -> None:
     bag = dagbag()
     assert bag.import_errors == {}
     files = sorted(p.stem for p in (REPO / "include" / "mappings").glob("*.yaml"))
-    assert sorted(bag.dag_ids) == files == ["demo_shop", "warehouse_sync"]
+    assert sorted(bag.dag_ids) == files == ["couch_docs", "demo_shop", "mongo_catalog", "mssql_crm", "warehouse_sync"]
 
 
 def test_single_pipeline_project_is_exactly_six_chained_tasks() -> None:

@@ -199,7 +199,7 @@ def test_source_of_an_unsupported_type_lists_the_supported_ones(
 
     assert message == (
         "oracle connection 'it_oracle' (127.0.0.1:1521/shop): connections of type 'oracle' cannot be read as a source yet; "
-        "use one of: mariadb, mongo, mssql, mysql, postgres, postgresql, sqlite"
+        "use one of: couchdb, mariadb, mongo, mssql, mysql, postgres, postgresql, sqlite"
     )
     assert target.tables(STAGING) == []
 

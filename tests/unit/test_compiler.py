@@ -13,6 +13,7 @@ from databridge.compiler import PipelinePlan, ProjectPlan, compile_project
 from databridge.compiler.identifiers import MAX_IDENTIFIER_BYTES, short_name
 from databridge.compiler.order import order_pipelines
 from databridge.compiler.plan import CheckPlan, SchedulePlan, TableRef, TaskDefaults, from_json, to_json
+from databridge.errors import SpecError
 from databridge.spec import load_project, parse_project
 
 EXAMPLES = sorted((Path(__file__).parents[2] / "include" / "mappings").glob("*.yaml"))
@@ -346,3 +347,20 @@ def test_pipeline_plan_survives_a_json_round_trip(path: Path) -> None:
 def test_project_plan_survives_a_json_round_trip() -> None:
     plan = compile_yaml(STAR)
     assert from_json(ProjectPlan, json.loads(json.dumps(to_json(plan)))) == plan
+
+
+# --- staging types chosen by the user ------------------------------------------------------------------------
+
+def test_source_types_reach_the_plan_checked() -> None:
+    text = STAR.replace("          - source: shop.orders\n", "          - source: shop.orders\n            source_types: {customer_id: integer}\n")
+    (pipeline,) = compile_yaml(text).pipelines
+    assert pipeline.sources[1].staging_types == (("customer_id", "integer"),)
+
+
+def test_source_types_with_an_unknown_type_name_the_field() -> None:
+    text = STAR.replace("          - source: shop.orders\n", "          - source: shop.orders\n            source_types: {customer_id: integr}\n")
+    with pytest.raises(SpecError) as caught:
+        compile_yaml(text)
+    assert str(caught.value).startswith(
+        "test.yaml: pipelines[0].tables[1].source_types.customer_id: unknown type 'integr' (did you mean 'integer'?)"
+    )

@@ -7,6 +7,7 @@ from databridge.compiler.expressions import ExpressionError, check_expression, c
 from databridge.compiler.identifiers import short_name
 from databridge.compiler.order import order_pipelines, order_targets
 from databridge.compiler.plan import (
+    AttachmentsPlan,
     CheckPlan,
     ColumnPlan,
     ForeignKeyPlan,
@@ -18,6 +19,7 @@ from databridge.compiler.plan import (
     TargetPlan,
     TaskDefaults,
 )
+from databridge.compiler.target_types import check_type
 from databridge.errors import SpecError
 from databridge.spec.models import CustomCheck, ForeignKeyCheck, Pipeline, Project, TableMapping, TargetTable
 from databridge.spec.names import parse_qualified
@@ -81,7 +83,16 @@ def _compile_pipeline(project: Project, pipeline: Pipeline, path: str, problems:
         batch_size=project.defaults.batch_size,
         zero_dates=pipeline.source_options.zero_dates,
         naive_timezone=pipeline.source_options.naive_timezone,
+        attachments=_attachments(project, pipeline),
     )
+
+
+def _attachments(project: Project, pipeline: Pipeline) -> AttachmentsPlan | None:
+    spec = pipeline.attachments
+    if spec is None:
+        return None
+    stubs = short_name(project.name, pipeline.name, "attachment_stubs")
+    return AttachmentsPlan(spec.conn_id, spec.bucket, spec.prefix, target_ref(spec.table), spec.multipart_threshold_mb, stubs)
 
 
 def _compile_source(owner: tuple[str, str], mapping: TableMapping, path: str, problems: list[tuple[str, str]]) -> SourcePlan:
@@ -94,12 +105,19 @@ def _compile_source(owner: tuple[str, str], mapping: TableMapping, path: str, pr
         excluded += [c.source for c in target.columns if c.exclude and c.source]
         targets.append(_compile_target(owner, target, tpath, reads, problems))
     columns = tuple(dict.fromkeys(reads))
+    staging_types = []
+    for name, type_text in mapping.source_types.items():
+        try:
+            staging_types.append((name, check_type(type_text)))
+        except ValueError as exc:
+            problems.append((f"{path}.source_types.{name}", str(exc)))
     return SourcePlan(
         source=TableRef(source.schema, source.name),
         columns=columns,
         excluded=tuple(c for c in dict.fromkeys(excluded) if c not in columns),
         staging_table=short_name(*owner, "raw", source.schema or "", source.name),
         targets=tuple(targets),
+        staging_types=tuple(staging_types),
     )
 
 

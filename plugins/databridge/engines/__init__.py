@@ -17,6 +17,7 @@ SOURCE_ENGINES: dict[str, tuple[str, str]] = {
     "sqlite": ("databridge.engines.sqlite", "SQLiteSource"),
     "mssql": ("databridge.engines.mssql", "MSSQLSource"),
     "mongo": ("databridge.engines.mongo", "MongoSource"),
+    "couchdb": ("databridge.engines.couchdb", "CouchDBSource"),
 }
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
+from databridge.compiler.expressions import sql_literal
 from databridge.compiler.identifiers import qualified, quote_ident
 from databridge.compiler.plan import SourcePlan
-from databridge.engines.base import SourceColumn, SourceEngine
+from databridge.engines.base import SourceColumn, SourceEngine, drain_warnings
 from databridge.errors import SpecError
 from databridge.runtime.context import StageContext, rate, stopwatch
 from databridge.spec.names import did_you_mean
@@ -36,10 +38,20 @@ def preflight(ctx: StageContext, source: SourceEngine, project_file: str) -> lis
         unmapped = [c for c in available if c not in plan.columns and c not in plan.excluded]
         if unmapped:
             ctx.warn(f"{plan.source}: source columns not mapped: {', '.join(unmapped)} (map them, or list them with exclude: true)")
-        resolved.append((plan, [available[n] for n in plan.columns if n in available]))
+        for name, _type in plan.staging_types:
+            if name not in plan.columns:
+                problems.append((where, f"source_types names {name!r}, which no mapping reads{did_you_mean(name, plan.columns)}"))
+        overrides = dict(plan.staging_types)
+        resolved.append((plan, [_staged_as(available[n], overrides) for n in plan.columns if n in available]))
     if problems:
         raise SpecError(project_file, problems)
     return resolved
+
+
+def _staged_as(column: SourceColumn, overrides: dict[str, str]) -> SourceColumn:
+    """The column with the staging type the user chose in source_types, if any."""
+    chosen = overrides.get(column.name)
+    return column if chosen is None else dataclasses.replace(column, pg_type=chosen, note=f"staged as {chosen} (source_types)")
 
 
 def _copy_table(ctx: StageContext, source: SourceEngine, plan: SourcePlan, columns: list[SourceColumn]) -> dict[str, Any]:
@@ -51,8 +63,12 @@ def _copy_table(ctx: StageContext, source: SourceEngine, plan: SourcePlan, colum
     with stopwatch() as elapsed, ctx.target.transaction(f"staging {plan.source} into {staging}") as cur:
         cur.execute(f"DROP TABLE IF EXISTS {staging}")
         cur.execute(f"CREATE UNLOGGED TABLE {staging} ({definition})")
+        for column in (c for c in columns if c.note):
+            cur.execute(f"COMMENT ON COLUMN {staging}.{quote_ident(column.name)} IS {sql_literal(column.note)}")
         with cur.copy(f"COPY {staging} ({column_list}) FROM STDIN") as copy:
             staged = source.copy_rows(plan.source, columns, copy, ctx.plan.batch_size)
+    for warning in drain_warnings(source):
+        ctx.warn(warning)
     if staged != source_rows:
         ctx.warn(f"{plan.source}: counted {source_rows} rows but read {staged} (is the source being written to?)")
     stat = {"source_rows": source_rows, "staged_rows": staged, "rows_per_second": rate(staged, elapsed[0])}

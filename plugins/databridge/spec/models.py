@@ -137,6 +137,9 @@ class TableMapping(SpecModel):
     """Source table, schema-qualified (shop.customers; dbo.Users; main.orders for SQLite)."""
     targets: list[TargetTable] = Field(min_length=1)
     """The target tables fed by this source table."""
+    source_types: dict[str, str] = {}
+    """Staging types for source columns whose default one does not fit the data, e.g. {flag: smallint} for a
+    MySQL tinyint(1) that holds values other than 0 and 1 (the type matrix would read it as boolean)."""
 
 
 class CheckBase(SpecModel):
@@ -198,6 +201,26 @@ class SourceOptions(SpecModel):
         return None if name is None else Schedule._timezone_is_known(name)
 
 
+class Attachments(SpecModel):
+    """Copy the attachments of every extracted CouchDB document to an S3-compatible bucket (in the load_facts stage).
+
+    Object keys: <prefix>/<database>/<document _id>/<attachment name>, database and _id URL-quoted (no '/' left in
+    them), the attachment name as it is. Each object carries its SHA-256 and content type as metadata; a row per
+    attachment in ``table`` links each document to its objects. A rerun skips objects already there with the same
+    SHA-256 and content type."""
+
+    conn_id: str = Field(min_length=1)
+    """Airflow connection of type aws: login = access key, password = secret key, extra endpoint_url and region_name."""
+    bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    """Bucket the objects are written to (it must exist)."""
+    prefix: str = Field("couchdb", pattern=r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*$")
+    """First part of every object key, without leading or trailing '/'."""
+    table: str = "databridge_attachments.objects"
+    """Target table of the links (created if absent): one row per attachment, keyed by database, doc_id, name."""
+    multipart_threshold_mb: int = Field(8, ge=5, le=5_000)
+    """Attachments at least this large are uploaded in parts of this size (S3 parts are 5 MB at least)."""
+
+
 class Pipeline(SpecModel):
     """One source → target move; pipelines of a project run in dependency order."""
 
@@ -217,6 +240,8 @@ class Pipeline(SpecModel):
     """Source tables and their targets."""
     validations: list[Check] = []
     """Checks run after loading, in addition to the row counts that are always checked."""
+    attachments: Attachments | None = None
+    """CouchDB sources only: copy document attachments to S3 and link them in a target table."""
 
 
 class Project(SpecModel):
