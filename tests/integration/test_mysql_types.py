@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import psycopg
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
@@ -129,6 +130,20 @@ def test_enum_values_are_kept_in_the_staging_column_comment(source: Source, targ
         WHERE n.nspname = 'databridge_staging' AND a.attnum > 0 ORDER BY a.attnum"""
     )
     assert comments == [("id", None), ("mood", "MySQL enum('happy','sad','it''s'): allowed values 'happy','sad','it''s'")]
+
+
+@pytest.mark.parametrize("source", ["mysql"], indirect=True)
+def test_a_target_created_from_an_enum_checks_its_labels(source: Source, target: TargetDB) -> None:
+    source.db.execute("CREATE TABLE kinds (id INT PRIMARY KEY, mood ENUM('happy','sad','it''s'))")
+    source.db.execute("INSERT INTO kinds VALUES (1, 'it''s'), (2, 'happy'), (3, NULL)")
+    run_pipeline(project(source, "kinds", ["mood"]), "enum-2")
+
+    assert target.rows("SELECT id, mood FROM landing.kinds ORDER BY id") == [(1, "it's"), (2, "happy"), (3, None)]
+    assert target.scalar(
+        "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'landing.kinds'::regclass AND contype = 'c'"
+    ) == "CHECK ((mood = ANY (ARRAY['happy'::text, 'sad'::text, 'it''s'::text])))"
+    with pytest.raises(psycopg.errors.CheckViolation):
+        target.execute("INSERT INTO landing.kinds VALUES (9, 'angry')")
 
 
 @pytest.mark.parametrize("source", ["mysql"], indirect=True)

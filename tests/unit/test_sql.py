@@ -30,7 +30,7 @@ def column_sql(**mapping: Any) -> str:
 
 def test_source_column_is_quoted_and_read() -> None:
     reads: list[str] = []
-    assert compile_column(ColumnMapping(source="id"), reads) == ColumnPlan("id", '"id"', None)
+    assert compile_column(ColumnMapping(source="id"), reads) == ColumnPlan("id", '"id"', None, unchanged_source="id")
     assert reads == ["id"]
 
 
@@ -45,7 +45,7 @@ def test_source_column_is_quoted_and_read() -> None:
     ],
 )
 def test_odd_source_names_are_quoted(source: str, sql: str) -> None:
-    assert compile_column(ColumnMapping(source=source), []) == ColumnPlan(source, sql, None)
+    assert compile_column(ColumnMapping(source=source), []) == ColumnPlan(source, sql, None, unchanged_source=source)
 
 
 def test_target_renames_the_column() -> None:
@@ -292,6 +292,22 @@ def test_transform_sql_without_filter() -> None:
 def test_transform_sql_with_filter() -> None:
     target = replace(ORDERS, filter_sql="\"status\" <> 'cancelled'")
     assert transform_sql(STAGING, SOURCE, target) == (CREATE_READY, FILL_READY + " WHERE \"status\" <> 'cancelled'")
+
+
+@pytest.mark.parametrize(
+    ("mapping", "unchanged"),
+    [
+        ({"source": "mood"}, "mood"),
+        ({"source": "mood", "target": "feeling", "type": "varchar(10)"}, "mood"),
+        ({"source": "mood", "type": "text"}, "mood"),
+        ({"source": "mood", "type": "integer"}, None),
+        ({"source": "mood", "transform": ["upper"]}, None),
+        ({"source": "mood", "default": "happy"}, None),
+        ({"target": "m", "expression": "{mood}"}, None),
+    ],
+)
+def test_a_column_is_unchanged_only_when_its_text_is(mapping: dict[str, Any], unchanged: str | None) -> None:
+    assert compile_column(ColumnMapping(**mapping), []).unchanged_source == unchanged
 
 
 def test_length_limited_types_are_filled_by_assignment_so_long_values_fail() -> None:

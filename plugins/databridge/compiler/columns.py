@@ -50,10 +50,16 @@ def compile_column(column: ColumnMapping, reads: list[str]) -> ColumnPlan:
         default = sql_literal(column.default)
         sql = f"CASE WHEN {sql} IS NULL OR CAST({sql} AS text) = '' THEN {default} ELSE {sql} END"
     declared = _guarded("type", lambda: check_type(column.type or "")) if column.type else None
+    unchanged = column.source if sql == quote_ident(column.source or "") and _keeps_text(declared) else None
     if not declared:
-        return ColumnPlan(name=name, sql=sql)
+        return ColumnPlan(name=name, sql=sql, unchanged_source=unchanged)
     value_sql = f"CAST({sql} AS text)" if _LENGTH_LIMITED.match(declared) else None
-    return ColumnPlan(name=name, sql=f"CAST({sql} AS {declared})", type=declared, value_sql=value_sql)
+    return ColumnPlan(name, f"CAST({sql} AS {declared})", declared, value_sql, unchanged)
+
+
+def _keeps_text(declared: str | None) -> bool:
+    """A declared type under which a text value stays the same text (so a CHECK on its labels still holds)."""
+    return declared is None or bool(re.match(r"\s*(text|varchar|character varying|char|character)\b", declared, re.IGNORECASE))
 
 
 def _guarded(field: str, build: Callable[[], str]) -> str:

@@ -30,6 +30,8 @@ class ColumnPlan:
     sql: str
     type: str | None = None
     value_sql: str | None = None
+    unchanged_source: str | None = None
+    """The source column when the value is that column as read (no expression, transform, format or default)."""
     """What is inserted when it differs from ``sql``: for char(n)/varchar(n) the value before the cast, so
     PostgreSQL's assignment cast refuses a value that does not fit instead of silently cutting it."""
 

@@ -88,6 +88,8 @@ class SourceColumn:
     """The PostgreSQL type its values are staged as."""
     note: str = ""
     """Kept as the staging column's comment, e.g. the allowed values of an ENUM staged as text."""
+    allowed_values: tuple[str, ...] = ()
+    """The labels an ENUM allows: a target table created from this column unchanged gets a CHECK on them."""
 
 
 class RowSink(Protocol):

@@ -57,6 +57,7 @@ _SELECT_AS: tuple[tuple[str, str], ...] = (
 )
 # mysqlclient reads a zero date (0000-00-00, 2024-00-10, 0000-01-01) as None: count them in the source instead.
 _ZERO_DATE = "SUM({c} IS NOT NULL AND (YEAR({c}) = 0 OR MONTH({c}) = 0 OR DAYOFMONTH({c}) = 0))"
+_ENUM_LABEL = re.compile(r"'((?:[^']|'')*)'")
 _DATED = re.compile(r"(date|datetime|timestamp)\b")
 
 
@@ -127,7 +128,8 @@ class MySQLSource:
         pg_type = zoned(pg_type_for("mysql", matrix_type), self.options.naive_timezone)
         enum = re.fullmatch(r"enum\((.*)\)", column_type, re.IGNORECASE | re.DOTALL)
         note = f"MySQL {column_type}: allowed values {enum.group(1)}" if enum else ""
-        return SourceColumn(name, column_type, nullable, pg_type, note)
+        labels = tuple(v.replace("''", "'") for v in _ENUM_LABEL.findall(enum.group(1))) if enum else ()
+        return SourceColumn(name, column_type, nullable, pg_type, note, labels)
 
     def _mariadb_checks(self, schema: str, table: str) -> set[str]:
         """The CHECK clauses of a MariaDB table (MySQL has a real JSON type and no TABLE_NAME in that view)."""

@@ -47,7 +47,7 @@ MATRIX: tuple[TypeRule, ...] = (
     TypeRule("mysql", r"(var)?char\((\d+)\)", r"varchar(\2)", "both count characters; MySQL already drops CHAR's trailing spaces"),
     TypeRule("mysql", r"(tiny|medium|long)?text", "text", "exact, any bytes of utf8mb4 (read in utf8mb4)"),
     TypeRule("mysql", r"json", "jsonb", "MariaDB's JSON is longtext with a json_valid check; jsonb drops whitespace and sorts keys, the last duplicate key wins"),
-    TypeRule("mysql", r"enum\(.*\)", "text", "the label as text; the allowed values are kept in the column note and the staging column's comment"),
+    TypeRule("mysql", r"enum\(.*\)", "text", "the label as text; a target table created from the column unchanged gets a CHECK on the labels (also in the column note)"),
     TypeRule("mysql", r"set\(.*\)", "text[]", "split on commas in the set's declared order; the empty set → '{}'; NULL stays NULL"),
     TypeRule("mysql", r"(var)?binary\(\d+\)|(tiny|medium|long)?blob", "bytea", "exact bytes (BINARY(n) keeps its trailing zero bytes)"),
     TypeRule("mysql", _GEOMETRY, "text", "WKT text via ST_AsText in the SELECT; PostGIS is not used and the SRID is dropped"),

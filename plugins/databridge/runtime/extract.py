@@ -71,7 +71,9 @@ def _copy_table(ctx: StageContext, source: SourceEngine, plan: SourcePlan, colum
         ctx.warn(warning)
     if staged != source_rows:
         ctx.warn(f"{plan.source}: counted {source_rows} rows but read {staged} (is the source being written to?)")
-    stat = {"source_rows": source_rows, "staged_rows": staged, "rows_per_second": rate(staged, elapsed[0])}
+    stat: dict[str, Any] = {"source_rows": source_rows, "staged_rows": staged, "rows_per_second": rate(staged, elapsed[0])}
+    if enums := {c.name: list(c.allowed_values) for c in columns if c.allowed_values}:
+        stat["allowed_values"] = enums
     ctx.store.table_stat("extract", str(plan.source), staged, elapsed[0], **stat)
     ctx.log.info("extract %s: %d rows in %.2fs (%.0f rows/s)", plan.source, staged, elapsed[0], stat["rows_per_second"])
     return stat

@@ -6,7 +6,8 @@ from typing import Any
 
 import psycopg
 
-from databridge.compiler.identifiers import qualified, quote_ident
+from databridge.compiler.expressions import sql_literal
+from databridge.compiler.identifiers import qualified, quote_ident, short_name
 from databridge.compiler.plan import TargetPlan
 from databridge.errors import EngineError
 from databridge.runtime.context import StageContext, rate, stopwatch
@@ -18,8 +19,10 @@ def load(ctx: StageContext, role: str) -> dict[str, Any]:
     """Load every target of ``role`` ('dimension' or 'fact') in load order."""
     stage = "load_dimensions" if role == "dimension" else "load_facts"
     summary = {}
-    for _source, target in ctx.plan.targets(role):
-        summary[str(target.table)] = _load_one(ctx, stage, target)
+    extracted = ctx.store.table_stats("extract")
+    for source, target in ctx.plan.targets(role):
+        allowed = extracted.get(str(source.source), {}).get("allowed_values", {})
+        summary[str(target.table)] = _load_one(ctx, stage, target, allowed)
     return summary
 
 
@@ -37,7 +40,7 @@ def load_statement(target: TargetPlan, ready: str) -> str:
     return f"MERGE INTO {table} AS t USING {ready} AS s ON {on} {matched} WHEN NOT MATCHED THEN INSERT ({cols}) VALUES ({values})"
 
 
-def _load_one(ctx: StageContext, stage: str, target: TargetPlan) -> dict[str, Any]:
+def _load_one(ctx: StageContext, stage: str, target: TargetPlan, allowed: dict[str, list[str]]) -> dict[str, Any]:
     ready = qualified(ctx.plan.staging_schema, target.ready_table)
     table = qualified(target.table.schema, target.table.name)
     key = (*ctx.store.key.values(), str(target.table))
@@ -54,7 +57,7 @@ def _load_one(ctx: StageContext, stage: str, target: TargetPlan) -> dict[str, An
                     ctx.log.info("load %s: already committed by an earlier try of this run (%d rows); skipped", target.table, done[0])
                     loaded = int(done[0])
                 else:
-                    loaded = _write(ctx, cur, target, table, ready)
+                    loaded = _write(ctx, cur, target, table, ready, allowed)
                     cur.execute(
                         f"""INSERT INTO {RESULTS_SCHEMA}.load_ledger (project, pipeline, run_id, table_name, rows) VALUES (%s, %s, %s, %s, %s)
                         ON CONFLICT (project, pipeline, run_id, table_name) DO UPDATE SET rows = EXCLUDED.rows, loaded_at = now()""",
@@ -71,11 +74,14 @@ def _load_one(ctx: StageContext, stage: str, target: TargetPlan) -> dict[str, An
     return stat
 
 
-def _write(ctx: StageContext, cur: psycopg.Cursor[Any], target: TargetPlan, table: str, ready: str) -> int:
+def _write(
+    ctx: StageContext, cur: psycopg.Cursor[Any], target: TargetPlan, table: str, ready: str, allowed: dict[str, list[str]]
+) -> int:
     cur.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(target.table.schema or 'public')}")
     existing = _existing_columns(cur, target)
     if not existing:
         _create(cur, target, table, ready)
+        _add_allowed_value_checks(cur, target, table, allowed)
     else:
         _check_columns(target, existing)
     if target.load == "replace":
@@ -99,6 +105,16 @@ def _create(cur: psycopg.Cursor[Any], target: TargetPlan, table: str, ready: str
     cur.execute(f"CREATE TABLE {table} (LIKE {ready})")
     if target.keys:
         cur.execute(f"ALTER TABLE {table} ADD PRIMARY KEY ({', '.join(quote_ident(k) for k in target.keys)})")
+
+
+def _add_allowed_value_checks(cur: psycopg.Cursor[Any], target: TargetPlan, table: str, allowed: dict[str, list[str]]) -> None:
+    """A column loaded unchanged from an ENUM keeps the ENUM's rule: a CHECK on its labels (NULL still allowed)."""
+    for column in target.columns:
+        labels = allowed.get(column.unchanged_source or "")
+        if labels:
+            name = quote_ident(short_name(target.table.name, column.name, "allowed"))
+            values = ", ".join(sql_literal(v) for v in labels)
+            cur.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} CHECK ({quote_ident(column.name)} IN ({values}))")
 
 
 def _check_columns(target: TargetPlan, existing: list[str]) -> None:
