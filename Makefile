@@ -43,8 +43,7 @@ test: venv
 	$(VENV)/bin/ruff check plugins dags tests scripts
 	$(VENV)/bin/mypy
 	@# The test servers (MongoDB wire, CouchDB, S3) run only as long as pytest: stopped by PID even when it fails.
-	trap 'scripts/test_servers.sh stop; scripts/couch_s3_servers.sh stop' EXIT; \
-	scripts/test_servers.sh start; scripts/couch_s3_servers.sh start; \
+	trap 'scripts/test_servers.sh stop' EXIT; scripts/test_servers.sh start; \
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: venv

