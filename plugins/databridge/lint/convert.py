@@ -19,6 +19,7 @@ from databridge.compiler.identifiers import quote_ident
 from databridge.compiler.plan import ColumnPlan, TargetPlan
 from databridge.engines.base import SourceColumn
 from databridge.lint.problems import MAX_EXAMPLES, LintProblem, show
+from databridge.runtime.transform import data_error
 
 RAW = "pg_temp.databridge_lint_raw"
 STAGED = "pg_temp.databridge_lint_staged"
@@ -63,18 +64,6 @@ def failures(cur: psycopg.Cursor[Any], rows_sql: str, probe: str) -> Failures:
     """Run ``probe`` (with $1 = a row's ctid) for each row of ``rows_sql``; the rows it fails on."""
     found = cur.execute("SELECT row_id::text, error FROM pg_temp.databridge_lint_failures(%s, %s)", (rows_sql, probe)).fetchall()
     return Failures(len(found), found[0][1] if found else "", tuple(r[0] for r in found))
-
-
-def data_error(cur: psycopg.Cursor[Any], statements: Sequence[str]) -> str | None:
-    """The first line of the data error the statements raise (nothing is kept), or None when they all run."""
-    try:
-        with cur.connection.transaction() as savepoint:
-            for statement in statements:
-                cur.execute(statement)
-            raise psycopg.Rollback(savepoint)
-    except psycopg.errors.DataError as exc:
-        return str(exc).splitlines()[0]
-    return None
 
 
 def stage(cur: psycopg.Cursor[Any], table: str, columns: Sequence[SourceColumn], skip: set[str], rows: int) -> list[LintProblem]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import psycopg
@@ -69,7 +70,8 @@ def _explain(ctx: StageContext, source: SourcePlan, target: TargetPlan, exc: psy
     probes = [("the filter", [f"SELECT count(*) FROM {raw}{where}"], "fix the filter")] if where else []
     probes += [(f"column {c.name!r}", _column_probe(c, raw, where), "fix the mapping's type, transform or default") for c in target.columns]
     for what, statements, hint in probes:
-        failure = _data_error(ctx, statements)
+        with ctx.target.conn.cursor() as cur:
+            failure = data_error(cur, statements)
         if failure:
             return f"transforming {source.source} into {target.table}: {what} fails on the data: {failure} ({hint})"
     return f"transforming {source.source} into {target.table}: {str(exc).splitlines()[0]}"
@@ -83,13 +85,13 @@ def _column_probe(column: ColumnPlan, raw: str, where: str) -> list[str]:
     ]
 
 
-def _data_error(ctx: StageContext, statements: list[str]) -> str | None:
-    """The first line of the data error the statements raise (nothing is kept), or None when they run."""
+def data_error(cur: psycopg.Cursor[Any], statements: Sequence[str]) -> str | None:
+    """The first line of the data error the statements raise (nothing is kept), or None when they all run."""
     try:
-        with ctx.target.conn.transaction() as tx, ctx.target.conn.cursor() as cur:
+        with cur.connection.transaction() as savepoint:
             for statement in statements:
                 cur.execute(statement)
-            raise psycopg.Rollback(tx)
+            raise psycopg.Rollback(savepoint)
     except psycopg.errors.DataError as exc:
         return str(exc).splitlines()[0]
     return None
