@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Install the Debian packages needed to build mysqlclient (libmariadb-dev, pkg-config) when they are missing.
+# Install the Debian packages DataBridge needs when they are missing: libmariadb-dev and pkg-config (to build
+# mysqlclient), curl and npm (the CouchDB-compatible test server installs with npm).
 # Needs root (or password-less sudo); otherwise it only says what to install and leaves the failure to pip.
 set -euo pipefail
 
 missing=()
 command -v pkg-config >/dev/null || missing+=(pkg-config)
 command -v mariadb_config >/dev/null || command -v mysql_config >/dev/null || missing+=(libmariadb-dev)
+command -v curl >/dev/null || missing+=(curl)
+command -v npm >/dev/null || missing+=(npm)
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 
 if [[ $(id -u) -eq 0 ]]; then
@@ -13,7 +16,7 @@ if [[ $(id -u) -eq 0 ]]; then
 elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
   sudo=(sudo -n)
 else
-  echo "system_deps: missing ${missing[*]} (needed to build mysqlclient); install them: sudo apt-get install ${missing[*]}" >&2
+  echo "system_deps: missing ${missing[*]}; install them: sudo apt-get install ${missing[*]}" >&2
   exit 0
 fi
 echo "system_deps: installing ${missing[*]} with apt-get"
