@@ -1,28 +1,52 @@
-"""The plugin's HTTP routes under /databridge, served by Airflow's api-server (behind Airflow's login)."""
+"""The plugin's HTTP app under /databridge, served by Airflow's api-server behind Airflow's own login.
+
+Every route needs an authenticated Airflow user (``GetUserDep``) and the permission of what it touches: reading
+DAGs for projects and runs, reading connections to browse sources, editing DAGs to save. Every error answers
+``{"success": false, "error": ..., "code": ...}`` (views/errors.py decides the code and status).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from databridge import __version__
-from databridge.views.service import list_projects
+from databridge.views.errors import ErrorBody, classify, http_error
+from databridge.views.routes import project_router, source_router
+from databridge.views.run_routes import run_router
 
 
 def create_app() -> FastAPI:
-    from airflow.api_fastapi.core_api.security import requires_access_dag
-
-    app = FastAPI(title="DataBridge", version=__version__, description="Mapping projects and their runs.")
-
-    @app.get("/health")
-    def health() -> dict[str, str]:
-        """Liveness of the plugin (no data, no login needed)."""
-        return {"status": "ok", "version": __version__}
-
-    @app.get("/projects", dependencies=[Depends(requires_access_dag("GET"))])
-    def projects() -> list[dict[str, Any]]:
-        """Every mapping project with its pipelines, or the error that keeps it from loading."""
-        return list_projects()
-
+    app = FastAPI(title="DataBridge", version=__version__, description="Mapping projects, their sources and their runs.")
+    app.include_router(project_router)
+    app.include_router(source_router)
+    app.include_router(run_router)
+    _error_handlers(app)
     return app
+
+
+def _error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(HTTPException)
+    async def on_http(_request: Request, exc: HTTPException) -> JSONResponse:
+        return _answer(http_error(exc.status_code, exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def on_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = tuple({"path": ".".join(str(p) for p in e["loc"]), "message": str(e["msg"])} for e in exc.errors())
+        return _answer(ErrorBody(422, "VALIDATION_ERROR", "the request is not valid: " + "; ".join(f"{p['path']}: {p['message']}" for p in problems), problems))
+
+    @app.middleware("http")
+    async def on_anything(request: Request, call_next: Any) -> Any:
+        # Our own errors and everything unexpected: one shape, never a bare traceback.
+        try:
+            return await call_next(request)
+        except Exception as exc:
+            return _answer(classify(exc))
+
+
+def _answer(body: ErrorBody) -> JSONResponse:
+    return JSONResponse(body.json(), status_code=body.status)

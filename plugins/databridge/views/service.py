@@ -1,14 +1,29 @@
-"""What the UI shows of mapping projects, without any web framework: the wizard builds on this."""
+"""The wizard's project service, without any web framework: list, validate, save and load mapping projects.
+
+Saving writes include/mappings/<name>.yaml (the folder of ``mappings_dir()``) atomically. The YAML is written from
+the checked model: keys in the spec's order, values equal to the project's defaults left out. Comments and key
+order of a hand-written file are not kept when the wizard saves it again; the spec itself is (load → save gives
+an equal ``Project``).
+"""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from databridge.compiler import compile_project
-from databridge.errors import DataBridgeError
+from databridge.compiler.plan import ProjectPlan
+from databridge.errors import DataBridgeError, SpecError
 from databridge.render.factory import display_name, mappings_dir, project_files
-from databridge.spec import load_project
+from databridge.spec import Project, load_project, parse_project
+from databridge.views.errors import InvalidInput, NotFound, spec_problems
+
+DRAFT = "draft"
+"""How errors name a project that is not saved yet."""
 
 
 def list_projects(folder: Path | None = None) -> list[dict[str, Any]]:
@@ -38,3 +53,91 @@ def _describe(path: Path) -> dict[str, Any]:
             for p in plan.pipelines
         ],
     }
+
+
+def draft_text(spec: dict[str, Any] | None, text: str | None) -> str:
+    """The draft as YAML text, whether it came as a JSON object or as YAML; exactly one must be given."""
+    if (spec is None) == (text is None):
+        raise InvalidInput("send the project either as `project` (a JSON object) or as `yaml` (text), not both or neither")
+    return text if text is not None else yaml.safe_dump(spec, sort_keys=False, allow_unicode=True)
+
+
+def compiled(text: str, file: str = DRAFT) -> tuple[Project, ProjectPlan]:
+    """Parse, check and compile a draft; SpecError lists every problem."""
+    project = parse_project(text, file)
+    return project, compile_project(project, file)
+
+
+def validate(text: str) -> dict[str, Any]:
+    """Every problem of a draft as {path, message}; an empty list when it compiles."""
+    try:
+        project, _plan = compiled(text)
+    except SpecError as exc:
+        return {"valid": False, "problems": spec_problems(exc)}
+    return {"valid": True, "problems": [], "project": to_json(project)}
+
+
+def to_json(project: Project) -> dict[str, Any]:
+    """The whole spec as JSON, defaults included (the wizard shows them)."""
+    return project.model_dump(mode="json")
+
+
+def to_yaml(project: Project) -> str:
+    """The spec as readable YAML: the spec's key order, defaults left out."""
+    return yaml.safe_dump(project.model_dump(mode="json", exclude_defaults=True), sort_keys=False, allow_unicode=True, width=120)
+
+
+def save(text: str, *, overwrite: bool = False, folder: Path | None = None) -> dict[str, Any]:
+    """Write a valid draft to <folder>/<name>.yaml; nothing is written when it is invalid or would clobber a file."""
+    project, _plan = compiled(text)
+    folder = folder or mappings_dir()
+    path = folder / f"{project.name}.yaml"
+    _refuse_clobber(project.name, path, folder, overwrite)
+    existed = path.exists()
+    _write_atomically(path, to_yaml(project))
+    return {"saved": True, "file": display_name(path), "dag_id": project.name, "created": not existed}
+
+
+def _refuse_clobber(name: str, path: Path, folder: Path, overwrite: bool) -> None:
+    for other in project_files(folder):
+        if other != path and _project_name(other) == name:
+            raise InvalidInput(f"project {name!r} is already defined in {display_name(other)}; DAG ids must be unique", status=409)
+    if path.exists() and not overwrite:
+        raise InvalidInput(f"{display_name(path)} already exists; send overwrite: true to replace it", status=409)
+
+
+def _project_name(path: Path) -> str | None:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    return str(data.get("name")) if isinstance(data, dict) else None
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """A temp file beside the target, then rename: the dag-processor never reads half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=".", suffix=".yaml.tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def load(name: str, folder: Path | None = None) -> dict[str, Any]:
+    """A saved project by DAG id: its spec as JSON and the file's text."""
+    path = project_path(name, folder)
+    project = load_project(path, display_name(path))
+    return {"file": display_name(path), "dag_id": project.name, "project": to_json(project), "yaml": path.read_text(encoding="utf-8")}
+
+
+def project_path(name: str, folder: Path | None = None) -> Path:
+    """The file holding project ``name`` (its DAG id), or NOT_FOUND."""
+    folder = folder or mappings_dir()
+    for path in project_files(folder):
+        if _project_name(path) == name:
+            return path
+    raise NotFound(f"no mapping project named {name!r} in {display_name(folder / 'x.yaml').rsplit('/', 1)[0]}")

@@ -1,0 +1,87 @@
+"""The one error shape of the plugin's routes: every failure sorted into a code and an HTTP status (no web framework)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from databridge.errors import CompileError, DataBridgeError, EngineError, SpecError
+
+# The codes the UI understands, with the HTTP status each one normally answers with.
+STATUS = {
+    "VALIDATION_ERROR": 422,
+    "NOT_FOUND": 404,
+    "AUTH_ERROR": 401,
+    "CONNECTION_ERROR": 502,
+    "DB_ERROR": 500,
+    "SERVER_ERROR": 500,
+    "UNKNOWN": 500,
+}
+
+
+class WizardError(DataBridgeError):
+    """A request the wizard cannot serve, with its code and status decided where the cause is known."""
+
+    code = "UNKNOWN"
+
+    def __init__(self, message: str, *, status: int | None = None, problems: list[dict[str, str]] | None = None) -> None:
+        self.status = status or STATUS[self.code]
+        self.problems = problems or []
+        super().__init__(message)
+
+
+class NotFound(WizardError):
+    code = "NOT_FOUND"
+
+
+class InvalidInput(WizardError):
+    code = "VALIDATION_ERROR"
+
+
+class ConnectionFailed(WizardError):
+    code = "CONNECTION_ERROR"
+
+
+@dataclass(frozen=True)
+class ErrorBody:
+    status: int
+    code: str
+    error: str
+    problems: tuple[dict[str, str], ...] = ()
+
+    def json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"success": False, "error": self.error, "code": self.code}
+        if self.problems:
+            body["problems"] = list(self.problems)
+        return body
+
+
+def spec_problems(exc: SpecError) -> list[dict[str, str]]:
+    return [{"path": path, "message": message} for path, message in exc.problems]
+
+
+def classify(exc: BaseException) -> ErrorBody:
+    """The status, code and message of any exception a route lets through."""
+    if isinstance(exc, WizardError):
+        return ErrorBody(exc.status, exc.code, str(exc), tuple(exc.problems))
+    if isinstance(exc, SpecError):
+        return ErrorBody(422, "VALIDATION_ERROR", str(exc), tuple(spec_problems(exc)))
+    if isinstance(exc, CompileError):
+        return ErrorBody(422, "VALIDATION_ERROR", str(exc))
+    if isinstance(exc, EngineError):
+        return ErrorBody(503 if exc.transient else 500, "DB_ERROR", str(exc))
+    if isinstance(exc, DataBridgeError):
+        return ErrorBody(500, "SERVER_ERROR", str(exc))
+    return ErrorBody(500, "UNKNOWN", f"unexpected {type(exc).__name__}: {exc}")
+
+
+def http_error(status: int, detail: Any) -> ErrorBody:
+    """An HTTP error raised by a framework dependency (Airflow's login and permission checks, 404 routes)."""
+    message = detail if isinstance(detail, str) else str(detail)
+    if status in (401, 403):
+        return ErrorBody(status, "AUTH_ERROR", message)
+    if status == 404:
+        return ErrorBody(status, "NOT_FOUND", message)
+    if 400 <= status < 500:
+        return ErrorBody(status, "VALIDATION_ERROR", message)
+    return ErrorBody(status, "SERVER_ERROR", message)

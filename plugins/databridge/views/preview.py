@@ -1,0 +1,160 @@
+"""Preview one table mapping: real sample rows from the source, transformed by the SQL the transform stage runs.
+
+The sample is staged in TEMP tables of the target exactly as the lint stages it (text, then the staging types),
+then the compiler's transform statements run on it: the INSERT ... SELECT is the transform stage's own, the ready
+table is created TEMP instead of UNLOGGED. Everything happens in one transaction that is rolled back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import decimal
+from typing import Any
+
+import psycopg
+
+from databridge.compiler.plan import PipelinePlan, SourcePlan, TableRef, TargetPlan
+from databridge.engines import open_target
+from databridge.engines.base import SourceColumn, SourceEngine
+from databridge.engines.postgres import PostgresTarget
+from databridge.errors import EngineError
+from databridge.lint import convert
+from databridge.lint.pipeline import reads_of
+from databridge.lint.sample import is_mysql_date, is_zero_date, read_rows
+from databridge.runtime.transform import transform_sql
+from databridge.spec.names import did_you_mean
+from databridge.views import connections
+from databridge.views.errors import ConnectionFailed, InvalidInput, NotFound
+from databridge.views.service import compiled
+
+READY = "databridge_preview_ready"
+MAX_ROWS = 1000
+_READY_TYPES = "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
+
+
+def preview(text: str, *, pipeline: str | None = None, table: int = 0, limit: int = 20) -> dict[str, Any]:
+    """Sample rows of the ``table``-th table mapping of a pipeline (default: the first), with every target's rows."""
+    _project, plan = compiled(text)
+    pp = _pipeline(plan.pipelines, pipeline)
+    if not 0 <= table < len(pp.sources):
+        raise InvalidInput(f"pipeline {pp.name} has {len(pp.sources)} table mapping(s); `table` must be 0 to {len(pp.sources) - 1}")
+    sp = pp.sources[table]
+    limit = max(1, min(limit, MAX_ROWS))
+    with connections.source_engine(pp.source_conn_id) as source:
+        columns, warnings, estimate = _source_side(source, sp)
+        rows: list[tuple[Any, ...]] = []
+        read_rows(source, sp.source, columns, limit, rows.append, pp.batch_size)
+        label = str(TableRef(sp.source.schema or source.default_schema(), sp.source.name))
+    rows = [_staged(row, columns, source.name) for row in rows]
+    target = _target(pp)
+    try:
+        targets, staging = _run_on_target(target, sp, columns, rows)
+    finally:
+        target.close()
+    return {"source": label, "sample_rows": len(rows), "estimated_rows": estimate, "warnings": warnings + staging, "targets": targets}
+
+
+def _pipeline(pipelines: tuple[PipelinePlan, ...], name: str | None) -> PipelinePlan:
+    if name is None:
+        return pipelines[0]
+    for candidate in pipelines:
+        if candidate.name == name:
+            return candidate
+    raise NotFound(f"no pipeline {name!r} in the project{did_you_mean(name, [p.name for p in pipelines])}")
+
+
+def _source_side(source: SourceEngine, sp: SourcePlan) -> tuple[list[SourceColumn], list[str], int | None]:
+    schema = sp.source.schema or source.default_schema()
+    known = source.tables(schema)
+    if sp.source.name not in known:
+        raise NotFound(f"source table {schema}.{sp.source.name} not found{did_you_mean(sp.source.name, known)}")
+    info = source.describe(TableRef(schema, sp.source.name))
+    available = {c.name: c for c in source.columns(TableRef(schema, sp.source.name))}
+    unknown = [n for n in sp.columns if n not in available]
+    if unknown:
+        problems = [{"path": str(sp.source), "message": f"unknown source column {n!r}{did_you_mean(n, available)}"} for n in unknown]
+        raise InvalidInput(f"{sp.source}: unknown source column(s) {', '.join(unknown)}", problems=problems)
+    overrides = dict(sp.staging_types)
+    columns = [dataclasses.replace(available[n], pg_type=overrides.get(n, available[n].pg_type)) for n in sp.columns]
+    unmapped = [c for c in available if c not in sp.columns and c not in sp.excluded]
+    warnings = [f"{sp.source}: source columns not mapped: {', '.join(unmapped)} (map them, or list them with exclude: true)"] if unmapped else []
+    return columns, warnings, info.approx_rows
+
+
+def _staged(row: tuple[Any, ...], columns: list[SourceColumn], engine: str) -> tuple[Any, ...]:
+    """MySQL zero dates become NULL, as the extract stages them."""
+    if engine != "mysql":
+        return row
+    return tuple(None if is_mysql_date(c) and is_zero_date(v) else v for v, c in zip(row, columns, strict=True))
+
+
+def _target(pp: PipelinePlan) -> PostgresTarget:
+    info = connections.connection(pp.target_conn_id)
+    try:
+        return open_target(info)
+    except EngineError as exc:
+        raise ConnectionFailed(f"cannot open the target {info.describe()}: {exc}") from None
+
+
+def _run_on_target(target: PostgresTarget, sp: SourcePlan, columns: list[SourceColumn], rows: list[tuple[Any, ...]]) -> tuple[list[dict[str, Any]], list[str]]:
+    staged = dataclasses.replace(sp, staging_table=convert.STAGED.split(".")[1])
+    try:
+        with convert.scratch(target.conn, columns) as cur:
+            with cur.copy(f"COPY {convert.RAW} FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            problems = convert.stage(cur, str(sp.source), columns, set(), len(rows))
+            results = [_run_target(cur, target, staged, tp, len(rows)) for tp in sp.targets]
+    except psycopg.Error as exc:
+        raise InvalidInput(f"previewing {sp.source}: {str(exc).splitlines()[0]}") from None
+    return results, [f"{p.column}: {p.message} -> {p.suggestion}" for p in problems]
+
+
+def _run_target(cur: psycopg.Cursor[Any], target: PostgresTarget, sp: SourcePlan, tp: TargetPlan, sampled: int) -> dict[str, Any]:
+    create, insert = transform_sql("pg_temp", sp, dataclasses.replace(tp, ready_table=READY))
+    create = create.replace("CREATE UNLOGGED TABLE", "CREATE TEMP TABLE", 1)
+    try:
+        with cur.connection.transaction() as savepoint:
+            cur.execute(create)
+            cur.execute(insert)
+            names = [c.name for c in tp.columns]
+            rows = cur.execute(f"SELECT * FROM pg_temp.{READY}").fetchall()
+            ready_types = dict(cur.execute(_READY_TYPES, (f"pg_temp.{READY}",)).fetchall())
+            raise psycopg.Rollback(savepoint)
+    except psycopg.errors.DataError as exc:
+        failing = convert.map_columns(cur, tp, reads_of(tp, sp.columns), set(), sampled)
+        problems = [{"path": f"{tp.table}.{p.column}", "message": f"{p.message} -> {p.suggestion}"} for p in failing]
+        raise InvalidInput(f"{tp.table}: the mapping fails on the sample: {str(exc).splitlines()[0]}", problems=problems) from None
+    except psycopg.Error as exc:
+        raise InvalidInput(f"{tp.table}: the mapping's SQL cannot run on the staged types: {str(exc).splitlines()[0]}") from None
+    return {
+        "table": str(tp.table),
+        "columns": [{"name": n, "type": ready_types.get(n)} for n in names],
+        "rows": [[_json_value(v) for v in row] for row in rows],
+        "warnings": _target_warnings(target, tp, ready_types),
+    }
+
+
+def _target_warnings(target: PostgresTarget, tp: TargetPlan, ready_types: dict[str, str]) -> list[str]:
+    """Against an existing target table: its columns nobody maps, and mapped columns whose type differs."""
+    existing = target.column_types(tp.table.schema or "public", tp.table.name)
+    if not existing:
+        return []
+    warnings = [f"{tp.table}.{c}: target column not mapped (it gets its default or NULL)" for c in existing if c not in ready_types]
+    for name, ready in ready_types.items():
+        if name not in existing:
+            warnings.append(f"{tp.table}.{name}: mapped, but the existing target table has no such column")
+        elif existing[name] != ready:
+            warnings.append(f"{tp.table}.{name}: the mapping gives {ready}, the existing target column is {existing[name]}")
+    return warnings
+
+
+def _json_value(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, decimal.Decimal | dt.date | dt.time | dt.timedelta):
+        return str(value) if not isinstance(value, dt.date) else value.isoformat()
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "\\x" + bytes(value).hex()
+    return str(value)

@@ -1,0 +1,120 @@
+"""The wizard's routes: projects (list, load, validate, preview, save) and sources (connections, schemas, tables).
+
+Thin: each route checks the permission with Airflow's own dependencies and calls the framework-free services.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.api_fastapi.core_api.security import GetUserDep, requires_access_connection, requires_access_dag
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from databridge.spec import Project
+from databridge.views import connections, preview, service
+
+READ_DAGS = Depends(requires_access_dag("GET"))
+EDIT_DAGS = Depends(requires_access_dag("PUT"))
+READ_CONNECTIONS = Depends(requires_access_connection("GET"))
+
+project_router = APIRouter(tags=["projects"])
+source_router = APIRouter(prefix="/connections", tags=["sources"], dependencies=[READ_CONNECTIONS])
+
+
+class Draft(BaseModel):
+    """A project being designed: the spec as a JSON object (``project``) or as YAML text (``yaml``)."""
+
+    project: dict[str, Any] | None = None
+    yaml: str | None = None
+
+    def text(self) -> str:
+        return service.draft_text(self.project, self.yaml)
+
+
+class ValidateRequest(Draft):
+    lint: bool = False
+    """Also read a sample of every source table and run the data-aware lint on it."""
+    sample_rows: int = Field(1000, ge=1, le=100_000)
+
+
+class PreviewRequest(Draft):
+    pipeline: str | None = None
+    """Pipeline name (default: the first)."""
+    table: int = Field(0, ge=0)
+    """Index of the table mapping in the pipeline's ``tables``."""
+    limit: int = Field(20, ge=1, le=preview.MAX_ROWS)
+
+
+class SaveRequest(Draft):
+    overwrite: bool = False
+    """Replace the project's existing file."""
+
+
+@project_router.get("/spec/schema")
+def spec_schema(_user: GetUserDep) -> dict[str, Any]:
+    """The JSON schema of a mapping project; every field's description is its help text."""
+    return Project.model_json_schema()
+
+
+@project_router.get("/projects", dependencies=[READ_DAGS])
+def projects() -> list[dict[str, Any]]:
+    """Every mapping project with its pipelines, or the error that keeps it from loading."""
+    return service.list_projects()
+
+
+@project_router.get("/projects/{dag_id}", dependencies=[READ_DAGS])
+def load_project(dag_id: str) -> dict[str, Any]:
+    """A saved project: its spec as JSON (what /projects accepts back) and its file's text."""
+    return service.load(dag_id)
+
+
+@project_router.post("/projects", dependencies=[EDIT_DAGS], status_code=201)
+def save_project(body: SaveRequest) -> dict[str, Any]:
+    """Write include/mappings/<name>.yaml; an invalid spec or another project's file is refused, nothing written."""
+    return service.save(body.text(), overwrite=body.overwrite)
+
+
+@project_router.post("/validate", dependencies=[READ_DAGS, READ_CONNECTIONS])
+def validate(body: ValidateRequest) -> dict[str, Any]:
+    """Every problem of a draft as {path, message}; with ``lint``, the data-aware lint's findings too."""
+    result = service.validate(body.text())
+    if body.lint and result["valid"]:
+        from databridge.views.checks import lint_draft
+
+        result["lint"] = lint_draft(body.text(), body.sample_rows)
+    return result
+
+
+@project_router.post("/preview", dependencies=[READ_DAGS, READ_CONNECTIONS])
+def preview_table(body: PreviewRequest) -> dict[str, Any]:
+    """Sample rows of one table mapping, transformed by the transform stage's SQL in TEMP tables of the target."""
+    return preview.preview(body.text(), pipeline=body.pipeline, table=body.table, limit=body.limit)
+
+
+@source_router.get("")
+def list_connections() -> list[dict[str, Any]]:
+    """Connections DataBridge can read (and write: postgres), without passwords or extras."""
+    return connections.list_connections()
+
+
+@source_router.post("/{connection_id}/test")
+def test_connection(connection_id: str) -> dict[str, Any]:
+    """Open the connection and run a trivial query."""
+    return connections.test_connection(connection_id)
+
+
+@source_router.get("/{connection_id}/schemas")
+def schemas(connection_id: str) -> list[str]:
+    return connections.schemas(connection_id)
+
+
+@source_router.get("/{connection_id}/schemas/{schema}/tables")
+def tables(connection_id: str, schema: str) -> list[str]:
+    return connections.tables(connection_id, schema)
+
+
+@source_router.get("/{connection_id}/schemas/{schema}/tables/{table}")
+def describe(connection_id: str, schema: str, table: str) -> dict[str, Any]:
+    """Columns (native type, suggested PostgreSQL type, type-matrix note, nullability), keys, approximate rows."""
+    return connections.describe(connection_id, schema, table)

@@ -1,0 +1,140 @@
+"""Runs of a project's DAG: what Airflow's REST API v2 does, and what DataBridge adds beside it.
+
+Airflow REST API v2 (use it; the plugin does not repeat it):
+  start a run      POST  /api/v2/dags/{dag_id}/dagRuns              {"dag_run_id": .., "logical_date": null, "conf": {}}
+  cancel a run     PATCH /api/v2/dags/{dag_id}/dagRuns/{run_id}     {"state": "failed"}  (running task stopped, rest skipped)
+  pause / resume   PATCH /api/v2/dags/{dag_id}                      {"is_paused": true | false}
+  task logs        GET   /api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/logs/{try_number}
+Added by the plugin (routes in views/run_routes.py), because Airflow cannot know DataBridge's results schema:
+  run status       GET /databridge/projects/{dag_id}/runs/{run_id}  per pipeline and stage: task state, rows, throughput, errors
+  history          GET /databridge/projects/{dag_id}/runs           dag runs with their stored reports
+  queue            GET /databridge/queue                            pool slots, queued and running task instances
+  health           GET /databridge/health
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from databridge.compiler import compile_project
+from databridge.compiler.plan import PipelinePlan
+from databridge.engines import open_target
+from databridge.runtime.report import STAGES
+from databridge.runtime.results import RESULTS_SCHEMA
+from databridge.spec import load_project
+from databridge.views import connections, service
+from databridge.views.errors import NotFound
+
+ALL_STAGES = (*STAGES, "report")
+HISTORY_LIMIT = 25
+
+
+def pipelines(dag_id: str) -> tuple[PipelinePlan, ...]:
+    path = service.project_path(dag_id)
+    return compile_project(load_project(path, str(path)), str(path)).pipelines
+
+
+def run_status(dag_id: str, run_id: str) -> dict[str, Any]:
+    """The run's state, and each pipeline's six stages with the task state and what the results schema holds."""
+    run = _dag_run(dag_id, run_id)
+    states = _task_states(dag_id, run_id)
+    out = []
+    for pipeline in pipelines(dag_id):
+        stored = _stored(pipeline, dag_id, run_id)
+        stages = [{"stage": s, "task_id": f"{pipeline.name}.{s}", "state": states.get(f"{pipeline.name}.{s}"), **stored.get(s, {})} for s in ALL_STAGES]
+        out.append({"pipeline": pipeline.name, "stages": stages})
+    return {"dag_id": dag_id, "run_id": run_id, **run, "pipelines": out}
+
+
+def history(dag_id: str) -> dict[str, Any]:
+    """The latest dag runs of a project, newest first, each with the reports its pipelines stored."""
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        runs = session.scalars(select(DagRun).where(DagRun.dag_id == dag_id).order_by(DagRun.id.desc()).limit(HISTORY_LIMIT)).all()
+        listed = [{"run_id": r.run_id, **_run_fields(r)} for r in runs]
+    reports: dict[str, list[Any]] = {}
+    for pipeline in pipelines(dag_id):
+        for run_id, report in _reports(pipeline, dag_id):
+            reports.setdefault(run_id, []).append(report)
+    return {"dag_id": dag_id, "runs": [{**r, "reports": reports.get(r["run_id"], [])} for r in listed]}
+
+
+def queue() -> dict[str, Any]:
+    """Pool slots and the task instances waiting or running, per DAG."""
+    from airflow.models.pool import Pool
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+    from sqlalchemy import func, select
+
+    with create_session() as session:
+        pools = {name: dict(stats) for name, stats in Pool.slots_stats(session=session).items()}
+        rows = session.execute(
+            select(TaskInstance.dag_id, TaskInstance.state, func.count())
+            .where(TaskInstance.state.in_(("scheduled", "queued", "running", "deferred", "up_for_retry")))
+            .group_by(TaskInstance.dag_id, TaskInstance.state)
+        ).all()
+    by_dag: dict[str, dict[str, int]] = {}
+    for dag_id, state, count in rows:
+        by_dag.setdefault(dag_id, {})[str(state)] = int(count)
+    totals = {s: sum(d.get(s, 0) for d in by_dag.values()) for s in ("scheduled", "queued", "running", "deferred", "up_for_retry")}
+    return {"pools": pools, "task_instances": totals, "by_dag": by_dag}
+
+
+def _dag_run(dag_id: str, run_id: str) -> dict[str, Any]:
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        run = session.scalar(select(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id))
+        if run is None:
+            raise NotFound(f"DAG {dag_id!r} has no run {run_id!r}")
+        return _run_fields(run)
+
+
+def _run_fields(run: Any) -> dict[str, Any]:
+    def iso(value: Any) -> str | None:
+        return value.isoformat() if value else None
+
+    return {"state": str(run.state), "run_type": str(run.run_type), "start_date": iso(run.start_date), "end_date": iso(run.end_date)}
+
+
+def _task_states(dag_id: str, run_id: str) -> dict[str, str | None]:
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        rows = session.execute(select(TaskInstance.task_id, TaskInstance.state).where(TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id)).all()
+    return {task_id: (str(state) if state else None) for task_id, state in rows}
+
+
+def _stored(pipeline: PipelinePlan, dag_id: str, run_id: str) -> dict[str, dict[str, Any]]:
+    """Per stage, from the target's results schema: status, error, warnings, rows moved and rows per second."""
+    stages = _results(pipeline, f"""SELECT stage, status, extract(epoch FROM coalesce(finished_at, now()) - started_at), error, warnings
+        FROM {RESULTS_SCHEMA}.stage_runs WHERE project = %s AND pipeline = %s AND run_id = %s""", (dag_id, pipeline.name, run_id))
+    stats = _results(pipeline, f"""SELECT stage, sum(rows), sum(seconds) FROM {RESULTS_SCHEMA}.table_stats
+        WHERE project = %s AND pipeline = %s AND run_id = %s GROUP BY stage""", (dag_id, pipeline.name, run_id))
+    found: dict[str, dict[str, Any]] = {s: {"status": st, "seconds": round(float(sec), 3), "error": e, "warnings": w} for s, st, sec, e, w in stages}
+    for stage, rows, seconds in stats:
+        found.setdefault(stage, {}).update({"rows": int(rows), "rows_per_second": round(int(rows) / float(seconds), 1) if seconds else None})
+    return found
+
+
+def _reports(pipeline: PipelinePlan, dag_id: str) -> list[tuple[str, Any]]:
+    rows = _results(pipeline, f"SELECT run_id, report FROM {RESULTS_SCHEMA}.reports WHERE project = %s AND pipeline = %s ORDER BY created_at DESC", (dag_id, pipeline.name))
+    return [(str(r[0]), r[1]) for r in rows]
+
+
+def _results(pipeline: PipelinePlan, query: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """Rows from the pipeline's target; none when the results schema is not there yet (no run reached it)."""
+    target = open_target(connections.connection(pipeline.target_conn_id))
+    try:
+        if target.scalar("SELECT to_regclass(%s)", (f"{RESULTS_SCHEMA}.stage_runs",), doing="looking for the results schema") is None:
+            return []
+        return target.rows(query, params, doing="reading the results schema")
+    finally:
+        target.close()

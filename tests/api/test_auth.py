@@ -1,0 +1,66 @@
+"""Every route of the plugin: Airflow's login (401), its permissions (403 for a Viewer on edits), one error shape."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.api.conftest import Api, assert_error
+
+pytestmark = pytest.mark.e2e
+
+DRAFT = {"yaml": "name: x\n"}
+# (method, path, body, what a Viewer gets: None = allowed, else the status)
+ROUTES = [
+    ("GET", "/health", None, None),
+    ("GET", "/spec/schema", None, None),
+    ("GET", "/projects", None, None),
+    ("GET", "/projects/nothing_here", None, None),
+    ("POST", "/projects", DRAFT, 403),
+    ("POST", "/validate", DRAFT, 403),
+    ("POST", "/preview", DRAFT, 403),
+    ("GET", "/connections", None, 403),
+    ("POST", "/connections/some_conn/test", None, 403),
+    ("GET", "/connections/some_conn/schemas", None, 403),
+    ("GET", "/connections/some_conn/schemas/s/tables", None, 403),
+    ("GET", "/connections/some_conn/schemas/s/tables/t", None, 403),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "_viewer"), ROUTES)
+def test_anonymous_calls_are_refused(api: Api, method: str, path: str, body: dict[str, str] | None, _viewer: int | None) -> None:
+    assert_error(api.call(method, path, user=None, json=body), 401, "AUTH_ERROR", "not authenticated")
+
+
+@pytest.mark.parametrize(("method", "path", "body", "viewer"), [r for r in ROUTES if r[3]])
+def test_a_viewer_cannot_edit_or_browse_sources(api: Api, mappings: Path, method: str, path: str, body: dict[str, str] | None, viewer: int) -> None:
+    assert_error(api.call(method, path, user="viewer", json=body), viewer, "AUTH_ERROR")
+    assert list(mappings.iterdir()) == []
+
+
+def test_a_bad_token_is_refused(api: Api) -> None:
+    response = api.client.get("/databridge/projects", headers={"Authorization": "Bearer not-a-jwt"})
+    assert_error(response, 403, "AUTH_ERROR", "invalid jwt")
+
+
+def test_a_viewer_can_look(api: Api, mappings: Path) -> None:
+    assert api.call("GET", "/projects", user="viewer").json() == []
+    assert api.call("GET", "/health", user="viewer").json()["status"] == "ok"
+    assert "properties" in api.call("GET", "/spec/schema", user="viewer").json()
+
+
+def test_errors_share_one_shape(api: Api, mappings: Path) -> None:
+    assert_error(api.call("GET", "/no/such/route"), 404, "NOT_FOUND")
+    assert_error(api.call("GET", "/projects/nothing_here"), 404, "NOT_FOUND", "no mapping project named 'nothing_here'")
+    assert_error(api.call("POST", "/projects", json={"overwrite": "maybe"}), 422, "VALIDATION_ERROR")
+    assert_error(api.call("POST", "/projects", json={}), 422, "VALIDATION_ERROR", "either as `project`")
+
+
+def test_routes_are_in_the_openapi_document(api: Api) -> None:
+    paths = api.client.get("/databridge/openapi.json").json()["paths"]
+    for _method, path, _body, _viewer in ROUTES:
+        template = path.replace("nothing_here", "{dag_id}").replace("some_conn", "{connection_id}").replace("/s/", "/{schema}/")
+        template = template[:-2] + "/{table}" if template.endswith("/t") else template
+        assert template in paths, (template, sorted(paths))
+    assert {"/queue", "/projects/{dag_id}/runs", "/projects/{dag_id}/runs/{run_id}"} <= set(paths)
