@@ -21,8 +21,8 @@ if [[ -z "${DATABRIDGE_TARGET_URI:-}" && -f "$DATABRIDGE_HOME/pg/PG_VERSION" ]];
 fi
 
 echo "airflow.sh: starting Airflow standalone (AIRFLOW_HOME=$AIRFLOW_HOME); Ctrl-C stops it"
-echo "airflow.sh: UI http://127.0.0.1:8080 (ready in ~30 s), user admin,"
-echo "airflow.sh: password in $AIRFLOW_HOME/simple_auth_manager_passwords.json.generated"
+echo "airflow.sh: UI http://127.0.0.1:8080 (ready in ~30 s), users admin and viewer (made by 'make demo'),"
+echo "airflow.sh: passwords in $AIRFLOW_HOME/databridge_users.json"
 
 # `airflow standalone` forks scheduler, api-server, dag-processor, triggerer and workers, which survive a SIGTERM to
 # the parent alone. Run it as the leader of its own process group; on exit or Ctrl-C ask it to shut down (SIGINT, as

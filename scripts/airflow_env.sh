@@ -15,6 +15,10 @@ export AIRFLOW__CORE__LOAD_EXAMPLES=False
 export AIRFLOW__CORE__PARALLELISM=4  # standalone forks this many workers; keep it low on a 2-core machine
 export AIRFLOW__CORE__EXECUTOR=LocalExecutor
 export AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL=15
+# Real users and roles (Admin designs and runs, Viewer only looks), created by scripts/demo.sh. FAB's server-side
+# session backend sends the UI's login into a redirect loop here; signed cookies work.
+export AIRFLOW__CORE__AUTH_MANAGER=airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager
+export AIRFLOW__FAB__SESSION_BACKEND=securecookie
 
 # `airflow standalone` starts its sub-commands by name: the venv's bin must come first on PATH.
 case ":$PATH:" in

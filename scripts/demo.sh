@@ -49,6 +49,9 @@ SOURCE_DB="$DATABRIDGE_HOME/demo/shop.db"
 # d. Airflow's metadata database (SQLite in $AIRFLOW_HOME).
 say "airflow db migrate (AIRFLOW_HOME=$AIRFLOW_HOME)"
 quietly "$LOGS/db_migrate.log" 40 airflow db migrate
+USERS_FILE="$AIRFLOW_HOME/databridge_users.json"
+quietly "$LOGS/users.log" 40 "$PY" scripts/demo_users.py --file "$USERS_FILE"
+say "Airflow users admin (Admin) and viewer (Viewer); passwords in $USERS_FILE"
 
 # e. Connections, replaced on every run. The target's parts come from the URI; the password is never printed.
 target_parts=$(TARGET_URI="$URI" "$PY" - <<'PY'
@@ -97,6 +100,6 @@ cat <<EOF
 
 demo: done. To browse the run in the Airflow UI on the same set-up:
   make airflow                 # then open http://127.0.0.1:8080
-  user: admin
-  password: in $AIRFLOW_HOME/simple_auth_manager_passwords.json.generated
+  users: admin (Admin: designs and runs), viewer (Viewer: only looks)
+  passwords: in $USERS_FILE (readable only by you)
 EOF

@@ -36,7 +36,7 @@ def parse_project(text: str, file: str) -> Project:
     try:
         project = Project.model_validate(data)
     except ValidationError as exc:
-        raise SpecError(file, [_describe(err) for err in exc.errors()]) from None
+        raise SpecError(file, validation_problems(exc)) from None
     problems = check_project(project)
     if problems:
         raise SpecError(file, problems)
@@ -64,6 +64,11 @@ def format_path(loc: tuple[int | str, ...]) -> str:
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
+
+
+def validation_problems(exc: ValidationError) -> list[tuple[str, str]]:
+    """Pydantic's errors as the spec's (path, message) pairs."""
+    return [_describe(err) for err in exc.errors()]
 
 
 def _describe(err: Any) -> tuple[str, str]:

@@ -1,4 +1,5 @@
-"""The wizard's routes: projects (list, load, validate, preview, save) and sources (connections, schemas, tables).
+"""The wizard's routes: projects (list, load, validate, preview, save), sources (connections, schemas,
+tables), and checks of single fields (expressions, schedules).
 
 Thin: each route checks the permission with Airflow's own dependencies and calls the framework-free services.
 """
@@ -12,7 +13,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from databridge.spec import Project
-from databridge.views import connections, preview, service
+from databridge.views import connections, fragments, preview, schedules, service
 
 READ_DAGS = Depends(requires_access_dag("GET"))
 EDIT_DAGS = Depends(requires_access_dag("PUT"))
@@ -44,6 +45,23 @@ class PreviewRequest(Draft):
     table: int = Field(0, ge=0)
     """Index of the table mapping in the pipeline's ``tables``."""
     limit: int = Field(20, ge=1, le=preview.MAX_ROWS)
+
+
+class ExpressionCheck(BaseModel):
+    expression: str
+    """The text typed: custom SQL with {column} placeholders, a filter, a target type or a date format."""
+    kind: fragments.Kind = "expression"
+    """Which mapping field the text is for."""
+    columns: list[str] | None = None
+    """The source columns the wizard knows; placeholders naming others are refused."""
+
+
+class ScheduleRequest(BaseModel):
+    cron: str | None = None
+    """A cron expression or a preset; empty: only when triggered."""
+    timezone: str = "UTC"
+    count: int = Field(5, ge=1, le=50)
+    """How many next run times to list."""
 
 
 class SaveRequest(Draft):
@@ -90,6 +108,18 @@ def validate(body: ValidateRequest) -> dict[str, Any]:
 def preview_table(body: PreviewRequest) -> dict[str, Any]:
     """Sample rows of one table mapping, transformed by the transform stage's SQL in TEMP tables of the target."""
     return preview.preview(body.text(), pipeline=body.pipeline, table=body.table, limit=body.limit)
+
+
+@project_router.post("/expressions/check", dependencies=[EDIT_DAGS])
+def check_expression(body: ExpressionCheck) -> dict[str, Any]:
+    """One mapping field checked as typed: its normalised SQL and the columns it reads, or the spec checker's message."""
+    return fragments.check_fragment(body.kind, body.expression, body.columns)
+
+
+@project_router.post("/schedule/describe", dependencies=[READ_DAGS])
+def describe_schedule(body: ScheduleRequest) -> dict[str, Any]:
+    """The cron in words and its next run times in its time zone, or the spec's message for a bad cron or zone."""
+    return schedules.describe_schedule(body.cron, body.timezone, body.count)
 
 
 @source_router.get("")
