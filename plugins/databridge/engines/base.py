@@ -22,6 +22,20 @@ class ConnectionInfo:
     database: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
+    @classmethod
+    def from_airflow(cls, conn: Any) -> ConnectionInfo:
+        """From an Airflow Connection (read by attribute, so this module needs no Airflow import)."""
+        return cls(
+            conn_id=conn.conn_id,
+            conn_type=(conn.conn_type or "").lower(),
+            host=conn.host,
+            port=conn.port,
+            login=conn.login,
+            password=conn.password,
+            database=conn.schema,
+            extra=conn.extra_dejson or {},
+        )
+
     def describe(self) -> str:
         """Where the connection points, safe to log."""
         where = f"{self.host or 'localhost'}:{self.port}" if self.port else (self.host or "")

@@ -25,16 +25,7 @@ def connection_info(conn_id: str) -> ConnectionInfo:
             f"Airflow connection {conn_id!r} is not defined: add it (Admin > Connections, or `airflow connections add {conn_id} ...`)",
             transient=False,
         ) from exc
-    return ConnectionInfo(
-        conn_id=conn_id,
-        conn_type=(conn.conn_type or "").lower(),
-        host=conn.host,
-        port=conn.port,
-        login=conn.login,
-        password=conn.password,
-        database=conn.schema,
-        extra=conn.extra_dejson or {},
-    )
+    return ConnectionInfo.from_airflow(conn)
 
 
 class DataBridgeOperator(BaseOperator):

@@ -142,13 +142,4 @@ def _env_connections() -> list[ConnectionInfo]:
 
 
 def _info(conn: Any) -> ConnectionInfo:
-    return ConnectionInfo(
-        conn_id=conn.conn_id,
-        conn_type=(conn.conn_type or "").lower(),
-        host=conn.host,
-        port=conn.port,
-        login=conn.login,
-        password=conn.password,
-        database=conn.schema,
-        extra=conn.extra_dejson or {},
-    )
+    return ConnectionInfo.from_airflow(conn)
