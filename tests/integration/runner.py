@@ -15,6 +15,29 @@ PROJECT_FILE = "include/mappings/shop_it.yaml"
 STAGES = tuple(task_id for task_id, _ in STAGE_OPERATORS)
 
 
+def passthrough_yaml(
+    name: str, source_conn: str, target_conn: str, source_table: str, columns: list[str], options: str = ""
+) -> str:
+    """A project copying ``id`` and ``columns`` of one source table untouched into landing.<table>."""
+    table = source_table.rsplit(".", 1)[-1]
+    mapped = "".join(f"\n              - {{source: {c}}}" for c in columns)
+    return f"""\
+name: {name}_it
+pipelines:
+  - name: {name}
+    source_conn_id: {source_conn}
+    target_conn_id: {target_conn}
+    source_options: {{{options}}}
+    tables:
+      - source: {source_table}
+        targets:
+          - table: landing.{table}
+            keys: [id]
+            columns:
+              - {{source: id}}{mapped}
+"""
+
+
 def pipeline_params(yaml_text: str, file: str = PROJECT_FILE) -> dict[str, Any]:
     """The first pipeline's operator parameters, JSON round-tripped as Airflow serializes them."""
     plan = compile_project(parse_project(yaml_text, file), file)

@@ -9,30 +9,14 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
 from .conftest import TARGET_CONN, Source
-from .runner import TargetDB, pipeline_params, run_pipeline, run_stage
+from .runner import TargetDB, passthrough_yaml, pipeline_params, run_pipeline, run_stage
 
 pytestmark = pytest.mark.integration
 UTC = dt.UTC
 
 
 def project(source: Source, table: str, columns: list[str], options: str = "") -> str:
-    mapped = "\n".join(f"              - {{source: {c}}}" for c in columns)
-    return f"""\
-name: mysql_values_it
-pipelines:
-  - name: values
-    source_conn_id: {source.conn_id}
-    target_conn_id: {TARGET_CONN}
-    source_options: {{{options}}}
-    tables:
-      - source: {source.schema}.{table}
-        targets:
-          - table: landing.{table}
-            keys: [id]
-            columns:
-              - {{source: id}}
-{mapped}
-"""
+    return passthrough_yaml("mysql_values", source.conn_id, TARGET_CONN, f"{source.schema}.{table}", columns, options)
 
 
 ZERO_DATES = """

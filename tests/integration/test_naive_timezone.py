@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from .conftest import TARGET_CONN, Source
-from .runner import TargetDB, run_pipeline
+from .runner import TargetDB, passthrough_yaml, run_pipeline
 
 pytestmark = pytest.mark.integration
 UTC = dt.UTC
@@ -32,22 +32,7 @@ IN_PARIS = [
 
 
 def project(source: Source, options: str) -> str:
-    return f"""\
-name: naive_it
-pipelines:
-  - name: naive
-    source_conn_id: {source.conn_id}
-    target_conn_id: {TARGET_CONN}
-    source_options: {{{options}}}
-    tables:
-      - source: {source.schema}.stamps
-        targets:
-          - table: landing.stamps
-            keys: [id]
-            columns:
-              - {{source: id}}
-              - {{source: at}}
-"""
+    return passthrough_yaml("naive", source.conn_id, TARGET_CONN, f"{source.schema}.stamps", ["at"], options)
 
 
 def create_stamps(source: Source) -> None:

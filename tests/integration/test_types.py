@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from .conftest import TARGET_CONN, Source
-from .runner import TargetDB, run_pipeline
+from .runner import TargetDB, passthrough_yaml, run_pipeline
 
 pytestmark = pytest.mark.integration
 
@@ -75,22 +75,7 @@ def create_types_table(source: Source) -> list[Case]:
 def passthrough_project(source: Source, used: list[Case], table: str = "all_types", columns: list[str] | None = None) -> str:
     """Every column of ``table`` mapped untouched to landing.<table>."""
     names = columns if columns is not None else [c.column for c in used]
-    mapped = "\n".join(f"              - {{source: {name}}}" for name in names)
-    return f"""\
-name: types_it
-pipelines:
-  - name: types
-    source_conn_id: {source.conn_id}
-    target_conn_id: {TARGET_CONN}
-    tables:
-      - source: {source.schema}.{table}
-        targets:
-          - table: landing.{table}
-            keys: [id]
-            columns:
-              - {{source: id}}
-{mapped}
-"""
+    return passthrough_yaml("types", source.conn_id, TARGET_CONN, f"{source.schema}.{table}", names)
 
 
 def same(actual: Any, expected: Any, target_type: str) -> bool:
