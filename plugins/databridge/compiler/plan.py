@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -165,4 +166,11 @@ def to_json(plan: Any) -> dict[str, Any]:
 
 def from_json(kind: type[T], data: dict[str, Any]) -> T:
     """Rebuild a typed plan from ``to_json`` output."""
-    return TypeAdapter(kind).validate_python(data)
+    adapter: TypeAdapter[T] = _adapter(kind)  # type: ignore[arg-type]  # classes are hashable; typeshed says otherwise for type[T]
+    return adapter.validate_python(data)
+
+
+@functools.cache
+def _adapter(kind: type[Any]) -> TypeAdapter[Any]:
+    """Building a validator is the costly part, and every operator of every DAG parse needs one."""
+    return TypeAdapter(kind)
