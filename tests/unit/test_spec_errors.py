@@ -41,6 +41,8 @@ EXPECTED = {
     "unknown_check_key.yaml": "pipelines[0].validations[0].on_failur: unknown field 'on_failur' (did you mean 'on_failure'?)",
     "retries_not_a_number.yaml": "defaults.retries: input should be a valid integer, unable to parse string as an integer (got 'many')",
     "retries_negative.yaml": "defaults.retries: input should be greater than or equal to 0 (got -1)",
+    "deadline_zero.yaml": "schedule.deadline_minutes: input should be greater than 0 (got 0)",
+    "deadline_with_unit.yaml": "schedule.deadline_minutes: input should be a valid integer, unable to parse string as an integer (got '2h')",
     "load_typo.yaml": f"{T0}.load: 'upsrt' is not allowed; write one of 'replace', 'append' or 'upsert' (did you mean 'upsert'?)",
     "role_typo.yaml": f"{T0}.role: 'dimention' is not allowed; write one of 'dimension' or 'fact' (did you mean 'dimension'?)",
     "check_kind_typo.yaml": (

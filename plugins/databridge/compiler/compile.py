@@ -43,7 +43,9 @@ def compile_project(project: Project, file: str) -> ProjectPlan:
         description=project.description,
         file=file,
         tags=tuple(project.tags),
-        schedule=SchedulePlan(schedule.cron, schedule.timezone, schedule.start_date.isoformat(), schedule.catchup),
+        schedule=SchedulePlan(
+            schedule.cron, schedule.timezone, schedule.start_date.isoformat(), schedule.catchup, schedule.deadline_minutes
+        ),
         defaults=TaskDefaults(
             defaults.retries,
             defaults.retry_delay_seconds,

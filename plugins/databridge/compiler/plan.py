@@ -136,6 +136,8 @@ class SchedulePlan:
     timezone: str
     start_date: str
     catchup: bool
+    deadline_minutes: int | None = None
+    """A run should finish within this many minutes of being queued (Airflow deadline alert); None: no deadline."""
 
 
 @dataclass(frozen=True)

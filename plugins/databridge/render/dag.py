@@ -8,7 +8,10 @@ from typing import Any
 
 import pendulum
 from airflow.sdk import DAG, TaskGroup
+from airflow.sdk.definitions.callback import AsyncCallback
+from airflow.sdk.definitions.deadline import DeadlineAlert, DeadlineReference
 
+from databridge.alerts import deadline_missed
 from databridge.compiler.plan import PipelinePlan, ProjectPlan, to_json
 from databridge.operators import (
     ExtractOperator,
@@ -42,6 +45,7 @@ def build_dag(plan: ProjectPlan, fileloc: str | None = None) -> DAG:
         tags=["databridge", *plan.tags],
         default_args=_default_args(plan),
         max_active_runs=1,
+        deadline=_deadline(plan),
     ) as dag:
         groups = {p.name: _pipeline_group(p, plan.file) for p in plan.pipelines}
         for pipeline in plan.pipelines:
@@ -76,6 +80,19 @@ def _schedule(plan: ProjectPlan) -> Any:
     from airflow.sdk.definitions.timetables.trigger import CronTriggerTimetable
 
     return CronTriggerTimetable(cron, timezone=plan.schedule.timezone)
+
+
+def _deadline(plan: ProjectPlan) -> DeadlineAlert | None:
+    """An Airflow deadline alert: a run still going ``deadline_minutes`` after it was queued calls our alert."""
+    minutes = plan.schedule.deadline_minutes
+    if not minutes:
+        return None
+    return DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_QUEUED_AT,
+        interval=dt.timedelta(minutes=minutes),
+        callback=AsyncCallback(deadline_missed, kwargs={"project": plan.name, "minutes": minutes}),
+        name=f"{plan.name} within {minutes} min",
+    )
 
 
 def _default_args(plan: ProjectPlan) -> dict[str, Any]:

@@ -37,6 +37,9 @@ class Schedule(SpecModel):
     """First date a scheduled run may cover."""
     catchup: bool = False
     """Run the intervals missed between start_date and now."""
+    deadline_minutes: int | None = Field(None, gt=0, le=525_600)
+    """A run should finish within this many minutes of being queued; a run still going then raises a deadline
+    alert (a warning in Airflow naming the project and run). Empty: no deadline."""
 
     @field_validator("cron")
     @classmethod
