@@ -42,12 +42,12 @@ def preview(text: str, *, pipeline: str | None = None, table: int = 0, limit: in
     sp = pp.sources[table]
     limit = max(1, min(limit, MAX_ROWS))
     with connections.source_engine(pp.source_conn_id) as source:
-        columns, warnings, estimate = _source_side(source, sp)
+        columns, warnings, estimate = source_side(source, sp)
         rows: list[tuple[Any, ...]] = []
         read_rows(source, sp.source, columns, limit, rows.append, pp.batch_size)
         label = str(TableRef(sp.source.schema or source.default_schema(), sp.source.name))
     rows = [_staged(row, columns, source.name) for row in rows]
-    target = _target(pp)
+    target = open_target_of(pp)
     try:
         targets, staging = _run_on_target(target, sp, columns, rows)
     finally:
@@ -64,7 +64,8 @@ def _pipeline(pipelines: tuple[PipelinePlan, ...], name: str | None) -> Pipeline
     raise NotFound(f"no pipeline {name!r} in the project{did_you_mean(name, [p.name for p in pipelines])}")
 
 
-def _source_side(source: SourceEngine, sp: SourcePlan) -> tuple[list[SourceColumn], list[str], int | None]:
+def source_side(source: SourceEngine, sp: SourcePlan) -> tuple[list[SourceColumn], list[str], int | None]:
+    """The columns to read with their staging types, warnings, approximate rows; unknown table or column refused."""
     schema = sp.source.schema or source.default_schema()
     known = source.tables(schema)
     if sp.source.name not in known:
@@ -89,7 +90,8 @@ def _staged(row: tuple[Any, ...], columns: list[SourceColumn], engine: str) -> t
     return tuple(None if is_mysql_date(c) and is_zero_date(v) else v for v, c in zip(row, columns, strict=True))
 
 
-def _target(pp: PipelinePlan) -> PostgresTarget:
+def open_target_of(pp: PipelinePlan) -> PostgresTarget:
+    """The pipeline's target, or a CONNECTION_ERROR the wizard can show."""
     info = connections.connection(pp.target_conn_id)
     try:
         return open_target(info)

@@ -37,6 +37,10 @@ class ValidateRequest(Draft):
     lint: bool = False
     """Also read a sample of every source table and run the data-aware lint on it."""
     sample_rows: int = Field(1000, ge=1, le=100_000)
+    estimate: bool = False
+    """Also time a calibration batch of every table through the extract path and estimate each table's extract time."""
+    calibration_rows: int = Field(5000, ge=100, le=100_000)
+    """Rows per table in the calibration batch (the TEMP table it is copied to is rolled back)."""
 
 
 class PreviewRequest(Draft):
@@ -95,12 +99,17 @@ def save_project(body: SaveRequest) -> dict[str, Any]:
 
 @project_router.post("/validate", dependencies=[READ_DAGS, READ_CONNECTIONS])
 def validate(body: ValidateRequest) -> dict[str, Any]:
-    """Every problem of a draft as {path, message}; with ``lint``, the data-aware lint's findings too."""
+    """Every problem of a draft as {path, message}; with ``lint``, the data-aware lint's findings; with ``estimate``,
+    each table's estimated extract time from a timed calibration batch."""
     result = service.validate(body.text())
     if body.lint and result["valid"]:
         from databridge.views.checks import lint_draft
 
         result["lint"] = lint_draft(body.text(), body.sample_rows)
+    if body.estimate and result["valid"]:
+        from databridge.views.estimate import estimate
+
+        result["estimates"] = estimate(body.text(), body.calibration_rows)
     return result
 
 
