@@ -44,7 +44,9 @@ def test_single_pipeline_project_is_exactly_six_chained_tasks() -> None:
     assert [t.task_id for t in dag.tasks] == [f"shop.{s}" for s in STAGES]
     for upstream, downstream in chain("shop"):
         assert dag.get_task(upstream).downstream_task_ids == {downstream}
-    assert type(dag.get_task("shop.extract")).__name__ == "ExtractOperator"
+    extract = dag.get_task("shop.extract")  # mapped over the default 4 chunk indexes
+    assert (type(extract).__name__, extract.operator_class.__name__) == ("MappedOperator", "ExtractOperator")
+    assert extract.expand_input.value == {"chunk": [0, 1, 2, 3]}
     assert dag.get_task("shop.report").trigger_rule == "all_done"
 
 

@@ -21,7 +21,7 @@ from databridge.compiler.plan import (
 )
 from databridge.compiler.target_types import check_type
 from databridge.errors import SpecError
-from databridge.spec.models import CustomCheck, ForeignKeyCheck, Pipeline, Project, TableMapping, TargetTable
+from databridge.spec.models import Chunking, CustomCheck, ForeignKeyCheck, Pipeline, Project, TableMapping, TargetTable
 from databridge.spec.names import parse_qualified
 
 TARGET_DEFAULT_SCHEMA = "public"
@@ -63,8 +63,10 @@ def target_ref(text: str) -> TableRef:
 
 
 def _compile_pipeline(project: Project, pipeline: Pipeline, path: str, problems: list[tuple[str, str]]) -> PipelinePlan:
+    chunking = pipeline.chunking or project.defaults.chunking
     sources = tuple(
-        _compile_source((project.name, pipeline.name), mapping, f"{path}.tables[{i}]", problems) for i, mapping in enumerate(pipeline.tables)
+        _compile_source((project.name, pipeline.name), mapping, f"{path}.tables[{i}]", problems, chunking)
+        for i, mapping in enumerate(pipeline.tables)
     )
     targets = [t for s in sources for t in s.targets]
     try:
@@ -86,6 +88,7 @@ def _compile_pipeline(project: Project, pipeline: Pipeline, path: str, problems:
         zero_dates=pipeline.source_options.zero_dates,
         naive_timezone=pipeline.source_options.naive_timezone,
         attachments=_attachments(project, pipeline),
+        extract_parallel=chunking.parallel,
     )
 
 
@@ -97,7 +100,9 @@ def _attachments(project: Project, pipeline: Pipeline) -> AttachmentsPlan | None
     return AttachmentsPlan(spec.conn_id, spec.bucket, spec.prefix, target_ref(spec.table), spec.multipart_threshold_mb, stubs)
 
 
-def _compile_source(owner: tuple[str, str], mapping: TableMapping, path: str, problems: list[tuple[str, str]]) -> SourcePlan:
+def _compile_source(
+    owner: tuple[str, str], mapping: TableMapping, path: str, problems: list[tuple[str, str]], chunking: Chunking
+) -> SourcePlan:
     source = parse_qualified(mapping.source)
     reads: list[str] = []
     excluded: list[str] = []
@@ -120,6 +125,9 @@ def _compile_source(owner: tuple[str, str], mapping: TableMapping, path: str, pr
         staging_table=short_name(*owner, "raw", source.schema or "", source.name),
         targets=tuple(targets),
         staging_types=tuple(staging_types),
+        chunks=mapping.chunks or chunking.chunks,
+        chunk_min_rows=chunking.min_rows if mapping.chunk_min_rows is None else mapping.chunk_min_rows,
+        chunk_key=mapping.chunk_key,
     )
 
 

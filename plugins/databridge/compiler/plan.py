@@ -76,6 +76,11 @@ class SourcePlan:
     targets: tuple[TargetPlan, ...]
     staging_types: tuple[tuple[str, str], ...] = ()
     """(source column, PostgreSQL type) the user chose instead of the type matrix's default."""
+    chunks: int = 1
+    """Chunks the table is split into when it holds at least ``chunk_min_rows`` rows."""
+    chunk_min_rows: int = 0
+    chunk_key: str | None = None
+    """The column the chunks are ranges of; None: the primary key, or the engine's fallback."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,13 @@ class PipelinePlan:
     zero_dates: str = "null"
     naive_timezone: str | None = None
     attachments: AttachmentsPlan | None = None
+    extract_parallel: int | None = None
+    """At most this many extract chunks running at once; None: no limit of its own."""
+
+    @property
+    def extract_chunks(self) -> int:
+        """Mapped extract task instances: instance k reads chunk k of every table split into more than k chunks."""
+        return max((s.chunks for s in self.sources), default=1)
 
     def targets(self, role: str | None = None) -> list[tuple[SourcePlan, TargetPlan]]:
         """(source, target) pairs in load order, optionally of one role."""

@@ -20,6 +20,7 @@ from databridge.engines.base import (
     batched,
     keys_from_rows,
 )
+from databridge.engines.chunks import HASH, RANGE, Chunk, Split, quantile_bounds, range_predicate
 from databridge.engines.errors import mysql_error
 from databridge.engines.postgres import CONNECT_TIMEOUT_SECONDS, missing_table
 from databridge.engines.type_matrix import notes_for, pg_type_for, zoned
@@ -137,12 +138,32 @@ class MySQLSource:
             return set()
         return {str(r[0]) for r in self._run(_CHECKS_SQL, (schema, table))}
 
-    def row_count(self, table: TableRef) -> int:
-        return int(self._run(f"SELECT COUNT(*) FROM {self._ref(table)}", doing=f"counting the rows of {table}")[0][0])
+    def row_count(self, table: TableRef, chunk: Chunk | None = None) -> int:
+        query = f"SELECT COUNT(*) FROM {self._ref(table)}{self._where(table, chunk)}"
+        return int(self._run(query, doing=f"counting the rows of {table}")[0][0])
 
-    def copy_rows(self, table: TableRef, columns: list[SourceColumn], sink: RowSink, batch_size: int) -> int:
+    def split(self, table: TableRef, key: str | None, chunks: int) -> Split:
+        """Quantiles of ``key``; without a key (InnoDB hides its row id), a CRC32 of the row modulo ``chunks``."""
+        if key is None:
+            return Split(HASH, "row", parts=chunks)
+        first = lambda query: (self._run(query, doing=f"splitting {table} into chunks") or [(None,)])[0][0]  # noqa: E731
+        return Split(RANGE, key, quantile_bounds(first, self._ref(table), _mysql_ident(key), chunks))
+
+    def _where(self, table: TableRef, chunk: Chunk | None) -> str:
+        if chunk is None or chunk.count == 1:
+            return ""
+        if chunk.method == HASH:
+            values = ", ".join(_mysql_ident(str(r[0])) for r in self._column_rows(table)[1])
+            return f" WHERE MOD(CRC32(CONCAT_WS(0x1f, {values})), {chunk.count}) = {chunk.index}"
+        return " WHERE " + range_predicate(_mysql_ident(chunk.key), chunk, self._literal)
+
+    def _literal(self, value: Any) -> str:
+        text = self.conn.literal(value)
+        return text.decode() if isinstance(text, bytes) else str(text)
+
+    def copy_rows(self, table: TableRef, columns: list[SourceColumn], sink: RowSink, batch_size: int, chunk: Chunk | None = None) -> int:
         self._check_zero_dates(table, columns)
-        select = f"SELECT {', '.join(_select_expr(c) for c in columns)} FROM {self._ref(table)}"
+        select = f"SELECT {', '.join(_select_expr(c) for c in columns)} FROM {self._ref(table)}{self._where(table, chunk)}"
         convert = row_converter([self._converter(c) for c in columns])
         rows = 0
         try:

@@ -21,12 +21,15 @@ from databridge.engines.base import (
     TableInfo,
     keys_from_rows,
 )
+from databridge.engines.chunks import RANGE, Chunk, Split, distinct_bounds, quantile_bounds, range_predicate
 from databridge.engines.errors import postgres_error
 from databridge.engines.type_matrix import notes_for, zoned
 from databridge.errors import EngineError
 from databridge.spec.names import did_you_mean
 
 CONNECT_TIMEOUT_SECONDS = 10
+CTID = "ctid"
+"""The key of a table split without a usable key: its pages, by row locator."""
 
 # Enums, composites, ranges and user base types travel as text (the target may not have them), arrays of them as
 # text[], domains as their base type; everything else keeps its type. The fifth column is the default expression.
@@ -152,17 +155,35 @@ class PostgresSource:
             raise missing_table(self, TableRef(schema, table.name))
         return schema, rows
 
-    def row_count(self, table: TableRef) -> int:
-        rows = self._read(sql.SQL(f"SELECT count(*) FROM {self._ref(table)}"), (), f"counting the rows of {table}")
+    def row_count(self, table: TableRef, chunk: Chunk | None = None) -> int:
+        query = f"SELECT count(*) FROM {self._ref(table)}{self._where(chunk)}"
+        rows = self._read(sql.SQL(query), (), f"counting the rows of {table}")
         return int(rows[0][0]) if rows else 0
 
-    def copy_rows(self, table: TableRef, columns: list[SourceColumn], sink: RowSink, batch_size: int) -> int:
-        select = f"SELECT {', '.join(_as_text(c, self.options.naive_timezone) for c in columns)} FROM {self._ref(table)}"
+    def split(self, table: TableRef, key: str | None, chunks: int) -> Split:
+        """Quantiles of ``key``; without a key, ranges of the table's pages by ctid (a TID range scan)."""
+        if key is not None:
+            return Split(RANGE, key, quantile_bounds(self._first, self._ref(table), quote_ident(key), chunks))
+        pages = int(self._first(f"SELECT pg_relation_size({sql_literal(self._ref(table))}::regclass) / current_setting('block_size')::int"))
+        return Split(RANGE, CTID, tuple(f"({page},0)" for page in distinct_bounds([pages * i // chunks or None for i in range(1, chunks)])))
+
+    def _first(self, query: str) -> Any:
+        rows = self._read(sql.SQL(query), (), "splitting a table into chunks")
+        return rows[0][0] if rows else None
+
+    def _where(self, chunk: Chunk | None) -> str:
+        if chunk is None or chunk.count == 1:
+            return ""
+        ident = CTID if chunk.key == CTID else quote_ident(chunk.key)
+        return " WHERE " + range_predicate(ident, chunk, lambda v: sql.Literal(v).as_string(self.conn))
+
+    def copy_rows(self, table: TableRef, columns: list[SourceColumn], sink: RowSink, batch_size: int, chunk: Chunk | None = None) -> int:
+        select = f"SELECT {', '.join(_as_text(c, self.options.naive_timezone) for c in columns)} FROM {self._ref(table)}{self._where(chunk)}"
         rows = 0
         with self.conn.cursor() as cur, cur.copy(f"COPY ({select}) TO STDOUT") as copy:
-            for chunk in copy:
-                sink.write(bytes(chunk))
-                rows += bytes(chunk).count(b"\n")
+            for data in copy:
+                sink.write(bytes(data))
+                rows += bytes(data).count(b"\n")
         return rows
 
     def _ref(self, table: TableRef) -> str:

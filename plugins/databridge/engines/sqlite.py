@@ -19,11 +19,14 @@ from databridge.engines.base import (
     batched,
     keys_from_rows,
 )
+from databridge.engines.chunks import RANGE, Chunk, Split, quantile_bounds, range_predicate
 from databridge.engines.errors import sqlite_error
 from databridge.engines.postgres import missing_table
 from databridge.engines.type_matrix import notes_for, pg_type_for, zoned
 from databridge.errors import EngineError
 
+ROWID = "rowid"
+"""The key of a table split without a usable key: SQLite's own row id."""
 _TABLES_SQL = "SELECT name FROM {schema}.sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY 1"
 _COLUMNS_SQL = "PRAGMA {schema}.table_info({table})"
 _FOREIGN_KEYS_SQL = "PRAGMA {schema}.foreign_key_list({table})"
@@ -99,12 +102,26 @@ class SQLiteSource:
         stat = self._run(_APPROX_ROWS_SQL.format(schema=quote_ident(schema)), (table,))
         return int(str(stat[0][0]).split()[0]) if stat else None
 
-    def row_count(self, table: TableRef) -> int:
-        count = self._run(f"SELECT count(*) FROM {self._ref(table)}")[0][0]
+    def row_count(self, table: TableRef, chunk: Chunk | None = None) -> int:
+        count = self._run(f"SELECT count(*) FROM {self._ref(table)}{_where(chunk)}")[0][0]
         return int(str(count))
 
-    def copy_rows(self, table: TableRef, columns: list[SourceColumn], sink: RowSink, batch_size: int) -> int:
-        select = f"SELECT {', '.join(self._select_expr(c) for c in columns)} FROM {self._ref(table)}"
+    def split(self, table: TableRef, key: str | None, chunks: int) -> Split:
+        """Quantiles of ``key``; without a key, of the rowid (a WITHOUT ROWID table has none: one chunk)."""
+        if key is None and not self._has_rowid(table):
+            return Split(RANGE, ROWID)
+        first = lambda query: (self._run(query) or [(None,)])[0][0]  # noqa: E731
+        return Split(RANGE, key or ROWID, quantile_bounds(first, self._ref(table), _key_ident(key or ROWID), chunks))
+
+    def _has_rowid(self, table: TableRef) -> bool:
+        try:
+            self.conn.execute(f"SELECT rowid FROM {self._ref(table)} LIMIT 1").fetchall()
+        except sqlite3.Error:
+            return False
+        return True
+
+    def copy_rows(self, table: TableRef, columns: list[SourceColumn], sink: RowSink, batch_size: int, chunk: Chunk | None = None) -> int:
+        select = f"SELECT {', '.join(self._select_expr(c) for c in columns)} FROM {self._ref(table)}{_where(chunk)}"
         rows = 0
         try:
             cur = self.conn.execute(select)
@@ -130,6 +147,17 @@ class SQLiteSource:
 
     def close(self) -> None:
         self.conn.close()
+
+
+def _key_ident(key: str) -> str:
+    return ROWID if key == ROWID else quote_ident(key)
+
+
+def _where(chunk: Chunk | None) -> str:
+    if chunk is None or chunk.count == 1:
+        return ""
+    literal = lambda v: repr(v) if isinstance(v, int | float) else sql_literal(v)  # noqa: E731
+    return " WHERE " + range_predicate(_key_ident(chunk.key), chunk, literal)
 
 
 def _primary_key(rows: list[tuple[Any, ...]]) -> tuple[str, ...]:

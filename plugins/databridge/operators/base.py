@@ -13,7 +13,7 @@ from databridge.engines import open_source, open_target
 from databridge.engines.base import ConnectionInfo, SourceEngine, SourceOptions
 from databridge.errors import DataBridgeError, EngineError
 from databridge.runtime.context import StageContext
-from databridge.runtime.results import ResultStore, RunKey
+from databridge.runtime.results import ResultStore, RunKey, stage_key
 
 
 def connection_info(conn_id: str) -> ConnectionInfo:
@@ -42,6 +42,9 @@ class DataBridgeOperator(BaseOperator):
         self.pipeline = pipeline
         self.project_file = project_file
 
+    instance: int | None = None
+    """The mapped task instance's index when the stage is split over several (extract chunks); None otherwise."""
+
     def run(self, ctx: StageContext, source: SourceEngine | None, run_id: str) -> dict[str, Any]:
         raise NotImplementedError
 
@@ -66,16 +69,17 @@ class DataBridgeOperator(BaseOperator):
             store = ResultStore(target, RunKey(plan.project, plan.name, run_id))
             store.ensure_schema()
             ctx = StageContext(plan, target, store, self.log)
-            store.stage_started(self.stage)
+            stage = stage_key(self.stage, self.instance)
+            store.stage_started(stage)
             try:
                 options = SourceOptions(zero_dates=plan.zero_dates, naive_timezone=plan.naive_timezone)
                 source = open_source(connection_info(plan.source_conn_id), options) if self.uses_source(plan) else None
                 result = self.run(ctx, source, run_id)
             except Exception as exc:  # recorded whatever it is, so the report never shows a stage stuck "running"
                 message = str(exc) if isinstance(exc, DataBridgeError) else f"unexpected {type(exc).__name__}: {exc}"
-                store.stage_finished(self.stage, error=message, warnings=ctx.warnings)
+                store.stage_finished(stage, error=message, warnings=ctx.warnings)
                 raise
-            store.stage_finished(self.stage, error=None, warnings=ctx.warnings)
+            store.stage_finished(stage, error=None, warnings=ctx.warnings)
             return result
         finally:
             if source is not None:

@@ -20,16 +20,25 @@ from databridge.runtime.validate import validate
 
 
 class ExtractOperator(DataBridgeOperator):
-    """Streams every source table of the pipeline into typed staging tables in the target."""
+    """Streams every source table of the pipeline into typed staging tables in the target.
+
+    Mapped over chunk indexes (``.expand(chunk=[0, 1, ...])``), instance k copies chunk k of every table split into
+    more than k chunks, and instance 0 also every table read whole; with ``chunk`` None it copies everything.
+    """
 
     stage = "extract"
     needs_source = True
     ui_color = "#cffafe"
 
+    def __init__(self, *, chunk: int | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.chunk = chunk
+        self.instance = chunk
+
     def run(self, ctx: StageContext, source: SourceEngine | None, run_id: str) -> dict[str, Any]:
         assert source is not None
-        summary = extract(ctx, source, self.project_file)
-        if ctx.plan.attachments is not None:
+        summary = extract(ctx, source, self.project_file, self.chunk)
+        if ctx.plan.attachments is not None and not self.chunk:
             summary["attachment stubs"] = stage_stubs(ctx, source)
         return summary
 

@@ -61,11 +61,28 @@ def _pipeline_group(pipeline: PipelinePlan, project_file: str) -> TaskGroup:
     with TaskGroup(group_id=pipeline.name, tooltip=f"{pipeline.source_conn_id} -> {pipeline.target_conn_id}") as group:
         previous = None
         for task_id, operator in STAGE_OPERATORS:
-            task = operator(task_id=task_id, pipeline=params, project_file=project_file)
+            task = _extract(pipeline, params, project_file) if operator is ExtractOperator else operator(task_id=task_id, pipeline=params, project_file=project_file)
             if previous is not None:
                 previous >> task
             previous = task
     return group
+
+
+def _extract(pipeline: PipelinePlan, params: dict[str, Any], project_file: str) -> Any:
+    """The extract stage: one task, or one mapped task instance per chunk index when a table is split.
+
+    The chunk indexes are known from the spec when the DAG is parsed; each instance finds its own range at run
+    time in the split the first instance stored (see runtime/chunks.py), so the DAG shape never depends on data.
+    """
+    if pipeline.extract_chunks == 1:
+        return ExtractOperator(task_id="extract", pipeline=params, project_file=project_file)
+    return ExtractOperator.partial(
+        task_id="extract",
+        pipeline=params,
+        project_file=project_file,
+        max_active_tis_per_dagrun=pipeline.extract_parallel,
+        map_index_template="chunk {{ task.chunk }}",
+    ).expand(chunk=list(range(pipeline.extract_chunks)))
 
 
 def _start_date(plan: ProjectPlan) -> dt.datetime:

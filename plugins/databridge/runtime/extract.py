@@ -9,20 +9,46 @@ from databridge.compiler.expressions import sql_literal
 from databridge.compiler.identifiers import qualified, quote_ident
 from databridge.compiler.plan import SourcePlan
 from databridge.engines.base import SourceColumn, SourceEngine, drain_warnings
+from databridge.engines.chunks import ChunkableSource
 from databridge.errors import SpecError
+from databridge.runtime.chunks import chunks_of, copy_chunk
 from databridge.runtime.context import StageContext, rate, stopwatch
 from databridge.spec.names import did_you_mean
 
 
-def extract(ctx: StageContext, source: SourceEngine, project_file: str) -> dict[str, Any]:
-    """Check every table and column first (nothing is written if one is wrong), then copy them all."""
+def extract(ctx: StageContext, source: SourceEngine, project_file: str, instance: int | None = None) -> dict[str, Any]:
+    """Check every table and column first (nothing is written if one is wrong), then copy them all.
+
+    ``instance`` k (a mapped task instance) copies chunk k of every table split into more than k chunks (and, for
+    k = 0, every table read whole); None copies every chunk of every table.
+    """
     resolved = preflight(ctx, source, project_file)
     schema = ctx.plan.staging_schema
     ctx.target.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}", doing=f"creating schema {schema}")
     summary = {}
     for plan, columns in resolved:
-        summary[str(plan.source)] = _copy_table(ctx, source, plan, columns)
+        if (stat := _extract_table(ctx, source, plan, columns, instance)) is not None:
+            summary[str(plan.source)] = stat
     return summary
+
+
+def _extract_table(ctx: StageContext, source: SourceEngine, plan: SourcePlan, columns: list[SourceColumn], instance: int | None) -> dict[str, Any] | None:
+    """This instance's share of one table: the whole table, some of its chunks, or nothing."""
+    staging = qualified(ctx.plan.staging_schema, plan.staging_table)
+    chunks = chunks_of(ctx, source, plan, lambda cur: _create_staging(cur, staging, columns))
+    mine = [c for c in chunks if instance is None or c.index == instance]
+    if not mine:
+        return None
+    if len(chunks) == 1:
+        return _copy_table(ctx, source, plan, columns)
+    assert isinstance(source, ChunkableSource)  # only those are split
+    stat: dict[str, Any] = {}
+    for chunk in mine:
+        stat = copy_chunk(ctx, source, plan, columns, chunk, staging, _enum_stat(columns))
+        for warning in drain_warnings(source):
+            ctx.warn(warning)
+    ctx.log.info("extract %s: %d of %d chunk(s) done, %d rows staged so far", plan.source, stat["chunks_done"], stat["chunks"], stat["staged_rows"])
+    return stat
 
 
 def preflight(ctx: StageContext, source: SourceEngine, project_file: str) -> list[tuple[SourcePlan, list[SourceColumn]]]:
@@ -41,6 +67,8 @@ def preflight(ctx: StageContext, source: SourceEngine, project_file: str) -> lis
         for name, _type in plan.staging_types:
             if name not in plan.columns:
                 problems.append((where, f"source_types names {name!r}, which no mapping reads{did_you_mean(name, plan.columns)}"))
+        if plan.chunk_key and plan.chunk_key not in available:
+            problems.append((where, f"chunk_key {plan.chunk_key!r} is not a column of the source table{did_you_mean(plan.chunk_key, available)}"))
         overrides = dict(plan.staging_types)
         resolved.append((plan, [_staged_as(available[n], overrides) for n in plan.columns if n in available]))
     if problems:
@@ -54,26 +82,35 @@ def _staged_as(column: SourceColumn, overrides: dict[str, str]) -> SourceColumn:
     return column if chosen is None else dataclasses.replace(column, pg_type=chosen, note=f"staged as {chosen} (source_types)")
 
 
+def _create_staging(cur: Any, staging: str, columns: list[SourceColumn]) -> None:
+    """The typed, unlogged staging table (replacing an earlier run's), its columns commented with their notes."""
+    definition = ", ".join(f"{quote_ident(c.name)} {c.pg_type}" for c in columns)
+    cur.execute(f"DROP TABLE IF EXISTS {staging}")
+    cur.execute(f"CREATE UNLOGGED TABLE {staging} ({definition})")
+    for column in (c for c in columns if c.note):
+        cur.execute(f"COMMENT ON COLUMN {staging}.{quote_ident(column.name)} IS {sql_literal(column.note)}")
+
+
+def _enum_stat(columns: list[SourceColumn]) -> dict[str, Any]:
+    """The labels of ENUM columns, kept with the extract statistics for the load stage's CHECK constraints."""
+    enums = {c.name: list(c.allowed_values) for c in columns if c.allowed_values}
+    return {"allowed_values": enums} if enums else {}
+
+
 def _copy_table(ctx: StageContext, source: SourceEngine, plan: SourcePlan, columns: list[SourceColumn]) -> dict[str, Any]:
     staging = qualified(ctx.plan.staging_schema, plan.staging_table)
     column_list = ", ".join(quote_ident(c.name) for c in columns)
-    definition = ", ".join(f"{quote_ident(c.name)} {c.pg_type}" for c in columns)
     source_rows = source.row_count(plan.source)
     ctx.log.info("extract %s (%d rows) -> %s", plan.source, source_rows, staging)
     with stopwatch() as elapsed, ctx.target.transaction(f"staging {plan.source} into {staging}") as cur:
-        cur.execute(f"DROP TABLE IF EXISTS {staging}")
-        cur.execute(f"CREATE UNLOGGED TABLE {staging} ({definition})")
-        for column in (c for c in columns if c.note):
-            cur.execute(f"COMMENT ON COLUMN {staging}.{quote_ident(column.name)} IS {sql_literal(column.note)}")
+        _create_staging(cur, staging, columns)
         with cur.copy(f"COPY {staging} ({column_list}) FROM STDIN") as copy:
             staged = source.copy_rows(plan.source, columns, copy, ctx.plan.batch_size)
     for warning in drain_warnings(source):
         ctx.warn(warning)
     if staged != source_rows:
         ctx.warn(f"{plan.source}: counted {source_rows} rows but read {staged} (is the source being written to?)")
-    stat: dict[str, Any] = {"source_rows": source_rows, "staged_rows": staged, "rows_per_second": rate(staged, elapsed[0])}
-    if enums := {c.name: list(c.allowed_values) for c in columns if c.allowed_values}:
-        stat["allowed_values"] = enums
+    stat: dict[str, Any] = {"source_rows": source_rows, "staged_rows": staged, "rows_per_second": rate(staged, elapsed[0]), **_enum_stat(columns)}
     ctx.store.table_stat("extract", str(plan.source), staged, elapsed[0], **stat)
     ctx.log.info("extract %s: %d rows in %.2fs (%.0f rows/s)", plan.source, staged, elapsed[0], stat["rows_per_second"])
     return stat

@@ -31,6 +31,11 @@ CREATE TABLE IF NOT EXISTS {RESULTS_SCHEMA}.load_ledger (
     project text NOT NULL, pipeline text NOT NULL, run_id text NOT NULL, table_name text NOT NULL,
     rows bigint NOT NULL, loaded_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (project, pipeline, run_id, table_name));
+CREATE TABLE IF NOT EXISTS {RESULTS_SCHEMA}.extract_chunks (
+    project text NOT NULL, pipeline text NOT NULL, run_id text NOT NULL, table_name text NOT NULL,
+    chunk integer NOT NULL, chunks integer NOT NULL, method text NOT NULL, key text NOT NULL, lower jsonb, upper jsonb,
+    source_rows bigint, staged_rows bigint, seconds double precision, started_at timestamptz, finished_at timestamptz,
+    hostname text, PRIMARY KEY (project, pipeline, run_id, table_name, chunk));
 CREATE TABLE IF NOT EXISTS {RESULTS_SCHEMA}.reports (
     project text NOT NULL, pipeline text NOT NULL, run_id text NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now(), succeeded boolean NOT NULL, report jsonb NOT NULL,
@@ -122,13 +127,8 @@ class ResultStore:
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
     def stages(self) -> dict[str, dict[str, Any]]:
-        rows = self.target.rows(
-            f"""SELECT stage, status, extract(epoch FROM coalesce(finished_at, now()) - started_at), error, warnings
-            FROM {RESULTS_SCHEMA}.stage_runs WHERE project = %s AND pipeline = %s AND run_id = %s""",
-            self.key.values(),
-            doing="reading stage runs",
-        )
-        return {s: {"status": st, "seconds": float(sec), "error": e, "warnings": w} for s, st, sec, e, w in rows}
+        rows = self.target.rows(STAGE_RUNS_SQL, self.key.values(), doing="reading stage runs")
+        return merge_stages(rows)
 
     def save_report(self, report: dict[str, Any], succeeded: bool) -> None:
         self.target.execute(
@@ -138,6 +138,30 @@ class ResultStore:
             (*self.key.values(), succeeded, json.dumps(report, default=str)),
             doing="saving the report",
         )
+
+
+STAGE_RUNS_SQL = f"""SELECT stage, status, extract(epoch FROM coalesce(finished_at, now()) - started_at), error, warnings
+    FROM {RESULTS_SCHEMA}.stage_runs WHERE project = %s AND pipeline = %s AND run_id = %s ORDER BY stage"""
+_STATUS_RANK = ("failed", "running", "success")
+
+
+def stage_key(stage: str, instance: int | None) -> str:
+    """The stage_runs name of one task instance: ``extract[2]`` for mapped instance 2, the stage itself otherwise."""
+    return stage if instance is None else f"{stage}[{instance}]"
+
+
+def merge_stages(rows: list[tuple[Any, ...]]) -> dict[str, dict[str, Any]]:
+    """Stage rows (stage, status, seconds, error, warnings) with a stage's mapped instances (``extract[k]``) folded
+    into one: failed if one failed, else running if one runs; the longest time; every error and warning once."""
+    merged: dict[str, dict[str, Any]] = {}
+    for name, status, seconds, error, warnings in rows:
+        stage = str(name).split("[", 1)[0]
+        row = merged.setdefault(stage, {"status": status, "seconds": 0.0, "error": None, "warnings": []})
+        row["status"] = min(row["status"], status, key=lambda s: _STATUS_RANK.index(s) if s in _STATUS_RANK else 0)
+        row["seconds"] = max(row["seconds"], float(seconds))
+        row["error"] = "; ".join(dict.fromkeys(e for e in (row["error"], error) if e)) or None
+        row["warnings"] = list(dict.fromkeys([*row["warnings"], *(warnings or [])]))
+    return merged
 
 
 def latest_reports(target: PostgresTarget, project: str) -> list[dict[str, Any]]:

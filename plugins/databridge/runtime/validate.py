@@ -43,8 +43,10 @@ def row_count_outcomes(ctx: StageContext) -> list[Outcome]:
     outcomes = []
     for source in ctx.plan.sources:
         ext = extracted.get(str(source.source), {})
-        ok = ext.get("source_rows") == ext.get("staged_rows") and bool(ext)
+        ok = ext.get("source_rows") == ext.get("staged_rows") and bool(ext) and ext.get("chunks_done") == ext.get("chunks")
         detail = f"source {ext.get('source_rows')} rows, staged {ext.get('staged_rows')}"
+        if "chunks" in ext:
+            detail += f" ({ext['chunks_done']} of {ext['chunks']} chunks)"
         outcomes.append(Outcome(f"row count {source.source} -> staging", "row_count", str(source.source), ok, "fail", detail))
         for target in source.targets:
             outcomes.append(_target_count(ctx, target, transformed.get(str(target.table), {}), loaded.get(str(target.table), {})))

@@ -65,6 +65,18 @@ class Schedule(SpecModel):
         return name
 
 
+class Chunking(SpecModel):
+    """How large source tables are split into chunks that Airflow extracts in parallel (one mapped extract task
+    instance per chunk, spread over the executor's workers)."""
+
+    chunks: int = Field(4, ge=1, le=64)
+    """Chunks a large table is split into (ranges of its key, each read by its own task). 1: never split."""
+    min_rows: int = Field(1_000_000, ge=0)
+    """Tables with fewer rows than this (counted when the run starts) are read as one chunk."""
+    parallel: int | None = Field(None, ge=1, le=256)
+    """At most this many extract chunks of one pipeline run at once. Empty: as many as the executor has slots for."""
+
+
 class Defaults(SpecModel):
     """Task settings applied to every stage of every pipeline."""
 
@@ -80,6 +92,8 @@ class Defaults(SpecModel):
     """A stage running longer than this is stopped and counted as failed. Empty: no limit."""
     batch_size: int = Field(10_000, ge=100, le=1_000_000)
     """Rows read from the source per batch; memory use is bounded by one batch."""
+    chunking: Chunking = Chunking()
+    """How large tables are split and read in parallel; a pipeline's own chunking replaces it."""
 
 
 class ColumnMapping(SpecModel):
@@ -140,6 +154,15 @@ class TableMapping(SpecModel):
     """Source table, schema-qualified (shop.customers; dbo.Users; main.orders for SQLite)."""
     targets: list[TargetTable] = Field(min_length=1)
     """The target tables fed by this source table."""
+    chunks: int | None = Field(None, ge=1, le=64)
+    """Chunks this table is split into when it is large. Default: the pipeline's (or project's) chunking.chunks."""
+    chunk_min_rows: int | None = Field(None, ge=0)
+    """This table is split only from this many rows on. Default: chunking.min_rows."""
+    chunk_key: str | None = None
+    """Source column whose ranges make the chunks (an indexed, orderable column; NULLs go to the first chunk).
+    Default: the primary key when it is one integer, numeric, date or timestamp column; without one, PostgreSQL
+    splits by page (ctid), SQLite by rowid, MySQL by a hash of the row; MongoDB, CouchDB and SQL Server sources
+    are read as one chunk."""
     source_types: dict[str, str] = {}
     """Staging types for source columns whose default one does not fit the data, e.g. {flag: smallint} for a
     MySQL tinyint(1) that holds values other than 0 and 1 (the type matrix would read it as boolean)."""
@@ -243,6 +266,8 @@ class Pipeline(SpecModel):
     """Source tables and their targets."""
     validations: list[Check] = []
     """Checks run after loading, in addition to the row counts that are always checked."""
+    chunking: Chunking | None = None
+    """How this pipeline's large tables are split and read in parallel. Default: the project's defaults.chunking."""
     attachments: Attachments | None = None
     """CouchDB sources only: copy document attachments to S3 and link them in a target table."""
 

@@ -20,7 +20,7 @@ from databridge.compiler import compile_project
 from databridge.compiler.plan import PipelinePlan
 from databridge.engines import open_target
 from databridge.runtime.report import STAGES
-from databridge.runtime.results import RESULTS_SCHEMA
+from databridge.runtime.results import RESULTS_SCHEMA, STAGE_RUNS_SQL, merge_stages
 from databridge.spec import load_project
 from databridge.views import connections, service
 from databridge.views.errors import NotFound
@@ -41,7 +41,7 @@ def run_status(dag_id: str, run_id: str) -> dict[str, Any]:
     out = []
     for pipeline in pipelines(dag_id):
         stored = _stored(pipeline, dag_id, run_id)
-        stages = [{"stage": s, "task_id": f"{pipeline.name}.{s}", "state": states.get(f"{pipeline.name}.{s}"), **stored.get(s, {})} for s in ALL_STAGES]
+        stages = [{"stage": s, "task_id": f"{pipeline.name}.{s}", **_state(states.get(f"{pipeline.name}.{s}", [])), **stored.get(s, {})} for s in ALL_STAGES]
         out.append({"pipeline": pipeline.name, "stages": stages})
     return {"dag_id": dag_id, "run_id": run_id, **run, "pipelines": out}
 
@@ -102,23 +102,44 @@ def _run_fields(run: Any) -> dict[str, Any]:
     return {"state": str(run.state), "run_type": str(run.run_type), "start_date": iso(run.start_date), "end_date": iso(run.end_date)}
 
 
-def _task_states(dag_id: str, run_id: str) -> dict[str, str | None]:
+def _task_states(dag_id: str, run_id: str) -> dict[str, list[dict[str, Any]]]:
+    """Per task id, its task instances: one, or one per map index for a mapped stage (extract chunks)."""
     from airflow.models.taskinstance import TaskInstance
     from airflow.utils.session import create_session
     from sqlalchemy import select
 
+    query = select(TaskInstance.task_id, TaskInstance.map_index, TaskInstance.state, TaskInstance.hostname).where(
+        TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id
+    )
     with create_session() as session:
-        rows = session.execute(select(TaskInstance.task_id, TaskInstance.state).where(TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id)).all()
-    return {task_id: (str(state) if state else None) for task_id, state in rows}
+        rows = session.execute(query.order_by(TaskInstance.task_id, TaskInstance.map_index)).all()
+    found: dict[str, list[dict[str, Any]]] = {}
+    for task_id, map_index, state, hostname in rows:
+        found.setdefault(task_id, []).append({"map_index": map_index, "state": str(state) if state else None, "hostname": hostname or None})
+    return found
+
+
+# The state a mapped stage shows when its instances differ: the first of these that one of them is in.
+_STATE_ORDER = ("failed", "upstream_failed", "up_for_retry", "running", "queued", "scheduled", "deferred", "up_for_reschedule", None, "skipped", "removed", "success")
+
+
+def _state(instances: list[dict[str, Any]]) -> dict[str, Any]:
+    """A stage's state; for a mapped stage, one state for all its instances and each instance with its host."""
+    if not instances:
+        return {"state": None}
+    if len(instances) == 1 and instances[0]["map_index"] == -1:
+        return {"state": instances[0]["state"]}
+    states = [i["state"] for i in instances]
+    state = min(states, key=lambda s: _STATE_ORDER.index(s) if s in _STATE_ORDER else 0)
+    return {"state": state, "instances": instances}
 
 
 def _stored(pipeline: PipelinePlan, dag_id: str, run_id: str) -> dict[str, dict[str, Any]]:
     """Per stage, from the target's results schema: status, error, warnings, rows moved and rows per second."""
-    stages = _results(pipeline, f"""SELECT stage, status, extract(epoch FROM coalesce(finished_at, now()) - started_at), error, warnings
-        FROM {RESULTS_SCHEMA}.stage_runs WHERE project = %s AND pipeline = %s AND run_id = %s""", (dag_id, pipeline.name, run_id))
+    stages = merge_stages(_results(pipeline, STAGE_RUNS_SQL, (dag_id, pipeline.name, run_id)))
     stats = _results(pipeline, f"""SELECT stage, sum(rows), sum(seconds) FROM {RESULTS_SCHEMA}.table_stats
         WHERE project = %s AND pipeline = %s AND run_id = %s GROUP BY stage""", (dag_id, pipeline.name, run_id))
-    found: dict[str, dict[str, Any]] = {s: {"status": st, "seconds": round(float(sec), 3), "error": e, "warnings": w} for s, st, sec, e, w in stages}
+    found: dict[str, dict[str, Any]] = {s: {**row, "seconds": round(row["seconds"], 3)} for s, row in stages.items()}
     for stage, rows, seconds in stats:
         found.setdefault(stage, {}).update({"rows": int(rows), "rows_per_second": round(int(rows) / float(seconds), 1) if seconds else None})
     return found

@@ -1,0 +1,134 @@
+"""The chunks of a run: each table's split decided once per run and kept in the target, each chunk copied once.
+
+Every mapped extract task instance may be the first to reach a table: the first one (under a transaction-scoped
+advisory lock in the target) counts the table, splits it and stores one row per chunk in ``extract_chunks``, and
+creates the shared staging table in that same transaction; the others, and every retry, read the stored split. A
+chunk's COPY and the row marking it done commit together, so a retried chunk that had committed is not read again,
+and one that had not left nothing behind. The table's extract statistics are the sums over its finished chunks.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from typing import Any
+
+from databridge.compiler.identifiers import quote_ident
+from databridge.compiler.plan import SourcePlan
+from databridge.engines.base import SourceColumn, SourceEngine
+from databridge.engines.chunks import (
+    ORDERABLE_KEY_TYPES,
+    RANGE,
+    Chunk,
+    ChunkableSource,
+    Split,
+    decode_bound,
+    encode_bound,
+)
+from databridge.runtime.context import StageContext, rate
+from databridge.runtime.results import RESULTS_SCHEMA
+
+_CHUNKS = f"{RESULTS_SCHEMA}.extract_chunks"
+_WHERE = "project = %s AND pipeline = %s AND run_id = %s AND table_name = %s"
+ONE_CHUNK = Split(RANGE, "")
+
+
+def chunks_of(ctx: StageContext, source: SourceEngine, plan: SourcePlan, create_staging: Any) -> list[Chunk]:
+    """The table's chunks in this run, split now if no instance did yet; ``create_staging(cur)`` runs once, with
+    the split, when the table has more than one chunk."""
+    if plan.chunks == 1 or not isinstance(source, ChunkableSource):
+        return [ONE_CHUNK.chunk(0)]
+    key = _lock_key(ctx, plan)
+    with ctx.target.transaction(f"splitting {plan.source} into chunks") as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (key,))
+        rows = cur.execute(f"SELECT chunk, chunks, method, key, lower, upper FROM {_CHUNKS} WHERE {_WHERE} ORDER BY chunk", _params(ctx, plan)).fetchall()
+        if not rows:
+            split = _split(ctx, source, plan)
+            rows = [_row(split.chunk(i)) for i in range(split.count)]
+            cur.executemany(
+                f"""INSERT INTO {_CHUNKS} (project, pipeline, run_id, table_name, chunk, chunks, method, key, lower, upper)
+                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+                [(*_params(ctx, plan), *r[:4], json.dumps(r[4]), json.dumps(r[5])) for r in rows],
+            )
+            if split.count > 1:
+                create_staging(cur)
+            ctx.log.info("extract %s: split into %d chunk(s) by %s %s", plan.source, split.count, split.method, split.key or "-")
+    return [Chunk(c, n, method, key, _decode(lower), _decode(upper)) for c, n, method, key, lower, upper in rows]
+
+
+def _split(ctx: StageContext, source: ChunkableSource, plan: SourcePlan) -> Split:
+    rows = source.row_count(plan.source)
+    if rows < plan.chunk_min_rows or rows < 2:
+        return ONE_CHUNK
+    return source.split(plan.source, plan.chunk_key or _orderable_key(source, plan), plan.chunks)
+
+
+def _orderable_key(source: Any, plan: SourcePlan) -> str | None:
+    """The primary key when it is one column of an integer, numeric, date or timestamp type."""
+    info = source.describe(plan.source)
+    if len(info.primary_key) != 1:
+        return None
+    column = next(c for c in info.columns if c.name == info.primary_key[0])
+    return column.name if column.pg_type.split("(")[0].startswith(ORDERABLE_KEY_TYPES) else None
+
+
+def copy_chunk(ctx: StageContext, source: ChunkableSource, plan: SourcePlan, columns: list[SourceColumn], chunk: Chunk, staging: str, stat: dict[str, Any]) -> dict[str, Any]:
+    """Copy one chunk into the shared staging table unless a former attempt did; returns the table's totals."""
+    params = (*_params(ctx, plan), chunk.index)
+    column_list = ", ".join(quote_ident(c.name) for c in columns)
+    with ctx.target.transaction(f"staging {chunk.describe()} of {plan.source} into {staging}") as cur:
+        done = cur.execute(f"SELECT finished_at IS NOT NULL FROM {_CHUNKS} WHERE {_WHERE} AND chunk = %s FOR UPDATE", params).fetchone()
+        if done and done[0]:
+            ctx.log.info("extract %s: %s was copied by an earlier attempt", plan.source, chunk.describe())
+        else:
+            cur.execute(f"UPDATE {_CHUNKS} SET started_at = clock_timestamp() WHERE {_WHERE} AND chunk = %s", params)
+            source_rows = source.row_count(plan.source, chunk)
+            with cur.copy(f"COPY {staging} ({column_list}) FROM STDIN") as copy:
+                staged = source.copy_rows(plan.source, columns, copy, ctx.plan.batch_size, chunk=chunk)
+            cur.execute(
+                f"""UPDATE {_CHUNKS} SET source_rows = %s, staged_rows = %s, finished_at = clock_timestamp(), hostname = %s,
+                seconds = extract(epoch FROM clock_timestamp() - started_at) WHERE {_WHERE} AND chunk = %s""",
+                (source_rows, staged, socket.gethostname(), *params),
+            )
+            ctx.log.info("extract %s: %s, %d rows", plan.source, chunk.describe(), staged)
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (_lock_key(ctx, plan),))  # sums see every committed chunk
+        return _record_totals(ctx, cur, plan, stat)
+
+
+def _record_totals(ctx: StageContext, cur: Any, plan: SourcePlan, stat: dict[str, Any]) -> dict[str, Any]:
+    row = cur.execute(
+        f"""SELECT coalesce(sum(source_rows), 0), coalesce(sum(staged_rows), 0), count(*), count(finished_at),
+        coalesce(extract(epoch FROM max(finished_at) - min(started_at)), 0), coalesce(sum(seconds), 0)
+        FROM {_CHUNKS} WHERE {_WHERE}""",
+        _params(ctx, plan),
+    ).fetchone()
+    source_rows, staged, chunks, done, wall, busy = int(row[0]), int(row[1]), int(row[2]), int(row[3]), float(row[4]), float(row[5])
+    totals = {**stat, "source_rows": source_rows, "staged_rows": staged, "rows_per_second": rate(staged, wall), "chunks": chunks,
+              "chunks_done": done, "chunk_seconds": round(busy, 3)}  # fmt: skip
+    cur.execute(
+        f"""INSERT INTO {RESULTS_SCHEMA}.table_stats (project, pipeline, run_id, stage, table_name, rows, seconds, detail)
+        VALUES (%s, %s, %s, 'extract', %s, %s, %s, %s) ON CONFLICT (project, pipeline, run_id, stage, table_name)
+        DO UPDATE SET rows = EXCLUDED.rows, seconds = EXCLUDED.seconds, detail = EXCLUDED.detail, recorded_at = now()""",
+        (*_params(ctx, plan)[:3], str(plan.source), staged, wall, json.dumps(totals, default=str)),
+    )
+    return totals
+
+
+def _params(ctx: StageContext, plan: SourcePlan) -> tuple[str, str, str, str]:
+    return (*ctx.store.key.values(), str(plan.source))
+
+
+def _lock_key(ctx: StageContext, plan: SourcePlan) -> str:
+    return "databridge-chunks/" + "/".join(_params(ctx, plan))
+
+
+def _row(chunk: Chunk) -> tuple[Any, ...]:
+    return (chunk.index, chunk.count, chunk.method, chunk.key, _encode(chunk.lower), _encode(chunk.upper))
+
+
+def _encode(value: Any) -> Any:
+    return None if value is None else encode_bound(value)
+
+
+def _decode(data: Any) -> Any:
+    return None if data is None else decode_bound(data)
