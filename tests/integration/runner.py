@@ -44,10 +44,11 @@ def pipeline_params(yaml_text: str, file: str = PROJECT_FILE) -> dict[str, Any]:
     return json.loads(json.dumps(to_json(plan.pipelines[0])))
 
 
-def run_stage(params: dict[str, Any], stage: str, run_id: str, file: str = PROJECT_FILE) -> dict[str, Any]:
-    """Execute one operator; raises what the operator raises (AirflowFailException, AirflowException)."""
+def run_stage(params: dict[str, Any], stage: str, run_id: str, file: str = PROJECT_FILE, **kwargs: Any) -> dict[str, Any]:
+    """Execute one operator (``kwargs``: e.g. the extract's ``chunk``, as a mapped task instance gets it); raises
+    what the operator raises (AirflowFailException, AirflowException)."""
     operator = dict(STAGE_OPERATORS)[stage]
-    result: dict[str, Any] = operator(task_id=stage, pipeline=params, project_file=file).execute({"run_id": run_id})
+    result: dict[str, Any] = operator(task_id=stage, pipeline=params, project_file=file, **kwargs).execute({"run_id": run_id})
     return result
 
 

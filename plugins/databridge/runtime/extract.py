@@ -24,7 +24,9 @@ def extract(ctx: StageContext, source: SourceEngine, project_file: str, instance
     """
     resolved = preflight(ctx, source, project_file)
     schema = ctx.plan.staging_schema
-    ctx.target.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}", doing=f"creating schema {schema}")
+    with ctx.target.transaction(f"creating schema {schema}") as cur:  # chunk instances start together: one at a time
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"databridge-schema/{schema}",))
+        cur.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
     summary = {}
     for plan, columns in resolved:
         if (stat := _extract_table(ctx, source, plan, columns, instance)) is not None:
