@@ -33,6 +33,9 @@ def test_a_run_is_followed_stage_by_stage(api: Api, mappings: Path, mysql_databa
     stages = {s["stage"]: s for s in status["pipelines"][0]["stages"]}
     assert [s for s in stages] == ["extract", "transform", "load_dimensions", "load_facts", "validate", "report"]
     assert stages["extract"]["state"] == "success" and stages["extract"]["rows"] == 2 and stages["extract"]["error"] is None
+    # The extract is mapped over the default 4 chunk indexes: one state for the stage, and each instance with its host.
+    assert [(i["map_index"], i["state"], bool(i["hostname"])) for i in stages["extract"]["instances"]] == [(k, "success", True) for k in range(4)]
+    assert "instances" not in stages["transform"]
     assert stages["load_facts"]["rows"] == 2 and stages["load_facts"]["rows_per_second"] > 0
 
     runs = api.call("GET", "/projects/wizard_demo/runs", user="viewer").json()["runs"]
