@@ -4,8 +4,10 @@ names. A chunked MariaDB → PostgreSQL table must load exactly, with its chunks
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
+import json
 import os
 import secrets
 import signal
@@ -122,30 +124,18 @@ class Airflow:
 
     def stop(self) -> None:
         for proc, _log in self.procs:
-            with _quiet():
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
         deadline = time.monotonic() + 20
         for proc, log in self.procs:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
-            with _quiet():
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)  # the whole group: the workers' forked children too
             log.close()
 
 
-class _quiet:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: Any) -> bool:
-        return exc[0] is ProcessLookupError
-
-
 def environment(home: Path, mappings: Path, metadata_db: str, redis_db: int, api_port: int, mysql_db: str, pg_db: str) -> dict[str, str]:
-    import json
-
     sql = f"postgresql+psycopg2://{PG['user']}@{PG['host']}:{PG['port']}/{metadata_db}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "DATABRIDGE"))}
     return {
