@@ -22,6 +22,8 @@ def extract(ctx: StageContext, source: SourceEngine, project_file: str, instance
     ``instance`` k (a mapped task instance) copies chunk k of every table split into more than k chunks (and, for
     k = 0, every table read whole); None copies every chunk of every table.
     """
+    if instance and not isinstance(source, ChunkableSource):
+        return {}  # every table of this source is one chunk, read by instance 0
     resolved = preflight(ctx, source, project_file)
     schema = ctx.plan.staging_schema
     with ctx.target.transaction(f"creating schema {schema}") as cur:  # chunk instances start together: one at a time
