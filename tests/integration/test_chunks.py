@@ -9,16 +9,20 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from bson import ObjectId
 
 from databridge.compiler.plan import TableRef
 from databridge.engines import open_source
 from databridge.engines.chunks import HASH, ChunkableSource, Split
 from databridge.operators.base import connection_info
+from tests.conftest import airflow_conn
 
 from .conftest import TARGET_CONN, Source
+from .mongo_source import mongo_client, mongo_conn_fields, mongo_database
 from .runner import STAGES, TargetDB, pipeline_params, run_stage
 
 pytestmark = pytest.mark.integration
+__all__ = ["mongo_database"]  # the fixture, used by name
 
 ROWS = 3000
 KEYED = {
@@ -175,3 +179,86 @@ def test_a_table_under_the_row_threshold_is_one_chunk(source: Source, target: Ta
     summary = run_stage(params, "extract", "run-1", chunk=0)
     assert {s["staged_rows"] for s in summary.values()} == {ROWS} and "chunks" not in summary[f"{source.schema}.events"]
     assert target.rows("SELECT DISTINCT chunks FROM databridge.extract_chunks") == [(1,)]
+
+
+# --- MongoDB: _id ranges -------------------------------------------------------------------------------------------
+
+
+def mongo_engine(database: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    airflow_conn(monkeypatch, "it_mongo", **mongo_conn_fields(database))
+    return open_source(connection_info("it_mongo"))
+
+
+class Rows:
+    def __init__(self) -> None:
+        self.rows: list[tuple[Any, ...]] = []
+
+    def write_row(self, row: Any) -> None:
+        self.rows.append(tuple(row))
+
+
+def mongo_rows(engine: Any, table: str, split: Split, column: str) -> list[list[str]]:
+    """``column`` of every row of every chunk, as text."""
+    ref = TableRef(None, table)
+    columns = engine.columns(ref)
+    at = [c.name for c in columns].index(column)
+    out = []
+    for index in range(split.count):
+        chunk, sink = split.chunk(index), Rows()
+        assert engine.copy_rows(ref, columns, sink, 500, chunk=chunk) == len(sink.rows) == engine.row_count(ref, chunk)
+        out.append([str(r[at]) for r in sink.rows])
+    return out
+
+
+def test_mongo_collections_and_their_arrays_split_by_id(mongo_database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    docs = [{"_id": ObjectId(), "n": i, "items": [{"k": j} for j in range(i % 3)]} for i in range(2000)]
+    mongo_client()[mongo_database].orders.insert_many(docs)
+    engine = mongo_engine(mongo_database, monkeypatch)
+    try:
+        split = engine.split(TableRef(None, "orders"), None, 4)
+        assert split.count == 4 and split == engine.split(TableRef(None, "orders"), None, 4)
+        parents = mongo_rows(engine, "orders", split, "_id")
+        children = mongo_rows(engine, "orders.items", split, "_parent_id")
+    finally:
+        engine.close()
+    assert sorted(i for c in parents for i in c) == sorted(str(d["_id"]) for d in docs) and all(len(c) == 500 for c in parents)
+    expected = collections.Counter(str(d["_id"]) for d in docs for _ in d["items"])
+    assert collections.Counter(i for c in children for i in c) == expected
+    assert all(set(p) >= set(c) for p, c in zip(parents, children, strict=True))  # elements go with their document
+
+
+def test_mongo_ids_of_another_type_than_the_boundaries_land_in_the_first_chunk(mongo_database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    docs: list[dict[str, Any]] = [{"_id": i * 3, "v": i} for i in range(900)] + [{"_id": f"s{i}", "v": 1000 + i} for i in range(5)] + [{"_id": None, "v": -1}]
+    mongo_client()[mongo_database].mixed.insert_many(docs)
+    engine = mongo_engine(mongo_database, monkeypatch)
+    try:
+        split = engine.split(TableRef(None, "mixed"), None, 3)
+        chunks = mongo_rows(engine, "mixed", split, "v")
+    finally:
+        engine.close()
+    assert split.count == 3 and all(isinstance(b, int) for b in split.bounds)
+    assert sorted(i for c in chunks for i in c) == sorted(str(d["v"]) for d in docs)
+    assert {"1000", "1004", "-1"} <= set(chunks[0])
+
+
+def test_a_chunked_mongo_run_loads_every_document_and_element(mongo_database: str, monkeypatch: pytest.MonkeyPatch, target: TargetDB) -> None:
+    docs = [{"_id": ObjectId(), "n": i, "items": [{"k": j} for j in range(i % 3)]} for i in range(1500)]
+    mongo_client()[mongo_database].orders.insert_many(docs)
+    airflow_conn(monkeypatch, "it_mongo", **mongo_conn_fields(mongo_database))
+    project = f"""\
+name: mongo_chunks
+defaults: {{chunking: {{chunks: 3, min_rows: 0}}}}
+pipelines:
+  - name: m
+    source_conn_id: it_mongo
+    target_conn_id: {TARGET_CONN}
+    tables:
+      - source: {mongo_database}.orders
+        targets: [{{table: landing.orders, keys: [_id], columns: [{{source: _id}}, {{source: n}}], role: dimension}}]
+      - source: {mongo_database}."orders.items"
+        targets: [{{table: landing.items, columns: [{{source: _parent_id}}, {{source: _index}}, {{source: k}}]}}]
+"""
+    run_chunked(project, "run-1", 3)
+    assert target.count("landing.orders") == 1500 and target.count("landing.items") == sum(i % 3 for i in range(1500))
+    assert target.scalar("SELECT sum(n) FROM landing.orders") == sum(range(1500))
+    assert target.rows("SELECT DISTINCT chunks FROM databridge.extract_chunks") == [(3,)]

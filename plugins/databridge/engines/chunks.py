@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+from bson import ObjectId
+
 from databridge.compiler.plan import TableRef
 from databridge.engines.base import RowSink, SourceColumn
 
@@ -124,11 +126,13 @@ def encode_bound(value: Any) -> dict[str, Any]:
 
 def decode_bound(data: dict[str, Any]) -> Any:
     readers: dict[str, Callable[[Any], Any]] = {"int": int, "str": str, "decimal": decimal.Decimal, "float": float,
-                                                "datetime": dt.datetime.fromisoformat, "date": dt.date.fromisoformat}  # fmt: skip
+                                                "datetime": dt.datetime.fromisoformat, "date": dt.date.fromisoformat,
+                                                "objectid": ObjectId}  # fmt: skip
     return readers[data["type"]](data["value"])
 
 
 # datetime before date: a datetime is a date too.
 _KINDS: tuple[tuple[str, type], ...] = (
     ("int", int), ("decimal", decimal.Decimal), ("float", float), ("datetime", dt.datetime), ("date", dt.date), ("str", str),
+    ("objectid", ObjectId),
 )  # fmt: skip

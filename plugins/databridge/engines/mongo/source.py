@@ -21,6 +21,7 @@ from databridge.engines.base import (
     SourceOptions,
     TableInfo,
 )
+from databridge.engines.chunks import RANGE, Chunk, Split, distinct_bounds, quantile_offsets
 from databridge.engines.mongo.shape import INDEX, PARENT_ID, VALUE, Shape, child_columns, survey
 from databridge.engines.mongo.values import ValueMismatch, lookup, projection, row_reader, to_text
 from databridge.engines.postgres import CONNECT_TIMEOUT_SECONDS, missing_table
@@ -142,20 +143,33 @@ class MongoSource:
     def columns(self, table: TableRef) -> list[SourceColumn]:
         return [SourceColumn(c.name, c.native_type, c.nullable, c.pg_type) for c in self.describe(table).columns]
 
-    def row_count(self, table: TableRef) -> int:
+    def row_count(self, table: TableRef, chunk: Chunk | None = None) -> int:
         schema, collection, path = self._resolve(table)
         coll = self._collection(schema, collection)
         if not path:
-            return int(self._call(lambda: coll.count_documents({}), f"counting {schema}.{collection}"))
+            return int(self._call(lambda: coll.count_documents(id_filter(chunk)), f"counting {schema}.{collection}"))
         size = {"$cond": [{"$isArray": f"${path}"}, {"$size": f"${path}"}, 0]}
-        result = self._call(lambda: list(coll.aggregate([{"$group": {"_id": None, "n": {"$sum": size}}}])), f"counting {table}")
+        pipeline = [{"$match": id_filter(chunk)}, {"$group": {"_id": None, "n": {"$sum": size}}}]
+        result = self._call(lambda: list(coll.aggregate(pipeline)), f"counting {table}")
         return int(result[0]["n"]) if result else 0
 
-    def copy_rows(self, table: TableRef, columns: list[SourceColumn], sink: RowSink, batch_size: int) -> int:
+    def split(self, table: TableRef, key: str | None, chunks: int) -> Split:
+        """Quantiles of the documents' _id (a child table is split with its parent documents). MongoDB compares
+        values of one type family only, so boundaries of mixed types leave the table whole."""
+        if key not in (None, "_id"):
+            raise EngineError(f"MongoDB: {table} can be split by _id only (chunk_key {key!r}); remove chunk_key", transient=False, engine="mongo")
+        schema, collection, _path = self._resolve(table)
+        coll = self._collection(schema, collection)
+        total = int(self._call(lambda: coll.count_documents({}), f"counting {schema}.{collection}"))
+        bounds = self._call(lambda: distinct_bounds([_id_at(coll, o) for o in quantile_offsets(total, chunks)]), f"splitting {schema}.{collection}")
+        families = {"number" if isinstance(b, int | float) else type(b).__name__ for b in bounds}
+        return Split(RANGE, "_id", bounds if len(families) == 1 else ())
+
+    def copy_rows(self, table: TableRef, columns: list[SourceColumn], sink: RowSink, batch_size: int, chunk: Chunk | None = None) -> int:
         schema, collection, path = self._resolve(table)
         rows = _elements(columns, path) if path else _documents(columns)
         fields = [path, "_id"] if path else [c.name for c in columns]
-        cursor = self._collection(schema, collection).find({}, projection(fields), batch_size=batch_size)
+        cursor = self._collection(schema, collection).find(id_filter(chunk), projection(fields), batch_size=batch_size)
         sent = 0
         try:
             for row in rows(cursor):
@@ -191,6 +205,23 @@ def _client_options(info: ConnectionInfo) -> dict[str, Any]:
     if not srv:
         options["port"] = info.port or 27017
     return options
+
+
+def _id_at(coll: Any, offset: int) -> Any:
+    """The _id at ``offset`` in _id order (an index scan)."""
+    for document in coll.find({}, {"_id": 1}).sort("_id", 1).skip(offset).limit(1):
+        return document["_id"]
+    return None
+
+
+def id_filter(chunk: Chunk | None) -> dict[str, Any]:
+    """The documents of a chunk. The first one takes every _id not at or above its upper bound, so _ids of another
+    type than the boundaries' (which no range of theirs matches) are read by it, and only by it."""
+    if chunk is None or chunk.count == 1:
+        return {}
+    if chunk.index == 0:
+        return {"_id": {"$not": {"$gte": chunk.upper}}}
+    return {"_id": {"$gte": chunk.lower, **({} if chunk.upper is None else {"$lt": chunk.upper})}}
 
 
 def _documents(columns: list[SourceColumn]) -> Any:
