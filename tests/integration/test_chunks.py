@@ -174,7 +174,7 @@ def test_a_chunked_run_loads_exactly_the_source_rows(source: Source, target: Tar
 
 def test_a_table_under_the_row_threshold_is_one_chunk(source: Source, target: TargetDB) -> None:
     fill(source)
-    params = pipeline_params(chunked_project(source, min_rows=ROWS + 1))
+    params = pipeline_params(chunked_project(source, min_rows=10 * ROWS))  # the catalog's estimate may be a little off
     assert run_stage(params, "extract", "run-1", chunk=1) == {}  # nothing for instance 1: every table is one chunk
     summary = run_stage(params, "extract", "run-1", chunk=0)
     assert {s["staged_rows"] for s in summary.values()} == {ROWS} and "chunks" not in summary[f"{source.schema}.events"]

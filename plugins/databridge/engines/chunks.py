@@ -17,7 +17,7 @@ from typing import Any, Protocol, runtime_checkable
 from bson import ObjectId
 
 from databridge.compiler.plan import TableRef
-from databridge.engines.base import RowSink, SourceColumn
+from databridge.engines.base import RowSink, SourceColumn, TableInfo
 
 RANGE = "range"
 """Rows whose ``key`` (a column, or a row locator such as PostgreSQL's ctid or SQLite's rowid) is in a range."""
@@ -110,6 +110,8 @@ class ChunkableSource(Protocol):
     def split(self, table: TableRef, key: str | None, chunks: int) -> Split:
         """Cut ``table`` into at most ``chunks`` chunks over ``key`` (None: the engine's own fallback)."""
         ...
+
+    def describe(self, table: TableRef) -> TableInfo: ...
 
     def row_count(self, table: TableRef, chunk: Chunk | None = None) -> int: ...
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from databridge.compiler.identifiers import quote_ident
 from databridge.compiler.plan import SourcePlan
-from databridge.engines.base import SourceColumn, SourceEngine
+from databridge.engines.base import SourceColumn, SourceEngine, TableInfo
 from databridge.engines.chunks import (
     ORDERABLE_KEY_TYPES,
     RANGE,
@@ -57,15 +57,18 @@ def chunks_of(ctx: StageContext, source: SourceEngine, plan: SourcePlan, create_
 
 
 def _split(ctx: StageContext, source: ChunkableSource, plan: SourcePlan) -> Split:
-    rows = source.row_count(plan.source)
-    if rows < plan.chunk_min_rows or rows < 2:
-        return ONE_CHUNK
-    return source.split(plan.source, plan.chunk_key or _orderable_key(source, plan), plan.chunks)
-
-
-def _orderable_key(source: Any, plan: SourcePlan) -> str | None:
-    """The primary key when it is one column of an integer, numeric, date or timestamp type."""
+    """The split of a table large enough to be split. Its size is the catalog's estimate (no scan; a COUNT(*) when
+    the catalog has none): the threshold need not be exact, the boundaries (exact quantiles) are."""
     info = source.describe(plan.source)
+    if plan.chunk_min_rows > 0:
+        rows = info.approx_rows if info.approx_rows is not None else source.row_count(plan.source)
+        if rows < plan.chunk_min_rows:
+            return ONE_CHUNK
+    return source.split(plan.source, plan.chunk_key or _orderable_key(info), plan.chunks)
+
+
+def _orderable_key(info: TableInfo) -> str | None:
+    """The primary key when it is one column of an integer, numeric, date or timestamp type."""
     if len(info.primary_key) != 1:
         return None
     column = next(c for c in info.columns if c.name == info.primary_key[0])
