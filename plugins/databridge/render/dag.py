@@ -61,7 +61,10 @@ def _pipeline_group(pipeline: PipelinePlan, project_file: str) -> TaskGroup:
     with TaskGroup(group_id=pipeline.name, tooltip=f"{pipeline.source_conn_id} -> {pipeline.target_conn_id}") as group:
         previous = None
         for task_id, operator in STAGE_OPERATORS:
-            task = _extract(pipeline, params, project_file) if operator is ExtractOperator else operator(task_id=task_id, pipeline=params, project_file=project_file)
+            if operator is ExtractOperator:
+                task = _extract(pipeline, params, project_file)
+            else:
+                task = operator(task_id=task_id, pipeline=params, project_file=project_file)
             if previous is not None:
                 previous >> task
             previous = task
