@@ -125,3 +125,14 @@ pipelines:
     assert len(rows[0][0]) == 8, "rowversion: 8 bytes"
     assert rows[0][1:] == tuple(expected for _c, _t, _v, expected, _pg in CASES)
     assert rows[1][1:] == tuple(None for _ in CASES)
+
+
+def test_chunks_of_a_table_cover_every_row_once(mssql_schema: str) -> None:
+    """Two rows, ids 1 and 2 (the second all NULL): split by id in two, each row in one chunk."""
+    source = MSSQLSource(connection())
+    table = TableRef(mssql_schema, "all types")
+    split = source.split(table, "id", 2)
+    counts = [source.row_count(table, split.chunk(i)) for i in range(split.count)]
+    assert split.bounds == (2,) and counts == [1, 1]
+    assert source.split(table, None, 4).count == 1  # no key: read whole
+    source.close()

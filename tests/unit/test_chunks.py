@@ -151,3 +151,26 @@ def test_run_status_shows_a_mapped_stage_by_its_worst_instance_with_hosts() -> N
     assert _state(instances) == {"state": "running", "instances": instances}
     assert _state([{**i, "state": "success"} for i in instances])["state"] == "success"
     assert _state([])["state"] is None
+
+
+# --- SQL Server: no server runs here, so its chunk SQL is checked by sqlglot's T-SQL parser ---------------------
+
+
+def test_sql_server_chunk_statements_are_exact_tsql() -> None:
+    from databridge.engines import mssql
+    from databridge.engines.base import SourceColumn
+    from tests.unit.test_mssql import roundtrips
+
+    columns = [SourceColumn("Id", "int", False, "integer"), SourceColumn("Placed", "datetime2(7)", True, "timestamp")]
+    split = Split(RANGE, "Placed", (dt.datetime(2024, 1, 1, 9, 30), dt.datetime(2024, 6, 1)))
+    first, middle, last = (mssql.select_sql("dbo", "Order Items", columns, split.chunk(i)) for i in range(3))
+    head = "SELECT [Id], CONVERT(VARCHAR(27), [Placed], 121) FROM [dbo].[Order Items] WHERE "
+    assert roundtrips(first) == head + "([Placed] IS NULL OR [Placed] < CAST('2024-01-01T09:30:00' AS DATETIME2))"
+    assert roundtrips(middle) == head + "[Placed] >= CAST('2024-01-01T09:30:00' AS DATETIME2) AND [Placed] < CAST('2024-06-01T00:00:00' AS DATETIME2)"
+    assert roundtrips(last) == head + "[Placed] >= CAST('2024-06-01T00:00:00' AS DATETIME2)"
+    at = mssql.OFFSET_FETCH.format(key="[Id]", table="[dbo].[Order Items]", offset=250)
+    assert roundtrips(at) == "SELECT [Id] FROM [dbo].[Order Items] WHERE NOT [Id] IS NULL ORDER BY [Id] OFFSET 250 ROWS FETCH NEXT 1 ROWS ONLY"
+    key_split = Split(RANGE, "Id", (100,))
+    assert roundtrips(mssql.count_sql("dbo", "t") + mssql.chunk_where(key_split.chunk(1))) == "SELECT COUNT_BIG(*) FROM [dbo].[t] WHERE [Id] >= 100"
+    assert mssql.tsql_literal("O'Brien") == "N'O''Brien'" and mssql.tsql_literal(dt.date(2024, 2, 29)) == "CAST('2024-02-29' AS DATE)"
+    assert mssql.chunk_where(None) == mssql.chunk_where(Split(RANGE, "").chunk(0)) == ""

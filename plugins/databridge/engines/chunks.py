@@ -86,12 +86,15 @@ def quantile_offsets(rows: int, chunks: int) -> list[int]:
     return sorted({rows * i // chunks for i in range(1, chunks)} - {0}) if rows > 0 else []
 
 
-def quantile_bounds(first: Callable[[str], Any], ref: str, ident: str, chunks: int) -> tuple[Any, ...]:
-    """Boundaries at the quantiles of a key, read with ``first(query)`` (the query's first value) in SQL every
-    engine here speaks; an index on the key makes each a short index scan."""
+LIMIT_OFFSET = "SELECT {key} FROM {table} WHERE {key} IS NOT NULL ORDER BY {key} LIMIT 1 OFFSET {offset}"
+"""The key value at a row offset, in the SQL PostgreSQL, MySQL and SQLite share (T-SQL has its own)."""
+
+
+def quantile_bounds(first: Callable[[str], Any], ref: str, ident: str, chunks: int, at: str = LIMIT_OFFSET) -> tuple[Any, ...]:
+    """Boundaries at the quantiles of a key, read with ``first(query)`` (the query's first value) with the ``at``
+    query; an index on the key makes each a short index scan."""
     rows = int(first(f"SELECT count({ident}) FROM {ref}") or 0)
-    query = f"SELECT {ident} FROM {ref} WHERE {ident} IS NOT NULL ORDER BY {ident} LIMIT 1 OFFSET {{offset}}"
-    return distinct_bounds([first(query.format(offset=offset)) for offset in quantile_offsets(rows, chunks)])
+    return distinct_bounds([first(at.format(key=ident, table=ref, offset=offset)) for offset in quantile_offsets(rows, chunks)])
 
 
 def distinct_bounds(values: Sequence[Any]) -> tuple[Any, ...]:

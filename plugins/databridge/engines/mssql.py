@@ -27,6 +27,8 @@ so ``fetchmany(batch_size)`` holds one batch in memory; no server-side cursor (D
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import re
 import uuid
 from collections.abc import Callable, Sequence
@@ -46,6 +48,7 @@ from databridge.engines.base import (
     batched,
     keys_from_rows,
 )
+from databridge.engines.chunks import RANGE, Chunk, Split, quantile_bounds, range_predicate
 from databridge.engines.postgres import CONNECT_TIMEOUT_SECONDS, missing_table
 from databridge.engines.values import row_converter
 from databridge.errors import EngineError
@@ -200,8 +203,30 @@ def read_expression(column: SourceColumn) -> str:
     return template.format(col=quote_name(column.name)) if template else quote_name(column.name)
 
 
-def select_sql(schema: str, table: str, columns: Sequence[SourceColumn]) -> str:
-    return f"SELECT {', '.join(read_expression(c) for c in columns)} FROM {qualified_name(schema, table)}"
+def select_sql(schema: str, table: str, columns: Sequence[SourceColumn], chunk: Chunk | None = None) -> str:
+    return f"SELECT {', '.join(read_expression(c) for c in columns)} FROM {qualified_name(schema, table)}{chunk_where(chunk)}"
+
+
+OFFSET_FETCH = "SELECT {key} FROM {table} WHERE NOT {key} IS NULL ORDER BY {key} OFFSET {offset} ROWS FETCH NEXT 1 ROWS ONLY"
+"""The key value at a row offset (chunk boundaries), in T-SQL."""
+
+
+def chunk_where(chunk: Chunk | None) -> str:
+    """The WHERE of a chunk's key range (empty for a table read whole)."""
+    if chunk is None or chunk.count == 1:
+        return ""
+    return " WHERE " + range_predicate(quote_name(chunk.key), chunk, tsql_literal)
+
+
+def tsql_literal(value: Any) -> str:
+    """A chunk boundary as T-SQL: numbers as they are, dates and date-times cast from ISO text, text as N'...'."""
+    if isinstance(value, dt.datetime):
+        return f"CAST('{value.isoformat()}' AS {'DATETIMEOFFSET' if value.tzinfo else 'DATETIME2'})"
+    if isinstance(value, dt.date):
+        return f"CAST('{value.isoformat()}' AS DATE)"
+    if isinstance(value, int | float | decimal.Decimal) and not isinstance(value, bool):
+        return str(value)
+    return string_literal(str(value))
 
 
 # --- values -------------------------------------------------------------------------------------------------
@@ -361,18 +386,26 @@ class MSSQLSource:
             approx_rows=int(approx[0][0]) if approx and approx[0][0] is not None else None,
         )
 
-    def row_count(self, table: TableRef) -> int:
+    def row_count(self, table: TableRef, chunk: Chunk | None = None) -> int:
         schema = table.schema or self.default_schema()
-        rows = self._run(count_sql(schema, table.name), f"counting the rows of {schema}.{table.name}")
+        rows = self._run(count_sql(schema, table.name) + chunk_where(chunk), f"counting the rows of {schema}.{table.name}")
         return int(rows[0][0]) if rows else 0
 
-    def copy_rows(self, table: TableRef, columns: list[SourceColumn], sink: RowSink, batch_size: int) -> int:
+    def split(self, table: TableRef, key: str | None, chunks: int) -> Split:
+        """Quantiles of ``key``; without one the table is read whole (SQL Server has no stable row locator)."""
+        if key is None:
+            return Split(RANGE, "")
+        schema = table.schema or self.default_schema()
+        first = lambda query: (self._run(query, f"splitting {schema}.{table.name} into chunks") or [(None,)])[0][0]  # noqa: E731
+        return Split(RANGE, key, quantile_bounds(first, qualified_name(schema, table.name), quote_name(key), chunks, OFFSET_FETCH))
+
+    def copy_rows(self, table: TableRef, columns: list[SourceColumn], sink: RowSink, batch_size: int, chunk: Chunk | None = None) -> int:
         schema = table.schema or self.default_schema()
         convert = row_converter([self._converter(c) for c in columns])
         rows = 0
         try:
             cur = self.conn.cursor()
-            cur.execute(select_sql(schema, table.name, columns))
+            cur.execute(select_sql(schema, table.name, columns, chunk))
             for batch in batched(cur.fetchmany, batch_size):
                 for row in batch:
                     sink.write_row(convert(row) if convert else row)

@@ -161,8 +161,8 @@ class TableMapping(SpecModel):
     chunk_key: str | None = None
     """Source column whose ranges make the chunks (an indexed, orderable column; NULLs go to the first chunk).
     Default: the primary key when it is one integer, numeric, date or timestamp column; without one, PostgreSQL
-    splits by page (ctid), SQLite by rowid, MySQL by a hash of the row. MongoDB splits by _id (chunk_key must be
-    empty or _id); CouchDB and SQL Server sources are read as one chunk."""
+    splits by page (ctid), SQLite by rowid, MySQL by a hash of the row, SQL Server reads the table as one chunk.
+    MongoDB splits by _id (chunk_key must be empty or _id); CouchDB sources are read as one chunk."""
     source_types: dict[str, str] = {}
     """Staging types for source columns whose default one does not fit the data, e.g. {flag: smallint} for a
     MySQL tinyint(1) that holds values other than 0 and 1 (the type matrix would read it as boolean)."""
