@@ -164,6 +164,7 @@ def test_a_chunked_run_loads_exactly_the_source_rows(source: Source, target: Tar
     assert 1 < events[0] < 4 and events[1:] == [events[0], ROWS]
     [report] = target.rows("SELECT report FROM databridge.reports WHERE run_id = 'run-1' AND succeeded")
     assert report[0]["totals"]["source_rows"] == 2 * ROWS and report[0]["totals"]["loaded_rows"] == 2 * ROWS
+    assert {t["target"]: t["extract_chunks"] for t in report[0]["tables"]} == {"landing.events": events[0], "landing.loose": 2}
     assert target.scalar("SELECT count(*) FROM databridge.validation_results WHERE NOT passed") == 0
 
     # A retried chunk that had committed is not read again: no duplicate, same totals.

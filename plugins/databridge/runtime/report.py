@@ -52,6 +52,7 @@ def _table_row(source: Any, target: Any, stats: dict[str, dict[str, Any]], loade
         "load": target.load,
         "source_rows": ext.get("source_rows"),
         "staged_rows": ext.get("staged_rows"),
+        "extract_chunks": ext.get("chunks", 1 if ext else None),
         "transformed_rows": tr.get("ready_rows"),
         "loaded_rows": ld.get("loaded_rows"),
         "target_rows": ld.get("target_rows"),
