@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import socket
+from collections.abc import Callable
 from typing import Any
 
 from databridge.compiler.identifiers import quote_ident
@@ -33,27 +34,30 @@ _WHERE = "project = %s AND pipeline = %s AND run_id = %s AND table_name = %s"
 ONE_CHUNK = Split(RANGE, "")
 
 
-def chunks_of(ctx: StageContext, source: SourceEngine, plan: SourcePlan, create_staging: Any) -> list[Chunk]:
+def chunks_of(ctx: StageContext, source: SourceEngine, plan: SourcePlan, create_staging: Callable[[Any], None]) -> list[Chunk]:
     """The table's chunks in this run, split now if no instance did yet; ``create_staging(cur)`` runs once, with
     the split, when the table has more than one chunk."""
     if plan.chunks == 1 or not isinstance(source, ChunkableSource):
         return [ONE_CHUNK.chunk(0)]
-    key = _lock_key(ctx, plan)
     with ctx.target.transaction(f"splitting {plan.source} into chunks") as cur:
-        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (key,))
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (_lock_key(ctx, plan),))
         rows = cur.execute(f"SELECT chunk, chunks, method, key, lower, upper FROM {_CHUNKS} WHERE {_WHERE} ORDER BY chunk", _params(ctx, plan)).fetchall()
         if not rows:
-            split = _split(ctx, source, plan)
-            rows = [_row(split.chunk(i)) for i in range(split.count)]
-            cur.executemany(
-                f"""INSERT INTO {_CHUNKS} (project, pipeline, run_id, table_name, chunk, chunks, method, key, lower, upper)
-                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-                [(*_params(ctx, plan), *r[:4], json.dumps(r[4]), json.dumps(r[5])) for r in rows],
-            )
-            if split.count > 1:
-                create_staging(cur)
-            ctx.log.info("extract %s: split into %d chunk(s) by %s %s", plan.source, split.count, split.method, split.key or "-")
-    return [Chunk(c, n, method, key, _decode(lower), _decode(upper)) for c, n, method, key, lower, upper in rows]
+            rows = _store_split(ctx, cur, _split(ctx, source, plan), plan, create_staging)
+    return [Chunk(index, count, method, key, _decode(lower), _decode(upper)) for index, count, method, key, lower, upper in rows]
+
+
+def _store_split(ctx: StageContext, cur: Any, split: Split, plan: SourcePlan, create_staging: Callable[[Any], None]) -> list[tuple[Any, ...]]:
+    rows = [_row(split.chunk(i)) for i in range(split.count)]
+    cur.executemany(
+        f"""INSERT INTO {_CHUNKS} (project, pipeline, run_id, table_name, chunk, chunks, method, key, lower, upper)
+        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+        [(*_params(ctx, plan), *r[:4], json.dumps(r[4]), json.dumps(r[5])) for r in rows],
+    )
+    if split.count > 1:
+        create_staging(cur)
+    ctx.log.info("extract %s: split into %d chunk(s) by %s %s", plan.source, split.count, split.method, split.key or "-")
+    return rows
 
 
 def _split(ctx: StageContext, source: ChunkableSource, plan: SourcePlan) -> Split:
