@@ -263,3 +263,25 @@ pipelines:
     assert target.count("landing.orders") == 1500 and target.count("landing.items") == sum(i % 3 for i in range(1500))
     assert target.scalar("SELECT sum(n) FROM landing.orders") == sum(range(1500))
     assert target.rows("SELECT DISTINCT chunks FROM databridge.extract_chunks") == [(3,)]
+
+
+@pytest.mark.parametrize("source", ["postgres"], indirect=True)
+def test_later_instances_and_retries_read_the_stored_ranges_even_if_the_data_moved(source: Source, target: TargetDB) -> None:
+    fill(source)
+    params = pipeline_params(chunked_project(source))
+    run_stage(params, "extract", "run-1", chunk=0)  # splits every table, copies chunk 0
+    stored = target.rows("SELECT table_name, chunk, lower, upper FROM databridge.extract_chunks ORDER BY 1, 2")
+    source.db.execute("DELETE FROM events WHERE id < 1000")  # a new split would now cut elsewhere
+    engine = open_source(connection_info(source.conn_id))
+    try:
+        assert isinstance(engine, ChunkableSource)
+        fresh = engine.split(TableRef(None, "events"), "id", 4)
+    finally:
+        engine.close()
+    for k in (1, 2, 3, 1):  # the last one a retry
+        run_stage(params, "extract", "run-1", chunk=k)
+    assert target.rows("SELECT table_name, chunk, lower, upper FROM databridge.extract_chunks ORDER BY 1, 2") == stored
+    events = [(lower, upper) for table, _, lower, upper in stored if table.endswith(".events")]
+    assert events[1][0] != {"type": "int", "value": fresh.bounds[0]}
+    staged = target.count(f'databridge_staging."{params["sources"][0]["staging_table"]}"')
+    assert staged == ROWS - 1000 + sum(1 for i in range(1000) if event(i)[0] < events[0][1]["value"])  # chunk 0 was read before the delete
