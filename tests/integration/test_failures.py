@@ -154,7 +154,7 @@ def test_failed_validation_lists_the_failure_and_stores_every_result(shop: Sourc
         ("ninety-nine products", False, "warn", "returned 4, expected 99"),
         ("three customers", False, "fail", "returned 7, expected 3"),
     ]
-    assert target.scalar("SELECT count(*) FROM databridge.validation_results WHERE passed") == 21
+    assert target.scalar("SELECT count(*) FROM databridge.validation_results WHERE passed") == 26  # 21 checks and 5 proofs
     assert fails(lambda: run_stage(params, "report", "run-1")) == f"pipeline shop failed; report stored. validate: {message}"
 
 
@@ -162,7 +162,7 @@ def test_failed_validation_lists_the_failure_and_stores_every_result(shop: Sourc
 def test_warning_validation_is_reported_without_failing(shop: Source, target: TargetDB) -> None:
     results = run_pipeline(shop.project(extra_validations=WARNING_CHECKS), "run-1")
 
-    assert results["validate"] == {"checks": 22, "passed": 21}
+    assert results["validate"] == {"checks": 27, "passed": 26}
     assert results["report"]["succeeded"] is True
     [report] = target.rows("SELECT report FROM databridge.reports WHERE run_id = 'run-1' AND succeeded")
     assert report[0]["warnings"] == ["validation ninety-nine products: returned 4, expected 99"]

@@ -13,6 +13,7 @@ from databridge.compiler.plan import (
     ForeignKeyPlan,
     PipelinePlan,
     ProjectPlan,
+    ProofPlan,
     SchedulePlan,
     SourcePlan,
     TableRef,
@@ -89,6 +90,7 @@ def _compile_pipeline(project: Project, pipeline: Pipeline, path: str, problems:
         naive_timezone=pipeline.source_options.naive_timezone,
         attachments=_attachments(project, pipeline),
         extract_parallel=chunking.parallel,
+        proof=ProofPlan(pipeline.proof.on_failure, pipeline.proof.max_rows, pipeline.proof.range_rows),
     )
 
 

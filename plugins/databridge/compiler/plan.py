@@ -112,6 +112,15 @@ class AttachmentsPlan:
 
 
 @dataclass(frozen=True)
+class ProofPlan:
+    """How validate proves each table: on_failure fail | warn | skip, a size limit, the first ranges' size."""
+
+    on_failure: str = "fail"
+    max_rows: int | None = None
+    range_rows: int = 100_000
+
+
+@dataclass(frozen=True)
 class PipelinePlan:
     name: str
     project: str
@@ -129,6 +138,8 @@ class PipelinePlan:
     attachments: AttachmentsPlan | None = None
     extract_parallel: int | None = None
     """At most this many extract chunks running at once; None: no limit of its own."""
+
+    proof: ProofPlan = ProofPlan()
 
     @property
     def extract_chunks(self) -> int:

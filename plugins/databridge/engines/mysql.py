@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import MySQLdb
@@ -20,8 +20,10 @@ from databridge.engines.base import (
     batched,
     keys_from_rows,
 )
+from databridge.engines.canonical import kind_of
 from databridge.engines.chunks import HASH, RANGE, Chunk, Split, quantile_bounds, range_predicate
 from databridge.engines.errors import mysql_error
+from databridge.engines.fingerprint import Dialect, ProofColumn, Runner, SqlSide
 from databridge.engines.postgres import CONNECT_TIMEOUT_SECONDS, missing_table
 from databridge.engines.type_matrix import notes_for, pg_type_for, zoned
 from databridge.engines.values import localizer, row_converter, split_set
@@ -209,6 +211,19 @@ class MySQLSource:
             )
         self.warnings.append(f"{where}: {count} zero date(s) staged as NULL (source_options.zero_dates: null)")
 
+    def proof_column(self, column: SourceColumn) -> ProofColumn | None:
+        """The column as extract reads it; None when MySQL cannot print its canonical text in SQL (JSON key order,
+        SET and TIME values, date-times localized in Python for source_options.naive_timezone)."""
+        if self.options.naive_timezone and column.native_type.lower().startswith("datetime"):
+            return None
+        proof = ProofColumn(column.name, _select_expr(column), kind_of(column.pg_type))
+        return proof if _mysql_canon(proof.sql, proof.kind) is not None else None
+
+    def proof_side(self, table: TableRef, columns: Sequence[ProofColumn], key: Sequence[ProofColumn]) -> SqlSide:
+        """The source table fingerprinted in MySQL/MariaDB (session in UTC, so TIMESTAMP values print in UTC)."""
+        run: Runner = lambda q, p: self._run(q, tuple(p), f"fingerprinting {table}")  # noqa: E731
+        return SqlSide(MYSQL_DIALECT, run, self._ref(table), columns, key, label=f"source {table} (MySQL)")
+
     def _ref(self, table: TableRef) -> str:
         return f"{_mysql_ident(table.schema or self.default_schema())}.{_mysql_ident(table.name)}"
 
@@ -238,3 +253,53 @@ def _select_expr(column: SourceColumn) -> str:
 
 
 __all__ = ["MySQLSource"]
+
+
+def _mysql_float(e: str) -> str:
+    """canonical.float_text in SQL, over MariaDB's shortest round-trip print of the double."""
+    s = f"CAST({e} AS CHAR)"
+    unsigned = f"TRIM(LEADING '-' FROM {s})"
+    mantissa = f"SUBSTRING_INDEX({unsigned}, 'e', 1)"
+    power = f"IF(LOCATE('e', {unsigned}) > 0, CAST(SUBSTRING_INDEX({unsigned}, 'e', -1) AS SIGNED), 0)"
+    whole = f"SUBSTRING_INDEX({mantissa}, '.', 1)"
+    every = f"CONCAT({whole}, IF(LOCATE('.', {mantissa}) > 0, SUBSTRING_INDEX({mantissa}, '.', -1), ''))"
+    digits = f"TRIM(LEADING '0' FROM {every})"
+    significant = f"TRIM(TRAILING '0' FROM {digits})"
+    exponent = f"(CAST(CHAR_LENGTH({whole}) AS SIGNED) - CAST(CHAR_LENGTH({every}) AS SIGNED) + CAST(CHAR_LENGTH({digits}) AS SIGNED) + {power})"
+    sign = f"IF(LEFT({s}, 1) = '-', '-', '')"
+    return f"(CASE WHEN {e} IS NULL THEN NULL WHEN {significant} = '' THEN '0' ELSE CONCAT({sign}, {significant}, 'e', {exponent}) END)"
+
+
+# A zero date (0000-00-00) is staged as NULL (source_options.zero_dates): it is NULL here too. Literal % are
+# doubled: MySQLdb formats every query that has parameters.
+_NOT_ZERO = "CASE WHEN YEAR({e}) = 0 OR MONTH({e}) = 0 OR DAYOFMONTH({e}) = 0 THEN NULL ELSE DATE_FORMAT({e}, '{f}') END"
+_MYSQL_CANON = {
+    "int": "CAST({e} AS CHAR)",
+    "bool": "(CASE WHEN {e} THEN '1' WHEN NOT {e} THEN '0' END)",
+    "numeric": "IF(LOCATE('.', CAST({e} AS CHAR)) > 0, TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM CAST({e} AS CHAR))), CAST({e} AS CHAR))",
+    "text": "CONVERT({e} USING utf8mb4)",
+    "tstz": _NOT_ZERO.replace("{f}", "%%Y-%%m-%%d %%H:%%i:%%s.%%f"),
+    "ts": _NOT_ZERO.replace("{f}", "%%Y-%%m-%%d %%H:%%i:%%s.%%f"),
+    "date": _NOT_ZERO.replace("{f}", "%%Y-%%m-%%d"),
+    "bytes": "LOWER(HEX({e}))",
+}
+
+
+def _mysql_canon(e: str, kind: str) -> str | None:
+    if kind == "float":
+        return _mysql_float(e)
+    template = _MYSQL_CANON.get(kind)
+    return template.format(e=e) if template else None
+
+
+MYSQL_DIALECT = Dialect(
+    name="MySQL",
+    canon=_mysql_canon,
+    length="CHAR_LENGTH({})",
+    concat=lambda parts: "CONCAT(" + ", ".join(parts) + ")",
+    hash="CAST(CONV(LEFT(MD5({}), 16), 16, 10) AS UNSIGNED)",
+    sum="SUM({})",
+    key=lambda e, kind: f"CAST(CONVERT({e} USING utf8mb4) AS BINARY)" if kind == "text" else e,
+    param=lambda kind: "CAST(CONVERT(%s USING utf8mb4) AS BINARY)" if kind == "text" else "%s",
+)
+"""Fingerprints in MySQL/MariaDB: MD5 of the row text, its first 64 bits as an unsigned integer, summed as DECIMAL."""

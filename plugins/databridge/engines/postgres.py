@@ -21,8 +21,10 @@ from databridge.engines.base import (
     TableInfo,
     keys_from_rows,
 )
+from databridge.engines.canonical import kind_of
 from databridge.engines.chunks import RANGE, Chunk, Split, distinct_bounds, quantile_bounds, range_predicate
 from databridge.engines.errors import postgres_error
+from databridge.engines.fingerprint import Dialect, ProofColumn, Runner, SqlSide
 from databridge.engines.type_matrix import notes_for, zoned
 from databridge.errors import EngineError
 from databridge.spec.names import did_you_mean
@@ -186,6 +188,15 @@ class PostgresSource:
                 rows += bytes(data).count(b"\n")
         return rows
 
+    def proof_column(self, column: SourceColumn) -> ProofColumn | None:
+        """The column as extract reads it, with the kind of its staging type; every kind is computable here."""
+        return ProofColumn(column.name, _as_text(column, self.options.naive_timezone), kind_of(column.pg_type))
+
+    def proof_side(self, table: TableRef, columns: Sequence[ProofColumn], key: Sequence[ProofColumn]) -> SqlSide:
+        """The source table fingerprinted in the source PostgreSQL."""
+        run: Runner = lambda q, p: self._read(q, p, f"fingerprinting {table}")  # noqa: E731
+        return SqlSide(PG_DIALECT, run, self._ref(table), columns, key, label=f"source {table} (PostgreSQL)")
+
     def _ref(self, table: TableRef) -> str:
         return qualified(table.schema or self.default_schema(), table.name)
 
@@ -244,5 +255,60 @@ class PostgresTarget:
         rows = self.rows(_COLUMNS_SQL, (schema, table), doing=f"reading the columns of {schema}.{table}")
         return {row[0]: row[1] for row in rows}
 
+    def proof_side(self, table: str, columns: Sequence[ProofColumn], key: Sequence[ProofColumn], where: str | None = None) -> SqlSide:
+        """A table of the target (the target table, or a staging or ready table) fingerprinted in the target."""
+        run: Runner = lambda q, p: self.rows(q, p, doing=f"fingerprinting {table}")  # noqa: E731
+        return SqlSide(PG_DIALECT, run, table, columns, key, where, label=table)
+
     def close(self) -> None:
         self.conn.close()
+
+
+def _pg_float(e: str) -> str:
+    """canonical.float_text in SQL, over the shortest round-trip print of the double (extra_float_digits=3)."""
+    s = f"CAST(CAST({e} AS float8) AS text)"
+    unsigned = f"ltrim({s}, '-')"
+    mantissa = f"split_part({unsigned}, 'e', 1)"
+    power = f"(CASE WHEN strpos({unsigned}, 'e') > 0 THEN CAST(split_part({unsigned}, 'e', 2) AS integer) ELSE 0 END)"
+    whole = f"split_part({mantissa}, '.', 1)"
+    every = f"({whole} || split_part({mantissa}, '.', 2))"
+    digits = f"ltrim({every}, '0')"
+    significant = f"rtrim({digits}, '0')"
+    exponent = f"(length({whole}) - (length({every}) - length({digits})) + {power})"
+    sign = f"(CASE WHEN left({s}, 1) = '-' THEN '-' ELSE '' END)"
+    return (
+        f"(CASE WHEN {e} IS NULL THEN NULL WHEN {s} IN ('NaN', 'Infinity', '-Infinity') THEN {s} "
+        f"WHEN {significant} = '' THEN '0' ELSE {sign} || {significant} || 'e' || CAST({exponent} AS text) END)"
+    )
+
+
+_PG_CANON = {
+    "int": "CAST({e} AS text)",
+    "bool": "(CASE WHEN {e} THEN '1' WHEN NOT {e} THEN '0' END)",
+    "numeric": "CAST(trim_scale({e}) AS text)",
+    "text": "CAST({e} AS text)",
+    "tstz": "to_char(({e}) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')",
+    "ts": "to_char({e}, 'YYYY-MM-DD HH24:MI:SS.US')",
+    "date": "to_char({e}, 'YYYY-MM-DD')",
+    "bytes": "encode({e}, 'hex')",
+    "json": "CAST(CAST({e} AS jsonb) AS text)",
+    "other": "CAST({e} AS text)",
+}
+
+
+def _pg_canon(e: str, kind: str) -> str:
+    return _pg_float(e) if kind == "float" else _PG_CANON[kind].format(e=e)
+
+
+PG_DIALECT = Dialect(
+    name="PostgreSQL",
+    canon=_pg_canon,
+    length="length({})",
+    concat=lambda parts: "(" + " || ".join(parts) + ")",
+    hash="CAST(CAST('x' || left(md5({}), 16) AS bit(64)) AS bigint)",
+    sum="sum({})",
+    key=lambda e, kind: f'({e}) COLLATE "C"' if kind == "text" else e,
+    param=lambda kind: 'CAST(%s AS text) COLLATE "C"' if kind == "text" else "%s",
+)
+"""Fingerprints in PostgreSQL: md5 of the row text, its first 64 bits as a bigint, summed as numeric."""
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,10 @@ from databridge.engines.base import (
     batched,
     keys_from_rows,
 )
+from databridge.engines.canonical import canonical, hash64, kind_of
 from databridge.engines.chunks import RANGE, Chunk, Split, quantile_bounds, range_predicate
 from databridge.engines.errors import sqlite_error
+from databridge.engines.fingerprint import Dialect, ProofColumn, SqlSide
 from databridge.engines.postgres import missing_table
 from databridge.engines.type_matrix import notes_for, pg_type_for, zoned
 from databridge.errors import EngineError
@@ -142,6 +145,26 @@ class SQLiteSource:
             return f"{ident} || ' ' || {sql_literal(zone)}"
         return ident
 
+    def proof_column(self, column: SourceColumn) -> ProofColumn | None:
+        """The column as extract reads it; None for date-times given a zone by source_options.naive_timezone
+        (PostgreSQL localizes those, by its own DST rules)."""
+        kind = kind_of(column.pg_type)
+        if self.options.naive_timezone and kind in ("ts", "tstz"):
+            return None
+        return ProofColumn(column.name, quote_ident(column.name), kind)
+
+    def proof_side(self, table: TableRef, columns: Sequence[ProofColumn], key: Sequence[ProofColumn]) -> SqlSide:
+        """The source table fingerprinted by SQLite, with the canonical text and hash as registered Python functions."""
+        register_proof_functions(self.conn)
+
+        def run(query: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+            try:
+                return list(self.conn.execute(query, tuple(params)).fetchall())
+            except sqlite3.Error as exc:
+                raise sqlite_error(exc, f"fingerprinting {table}") from None
+
+        return SqlSide(SQLITE_DIALECT, run, self._ref(table), columns, key, label=f"source {table} (SQLite)")
+
     def _ref(self, table: TableRef) -> str:
         return f"{quote_ident(table.schema or self.default_schema())}.{quote_ident(table.name)}"
 
@@ -168,3 +191,45 @@ def _primary_key(rows: list[tuple[Any, ...]]) -> tuple[str, ...]:
 def _column_info(column: SourceColumn, default: Any) -> ColumnInfo:
     note = notes_for("sqlite", column.native_type)
     return ColumnInfo(column.name, column.native_type, column.nullable, None if default is None else str(default), column.pg_type, note=note)
+
+
+class _Sum64:
+    """SQLite's sum() stops at 2^63 with an overflow error: sum the row hashes modulo 2^64 instead."""
+
+    def __init__(self) -> None:
+        self.total = 0
+
+    def step(self, value: int, /) -> None:
+        self.total = (self.total + (value or 0)) % (1 << 64)
+
+    def finalize(self) -> int:
+        return _signed(self.total)
+
+
+def _signed(value: int) -> int:
+    """An unsigned 64-bit value as SQLite's signed 64-bit integer (equal modulo 2^64)."""
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def _signed_hash(text: str) -> int:
+    return _signed(hash64(text))
+
+
+def register_proof_functions(conn: sqlite3.Connection) -> None:
+    """The canonical text (engines/canonical.py), the 64-bit row hash and its sum, as SQLite functions."""
+    conn.create_function("databridge_canon", 2, canonical, deterministic=True)
+    conn.create_function("databridge_hash64", 1, _signed_hash, deterministic=True)
+    conn.create_aggregate("databridge_sum64", 1, _Sum64)
+
+
+SQLITE_DIALECT = Dialect(
+    name="SQLite",
+    canon=lambda e, kind: f"databridge_canon('{kind}', {e})",
+    length="length({})",
+    concat=lambda parts: "(" + " || ".join(parts) + ")",
+    hash="databridge_hash64({})",
+    sum="databridge_sum64({})",
+    key=lambda e, kind: e,
+    param=lambda kind: "?",
+)
+"""Fingerprints in SQLite: the same text and hash as the other engines, computed by registered Python functions."""

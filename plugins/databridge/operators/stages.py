@@ -81,13 +81,16 @@ class LoadFactsOperator(DataBridgeOperator):
 
 
 class ValidateOperator(DataBridgeOperator):
-    """Reconciles row counts and runs the NOT NULL, foreign-key and custom checks; stores every result."""
+    """Reconciles row counts, runs the NOT NULL, foreign-key and custom checks and proves every table; stores every result."""
 
     stage = "validate"
     ui_color = "#32dbbc"
 
+    def uses_source(self, plan: PipelinePlan) -> bool:
+        return plan.proof.on_failure != "skip"  # the proof fingerprints the source tables in the source database
+
     def run(self, ctx: StageContext, source: SourceEngine | None, run_id: str) -> dict[str, Any]:
-        return validate(ctx)
+        return validate(ctx, source)
 
 
 class ReportOperator(DataBridgeOperator):

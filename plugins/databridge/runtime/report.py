@@ -34,6 +34,7 @@ def build_report(ctx: StageContext, run_id: str) -> dict[str, Any]:
         "not_run": missing,
         "tables": tables,
         "validations": validations,
+        "proofs": [{k: p[k] for k in ("table", "status", "detail")} for p in store.proofs()],
         "warnings": [w for s in STAGES for w in stages.get(s, {}).get("warnings") or []],
         "errors": errors,
         "totals": {"source_rows": source_rows, "loaded_rows": moved, "seconds": round(seconds, 2), "rows_per_second": rate(moved, seconds)},
@@ -77,6 +78,7 @@ def format_report(report: dict[str, Any]) -> str:
     lines += ["Validations:"] + [
         f"  [{'PASS' if v['passed'] else ('WARN' if v['on_failure'] == 'warn' else 'FAIL')}] {v['check']}: {v['detail']}" for v in report["validations"]
     ]
+    lines += _proof_lines(report.get("proofs", []))
     if report["warnings"]:
         lines += ["", "Warnings:"] + [f"  - {w}" for w in report["warnings"]]
     if report["errors"]:
@@ -105,3 +107,11 @@ def _table_lines(tables: list[dict[str, Any]]) -> str:
     for row in cells:
         out.append("  " + "  ".join(f"{v:{a}{w}}" for v, (_, _, a), w in zip(row, _COLUMNS, widths, strict=True)))
     return "\n".join(out)
+
+
+def _proof_lines(proofs: list[dict[str, Any]]) -> list[str]:
+    """Per table: PROVEN, or the ranges that differ with sample keys (the evidence is in databridge.proofs)."""
+    if not proofs:
+        return []
+    marks = {"proven": "PROVEN", "differs": "DIFFERS", "skipped": "SKIPPED"}
+    return ["", "Proof of migration:"] + [f"  [{marks.get(p['status'], p['status'])}] {p['table']}: {p['detail']}" for p in proofs]

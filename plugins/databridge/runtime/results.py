@@ -36,6 +36,10 @@ CREATE TABLE IF NOT EXISTS {RESULTS_SCHEMA}.extract_chunks (
     chunk integer NOT NULL, chunks integer NOT NULL, method text NOT NULL, key text NOT NULL, lower jsonb, upper jsonb,
     source_rows bigint, staged_rows bigint, seconds double precision, started_at timestamptz, finished_at timestamptz,
     hostname text, PRIMARY KEY (project, pipeline, run_id, table_name, chunk));
+CREATE TABLE IF NOT EXISTS {RESULTS_SCHEMA}.proofs (
+    project text NOT NULL, pipeline text NOT NULL, run_id text NOT NULL, table_name text NOT NULL,
+    status text NOT NULL, detail text NOT NULL, evidence jsonb NOT NULL, proven_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (project, pipeline, run_id, table_name));
 CREATE TABLE IF NOT EXISTS {RESULTS_SCHEMA}.reports (
     project text NOT NULL, pipeline text NOT NULL, run_id text NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now(), succeeded boolean NOT NULL, report jsonb NOT NULL,
@@ -125,6 +129,25 @@ class ResultStore:
         )
         keys = ("check", "kind", "table", "passed", "on_failure", "detail")
         return [dict(zip(keys, r, strict=True)) for r in rows]
+
+    def proof(self, table: str, status: str, detail: str, evidence: dict[str, Any]) -> None:
+        """The proof of one target table: proven, differs or skipped, with per-range counts and fingerprints."""
+        self.target.execute(
+            f"""INSERT INTO {RESULTS_SCHEMA}.proofs (project, pipeline, run_id, table_name, status, detail, evidence)
+            VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (project, pipeline, run_id, table_name)
+            DO UPDATE SET status = EXCLUDED.status, detail = EXCLUDED.detail, evidence = EXCLUDED.evidence, proven_at = now()""",
+            (*self.key.values(), table, status, detail, json.dumps(evidence, default=str)),
+            doing="recording a proof",
+        )
+
+    def proofs(self) -> list[dict[str, Any]]:
+        rows = self.target.rows(
+            f"""SELECT table_name, status, detail, evidence FROM {RESULTS_SCHEMA}.proofs
+            WHERE project = %s AND pipeline = %s AND run_id = %s ORDER BY proven_at, table_name""",
+            self.key.values(),
+            doing="reading proofs",
+        )
+        return [{"table": t, "status": s, "detail": d, "evidence": e} for t, s, d, e in rows]
 
     def stages(self) -> dict[str, dict[str, Any]]:
         rows = self.target.rows(STAGE_RUNS_SQL, self.key.values(), doing="reading stage runs")

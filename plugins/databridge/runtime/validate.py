@@ -1,4 +1,5 @@
-"""Validate: row counts always, NOT NULL, foreign keys and custom rules; every result stored, failures in one error."""
+"""Validate: row counts always, NOT NULL, foreign keys, custom rules and the proof of migration; every result stored,
+failures in one error."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from typing import Any
 
 from databridge.compiler.identifiers import qualified, quote_ident
 from databridge.compiler.plan import CheckPlan, TargetPlan
+from databridge.engines.base import SourceEngine
 from databridge.errors import FailedCheck, ValidationFailed
 from databridge.runtime.context import StageContext
+from databridge.runtime.proof import prove
 
 SAMPLE_SIZE = 5
 
@@ -23,8 +26,8 @@ class Outcome:
     detail: str
 
 
-def validate(ctx: StageContext) -> dict[str, Any]:
-    outcomes = row_count_outcomes(ctx) + [_run_check(ctx, check) for check in ctx.plan.checks]
+def validate(ctx: StageContext, source: SourceEngine | None = None) -> dict[str, Any]:
+    outcomes = row_count_outcomes(ctx) + [_run_check(ctx, check) for check in ctx.plan.checks] + proof_outcomes(ctx, source)
     for o in outcomes:
         ctx.store.validation(o.name, o.kind, o.table, o.passed, o.on_failure, o.detail)
         if not o.passed and o.on_failure == "warn":
@@ -33,6 +36,19 @@ def validate(ctx: StageContext) -> dict[str, Any]:
     if failures:
         raise ValidationFailed(failures)
     return {"checks": len(outcomes), "passed": sum(o.passed for o in outcomes)}
+
+
+def proof_outcomes(ctx: StageContext, source: SourceEngine | None) -> list[Outcome]:
+    """The proof of migration (runtime/proof.py): one outcome per target table; a skipped table is a warning."""
+    if ctx.plan.proof.on_failure == "skip":
+        return []
+    outcomes = []
+    for proof in prove(ctx, source):
+        if proof.status == "skipped":
+            ctx.warn(f"proof {proof.table}: {proof.detail}")
+        passed = proof.status != "differs"
+        outcomes.append(Outcome(f"proof {proof.table}", "proof", proof.table, passed, ctx.plan.proof.on_failure, proof.detail))
+    return outcomes
 
 
 def row_count_outcomes(ctx: StageContext) -> list[Outcome]:

@@ -247,6 +247,17 @@ class Attachments(SpecModel):
     """Attachments at least this large are uploaded in parts of this size (S3 parts are 5 MB at least)."""
 
 
+class Proof(SpecModel):
+    """The proof of migration run by the validate stage: source and target compared row by row through fingerprints."""
+
+    on_failure: Literal["fail", "warn", "skip"] = "fail"
+    """fail: a table that is not proven fails validate; warn: it is reported as a warning; skip: no proof is run."""
+    max_rows: int | None = Field(None, ge=1)
+    """Tables whose target holds more rows are not proven (a warning says so); None proves every table."""
+    range_rows: int = Field(100_000, ge=10)
+    """Rows per key range of the first comparison; a range that differs is split until its keys are found."""
+
+
 class Pipeline(SpecModel):
     """One source → target move; pipelines of a project run in dependency order."""
 
@@ -270,6 +281,8 @@ class Pipeline(SpecModel):
     """How this pipeline's large tables are split and read in parallel. Default: the project's defaults.chunking."""
     attachments: Attachments | None = None
     """CouchDB sources only: copy document attachments to S3 and link them in a target table."""
+    proof: Proof = Proof()
+    """How the validate stage proves that the target holds what the source holds."""
 
 
 class Project(SpecModel):
