@@ -64,8 +64,8 @@ class Difference:
     changed: list[str] = field(default_factory=list)
     narrowed: bool = False
 
-    def describe(self, key: str = "key") -> str:
-        parts = [f"{self.range.describe(key)}: source {self.source_rows} rows, target {self.target_rows}"]
+    def describe(self, key: str = "key", source: str = "source") -> str:
+        parts = [f"{self.range.describe(key)}: {source} {self.source_rows} rows, target {self.target_rows}"]
         for label, keys in (("missing in target", self.missing), ("extra in target", self.extra), ("changed", self.changed)):
             if keys:
                 parts.append(f"{label}: {', '.join(keys)}")

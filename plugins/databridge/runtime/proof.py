@@ -51,7 +51,8 @@ class PartProof:
         if self.comparison.equal:
             return None
         key = ", ".join(self.key) or "rows"
-        shown = "; ".join(d.describe(key) for d in differing[:SHOWN_DIFFERENCES])
+        side = self.part.split(" ")[0]
+        shown = "; ".join(d.describe(key, side) for d in differing[:SHOWN_DIFFERENCES])
         more = f"; and {len(differing) - SHOWN_DIFFERENCES} more range(s)" if len(differing) > SHOWN_DIFFERENCES else ""
         return f"{self.part}: {len(differing)} range(s) differ: {shown}{more}"
 

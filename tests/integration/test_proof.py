@@ -1,0 +1,129 @@
+"""The proof of migration against real servers: tricky values proven equal from MariaDB, PostgreSQL and SQLite, and a
+target broken on purpose (one value changed, one row deleted, one added) named down to its ranges and keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from airflow.sdk.exceptions import AirflowFailException
+
+from .conftest import SOURCE_CONN, TARGET_CONN, Source
+from .runner import TargetDB, passthrough_yaml, pipeline_params, run_pipeline, run_stage
+
+pytestmark = pytest.mark.integration
+
+ROWS = 600
+RANGE_ROWS = 50
+COLUMNS = ["label", "amount", "ratio", "happened", "flag", "stamp", "payload"]
+DDL = {
+    "postgres": "id integer PRIMARY KEY, label text, amount numeric(12,4), ratio double precision, happened timestamp, "
+    "flag boolean, stamp timestamptz, payload bytea",
+    "mysql": "id INT PRIMARY KEY, label VARCHAR(200) CHARACTER SET utf8mb4, amount DECIMAL(12,4), ratio DOUBLE, happened DATETIME(6), "
+    "flag BOOLEAN, stamp TIMESTAMP(6) NULL, payload VARBINARY(64)",
+    "sqlite": "id INTEGER PRIMARY KEY, label TEXT, amount NUMERIC(12,4), ratio REAL, happened DATETIME, flag BOOLEAN, stamp TIMESTAMP, payload BLOB",
+}
+LABELS = ["plain", "tab\there", "new\nline", "crlf\r\nend", "ünïcødé 日本 🎉", "", None, "quote ' \" \\ back", "  padded  "]
+RATIOS = [0.1 + 0.2, 1e20, -1.5e-7, 2.5e-310, 1.7976931348623157e308, 3.141592653589793, 16777216.0, None, 123456789012345.6, 1e-5]
+
+
+def tricky_row(i: int) -> tuple[Any, ...]:
+    """Row ``i``: NULLs, decimals with trailing zeros, doubles that print differently per engine, microseconds, unicode."""
+    amount = None if i % 11 == 0 else (Decimal(i * 37 % 1000) / 8).quantize(Decimal("0.0001")) * (-1 if i % 2 else 1)
+    happened = None if i % 13 == 0 else dt.datetime(2024, 1, 1) + dt.timedelta(seconds=i * 3517, microseconds=i * 7)
+    stamp = dt.datetime(2021, 6, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=i * 41, microseconds=i)
+    flag = [True, False, None][i % 3]
+    payload = None if i % 17 == 0 else bytes([i % 256, 0, 255, 10, 9]) * (i % 4)
+    return (i, LABELS[i % len(LABELS)], amount, RATIOS[i % len(RATIOS)], happened, flag, stamp, payload)
+
+
+def create_tricky(source: Source) -> None:
+    rows = [tricky_row(i) for i in range(1, ROWS + 1)]
+    db = source.db
+    db.execute(f"CREATE TABLE tricky ({DDL[source.engine]})")
+    if source.engine == "sqlite":
+        db.conn.executemany("INSERT INTO tricky VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [_for_sqlite(r) for r in rows])
+        db.conn.commit()
+        return
+    if source.engine == "mysql":
+        rows = [(*r[:6], r[6].replace(tzinfo=None), r[7]) for r in rows]  # TIMESTAMP: UTC in the session below
+        db.execute("SET time_zone = '+00:00'")
+    cur = db.conn.cursor()
+    cur.executemany("INSERT INTO tricky VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", rows)
+    cur.close()
+
+
+def _for_sqlite(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """As an application writes SQLite: decimals and date-times as text, booleans as 0/1."""
+    i, label, amount, ratio, happened, flag, stamp, payload = row
+    text = (lambda v: None if v is None else v.replace(tzinfo=None).isoformat(sep=" "))  # noqa: E731
+    return (i, label, None if amount is None else str(amount), ratio, text(happened), None if flag is None else int(flag), text(stamp), payload)
+
+
+def project(source: Source, range_rows: int = RANGE_ROWS) -> str:
+    """Every column unchanged, plus one transformed column (proven against the ready table)."""
+    yaml = passthrough_yaml("proof", SOURCE_CONN, TARGET_CONN, f"{source.schema}.tricky", COLUMNS)
+    yaml = yaml.replace("    tables:", f"    proof: {{range_rows: {range_rows}}}\n    tables:")
+    return yaml + "              - {source: label, target: label_upper, transform: [upper]}\n"
+
+
+def proofs(target: TargetDB) -> dict[str, tuple[str, str, dict[str, Any]]]:
+    rows = target.rows("SELECT table_name, status, detail, evidence FROM databridge.proofs")
+    return {t: (s, d, e) for t, s, d, e in rows}
+
+
+def test_tricky_values_are_proven_equal_from_every_engine(source: Source, target: TargetDB) -> None:
+    create_tricky(source)
+
+    results = run_pipeline(project(source), "run-1")
+
+    status, detail, evidence = proofs(target)["landing.tricky"]
+    assert status == "proven", detail
+    direct, ready = evidence["parts"]
+    assert direct["part"] == "source -> target" and direct["equal"]
+    assert direct["columns"] == ["id", *COLUMNS] and direct["key"] == ["id"]
+    assert f"source {source.schema}.tricky" in direct["method"]  # computed in the source database, not the staging copy
+    assert len(direct["ranges"]) == ROWS // RANGE_ROWS + 1
+    assert sum(r["source_rows"] for r in direct["ranges"]) == sum(r["target_rows"] for r in direct["ranges"]) == ROWS
+    assert all(r["source_print"] == r["target_print"] for r in direct["ranges"])
+    assert ready["part"] == "ready -> target" and ready["columns"] == ["id", "label_upper"] and ready["equal"]
+    assert results["report"]["succeeded"] is True
+    [report] = target.rows("SELECT report FROM databridge.reports WHERE run_id = 'run-1'")
+    assert report[0]["proofs"] == [{"table": "landing.tricky", "status": "proven", "detail": detail}]
+
+
+def test_a_broken_target_is_named_by_range_and_key(source: Source, target: TargetDB) -> None:
+    create_tricky(source)
+    yaml = project(source, range_rows=ROWS * 2)  # one first range: finding the keys takes the bisection
+    params = pipeline_params(yaml)
+    run_pipeline(yaml, "run-1")
+    target.execute("UPDATE landing.tricky SET ratio = ratio * 2 WHERE id = 533")  # a subnormal double, doubled
+    target.execute("DELETE FROM landing.tricky WHERE id = 250")
+    target.execute("INSERT INTO landing.tricky (id, label) VALUES (9001, 'stowaway')")
+
+    with pytest.raises(AirflowFailException) as failed:
+        run_stage(params, "validate", "run-1")
+
+    message = str(failed.value)
+    assert message.startswith("1 validation(s) failed:\n  - landing.tricky: proof landing.tricky: source -> target: 3 range(s) differ: ")
+    for kind, key in (("missing in target", 250), ("changed", 533), ("extra in target", 9001)):
+        lo, hi = _range_of(message, kind, key)
+        assert (lo is None or lo <= key) and (hi is None or key < hi), message
+        assert hi is None or lo is None or hi - lo <= ROWS // 16 + 1, message  # 600 rows cut in 16 parts
+    assert "ready -> target: 2 range(s) differ: " in message and "ready 38 rows, target 37; missing in target: 250" in message
+    status, _detail, evidence = proofs(target)["landing.tricky"]
+    assert status == "differs"
+    differences = evidence["parts"][0]["differences"]
+    assert sorted(d["missing"] + d["extra"] + d["changed"] for d in differences) == [["250"], ["533"], ["9001"]]
+    assert all(d["narrowed"] for d in differences)
+
+
+def _range_of(message: str, kind: str, key: int) -> tuple[int | None, int | None]:
+    """The bounds of the range whose description lists ``key`` under ``kind``."""
+    pattern = rf"(?:(\d+) <= )?id(?: < (\d+))?: source \d+ rows, target \d+; {kind}: {key}\b"
+    found = re.search(pattern, message)
+    assert found, f"{kind} {key} not named in: {message}"
+    return (int(found.group(1)) if found.group(1) else None, int(found.group(2)) if found.group(2) else None)
