@@ -139,8 +139,8 @@ def _date(value: Any) -> str:
 
 
 def _json(value: Any) -> str:
-    """jsonb's print: keys sorted by length then bytes, ", " and ": " separators, non-ASCII kept."""
-    parsed = json.loads(value) if isinstance(value, str) else value
+    """jsonb's print: keys sorted by length then bytes, ", " and ": " separators, non-ASCII kept, numbers as numeric."""
+    parsed = json.loads(value, parse_float=Decimal) if isinstance(value, str) else value
     return _jsonb(parsed)
 
 
@@ -150,6 +150,8 @@ def _jsonb(value: Any) -> str:
         return "{" + ", ".join(f"{json.dumps(k, ensure_ascii=False)}: {_jsonb(v)}" for k, v in items) + "}"
     if isinstance(value, list):
         return "[" + ", ".join(_jsonb(v) for v in value) + "]"
+    if isinstance(value, Decimal | float) and not isinstance(value, bool):
+        return f"{Decimal(repr(value)) if isinstance(value, float) else value:f}"  # jsonb numbers are numeric: 1e2 → 100
     return json.dumps(value, ensure_ascii=False)
 
 

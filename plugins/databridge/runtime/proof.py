@@ -25,7 +25,7 @@ from databridge.engines.base import SourceColumn, SourceEngine
 from databridge.engines.canonical import kind_of
 from databridge.engines.fingerprint import RANGE_KINDS, ProofColumn, SqlSide
 from databridge.runtime.context import StageContext
-from databridge.runtime.narrow import Comparison, compare
+from databridge.runtime.narrow import Comparison, Side, compare
 
 SHOWN_DIFFERENCES = 5
 """Differing ranges named in the message of a table (all of them are in the stored evidence)."""
@@ -121,7 +121,7 @@ def _direct_part(ctx: StageContext, source: SourceEngine | None, plan: SourcePla
     key = [next(pair for pair in columns if pair[0].name == k) for k in target.keys] if keyed else []
     source_side, method = _source_side(ctx, source, plan, target, columns, key)
     target_side = _target_side(ctx, target, [(c.name, s.kind) for c, s in columns], [(c.name, s.kind) for c, s in key])
-    ranged = keyed and (key[0][1].kind in RANGE_KINDS or source_side.dialect is target_side.dialect)
+    ranged = keyed and (key[0][1].kind in RANGE_KINDS or getattr(source_side, "dialect", None) is target_side.dialect)
     comparison = compare(source_side, target_side, range_rows=ctx.plan.proof.range_rows, ranged=ranged, keyed=keyed)
     return PartProof("source -> target", method, [c.name for c, _ in columns], list(target.keys) if keyed else [], comparison)
 
@@ -153,16 +153,15 @@ def _source_side(
     target: TargetPlan,
     columns: list[tuple[ColumnPlan, ProofColumn]],
     key: list[tuple[ColumnPlan, ProofColumn]],
-) -> tuple[SqlSide, str]:
+) -> tuple[Side, str]:
     """The source database's side, or the staging table's when a filter (PostgreSQL SQL) picks the rows."""
     proofs, keys = [p for _, p in columns], [p for _, p in key]
     if target.filter_sql or source is None or not hasattr(source, "proof_side"):
         staging = qualified(ctx.plan.staging_schema, plan.staging_table)
         why = "the filter is PostgreSQL SQL" if target.filter_sql else f"{getattr(source, 'name', 'the source')} computes no fingerprint"
-        side = ctx.target.proof_side(staging, proofs, keys, target.filter_sql)
-        return side, f"staging table {staging} against the target, in the target ({why}); md5 row hashes summed per key range"
+        return ctx.target.proof_side(staging, proofs, keys, target.filter_sql), f"staging table {staging} against the target, in the target ({why}); md5 row hashes summed per key range"
     side = source.proof_side(plan.source, proofs, keys)
-    return side, f"{side.label} against the target, each in its own database; md5 row hashes summed per key range"
+    return side, f"{side.label} against the target; md5 row hashes summed per key range"
 
 
 def _target_side(ctx: StageContext, target: TargetPlan, columns: list[tuple[str, str]], key: list[tuple[str, str]]) -> SqlSide:

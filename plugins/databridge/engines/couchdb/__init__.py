@@ -18,15 +18,18 @@ by the extract stage for the load stage, which copies the bytes to S3 (runtime/a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
 from databridge.compiler.plan import TableRef
 from databridge.engines.base import ColumnInfo, ConnectionInfo, RowSink, SourceColumn, SourceOptions, TableInfo
+from databridge.engines.canonical import kind_of
 from databridge.engines.couchdb.client import CouchClient
 from databridge.engines.couchdb.shape import Mismatch, Shape, converter, lookup
 from databridge.engines.couchdb.stubs import AttachmentStub, StubSpool
+from databridge.engines.fingerprint import ProofColumn
+from databridge.engines.streamed import StreamSide, stream_side
 from databridge.errors import EngineError
 from databridge.spec.names import did_you_mean
 
@@ -101,6 +104,14 @@ class CouchDBSource:
     def attachment(self, database: str, doc_id: str, name: str) -> AbstractContextManager[Iterator[bytes]]:
         """The bytes of one attachment, in chunks."""
         return self.client.attachment(database, doc_id, name)
+
+    def proof_column(self, column: SourceColumn) -> ProofColumn | None:
+        """Every staged column can be fingerprinted: the reader's values are hashed in Python."""
+        return ProofColumn(column.name, column.name, kind_of(column.pg_type))
+
+    def proof_side(self, table: TableRef, columns: Sequence[ProofColumn], key: Sequence[ProofColumn]) -> StreamSide:
+        """CouchDB has no SQL to fingerprint with: the documents are streamed by the extract's reader and hashed in Python."""
+        return stream_side(self, table, columns, key, f"source {table} (CouchDB, streamed and hashed in Python)")
 
     def close(self) -> None:
         self.stubs.close()

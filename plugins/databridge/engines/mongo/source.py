@@ -4,7 +4,7 @@ named ``<collection>.<array path>`` whose rows are the array's elements."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import pymongo
@@ -21,10 +21,13 @@ from databridge.engines.base import (
     SourceOptions,
     TableInfo,
 )
+from databridge.engines.canonical import kind_of
 from databridge.engines.chunks import RANGE, Chunk, Split, distinct_bounds, quantile_offsets
+from databridge.engines.fingerprint import ProofColumn
 from databridge.engines.mongo.shape import INDEX, PARENT_ID, VALUE, Shape, child_columns, survey
 from databridge.engines.mongo.values import ValueMismatch, lookup, projection, row_reader, to_text
 from databridge.engines.postgres import CONNECT_TIMEOUT_SECONDS, missing_table
+from databridge.engines.streamed import StreamSide, stream_side
 from databridge.errors import EngineError
 
 DEFAULT_SAMPLE_SIZE = 1000
@@ -182,6 +185,14 @@ class MongoSource:
         finally:
             cursor.close()
         return sent
+
+    def proof_column(self, column: SourceColumn) -> ProofColumn | None:
+        """Every staged column can be fingerprinted: the reader's values are hashed in Python."""
+        return ProofColumn(column.name, column.name, kind_of(column.pg_type))
+
+    def proof_side(self, table: TableRef, columns: Sequence[ProofColumn], key: Sequence[ProofColumn]) -> StreamSide:
+        """MongoDB has no SQL to fingerprint with: the documents are streamed by the extract's reader and hashed in Python."""
+        return stream_side(self, table, columns, key, f"source {table} (MongoDB, streamed and hashed in Python)")
 
     def close(self) -> None:
         self.client.close()
