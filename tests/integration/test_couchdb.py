@@ -223,3 +223,24 @@ def test_wrong_s3_secret_fails_clearly_without_the_secret(
     assert "S3 ('it_s3'" in message and "password" in message, message
     assert wrong not in message
     assert wrong not in target.dump_schema("databridge")
+
+
+def test_proof_reads_every_object_back_and_names_the_broken_ones(connections: str, couch_db: str, bucket: str, target: TargetDB) -> None:
+    params = pipeline_params(connections)
+    results = run_pipeline(connections, "couch_proof")
+    assert results["report"]["succeeded"] is True
+    status, detail = target.rows("SELECT status, detail FROM databridge.proofs WHERE table_name = 'databridge_attachments.objects'")[0]
+    total = sum(size for *_rest, size in demo.attachments(LARGE_MB))
+    assert (status, detail) == ("proven", f"8 attachment(s), {total} bytes: the SHA-256 of every object in s3://{bucket} equals the source bytes'")
+    keys = dict(target.rows("SELECT attachment_name, object_key FROM databridge_attachments.objects WHERE source_database = %s", (couch_db,)))
+    s3 = s3_client()
+    s3.put_object(Bucket=bucket, Key=keys["scan.bin"], Body=b"not the scan")  # same key, other bytes
+    s3.delete_object(Bucket=bucket, Key=keys["photo.jpg"])
+
+    with pytest.raises(AirflowFailException) as failure:
+        run_stage(params, "validate", "couch_proof")
+
+    message = str(failure.value)
+    assert "proof databridge_attachments.objects: 2 of 8 attachment(s) differ: " in message, message
+    assert f"object {keys['photo.jpg']!r} is not in the bucket" in message
+    assert "/scan.bin: object SHA-256 " in message and "(12 bytes), source " in message

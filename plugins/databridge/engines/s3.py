@@ -6,6 +6,7 @@ Opened from an Airflow connection of type aws: login = access key id, password =
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import IO, Any
 
 import boto3
@@ -63,6 +64,16 @@ class S3Store:
         except BotoCoreError as exc:
             raise self.error(exc, f"reading {key!r}") from None
         return found
+
+    def chunks(self, key: str, size: int = 1 << 20) -> Iterator[bytes]:
+        """The object's bytes in chunks (never whole in memory); a missing object is an EngineError naming it."""
+        body = self._call(f"reading {key!r}", lambda: self.client.get_object(Bucket=self.bucket, Key=key))["Body"]
+        try:
+            yield from body.iter_chunks(size)
+        except (ClientError, BotoCoreError) as exc:
+            raise self.error(exc, f"reading {key!r}") from None
+        finally:
+            body.close()
 
     def upload(self, body: IO[bytes], key: str, content_type: str, metadata: dict[str, str]) -> None:
         extra = {"ContentType": content_type, "Metadata": metadata}

@@ -90,7 +90,9 @@ class ValidateOperator(DataBridgeOperator):
         return plan.proof.on_failure != "skip"  # the proof fingerprints the source tables in the source database
 
     def run(self, ctx: StageContext, source: SourceEngine | None, run_id: str) -> dict[str, Any]:
-        return validate(ctx, source)
+        attachments = ctx.plan.attachments
+        s3 = connection_info(attachments.conn_id) if attachments is not None and ctx.plan.proof.on_failure != "skip" else None
+        return validate(ctx, source, s3)
 
 
 class ReportOperator(DataBridgeOperator):

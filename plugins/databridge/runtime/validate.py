@@ -8,8 +8,9 @@ from typing import Any
 
 from databridge.compiler.identifiers import qualified, quote_ident
 from databridge.compiler.plan import CheckPlan, TargetPlan
-from databridge.engines.base import SourceEngine
+from databridge.engines.base import ConnectionInfo, SourceEngine
 from databridge.errors import FailedCheck, ValidationFailed
+from databridge.runtime.attachment_proof import prove_attachments
 from databridge.runtime.context import StageContext
 from databridge.runtime.proof import prove
 
@@ -26,8 +27,9 @@ class Outcome:
     detail: str
 
 
-def validate(ctx: StageContext, source: SourceEngine | None = None) -> dict[str, Any]:
-    outcomes = row_count_outcomes(ctx) + [_run_check(ctx, check) for check in ctx.plan.checks] + proof_outcomes(ctx, source)
+def validate(ctx: StageContext, source: SourceEngine | None = None, s3: ConnectionInfo | None = None) -> dict[str, Any]:
+    """``source`` and ``s3`` (for CouchDB attachments) are what the proof of migration reads besides the target."""
+    outcomes = row_count_outcomes(ctx) + [_run_check(ctx, check) for check in ctx.plan.checks] + proof_outcomes(ctx, source, s3)
     for o in outcomes:
         ctx.store.validation(o.name, o.kind, o.table, o.passed, o.on_failure, o.detail)
         if not o.passed and o.on_failure == "warn":
@@ -38,16 +40,19 @@ def validate(ctx: StageContext, source: SourceEngine | None = None) -> dict[str,
     return {"checks": len(outcomes), "passed": sum(o.passed for o in outcomes)}
 
 
-def proof_outcomes(ctx: StageContext, source: SourceEngine | None) -> list[Outcome]:
-    """The proof of migration (runtime/proof.py): one outcome per target table; a skipped table is a warning."""
+def proof_outcomes(ctx: StageContext, source: SourceEngine | None, s3: ConnectionInfo | None = None) -> list[Outcome]:
+    """The proof of migration (runtime/proof.py): one outcome per target table (and one for the attachments); a
+    skipped table is a warning."""
     if ctx.plan.proof.on_failure == "skip":
         return []
+    results = [(p.table, p.status, p.detail) for p in prove(ctx, source)]
+    if ctx.plan.attachments is not None and source is not None and s3 is not None:
+        results.append(prove_attachments(ctx, source, s3))
     outcomes = []
-    for proof in prove(ctx, source):
-        if proof.status == "skipped":
-            ctx.warn(f"proof {proof.table}: {proof.detail}")
-        passed = proof.status != "differs"
-        outcomes.append(Outcome(f"proof {proof.table}", "proof", proof.table, passed, ctx.plan.proof.on_failure, proof.detail))
+    for table, status, detail in results:
+        if status == "skipped":
+            ctx.warn(f"proof {table}: {detail}")
+        outcomes.append(Outcome(f"proof {table}", "proof", table, status != "differs", ctx.plan.proof.on_failure, detail))
     return outcomes
 
 
