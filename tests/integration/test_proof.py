@@ -127,3 +127,83 @@ def _range_of(message: str, kind: str, key: int) -> tuple[int | None, int | None
     found = re.search(pattern, message)
     assert found, f"{kind} {key} not named in: {message}"
     return (int(found.group(1)) if found.group(1) else None, int(found.group(2)) if found.group(2) else None)
+
+
+WORD_PREFIXES = ["a", "B", "c", "É", "z", "日本", "🎉"]  # distinct under MariaDB's case-insensitive collation
+WORDS_DDL = {
+    "postgres": "code text PRIMARY KEY, n integer",
+    "mysql": "code VARCHAR(20) CHARACTER SET utf8mb4 PRIMARY KEY, n INT",
+    "sqlite": "code TEXT PRIMARY KEY, n INTEGER",
+}
+
+
+def words_project(source: Source) -> str:
+    return f"""\
+name: words_it
+pipelines:
+  - name: words
+    source_conn_id: {SOURCE_CONN}
+    target_conn_id: {TARGET_CONN}
+    proof: {{range_rows: 20}}
+    tables:
+      - source: {source.schema}.words
+        targets:
+          - table: landing.words
+            keys: [code]
+            columns: [{{source: code}}, {{source: n}}]
+"""
+
+
+def test_text_keys_are_ranged_by_their_bytes_on_every_engine(source: Source, target: TargetDB) -> None:
+    """MariaDB orders 'a' < 'B' (case-insensitive), PostgreSQL and SQLite by bytes: ranges still hold the same rows."""
+    source.db.execute(f"CREATE TABLE words ({WORDS_DDL[source.engine]})")
+    source.db.insert("words", [(f"{p}{i:03d}", i) for p in WORD_PREFIXES for i in range(40)])
+    yaml = words_project(source)
+    run_pipeline(yaml, "run-1")
+    status, detail, evidence = proofs(target)["landing.words"]
+    assert status == "proven", detail
+    assert len(evidence["parts"][0]["ranges"]) == len(WORD_PREFIXES) * 40 // 20 + 1
+    target.execute("DELETE FROM landing.words WHERE code = 'É017'")
+
+    with pytest.raises(AirflowFailException) as failed:
+        run_stage(pipeline_params(yaml), "validate", "run-1")
+
+    assert "; missing in target: É017" in str(failed.value)
+    assert "range(s) differ: 'z039' <= code < 'É020': " in str(failed.value)  # by bytes: 'z' < 'É', as in PostgreSQL's "C" order
+
+
+@pytest.mark.parametrize("source", ["sqlite"], indirect=True)
+def test_upsert_proves_this_runs_keys_and_keeps_earlier_rows_out(source: Source, target: TargetDB) -> None:
+    create_tricky(source)
+    yaml = project(source).replace("            keys: [id]", "            load: upsert\n            keys: [id]")
+    run_pipeline(yaml, "run-1")
+    target.execute("INSERT INTO landing.tricky (id, label) VALUES (9001, 'an earlier row')")
+
+    results = run_pipeline(yaml, "run-2")
+
+    assert results["report"]["succeeded"] is True
+    status, detail, _evidence = proofs(target)["landing.tricky"]
+    assert (status, detail.split(":")[0]) == ("proven", f"{ROWS} rows proven")
+
+
+@pytest.mark.parametrize("source", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    ("setting", "status", "warning"),
+    [
+        ("on_failure: warn", "differs", "validation proof landing.tricky: source -> target: 1 range(s) differ: "),
+        ("max_rows: 100", "skipped", f"proof landing.tricky: not proven: {ROWS - 1} rows, above proof.max_rows (100)"),
+        ("on_failure: skip", None, None),
+    ],
+)
+def test_proof_settings_warn_skip_and_size_limit(source: Source, target: TargetDB, setting: str, status: str | None, warning: str | None) -> None:
+    create_tricky(source)
+    yaml = project(source).replace("    proof: {", f"    proof: {{{setting}, ")
+    run_pipeline(yaml, "run-1")
+    target.execute("DELETE FROM landing.tricky WHERE id = 250")
+
+    result = run_stage(pipeline_params(yaml), "validate", "run-1")
+
+    assert result["passed"] == result["checks"] - (status == "differs")
+    assert [s for s, _d, _e in proofs(target).values()] == ([status] if status else [])
+    warnings = [w for w in target.scalar("SELECT warnings FROM databridge.stage_runs WHERE stage = 'validate'") if "proof" in w]
+    assert len(warnings) == (warning is not None) and all(w.startswith(str(warning)) for w in warnings), warnings
