@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-from databridge.engines.fingerprint import KeyRange
+from databridge.engines.fingerprint import KeyRange, Side
 
 LEAF_ROWS = 200
 """A differing range this small is compared row by row (key and row hash of each row, from both sides)."""
@@ -23,14 +23,6 @@ MAX_NARROWED = 8
 """At most this many differing ranges are narrowed down to their keys; the others are listed as they are."""
 SAMPLE_KEYS = 5
 """Keys listed per kind of difference (missing, extra, changed) per range."""
-
-
-class Side(Protocol):
-    def prints(self, within: KeyRange, bounds: list[Any]) -> list[tuple[int, int]]: ...
-
-    def boundaries(self, within: KeyRange, every: int) -> list[Any]: ...
-
-    def row_hashes(self, within: KeyRange, limit: int) -> dict[tuple[str | None, ...], int] | None: ...
 
 
 @dataclass

@@ -23,9 +23,9 @@ from databridge.compiler.identifiers import qualified, quote_ident
 from databridge.compiler.plan import ColumnPlan, SourcePlan, TargetPlan
 from databridge.engines.base import SourceColumn, SourceEngine
 from databridge.engines.canonical import kind_of
-from databridge.engines.fingerprint import RANGE_KINDS, ProofColumn, SqlSide
+from databridge.engines.fingerprint import RANGE_KINDS, FingerprintSource, ProofColumn, Side, SqlSide
 from databridge.runtime.context import StageContext
-from databridge.runtime.narrow import Comparison, Side, compare
+from databridge.runtime.narrow import Comparison, compare
 
 SHOWN_DIFFERENCES = 5
 """Differing ranges named in the message of a table (all of them are in the stored evidence)."""
@@ -126,21 +126,21 @@ def _direct_part(ctx: StageContext, source: SourceEngine | None, plan: SourcePla
     return PartProof("source -> target", method, [c.name for c, _ in columns], list(target.keys) if keyed else [], comparison)
 
 
-
 def _direct_columns(
     ctx: StageContext, source: SourceEngine | None, plan: SourcePlan, target: TargetPlan, staged: dict[str, str]
 ) -> list[tuple[ColumnPlan, ProofColumn]]:
     """(target column, the source column as its side reads it) for every column loaded unchanged."""
     typed = ctx.target.column_types(target.table.schema or "public", target.table.name)
+    fingerprints = source if isinstance(source, FingerprintSource) and not target.filter_sql else None
     read: dict[str, SourceColumn] = {}
-    if source is not None and hasattr(source, "proof_column") and not target.filter_sql:
+    if fingerprints is not None and source is not None:
         read = {c.name: dataclasses.replace(c, pg_type=staged[c.name]) for c in source.columns(plan.source) if c.name in staged}
     out = []
     for column in target.columns:
         name = column.unchanged_source
         if name is None or name not in staged or typed.get(column.name) != staged[name]:
             continue
-        proof = ProofColumn(name, quote_ident(name), kind_of(staged[name])) if not read else source.proof_column(read[name])  # type: ignore[union-attr]
+        proof = fingerprints.proof_column(read[name]) if fingerprints else ProofColumn(name, quote_ident(name), kind_of(staged[name]))
         if proof is not None:
             out.append((column, proof))
     return out
@@ -156,7 +156,7 @@ def _source_side(
 ) -> tuple[Side, str]:
     """The source database's side, or the staging table's when a filter (PostgreSQL SQL) picks the rows."""
     proofs, keys = [p for _, p in columns], [p for _, p in key]
-    if target.filter_sql or source is None or not hasattr(source, "proof_side"):
+    if target.filter_sql or not isinstance(source, FingerprintSource):
         staging = qualified(ctx.plan.staging_schema, plan.staging_table)
         why = "the filter is PostgreSQL SQL" if target.filter_sql else f"{getattr(source, 'name', 'the source')} computes no fingerprint"
         return ctx.target.proof_side(staging, proofs, keys, target.filter_sql), f"staging table {staging} against the target, in the target ({why}); md5 row hashes summed per key range"
