@@ -97,10 +97,7 @@ class SqlSide:
         bucket = self._bucket(bounds, params)
         where, where_params = self._where(within)
         hashed = self.dialect.hash.format(self._row_text())
-        query = (
-            f"SELECT b, COUNT(*), {self.dialect.sum.format('h')} FROM (SELECT {bucket} AS b, {hashed} AS h "
-            f"FROM {self.table}{where}) x GROUP BY b"
-        )
+        query = f"SELECT {bucket}, COUNT(*), {self.dialect.sum.format(hashed)} FROM {self.table}{where} GROUP BY 1"
         found = {int(b): (int(n), int(s) % (1 << 64)) for b, n, s in self._query(query, params + where_params)}
         return [found.get(i, (0, 0)) for i in range(len(bounds) + 1)]
 

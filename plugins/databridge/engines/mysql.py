@@ -256,18 +256,22 @@ __all__ = ["MySQLSource"]
 
 
 def _mysql_float(e: str) -> str:
-    """canonical.float_text in SQL, over MariaDB's shortest round-trip print of the double."""
-    s = f"CAST({e} AS CHAR)"
-    unsigned = f"TRIM(LEADING '-' FROM {s})"
+    """canonical.float_text in SQL, over MariaDB's shortest round-trip print of the double.
+
+    Each piece reads the print once: formatting a double is the costly part (zero, sign and NULL come from the value).
+    """
+    x = f"CAST({e} AS DOUBLE)"
+    unsigned = f"TRIM(LEADING '-' FROM CAST({x} AS CHAR))"
     mantissa = f"SUBSTRING_INDEX({unsigned}, 'e', 1)"
-    power = f"IF(LOCATE('e', {unsigned}) > 0, CAST(SUBSTRING_INDEX({unsigned}, 'e', -1) AS SIGNED), 0)"
-    whole = f"SUBSTRING_INDEX({mantissa}, '.', 1)"
-    every = f"CONCAT({whole}, IF(LOCATE('.', {mantissa}) > 0, SUBSTRING_INDEX({mantissa}, '.', -1), ''))"
-    digits = f"TRIM(LEADING '0' FROM {every})"
-    significant = f"TRIM(TRAILING '0' FROM {digits})"
-    exponent = f"(CAST(CHAR_LENGTH({whole}) AS SIGNED) - CAST(CHAR_LENGTH({every}) AS SIGNED) + CAST(CHAR_LENGTH({digits}) AS SIGNED) + {power})"
-    sign = f"IF(LEFT({s}, 1) = '-', '-', '')"
-    return f"(CASE WHEN {e} IS NULL THEN NULL WHEN {significant} = '' THEN '0' ELSE CONCAT({sign}, {significant}, 'e', {exponent}) END)"
+    power = f"CAST(SUBSTRING_INDEX(SUBSTRING_INDEX(CONCAT({unsigned}, 'e0'), 'e', 2), 'e', -1) AS SIGNED)"
+    whole = f"(CAST(LOCATE('.', CONCAT({mantissa}, '.')) AS SIGNED) - 1)"
+    digits = f"REPLACE({mantissa}, '.', '')"
+    leading = f"(CAST(CHAR_LENGTH({digits}) AS SIGNED) - CAST(CHAR_LENGTH(TRIM(LEADING '0' FROM {digits})) AS SIGNED))"
+    significant = f"TRIM(TRAILING '0' FROM TRIM(LEADING '0' FROM {digits}))"
+    return (
+        f"(CASE WHEN {x} IS NULL THEN NULL WHEN {x} = 0 THEN '0' "
+        f"ELSE CONCAT(IF({x} < 0, '-', ''), {significant}, 'e', {whole} - {leading} + {power}) END)"
+    )
 
 
 # A zero date (0000-00-00) is staged as NULL (source_options.zero_dates): it is NULL here too. Literal % are

@@ -265,20 +265,22 @@ class PostgresTarget:
 
 
 def _pg_float(e: str) -> str:
-    """canonical.float_text in SQL, over the shortest round-trip print of the double (extra_float_digits=3)."""
-    s = f"CAST(CAST({e} AS float8) AS text)"
-    unsigned = f"ltrim({s}, '-')"
+    """canonical.float_text in SQL, over the shortest round-trip print of the double (extra_float_digits=3).
+
+    Each piece reads the print once: formatting a double is the costly part (zero, sign and NULL come from the value).
+    """
+    x = f"CAST({e} AS float8)"
+    unsigned = f"ltrim(CAST({x} AS text), '-')"
     mantissa = f"split_part({unsigned}, 'e', 1)"
-    power = f"(CASE WHEN strpos({unsigned}, 'e') > 0 THEN CAST(split_part({unsigned}, 'e', 2) AS integer) ELSE 0 END)"
-    whole = f"split_part({mantissa}, '.', 1)"
-    every = f"({whole} || split_part({mantissa}, '.', 2))"
-    digits = f"ltrim({every}, '0')"
-    significant = f"rtrim({digits}, '0')"
-    exponent = f"(length({whole}) - (length({every}) - length({digits})) + {power})"
-    sign = f"(CASE WHEN left({s}, 1) = '-' THEN '-' ELSE '' END)"
+    power = f"CAST(split_part({unsigned} || 'e0', 'e', 2) AS integer)"
+    whole = f"(strpos({mantissa} || '.', '.') - 1)"
+    digits = f"replace({mantissa}, '.', '')"
+    leading = f"(length({digits}) - length(ltrim({digits}, '0')))"
+    significant = f"rtrim(ltrim({digits}, '0'), '0')"
     return (
-        f"(CASE WHEN {e} IS NULL THEN NULL WHEN {s} IN ('NaN', 'Infinity', '-Infinity') THEN {s} "
-        f"WHEN {significant} = '' THEN '0' ELSE {sign} || {significant} || 'e' || CAST({exponent} AS text) END)"
+        f"(CASE WHEN {x} IS NULL THEN NULL WHEN {x} IN ('NaN', 'Infinity', '-Infinity') THEN CAST({x} AS text) "
+        f"WHEN {x} = 0 THEN '0' ELSE (CASE WHEN {x} < 0 THEN '-' ELSE '' END) || {significant} || 'e' "
+        f"|| CAST({whole} - {leading} + {power} AS text) END)"
     )
 
 

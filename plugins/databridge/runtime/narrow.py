@@ -8,6 +8,7 @@ narrowed, and a range of at most ``LEAF_ROWS`` rows is settled by comparing its 
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,11 +86,15 @@ class Comparison:
 class _Budget:
     narrowed: int = 0
     queries: int = 0
+    parallel: bool = False
 
 
-def compare(source: Side, target: Side, *, range_rows: int, ranged: bool, keyed: bool) -> Comparison:
-    """Fingerprint both sides over the same key ranges (bounds taken from the target), then narrow what differs."""
-    budget = _Budget()
+def compare(source: Side, target: Side, *, range_rows: int, ranged: bool, keyed: bool, parallel: bool = False) -> Comparison:
+    """Fingerprint both sides over the same key ranges (bounds taken from the target), then narrow what differs.
+
+    ``parallel``: the sides use different connections, so both fingerprints of a range are computed at once.
+    """
+    budget = _Budget(parallel=parallel)
     bounds = target.boundaries(KeyRange(), range_rows) if ranged else []
     budget.queries += int(ranged)
     ranges = _pair(source, target, KeyRange(), bounds, budget)
@@ -101,8 +106,16 @@ def compare(source: Side, target: Side, *, range_rows: int, ranged: bool, keyed:
 
 
 def _pair(source: Side, target: Side, within: KeyRange, bounds: list[Any], budget: _Budget) -> list[RangePrint]:
+    """Both sides' fingerprints of the same ranges; in parallel the target's runs in a thread (the source's stays in
+    the thread that opened it: SQLite connections refuse other threads)."""
     edges = [within.lo, *bounds, within.hi]
-    a, b = source.prints(within, bounds), target.prints(within, bounds)
+    if budget.parallel:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = pool.submit(target.prints, within, bounds)
+            a = source.prints(within, bounds)
+            b = pending.result()
+    else:
+        a, b = source.prints(within, bounds), target.prints(within, bounds)
     budget.queries += 2
     return [RangePrint(KeyRange(edges[i], edges[i + 1]), a[i][0], b[i][0], a[i][1], b[i][1]) for i in range(len(edges) - 1)]
 

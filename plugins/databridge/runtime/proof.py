@@ -122,7 +122,8 @@ def _direct_part(ctx: StageContext, source: SourceEngine | None, plan: SourcePla
     source_side, method = _source_side(ctx, source, plan, target, columns, key)
     target_side = _target_side(ctx, target, [(c.name, s.kind) for c, s in columns], [(c.name, s.kind) for c, s in key])
     ranged = keyed and (key[0][1].kind in RANGE_KINDS or getattr(source_side, "dialect", None) is target_side.dialect)
-    comparison = compare(source_side, target_side, range_rows=ctx.plan.proof.range_rows, ranged=ranged, keyed=keyed)
+    parallel = not method.startswith("staging")  # the source side has its own connection: both run at once
+    comparison = compare(source_side, target_side, range_rows=ctx.plan.proof.range_rows, ranged=ranged, keyed=keyed, parallel=parallel)
     return PartProof("source -> target", method, [c.name for c, _ in columns], list(target.keys) if keyed else [], comparison)
 
 
