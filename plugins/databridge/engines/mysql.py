@@ -278,7 +278,7 @@ def _mysql_float(e: str) -> str:
 # doubled: MySQLdb formats every query that has parameters.
 _NOT_ZERO = "CASE WHEN YEAR({e}) = 0 OR MONTH({e}) = 0 OR DAYOFMONTH({e}) = 0 THEN NULL ELSE DATE_FORMAT({e}, '{f}') END"
 _MYSQL_CANON = {
-    "int": "CAST({e} AS CHAR)",
+    "int": "CAST({e} + 0 AS CHAR)",  # + 0: a YEAR prints 0000 as itself, 0 as a number
     "bool": "(CASE WHEN {e} THEN '1' WHEN NOT {e} THEN '0' END)",
     "numeric": "IF(LOCATE('.', CAST({e} AS CHAR)) > 0, TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM CAST({e} AS CHAR))), CAST({e} AS CHAR))",
     "text": "CONVERT({e} USING utf8mb4)",
