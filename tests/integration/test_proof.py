@@ -119,6 +119,9 @@ def test_a_broken_target_is_named_by_range_and_key(source: Source, target: Targe
     differences = evidence["parts"][0]["differences"]
     assert sorted(d["missing"] + d["extra"] + d["changed"] for d in differences) == [["250"], ["533"], ["9001"]]
     assert all(d["narrowed"] for d in differences)
+    # bounded: first bounds + both sides' prints (3), one split of the single range (3), each of 3 parts compared
+    # row by row (2 each)
+    assert evidence["parts"][0]["queries"] == 3 + 3 + 3 * 2
 
 
 def _range_of(message: str, kind: str, key: int) -> tuple[int | None, int | None]:
