@@ -138,13 +138,26 @@ def _direct_columns(
         read = {c.name: dataclasses.replace(c, pg_type=staged[c.name]) for c in source.columns(plan.source) if c.name in staged}
     out = []
     for column in target.columns:
-        name = column.unchanged_source
-        if name is None or name not in staged or typed.get(column.name) != staged[name]:
+        name = _read_as_is(column, staged, typed.get(column.name))
+        if name is None:
             continue
         proof = fingerprints.proof_column(read[name]) if fingerprints else ProofColumn(name, quote_ident(name), kind_of(staged[name]))
         if proof is not None:
             out.append((column, proof))
     return out
+
+
+def _read_as_is(column: ColumnPlan, staged: dict[str, str], target_type: str | None) -> str | None:
+    """The source column whose values this target column holds as they are: loaded unchanged in the same type, or
+    only cast to the type it is staged as, or between integer types (``{source: id, type: bigint}``): casts that keep
+    every value's text."""
+    name = column.unchanged_source
+    if name is not None and name in staged and target_type == staged[name]:
+        return name
+    cast = next((n for n in staged if column.type and column.sql == f"CAST({quote_ident(n)} AS {column.type})"), None)
+    if cast is not None and target_type is not None and (target_type == staged[cast] or {kind_of(staged[cast]), kind_of(target_type)} == {"int"}):
+        return cast
+    return None
 
 
 def _source_side(
