@@ -1,0 +1,170 @@
+"""Hostile and broken input against the real engines: each case fails with its exact message and writes nothing
+to the target but the failure record in the results schema; empty tables are a normal, proven run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from airflow.sdk.exceptions import AirflowException
+
+from .conftest import SOURCE_CONN, TARGET_CONN, Source
+from .runner import PROJECT_FILE, STAGES, TargetDB, pipeline_params, run_pipeline, run_stage
+from .shop import TABLES, TARGET_TABLES, create_table_sql
+
+pytestmark = pytest.mark.integration
+
+STAGING = "databridge_staging"
+RESULTS = "databridge"
+NOT_MINE = ("pg_catalog", "information_schema", RESULTS)
+
+# One broken run per row: (case id, (text in the shop project, what it becomes), the stage that fails, the message).
+# $file, $schema and $engine are filled in per source engine; "..." stands for the connection's address.
+BROKEN_RUNS: list[tuple[str, tuple[str, str], str, str]] = [
+    (
+        "unknown source column",
+        ("{source: email, transform: [trim, lower]}", "{source: emial, target: email, transform: [trim, lower]}"),
+        "extract",
+        "$file: pipeline shop, source table $schema.customers: unknown source column 'emial' (did you mean 'email'?)",
+    ),
+    (
+        "unknown column in an expression",
+        ("TRIM({first_name})", "TRIM({frist_name})"),
+        "extract",
+        "$file: pipeline shop, source table $schema.customers: unknown source column 'frist_name' (did you mean 'first_name'?)",
+    ),
+    (
+        "unknown column in a filter",
+        ("CAST({newsletter} AS integer)", "CAST({news_letter} AS integer)"),
+        "extract",
+        "$file: pipeline shop, source table $schema.customers: unknown source column 'news_letter' (did you mean 'newsletter'?)",
+    ),
+    (
+        "unknown columns in two tables, all listed",
+        ("{source: sku, transform: [trim, upper]}\n              - {source: name", "{source: skus, target: sku, transform: [trim, upper]}\n              - {source: nme"),
+        "extract",
+        "$file: 2 problems\n"
+        "  - pipeline shop, source table $schema.products: unknown source column 'skus' (did you mean 'sku'?)\n"
+        "  - pipeline shop, source table $schema.products: unknown source column 'nme' (did you mean 'name'?)",
+    ),
+    (
+        "source_types for a column nothing reads",
+        ("      - source: $schema.products\n", "      - source: $schema.products\n        source_types: {categry: text}\n"),
+        "extract",
+        "$file: pipeline shop, source table $schema.products: source_types names 'categry', which no mapping reads "
+        "(did you mean 'category'?)",
+    ),
+    (
+        "unknown source table",
+        ("source: $schema.order_items", "source: $schema.order_item"),
+        "extract",
+        "source table $schema.order_item does not exist in $engine connection 'it_source' (...) (did you mean 'order_items'?)",
+    ),
+    (
+        "unknown source connection",
+        (f"source_conn_id: {SOURCE_CONN}", "source_conn_id: it_nowhere"),
+        "extract",
+        "Airflow connection 'it_nowhere' is not defined: add it (Admin > Connections, or `airflow connections add it_nowhere ...`)",
+    ),
+    (
+        "impossible type conversion",
+        ("{source: discontinued, type: boolean}", "{source: discontinued, type: date}"),
+        "transform",
+        "transforming $schema.products into analytics.dim_product: column 'discontinued' cannot work on any row: "
+        "cannot cast type boolean to date (fix the mapping's type, transform or default)",
+    ),
+]
+
+
+def catalog(target: TargetDB, *skip: str) -> dict[str, str]:
+    """Every relation, sequence and type of the target outside ``skip`` schemas, with an md5 of each table's rows."""
+    rows = target.rows(
+        """SELECT n.nspname, c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname <> ALL(%s) AND n.nspname NOT LIKE 'pg_toast%%' AND n.nspname NOT LIKE 'pg_temp%%' ORDER BY 1, 2""",
+        (list(NOT_MINE + skip),),
+    )
+    found = {f"{s}.{r} ({k})": target.checksum(f'"{s}"."{r}"') if k == "r" else "" for s, r, k in rows}
+    schemas = target.rows("SELECT nspname FROM pg_namespace WHERE nspname <> ALL(%s) AND nspname NOT LIKE 'pg\\_%%'", (list(NOT_MINE + skip),))
+    return found | {f"schema {s}": "" for (s,) in schemas}
+
+
+def run_as_airflow(params: dict[str, Any], run_id: str) -> list[str]:
+    """The stages in order up to the first failure, then the report (it runs whatever happened); the failures."""
+    errors: list[str] = []
+    for stage in STAGES:
+        if errors and stage != "report":
+            continue
+        try:
+            run_stage(params, stage, run_id)
+        except AirflowException as exc:
+            errors.append(f"{stage}: {exc}")
+    return errors
+
+
+def expected(message: str, shop: Source) -> str:
+    return message.replace("$file", PROJECT_FILE).replace("$schema", shop.schema).replace("$engine", shop.engine)
+
+
+def previous_run(target: TargetDB) -> None:
+    """What an earlier run left: a loaded target table, which a broken run must leave as it is."""
+    target.execute("CREATE SCHEMA analytics")
+    target.execute("CREATE TABLE analytics.fact_order (order_id bigint PRIMARY KEY, status text)")
+    target.execute("INSERT INTO analytics.fact_order VALUES (42, 'FROM AN EARLIER RUN')")
+
+
+@pytest.mark.parametrize(("case", "edit", "stage", "message"), BROKEN_RUNS, ids=[c[0] for c in BROKEN_RUNS])
+def test_broken_run_says_what_is_wrong_and_writes_nothing(
+    shop: Source, target: TargetDB, case: str, edit: tuple[str, str], stage: str, message: str
+) -> None:
+    old, new = (expected(part, shop) for part in edit)
+    assert old in shop.project(), case
+    previous_run(target)
+    before = catalog(target)
+
+    errors = run_as_airflow(pipeline_params(shop.project().replace(old, new)), "run-broken")
+
+    first = errors[0].split(": ", 1)[1]
+    if "(...)" in message:
+        head, tail = expected(message, shop).split("(...)")
+        assert first.startswith(head) and first.endswith(tail), first
+    else:
+        assert first == expected(message, shop)
+    assert errors[0].startswith(f"{stage}: ")
+    assert errors[-1] == f"report: pipeline shop failed; report stored. {stage}: {first}"
+    untouched = (STAGING,) if stage == "transform" else ()  # a transform failure keeps what extract staged
+    assert catalog(target, *untouched) == before
+    if untouched:  # ... but no ready table for the target that failed
+        assert not [t for t in target.tables(STAGING) if t.endswith("__ready__analytics__dim_product")]
+    [(succeeded, errors_stored)] = target.rows("SELECT succeeded, report->'errors' FROM databridge.reports WHERE run_id = 'run-broken'")
+    assert succeeded is False and errors_stored == [f"{stage}: {first}"]
+
+
+@pytest.mark.parametrize("source", ["sqlite"], indirect=True)
+def test_unknown_target_connection_touches_no_database(shop: Source, target: TargetDB) -> None:
+    previous_run(target)
+    before = catalog(target, *())
+    params = pipeline_params(shop.project().replace(f"target_conn_id: {TARGET_CONN}", "target_conn_id: it_no_target"))
+
+    errors = run_as_airflow(params, "run-broken")
+
+    message = "Airflow connection 'it_no_target' is not defined: add it (Admin > Connections, or `airflow connections add it_no_target ...`)"
+    assert errors == [f"extract: {message}", f"report: {message}"]
+    assert catalog(target) == before and target.tables(RESULTS) == []
+
+
+def test_empty_tables_run_succeeds_and_reports_zero(source: Source, target: TargetDB) -> None:
+    for table in TABLES:
+        source.db.execute(create_table_sql(source.engine, table))
+
+    results = run_pipeline(source.project(), "run-empty")
+
+    assert results["report"]["succeeded"] is True
+    assert results["validate"]["checks"] == results["validate"]["passed"] > 0
+    for table in TARGET_TABLES:
+        assert target.count(f"analytics.{table}") == 0
+    [(report,)] = target.rows("SELECT report FROM databridge.reports WHERE run_id = 'run-empty'")
+    assert report["errors"] == [] and report["totals"]["source_rows"] == report["totals"]["loaded_rows"] == 0
+    assert {t["target"]: (t["source_rows"], t["loaded_rows"], t["target_rows"]) for t in report["tables"]} == {
+        f"analytics.{table}": (0, 0, 0) for table in TARGET_TABLES
+    }
+    assert target.scalar("SELECT count(*) FROM databridge.validation_results WHERE run_id = 'run-empty' AND NOT passed") == 0
