@@ -168,3 +168,125 @@ def test_empty_tables_run_succeeds_and_reports_zero(source: Source, target: Targ
         f"analytics.{table}": (0, 0, 0) for table in TARGET_TABLES
     }
     assert target.scalar("SELECT count(*) FROM databridge.validation_results WHERE run_id = 'run-empty' AND NOT passed") == 0
+
+
+# Legitimate names that look hostile: reserved words, spaces, dots, quotes, unicode, capitals. They must just work.
+ODD_TABLES: dict[str, list[tuple[str, str, str]]] = {  # table: [(column, PostgreSQL/SQLite type, MariaDB type)]
+    "select": [("id", "integer PRIMARY KEY", "INT PRIMARY KEY"), ("from", "text", "TEXT"), ("Order Items", "integer", "INT")],
+    "Order Items": [("id", "integer PRIMARY KEY", "INT PRIMARY KEY"), ("select", "integer", "INT"), ('naïve "quoted"', "text", "TEXT"), ("a.b", "text", "TEXT")],
+    'naïve "quoted"': [("id", "integer PRIMARY KEY", "INT PRIMARY KEY"), ("ünï cödé", "text", "TEXT"), ("Mixed Case", "text", "TEXT")],
+}
+ODD_ROWS: dict[str, list[tuple[Any, ...]]] = {
+    "select": [(1, "a", 10), (2, "b;--", 20)],
+    "Order Items": [(1, 1, 'héllo "x"', "dot"), (2, 2, "skip me", "y"), (3, 2, "ok", None)],
+    'naïve "quoted"': [(1, "日本", "Mc"), (2, "", None)],
+}
+ODD_PROJECT = '''\
+name: odd_it
+pipelines:
+  - name: odd
+    source_conn_id: it_source
+    target_conn_id: it_target
+    tables:
+      - source: '$schema."select"'
+        targets:
+          - table: 'analytics."select"'
+            role: dimension
+            load: upsert
+            keys: [id]
+            columns:
+              - {source: id}
+              - {source: from}
+              - {source: Order Items, type: integer}
+              - {target: from + items, expression: "{from} || ' x' || CAST({Order Items} AS text)"}
+      - source: '$schema."Order Items"'
+        targets:
+          - table: 'analytics."Order Items"'
+            keys: [id]
+            filter: "{naïve \\"quoted\\"} <> 'skip me'"
+            columns:
+              - {source: id}
+              - {source: select}
+              - {source: 'naïve "quoted"', transform: [upper]}
+              - {source: a.b}
+            foreign_keys:
+              - {columns: [select], references: 'analytics."select"', referenced_columns: [id]}
+      - source: '$schema."naïve ""quoted"""'
+        targets:
+          - table: 'analytics."naïve ""quoted"""'
+            keys: [id]
+            columns:
+              - {source: id}
+              - {source: ünï cödé}
+              - {source: Mixed Case}
+    validations:
+      - {check: not_null, table: 'analytics."Order Items"', columns: ['naïve "quoted"']}
+      - {check: foreign_key, table: 'analytics."Order Items"', columns: [select], references: 'analytics."select"', referenced_columns: [id]}
+      - {check: custom, name: odd names, sql: 'SELECT count(*) FROM analytics."naïve ""quoted"""', expect: 2}
+'''
+
+
+def quote_for(engine: str, name: str) -> str:
+    mark = "`" if engine == "mysql" else '"'
+    return mark + name.replace(mark, mark * 2) + mark
+
+
+def test_reserved_words_spaces_quotes_and_unicode_migrate_exactly(source: Source, target: TargetDB) -> None:
+    for table, columns in ODD_TABLES.items():
+        kind = 2 if source.engine == "mysql" else 1
+        definition = ", ".join(f"{quote_for(source.engine, c[0])} {c[kind]}" for c in columns)
+        source.db.execute(f"CREATE TABLE {quote_for(source.engine, table)} ({definition})")
+        source.db.insert(quote_for(source.engine, table), ODD_ROWS[table])
+
+    results = run_pipeline(ODD_PROJECT.replace("$schema", source.schema), "run-odd")
+
+    assert results["report"]["succeeded"] is True and results["validate"]["checks"] == results["validate"]["passed"]
+    assert target.rows('SELECT * FROM analytics."select" ORDER BY 1') == [(1, "a", 10, "a x10"), (2, "b;--", 20, "b;-- x20")]
+    integer = "bigint" if source.engine == "sqlite" else "integer"  # SQLite integers are 64-bit
+    assert target.column_types("analytics", "select") == {"id": integer, "from": "text", "Order Items": "integer", "from + items": "text"}
+    assert target.rows('SELECT * FROM analytics."Order Items" ORDER BY 1') == [(1, 1, 'HÉLLO "X"', "dot"), (3, 2, "OK", None)]
+    assert target.rows('SELECT * FROM analytics."naïve ""quoted""" ORDER BY 1') == [(1, "日本", "Mc"), (2, "", None)]
+    assert target.primary_key("analytics", 'naïve "quoted"') == ["id"]
+
+
+# Huge values: long text, numbers at the edge of each type, a big JSON document. Types per engine.
+LONG_TEXT = ("Zoë 日本 🎉\t\"q\" \\ \n" * 300_000)[:4_000_000]
+BIG_DOC = {"items": [{"i": i, "s": "日本 \"x\"", "f": i / 7} for i in range(20_000)], "deep": {"a": {"b": {"c": [1, None, True]}}}}
+HUGE_TYPES = {  # column: (PostgreSQL, MariaDB, SQLite)
+    "id": ("integer PRIMARY KEY", "INT PRIMARY KEY", "INTEGER PRIMARY KEY"),
+    "long_text": ("text", "LONGTEXT", "TEXT"),
+    "big_num": ("numeric", "DECIMAL(65,30)", "TEXT"),
+    "big_int": ("bigint", "BIGINT", "INTEGER"),
+    "big_double": ("double precision", "DOUBLE", "REAL"),
+    "doc": ("jsonb", "JSON", "TEXT"),
+}
+HUGE_NUMBERS = {  # engine: (largest, smallest) of big_num as text
+    "postgres": ("9" * 900 + "." + "9" * 100, "-" + "9" * 900 + "." + "0" * 99 + "1"),
+    "mysql": ("9" * 35 + "." + "9" * 30, "-" + "9" * 35 + "." + "0" * 29 + "1"),
+    "sqlite": ("9" * 60 + ".5", "-0." + "0" * 40 + "1"),  # text affinity: kept as written
+}
+
+
+def test_huge_values_arrive_exactly(source: Source, target: TargetDB) -> None:
+    import json
+
+    from .runner import passthrough_yaml
+
+    kind = {"postgres": 0, "mysql": 1, "sqlite": 2}[source.engine]
+    definition = ", ".join(f"{quote_for(source.engine, c)} {types[kind]}" for c, types in HUGE_TYPES.items())
+    source.db.execute(f"CREATE TABLE huge ({definition})")
+    largest, smallest = HUGE_NUMBERS[source.engine]
+    doc = json.dumps(BIG_DOC)
+    source.db.insert("huge", [(1, LONG_TEXT, largest, 2**63 - 1, 1.7976931348623157e308, doc), (2, "", smallest, -(2**63), -2.2250738585072014e-308, "{}")])
+    project = passthrough_yaml("huge", SOURCE_CONN, TARGET_CONN, f"{source.schema}.huge", list(HUGE_TYPES)[1:])
+
+    results = run_pipeline(project, "run-huge")
+
+    assert results["report"]["succeeded"] is True
+    rows = target.rows("SELECT id, md5(long_text), length(long_text), big_num::text, big_int, big_double, doc FROM landing.huge ORDER BY id")
+    docs = [json.loads(r[6]) if isinstance(r[6], str) else r[6] for r in rows]
+    assert [r[:6] for r in rows] == [
+        (1, target.scalar("SELECT md5(%s)", (LONG_TEXT,)), len(LONG_TEXT), largest, 2**63 - 1, 1.7976931348623157e308),
+        (2, "d41d8cd98f00b204e9800998ecf8427e", 0, smallest, -(2**63), -2.2250738585072014e-308),
+    ]
+    assert docs == [BIG_DOC, {}]
