@@ -290,3 +290,37 @@ def test_huge_values_arrive_exactly(source: Source, target: TargetDB) -> None:
         (2, "d41d8cd98f00b204e9800998ecf8427e", 0, smallest, -(2**63), -2.2250738585072014e-308),
     ]
     assert docs == [BIG_DOC, {}]
+
+
+COPY_MARKERS = [(1, "\\.\n\\.\r\n"), (2, "a\\Nb"), (3, "\\N"), (4, "tab\there")]
+"""Text that spells COPY's own end-of-data and NULL markers: data, to arrive as it is."""
+
+
+@pytest.mark.parametrize("source", ["mysql", "sqlite"], indirect=True)  # PostgreSQL itself cannot hold a NUL in text
+def test_text_holding_a_nul_names_column_and_row_and_writes_nothing(source: Source, target: TargetDB) -> None:
+    from .runner import passthrough_yaml
+
+    source.db.execute(f"CREATE TABLE notes (id {HUGE_TYPES['id'][1 if source.engine == 'mysql' else 2]}, body TEXT)")
+    source.db.insert("notes", [*COPY_MARKERS, (5, "nul\x00here")])
+    params = pipeline_params(passthrough_yaml("notes", SOURCE_CONN, TARGET_CONN, f"{source.schema}.notes", ["body"]))
+    before = catalog(target)
+
+    errors = run_as_airflow(params, "run-nul")
+
+    assert errors[0] == (
+        f"extract: source table {source.schema}.notes: column 'body' of row 5 (in reading order) holds a NUL character, "
+        "which PostgreSQL text cannot store; remove the NUL characters from that column in the source"
+    )
+    assert target.tables(STAGING) == [] and catalog(target, STAGING) == before  # the staging schema is there, empty
+
+
+def test_text_spelling_copy_markers_arrives_exactly(source: Source, target: TargetDB) -> None:
+    from .runner import passthrough_yaml
+
+    kind = {"postgres": 0, "mysql": 1, "sqlite": 2}[source.engine]
+    source.db.execute(f"CREATE TABLE notes (id {HUGE_TYPES['id'][kind]}, body TEXT)")
+    source.db.insert("notes", COPY_MARKERS)
+
+    run_pipeline(passthrough_yaml("notes", SOURCE_CONN, TARGET_CONN, f"{source.schema}.notes", ["body"]), "run-markers")
+
+    assert target.rows("SELECT * FROM landing.notes ORDER BY 1") == COPY_MARKERS

@@ -246,3 +246,27 @@ class PostgresTarget:
 
     def close(self) -> None:
         self.conn.close()
+
+
+class NulGuard:
+    """The COPY sink, naming the column and row of a text value PostgreSQL cannot store (it holds a NUL character)."""
+
+    def __init__(self, copy: RowSink, table: TableRef, columns: list[SourceColumn]) -> None:
+        self.copy, self.table, self.names, self.rows = copy, table, [c.name for c in columns], 0
+
+    def write_row(self, row: Any) -> None:
+        self.rows += 1
+        try:
+            self.copy.write_row(row)
+        except psycopg.DataError:
+            named = [n for n, v in zip(self.names, row, strict=False) if isinstance(v, str) and "\x00" in v]
+            if not named:
+                raise
+            raise EngineError(
+                f"source table {self.table}: column {named[0]!r} of row {self.rows} (in reading order) holds a NUL "
+                "character, which PostgreSQL text cannot store; remove the NUL characters from that column in the source",
+                transient=False,
+            ) from None
+
+    def write(self, buffer: bytes | str) -> None:
+        self.copy.write(buffer)

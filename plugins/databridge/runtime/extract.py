@@ -10,6 +10,7 @@ from databridge.compiler.identifiers import qualified, quote_ident
 from databridge.compiler.plan import SourcePlan
 from databridge.engines.base import SourceColumn, SourceEngine, drain_warnings
 from databridge.engines.chunks import ChunkableSource
+from databridge.engines.postgres import NulGuard
 from databridge.errors import SpecError
 from databridge.runtime.chunks import chunks_of, copy_chunk
 from databridge.runtime.context import StageContext, rate, stopwatch
@@ -109,7 +110,7 @@ def _copy_table(ctx: StageContext, source: SourceEngine, plan: SourcePlan, colum
     with stopwatch() as elapsed, ctx.target.transaction(f"staging {plan.source} into {staging}") as cur:
         _create_staging(cur, staging, columns)
         with cur.copy(f"COPY {staging} ({column_list}) FROM STDIN") as copy:
-            staged = source.copy_rows(plan.source, columns, copy, ctx.plan.batch_size)
+            staged = source.copy_rows(plan.source, columns, NulGuard(copy, plan.source, columns), ctx.plan.batch_size)
     for warning in drain_warnings(source):
         ctx.warn(warning)
     if staged != source_rows:
@@ -118,3 +119,4 @@ def _copy_table(ctx: StageContext, source: SourceEngine, plan: SourcePlan, colum
     ctx.store.table_stat("extract", str(plan.source), staged, elapsed[0], **stat)
     ctx.log.info("extract %s: %d rows in %.2fs (%.0f rows/s)", plan.source, staged, elapsed[0], stat["rows_per_second"])
     return stat
+
