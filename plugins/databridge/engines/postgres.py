@@ -24,7 +24,7 @@ from databridge.engines.base import (
 from databridge.engines.chunks import RANGE, Chunk, Split, distinct_bounds, quantile_bounds, range_predicate
 from databridge.engines.errors import postgres_error
 from databridge.engines.type_matrix import notes_for, zoned
-from databridge.errors import EngineError
+from databridge.errors import EngineError, MissingTable
 from databridge.spec.names import did_you_mean
 
 CONNECT_TIMEOUT_SECONDS = 10
@@ -202,12 +202,17 @@ def _as_text(column: SourceColumn, naive_timezone: str | None) -> str:
     return f"{ident}::text" if column.pg_type == "text" and column.native_type != "text" else ident
 
 
-def missing_table(source: Any, table: TableRef) -> EngineError:
-    """The error for an absent source table, with the closest names in its schema."""
+def missing_table(source: Any, table: TableRef) -> MissingTable:
+    """The error for an absent source table, with the closest names in its schema (or the closest schema)."""
     schema = table.schema or source.default_schema()
-    known = source.tables(schema)
-    hint = did_you_mean(table.name, known) or (f" (tables there: {', '.join(known[:10])})" if known else f" (schema {schema!r} holds no tables)")
-    return EngineError(f"source table {schema}.{table.name} does not exist in {source.info.describe()}{hint}", transient=False)
+    schemas = source.schemas()
+    if schema not in schemas:
+        close = did_you_mean(schema, schemas).strip(" ()")
+        hint = f" (no schema {schema!r} there; {close or 'schemas there: ' + (', '.join(schemas[:10]) or 'none')})"
+    else:
+        known = source.tables(schema)
+        hint = did_you_mean(table.name, known) or (f" (tables there: {', '.join(known[:10])})" if known else f" (schema {schema!r} holds no tables)")
+    return MissingTable(f"source table {schema}.{table.name} does not exist in {source.info.describe()}{hint}")
 
 
 class PostgresTarget:

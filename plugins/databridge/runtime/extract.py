@@ -11,7 +11,7 @@ from databridge.compiler.plan import SourcePlan
 from databridge.engines.base import SourceColumn, SourceEngine, drain_warnings
 from databridge.engines.chunks import ChunkableSource
 from databridge.engines.postgres import NulGuard
-from databridge.errors import SpecError
+from databridge.errors import MissingTable, SpecError
 from databridge.runtime.chunks import chunks_of, copy_chunk
 from databridge.runtime.context import StageContext, rate, stopwatch
 from databridge.spec.names import did_you_mean
@@ -57,11 +57,15 @@ def _extract_table(ctx: StageContext, source: SourceEngine, plan: SourcePlan, co
 
 
 def preflight(ctx: StageContext, source: SourceEngine, project_file: str) -> list[tuple[SourcePlan, list[SourceColumn]]]:
-    """Resolve every source table's columns; raise one SpecError listing every unknown column."""
+    """Resolve every source table's columns; raise one SpecError listing every unknown table and column."""
     problems: list[tuple[str, str]] = []
     resolved = []
     for plan in ctx.plan.sources:
-        available = {c.name: c for c in source.columns(plan.source)}
+        try:
+            available = {c.name: c for c in source.columns(plan.source)}
+        except MissingTable as exc:
+            problems.append((f"pipeline {ctx.plan.name}", str(exc)))
+            continue
         where = f"pipeline {ctx.plan.name}, source table {plan.source}"
         for name in plan.columns:
             if name not in available:
