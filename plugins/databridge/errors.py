@@ -44,6 +44,13 @@ class EngineError(DataBridgeError):
         super().__init__(message)
 
 
+class MissingTable(EngineError):
+    """A source table the project names is not in the source: a mistake in the project, reported with its file."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, transient=False)
+
+
 @dataclass(frozen=True)
 class FailedCheck:
     """One validation that did not hold."""

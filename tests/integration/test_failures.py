@@ -48,7 +48,7 @@ def test_unknown_source_table_names_the_closest(shop: Source, target: TargetDB) 
 
     message = fails(lambda: run_stage(pipeline_params(project), "extract", "run-1"))
 
-    assert message.startswith(f"source table {shop.schema}.prodcuts does not exist in {shop.engine} connection 'it_source' (")
+    assert message.startswith(f"{PROJECT_FILE}: pipeline shop: source table {shop.schema}.prodcuts does not exist in {shop.engine} connection 'it_source' (")
     assert message.endswith(") (did you mean 'products'?)")
     assert target.tables(STAGING) == []
 

@@ -21,7 +21,7 @@ from tests.conftest import REPO, airflow_conn
 
 from .conftest import TARGET_CONN
 from .mongo_source import fill_catalog, mongo_client, mongo_conn_fields, mongo_database
-from .runner import TargetDB, pipeline_params, run_pipeline, run_stage
+from .runner import PROJECT_FILE, TargetDB, pipeline_params, run_pipeline, run_stage
 
 pytestmark = pytest.mark.integration
 __all__ = ["mongo_database"]  # the fixture, used by name
@@ -169,7 +169,7 @@ def test_missing_collection_names_the_closest(mongo_database: str, target: Targe
         run_stage(pipeline_params(project), "extract", "run-1")
 
     message = str(caught.value)
-    assert message.startswith(f"source table {mongo_database}.ordres does not exist in mongo connection '{SOURCE_CONN}' (")
+    assert message.startswith(f"{PROJECT_FILE}: pipeline catalog: source table {mongo_database}.ordres does not exist in mongo connection '{SOURCE_CONN}' (")
     assert message.endswith("(did you mean 'orders'?)")
 
 

@@ -75,3 +75,28 @@ def test_password_stays_out_of_connection_errors(
     captured = capfd.readouterr()
     texts = [str(refused_target.value), repr(refused_source.value), secret_target.dump_schema("databridge"), caplog.text, captured.out, captured.err]
     assert not [t for t in texts if SECRET in t]
+
+
+@pytest.mark.parametrize("source", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    ("conn_type", "refusal"),
+    [("mongo", "authentication failed"), ("couchdb", "HTTP 401 unauthorized"), ("postgres", "does not exist")],
+)
+def test_password_stays_out_of_every_engine_refusal(
+    shop: Source, secret_target: TargetDB, monkeypatch: pytest.MonkeyPatch, conn_type: str, refusal: str
+) -> None:
+    """Document stores and PostgreSQL as a source refuse a login too; their drivers take URIs, which hold passwords."""
+    from .mongo_source import mongo_conn_fields
+    from .test_couchdb import couch_fields, require_servers
+
+    if conn_type == "couchdb":
+        require_servers()
+    fields = {"mongo": mongo_conn_fields("x"), "couchdb": couch_fields("x"), "postgres": pg_conn_fields("no_such_database")}[conn_type]
+    airflow_conn(monkeypatch, "it_refused", **{**fields, "login": "intruder", "password": SECRET})
+    params = pipeline_params(shop.project().replace(f"source_conn_id: {shop.conn_id}", "source_conn_id: it_refused"))
+
+    with pytest.raises(AirflowException) as refused:
+        run_stage(params, "extract", "run-1")
+
+    assert refusal in str(refused.value)
+    assert SECRET not in repr(refused.value) + str(refused.value) + secret_target.dump_schema("databridge")

@@ -351,6 +351,7 @@ def server(monkeypatch: pytest.MonkeyPatch) -> FakeConnection:
     fake = FakeConnection(
         {
             "SELECT SCHEMA_NAME()": [("dbo",)],
+            mssql.schemas_sql(): [("dbo",)],
             mssql.columns_sql("dbo", "Orders"): ORDERS_COLUMNS,
             mssql.primary_key_sql("dbo", "Orders"): [("OrderId",)],
             mssql.foreign_keys_sql("dbo", "Orders"): [("FK_Orders_Customers", "CustomerId", "dbo", "Customers", "CustomerId")],

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from databridge.compiler import compile_project
 from databridge.errors import SpecError
-from databridge.spec import load_project
+from databridge.spec import load_project, parse_project
 
 BROKEN = Path(__file__).parent / "broken"
 
@@ -22,6 +23,7 @@ CRON_HELP = "write five fields like '0 3 * * *' or a preset: @continuous, @daily
 NOT_A_SCALAR = "must be a single expression; statements and subqueries (SELECT ...) are not allowed"
 SERVER_STATE = "which is not allowed in a mapping (it reads or changes server state)"
 NO_AGGREGATES = "aggregates and window functions are not allowed, only scalar expressions over one row"
+READ_ONLY = "must only read: INSERT, UPDATE, DELETE, DDL and SELECT INTO are not allowed"
 
 
 def problems(*lines: str) -> str:
@@ -161,6 +163,108 @@ EXPECTED = {
         f"{T0}.filter: contains a comment; remove it (comments are not allowed in expressions)",
         "pipelines[0].validations[0].sql: must be one SELECT returning one value",
     ),
+    # hostile and broken input: the YAML itself
+    "yaml_duplicate_key.yaml": "line 12, column 13: invalid YAML: key 'load' is given twice in this mapping; keep one",
+    "yaml_tab_indent.yaml": (
+        "line 4, column 1: invalid YAML: found character '\\t' that cannot start any token; indent with spaces (YAML does not allow tabs)"
+    ),
+    "yaml_two_documents.yaml": (
+        "line 3, column 1: invalid YAML: expected a single document in the stream, but found another document; "
+        "a project file holds one YAML document: remove the second '---'"
+    ),
+    "yaml_python_tag.yaml": (
+        "line 2, column 7: invalid YAML: could not determine a constructor for the tag "
+        "'tag:yaml.org,2002:python/object/apply:os.system'; a project is plain YAML: remove the tag"
+    ),
+    "yaml_deep_nesting.yaml": "invalid YAML: lists or mappings nest hundreds of levels deep; a project is a few levels",
+    "yaml_alias_bomb.yaml": problems(
+        "name: input should be a valid string (got [['x', 'x', 'x', 'x', 'x', 'x', ...], [['x', 'x', 'x', 'x...)",
+        "pipelines: list should have at least 1 item after validation, not 0 (got [])",
+    ),
+    "not_utf8.yaml": "is not UTF-8 text (byte 0xe9 at offset 39); save the file as UTF-8",
+    # hostile and broken input: wrong types and values
+    "name_not_a_string.yaml": "name: YAML read True (from yes/no/on/off/true/false); put the text in quotes",
+    "pipelines_empty.yaml": "pipelines: list should have at least 1 item after validation, not 0 (got [])",
+    "tables_not_a_list.yaml": "pipelines[0].tables: input should be a valid list (got 'shop.orders')",
+    "columns_mapping_not_list.yaml": f"{T0}.columns: input should be a valid list (got {{'id': 'order_id'}})",
+    "keys_not_a_list.yaml": f"{T0}.keys: input should be a valid list (got 'id')",
+    "transform_not_a_list.yaml": f"{T0}.columns[1].transform: input should be a valid list (got 'trim')",
+    "transform_typo.yaml": (
+        f"{T0}.columns[1].transform[0]: 'strip' is not allowed; write one of 'trim', 'upper' or 'lower' (did you mean 'trim'?)"
+    ),
+    "default_list.yaml": f"{T0}.columns[1].default: write one value: text, a number or true/false (got [0, 1])",
+    "expect_mapping.yaml": "pipelines[0].validations[0].expect: write one value: text, a number or true/false (got {'rows': 0})",
+    "validation_not_a_mapping.yaml": (
+        "pipelines[0].validations[0]: input should be a valid dictionary or object to extract fields from (got 'not_null'); "
+        "write a mapping of keys (key: value, ...)"
+    ),
+    "catchup_not_boolean.yaml": "schedule.catchup: input should be a valid boolean, unable to interpret input (got 'maybe')",
+    "start_date_word.yaml": (
+        "schedule.start_date: input should be a valid date or datetime, input is too short (got 'yesterday'); write a date as YYYY-MM-DD"
+    ),
+    "batch_size_too_small.yaml": "defaults.batch_size: input should be greater than or equal to 100 (got 10)",
+    "source_conn_id_typo.yaml": problems(
+        "pipelines[0].source_conn_id: is required but missing",
+        "pipelines[0].source_conn: unknown field 'source_conn' (did you mean 'source_conn_id'?)",
+    ),
+    "target_unknown_key.yaml": (
+        f"{T0}.primary_key: unknown field 'primary_key' (allowed: columns, filter, foreign_keys, keys, load, role, table)"
+    ),
+    "staging_schema_spaces.yaml": (
+        "pipelines[0].staging_schema: 'my staging' must start with a letter and hold only letters, digits and underscores (at most 63)"
+    ),
+    "attachments_bucket.yaml": (
+        "pipelines[0].attachments.bucket: 'My_Bucket' is not an S3 bucket name: write 3 to 63 lowercase letters, digits, "
+        "dots and hyphens, starting and ending with a letter or digit"
+    ),
+    "attachments_prefix.yaml": (
+        "pipelines[0].attachments.prefix: '/couchdb/' is not a key prefix: write parts of letters, digits and !_.*'()- "
+        "joined by '/', without a leading or trailing '/'"
+    ),
+    "naive_timezone_unknown.yaml": (
+        "pipelines[0].source_options.naive_timezone: unknown time zone 'Paris'; write an IANA name such as UTC or Europe/Paris"
+    ),
+    "zero_dates_typo.yaml": "pipelines[0].source_options.zero_dates: 'zero' is not allowed; write one of 'null' or 'fail'",
+    # hostile and broken input: names PostgreSQL would cut, places that are not the user's, repeated keys
+    "column_name_too_long.yaml": (
+        f"{T0}.columns[1]: target column 'total_amount_including_taxes_shipping_and_handling_before_discount' "
+        "is 66 bytes long; PostgreSQL keeps only 63: shorten it"
+    ),
+    "table_name_too_long.yaml": (
+        f"{T0}.table: name '{'fact_' * 14}' is 70 bytes long; PostgreSQL keeps only 63: shorten it"
+    ),
+    "target_in_results_schema.yaml": (
+        f"{T0}.table: schema 'databridge' holds DataBridge's run results; put the target table in a schema of its own, e.g. analytics"
+    ),
+    "target_in_staging_schema.yaml": (
+        f"{T0}.table: schema 'databridge_staging' is this pipeline's staging schema; put the target table in a schema of its own, "
+        "e.g. analytics"
+    ),
+    "target_in_pg_catalog.yaml": (
+        f"{T0}.table: schema 'pg_catalog' belongs to PostgreSQL; put the target table in a schema of its own, e.g. analytics"
+    ),
+    "keys_listed_twice.yaml": f"{T0}.keys[1]: key column 'id' is listed twice; list each key column once",
+    "source_with_nul.yaml": f"{T0}.columns[1].source: name 'to\\x00tal' contains a NUL character, which PostgreSQL cannot store; remove it",
+    # hostile and broken input: custom SQL tricks
+    "expression_star.yaml": f"{T0}.columns[1].expression: uses *; an expression gives one value: name the columns it needs as {{column}}",
+    "expression_exists.yaml": f"{T0}.columns[1].expression: {NOT_A_SCALAR}",
+    "expression_in_subquery.yaml": f"{T0}.columns[1].expression: {NOT_A_SCALAR}",
+    "expression_cte.yaml": f"{T0}.columns[1].expression: {NOT_A_SCALAR}",
+    "expression_pg_read_file.yaml": f"{T0}.columns[1].expression: calls pg_read_file(), {SERVER_STATE}",
+    "expression_unclosed_string.yaml": f"{T0}.columns[1].expression: cannot be read as SQL: a quote (' or \") or $$ is left open; close it",
+    "expression_side_by_side.yaml": (
+        f"{T0}.columns[1].expression: has two {{column}} placeholders side by side; join them with an operator, e.g. {{a}} || {{b}}"
+    ),
+    "filter_subquery.yaml": f"{T0}.filter: {NOT_A_SCALAR}",
+    "custom_validation_cte_delete.yaml": f"pipelines[0].validations[0].sql: {READ_ONLY}",
+    "custom_validation_select_into.yaml": f"pipelines[0].validations[0].sql: {READ_ONLY}",
+    "custom_validation_two_statements.yaml": "pipelines[0].validations[0].sql: contains a semicolon; write one expression, not statements",
+    "custom_validation_dblink.yaml": f"pipelines[0].validations[0].sql: calls dblink_exec(), {SERVER_STATE}",
+    # hostile and broken input: types PostgreSQL would refuse when creating the table
+    "source_types_typo.yaml": f"pipelines[0].tables[0].source_types.total: unknown type 'integr' (did you mean 'integer'?); {TYPE_HELP}",
+    "type_unclosed_paren.yaml": f"{T0}.columns[1].type: unknown type 'numeric(10' (did you mean 'numeric'?); {TYPE_HELP}",
+    "type_precision_too_large.yaml": f"{T0}.columns[1].type: 'numeric(2000,2)': the size of numeric must be 1 to 1000",
+    "type_zero_length.yaml": f"{T0}.columns[1].type: 'varchar(0)': the size of varchar must be 1 to 10485760",
 }
 
 
@@ -202,3 +306,38 @@ def test_missing_file_is_a_spec_error() -> None:
     path = str(BROKEN / "no_such_file.yaml")
     with pytest.raises(SpecError, match=r"^.*no_such_file\.yaml: cannot read the file: \[Errno 2\] No such file"):
         load_project(path)
+
+
+# Input that looks hostile but is legitimate: it must compile, to exactly this SQL (a string literal is data).
+NOTE = '"naïve ""quoted"""'
+"""The source column `naïve "quoted"` as PostgreSQL reads it."""
+LEGITIMATE = [
+    ("{naïve \"quoted\"} || ';'", f"({NOTE} || ';')"),
+    ("{naïve \"quoted\"} || '-- not a comment /* nor this */'", f"({NOTE} || '-- not a comment /* nor this */')"),
+    ("{naïve \"quoted\"} || $$; DROP TABLE x; $$", f"({NOTE} || '; DROP TABLE x; ')"),
+    ("COALESCE({select}, {Order Items})", '(COALESCE("select", "Order Items"))'),
+    ("'{\"not\": \"a column\"}'", """('{"not": "a column"}')"""),
+]
+
+
+@pytest.mark.parametrize(("expression", "sql"), LEGITIMATE)
+def test_hostile_looking_but_legitimate_expression_compiles(expression: str, sql: str) -> None:
+    text = f"""\
+name: shop
+pipelines:
+  - name: main
+    source_conn_id: shop_db
+    target_conn_id: warehouse
+    tables:
+      - source: 'shop."Order Items"'
+        targets:
+          - table: 'analytics."select"'
+            columns:
+              - {{source: 'naïve "quoted"'}}
+              - target: 'out put'
+                expression: {json.dumps(expression)}
+"""
+    plan = compile_project(parse_project(text, "legit.yaml"), "legit.yaml")
+    [target] = plan.pipelines[0].sources[0].targets
+    assert (target.table.schema, target.table.name) == ("analytics", "select")
+    assert [c.sql for c in target.columns] == [NOTE, sql]

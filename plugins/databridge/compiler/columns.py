@@ -40,7 +40,7 @@ def compile_column(column: ColumnMapping, reads: list[str]) -> ColumnPlan:
     """
     name = column.target or column.source
     assert name is not None
-    sql = _guarded("expression", lambda: _base(column, reads))
+    sql = _guarded("expression" if column.expression is not None else "source", lambda: _base(column, reads))
     for op in column.transform:
         sql = _STRING_OPS[op](sql)
     if column.date_format is not None:

@@ -69,8 +69,8 @@ def _parse_one(text: str, columns: list[str] | None = None) -> exp.Expr:
         raise ExpressionError("is empty; write a SQL expression such as UPPER({name})")
     try:
         tokens = sqlglot.tokenize(text, read="postgres")
-    except TokenError as exc:
-        raise ExpressionError(f"cannot be read as SQL: {exc}") from None
+    except TokenError:
+        raise ExpressionError("cannot be read as SQL: a quote (' or \") or $$ is left open; close it") from None
     if any(t.token_type == TokenType.SEMICOLON for t in tokens):
         raise ExpressionError("contains a semicolon; write one expression, not statements")
     if any(t.comments for t in tokens):
@@ -96,6 +96,8 @@ def _refuse_unsafe(tree: exp.Expr) -> None:
     for node in tree.walk():
         if isinstance(node, _STATEMENTS):
             raise ExpressionError("must be a single expression; statements and subqueries (SELECT ...) are not allowed")
+        if isinstance(node, exp.Star):
+            raise ExpressionError("uses *; an expression gives one value: name the columns it needs as {column}")
         if isinstance(node, exp.Table):
             raise ExpressionError("reads another table; an expression may use only this row's columns, as {column}")
         if isinstance(node, exp.AggFunc | exp.Window):

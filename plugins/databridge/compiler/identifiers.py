@@ -9,7 +9,7 @@ MAX_IDENTIFIER_BYTES = 63
 
 def quote_ident(name: str) -> str:
     if "\x00" in name:
-        raise ValueError(f"identifier {name!r} contains a NUL character")
+        raise ValueError(f"name {name!r} contains a NUL character, which PostgreSQL cannot store; remove it")
     return '"' + name.replace('"', '""') + '"'
 
 

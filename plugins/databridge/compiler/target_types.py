@@ -37,4 +37,21 @@ def check_type(text: str) -> str:
             "(text, varchar(n), integer, bigint, numeric(p,s), boolean, date, timestamp, timestamptz, jsonb, ...) "
             "or a schema-qualified user type such as public.mood"
         ) from None
+    _check_size(text)
     return text
+
+
+_SIZED = re.compile(r"^\s*(numeric|decimal|varchar|character varying|char|character)\s*\(\s*(\d+)", re.IGNORECASE)
+_SIZE_LIMITS = {"numeric": 1000, "decimal": 1000}
+"""PostgreSQL's largest precision; lengths of character types go up to 10485760."""
+
+
+def _check_size(text: str) -> None:
+    """numeric(2000) or varchar(0) parse, but PostgreSQL refuses them when the table is created: say so now."""
+    match = _SIZED.match(text)
+    if not match:
+        return
+    kind, size = match.group(1).lower(), int(match.group(2))
+    limit = _SIZE_LIMITS.get(kind, 10_485_760)
+    if not 1 <= size <= limit:
+        raise ValueError(f"{text!r}: the size of {kind} must be 1 to {limit}")

@@ -26,7 +26,7 @@ from databridge.engines.chunks import RANGE, Chunk, Split, distinct_bounds, quan
 from databridge.engines.errors import postgres_error
 from databridge.engines.fingerprint import Dialect, ProofColumn, Runner, SqlSide
 from databridge.engines.type_matrix import notes_for, zoned
-from databridge.errors import EngineError
+from databridge.errors import EngineError, MissingTable
 from databridge.spec.names import did_you_mean
 
 CONNECT_TIMEOUT_SECONDS = 10
@@ -213,12 +213,17 @@ def _as_text(column: SourceColumn, naive_timezone: str | None) -> str:
     return f"{ident}::text" if column.pg_type == "text" and column.native_type != "text" else ident
 
 
-def missing_table(source: Any, table: TableRef) -> EngineError:
-    """The error for an absent source table, with the closest names in its schema."""
+def missing_table(source: Any, table: TableRef) -> MissingTable:
+    """The error for an absent source table, with the closest names in its schema (or the closest schema)."""
     schema = table.schema or source.default_schema()
-    known = source.tables(schema)
-    hint = did_you_mean(table.name, known) or (f" (tables there: {', '.join(known[:10])})" if known else f" (schema {schema!r} holds no tables)")
-    return EngineError(f"source table {schema}.{table.name} does not exist in {source.info.describe()}{hint}", transient=False)
+    schemas = source.schemas()
+    if schema not in schemas:
+        close = did_you_mean(schema, schemas).strip(" ()")
+        hint = f" (no schema {schema!r} there; {close or 'schemas there: ' + (', '.join(schemas[:10]) or 'none')})"
+    else:
+        known = source.tables(schema)
+        hint = did_you_mean(table.name, known) or (f" (tables there: {', '.join(known[:10])})" if known else f" (schema {schema!r} holds no tables)")
+    return MissingTable(f"source table {schema}.{table.name} does not exist in {source.info.describe()}{hint}")
 
 
 class PostgresTarget:
@@ -314,3 +319,26 @@ PG_DIALECT = Dialect(
 )
 """Fingerprints in PostgreSQL: md5 of the row text, its first 64 bits as a bigint, summed as numeric."""
 
+
+class NulGuard:
+    """The COPY sink, naming the column and row of a text value PostgreSQL cannot store (it holds a NUL character)."""
+
+    def __init__(self, copy: RowSink, table: TableRef, columns: list[SourceColumn]) -> None:
+        self.copy, self.table, self.names, self.rows = copy, table, [c.name for c in columns], 0
+
+    def write_row(self, row: Any) -> None:
+        self.rows += 1
+        try:
+            self.copy.write_row(row)
+        except psycopg.DataError:
+            named = [n for n, v in zip(self.names, row, strict=False) if isinstance(v, str) and "\x00" in v]
+            if not named:
+                raise
+            raise EngineError(
+                f"source table {self.table}: column {named[0]!r} of row {self.rows} (in reading order) holds a NUL "
+                "character, which PostgreSQL text cannot store; remove the NUL characters from that column in the source",
+                transient=False,
+            ) from None
+
+    def write(self, buffer: bytes | str) -> None:
+        self.copy.write(buffer)

@@ -82,7 +82,7 @@ class SQLiteSource:
 
     def _column_rows(self, table: TableRef) -> tuple[str, list[tuple[Any, ...]]]:
         schema = table.schema or self.default_schema()
-        rows = self._run(_COLUMNS_SQL.format(schema=quote_ident(schema), table=quote_ident(table.name)))
+        rows = self._run(_COLUMNS_SQL.format(schema=quote_ident(schema), table=quote_ident(table.name))) if schema in self.schemas() else []
         if not rows:
             raise missing_table(self, TableRef(schema, table.name))
         return schema, rows

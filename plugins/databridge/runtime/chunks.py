@@ -26,6 +26,7 @@ from databridge.engines.chunks import (
     decode_bound,
     encode_bound,
 )
+from databridge.engines.postgres import NulGuard
 from databridge.runtime.context import StageContext, rate
 from databridge.runtime.results import RESULTS_SCHEMA
 
@@ -91,7 +92,7 @@ def copy_chunk(ctx: StageContext, source: ChunkableSource, plan: SourcePlan, col
             cur.execute(f"UPDATE {_CHUNKS} SET started_at = clock_timestamp() WHERE {_WHERE} AND chunk = %s", params)
             source_rows = source.row_count(plan.source, chunk)
             with cur.copy(f"COPY {staging} ({column_list}) FROM STDIN") as copy:
-                staged = source.copy_rows(plan.source, columns, copy, ctx.plan.batch_size, chunk=chunk)
+                staged = source.copy_rows(plan.source, columns, NulGuard(copy, plan.source, columns), ctx.plan.batch_size, chunk=chunk)
             cur.execute(
                 f"""UPDATE {_CHUNKS} SET source_rows = %s, staged_rows = %s, finished_at = clock_timestamp(), hostname = %s,
                 seconds = extract(epoch FROM clock_timestamp() - started_at) WHERE {_WHERE} AND chunk = %s""",

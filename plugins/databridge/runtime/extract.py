@@ -10,7 +10,8 @@ from databridge.compiler.identifiers import qualified, quote_ident
 from databridge.compiler.plan import SourcePlan
 from databridge.engines.base import SourceColumn, SourceEngine, drain_warnings
 from databridge.engines.chunks import ChunkableSource
-from databridge.errors import SpecError
+from databridge.engines.postgres import NulGuard
+from databridge.errors import MissingTable, SpecError
 from databridge.runtime.chunks import chunks_of, copy_chunk
 from databridge.runtime.context import StageContext, rate, stopwatch
 from databridge.spec.names import did_you_mean
@@ -56,11 +57,15 @@ def _extract_table(ctx: StageContext, source: SourceEngine, plan: SourcePlan, co
 
 
 def preflight(ctx: StageContext, source: SourceEngine, project_file: str) -> list[tuple[SourcePlan, list[SourceColumn]]]:
-    """Resolve every source table's columns; raise one SpecError listing every unknown column."""
+    """Resolve every source table's columns; raise one SpecError listing every unknown table and column."""
     problems: list[tuple[str, str]] = []
     resolved = []
     for plan in ctx.plan.sources:
-        available = {c.name: c for c in source.columns(plan.source)}
+        try:
+            available = {c.name: c for c in source.columns(plan.source)}
+        except MissingTable as exc:
+            problems.append((f"pipeline {ctx.plan.name}", str(exc)))
+            continue
         where = f"pipeline {ctx.plan.name}, source table {plan.source}"
         for name in plan.columns:
             if name not in available:
@@ -109,7 +114,7 @@ def _copy_table(ctx: StageContext, source: SourceEngine, plan: SourcePlan, colum
     with stopwatch() as elapsed, ctx.target.transaction(f"staging {plan.source} into {staging}") as cur:
         _create_staging(cur, staging, columns)
         with cur.copy(f"COPY {staging} ({column_list}) FROM STDIN") as copy:
-            staged = source.copy_rows(plan.source, columns, copy, ctx.plan.batch_size)
+            staged = source.copy_rows(plan.source, columns, NulGuard(copy, plan.source, columns), ctx.plan.batch_size)
     for warning in drain_warnings(source):
         ctx.warn(warning)
     if staged != source_rows:
@@ -118,3 +123,4 @@ def _copy_table(ctx: StageContext, source: SourceEngine, plan: SourcePlan, colum
     ctx.store.table_stat("extract", str(plan.source), staged, elapsed[0], **stat)
     ctx.log.info("extract %s: %d rows in %.2fs (%.0f rows/s)", plan.source, staged, elapsed[0], stat["rows_per_second"])
     return stat
+

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from databridge.engines.postgres import PostgresTarget
-
-RESULTS_SCHEMA = "databridge"
+from databridge.spec.checks import RESULTS_SCHEMA as RESULTS_SCHEMA
 
 _DDL = f"""
 CREATE SCHEMA IF NOT EXISTS {RESULTS_SCHEMA};

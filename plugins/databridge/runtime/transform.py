@@ -12,6 +12,9 @@ from databridge.compiler.plan import ColumnPlan, SourcePlan, TargetPlan
 from databridge.errors import EngineError
 from databridge.runtime.context import StageContext, rate, stopwatch
 
+TYPE_ERRORS = (psycopg.errors.CannotCoerce, psycopg.errors.UndefinedFunction, psycopg.errors.DatatypeMismatch)
+"""A mapping whose SQL cannot work on any row (boolean to date, upper() of a number): found as the table is planned."""
+
 
 def transform_sql(schema: str, source: SourcePlan, target: TargetPlan) -> tuple[str, str]:
     """The statements that create a target's ready table (typed by the mappings) and fill it from staging."""
@@ -47,7 +50,7 @@ def _transform_one(ctx: StageContext, source: SourcePlan, target: TargetPlan) ->
                 cur.execute(create)
                 cur.execute(insert)
                 rows = cur.rowcount
-        except psycopg.errors.DataError as exc:
+        except (psycopg.errors.DataError, *TYPE_ERRORS) as exc:
             raise EngineError(_explain(ctx, source, target, exc), transient=False) from None
         except psycopg.Error as exc:
             from databridge.engines.errors import postgres_error
@@ -64,7 +67,7 @@ def _transform_one(ctx: StageContext, source: SourcePlan, target: TargetPlan) ->
 
 
 def _explain(ctx: StageContext, source: SourcePlan, target: TargetPlan, exc: psycopg.Error) -> str:
-    """Find what fails on the data, so the message names it: the filter, else a column on the rows the filter keeps."""
+    """Find what fails, so the message names it: the filter, else a column on the rows the filter keeps."""
     raw = qualified(ctx.plan.staging_schema, source.staging_table)
     where = f" WHERE {target.filter_sql}" if target.filter_sql else ""
     probes = [("the filter", [f"SELECT count(*) FROM {raw}{where}"], "fix the filter")] if where else []
@@ -73,7 +76,8 @@ def _explain(ctx: StageContext, source: SourcePlan, target: TargetPlan, exc: psy
         with ctx.target.conn.cursor() as cur:
             failure = data_error(cur, statements)
         if failure:
-            return f"transforming {source.source} into {target.table}: {what} fails on the data: {failure} ({hint})"
+            fails = "fails on the data" if isinstance(exc, psycopg.errors.DataError) else "cannot work on any row"
+            return f"transforming {source.source} into {target.table}: {what} {fails}: {failure} ({hint})"
     return f"transforming {source.source} into {target.table}: {str(exc).splitlines()[0]}"
 
 
@@ -86,12 +90,12 @@ def _column_probe(column: ColumnPlan, raw: str, where: str) -> list[str]:
 
 
 def data_error(cur: psycopg.Cursor[Any], statements: Sequence[str]) -> str | None:
-    """The first line of the data error the statements raise (nothing is kept), or None when they all run."""
+    """The first line of the data (or type) error the statements raise (nothing is kept), or None when they all run."""
     try:
         with cur.connection.transaction() as savepoint:
             for statement in statements:
                 cur.execute(statement)
             raise psycopg.Rollback(savepoint)
-    except psycopg.errors.DataError as exc:
+    except (psycopg.errors.DataError, *TYPE_ERRORS) as exc:
         return str(exc).splitlines()[0]
     return None

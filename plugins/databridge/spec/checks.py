@@ -100,6 +100,7 @@ def _check_pipeline(pipeline: Pipeline, path: str) -> Iterator[Problem]:
                 yield f"{tpath}.table", f"target table {target.table!r} is already fed by another mapping in this pipeline; merge the two mappings or use another table"
             tables[key] = target
             yield from _check_target(target, tpath)
+            yield from _check_target_place(target.table, pipeline.staging_schema, f"{tpath}.table")
     for v, check in enumerate(pipeline.validations):
         yield from _check_validation(check, tables, f"{path}.validations[{v}]")
 
@@ -143,10 +144,44 @@ def _check_target(target: TargetTable, path: str) -> Iterator[Problem]:
     if target.load == "upsert" and not target.keys:
         yield f"{path}.keys", "upsert needs keys: list the target columns that identify a row"
     yield from _unknown_columns(target.keys, names, f"{path}.keys")
+    for k, key in enumerate(target.keys):
+        if key in target.keys[:k]:
+            yield f"{path}.keys[{k}]", f"key column {key!r} is listed twice; list each key column once"
+    for c, name in named:
+        yield from _check_length(name, "target column", f"{path}.columns[{c}]")
     for f, fk in enumerate(target.foreign_keys):
         yield from _unknown_columns(fk.columns, names, f"{path}.foreign_keys[{f}].columns")
         yield from _same_count(fk.referenced_columns, fk.columns, f"{path}.foreign_keys[{f}].referenced_columns")
         yield from _check_name(fk.references, f"{path}.foreign_keys[{f}].references")
+
+
+MAX_NAME_BYTES = 63
+"""PostgreSQL cuts longer names silently, so two long names could meet in the same column."""
+RESULTS_SCHEMA = "databridge"
+"""DataBridge's own tables in the target (runtime.results writes them)."""
+
+
+def _check_target_place(text: str, staging_schema: str, path: str) -> Iterator[Problem]:
+    """A target table of its own: not in DataBridge's or PostgreSQL's schemas, and with names PostgreSQL keeps whole."""
+    try:
+        name = parse_qualified(text).with_default_schema("public")
+    except ValueError:
+        return  # reported by _check_name
+    owner = {RESULTS_SCHEMA: "holds DataBridge's run results", staging_schema: "is this pipeline's staging schema"}.get(
+        name.schema or ""
+    )
+    if owner is None and (name.schema == "information_schema" or (name.schema or "").startswith("pg_")):
+        owner = "belongs to PostgreSQL"
+    if owner:
+        yield path, f"schema {name.schema!r} {owner}; put the target table in a schema of its own, e.g. analytics"
+    for part in (name.schema or "", name.name):
+        yield from _check_length(part, "name", path)
+
+
+def _check_length(name: str, what: str, path: str) -> Iterator[Problem]:
+    size = len(name.encode())
+    if size > MAX_NAME_BYTES:
+        yield path, f"{what} {name!r} is {size} bytes long; PostgreSQL keeps only {MAX_NAME_BYTES}: shorten it"
 
 
 def _same_count(referenced: list[str], columns: list[str], path: str) -> Iterator[Problem]:

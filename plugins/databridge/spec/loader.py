@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import reprlib
 import types
 import typing
 from pathlib import Path
@@ -12,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from databridge.errors import SpecError
 from databridge.spec.checks import check_project
-from databridge.spec.models import CustomCheck, ForeignKeyCheck, NotNullCheck, Project
+from databridge.spec.models import PATTERN_HELP, CustomCheck, ForeignKeyCheck, NotNullCheck, Project
 from databridge.spec.names import did_you_mean
 
 
@@ -25,7 +26,10 @@ def load_project(path: str | Path, display: str | None = None) -> Project:
     name = display or str(path)
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        byte = exc.object[exc.start : exc.start + 1].hex()
+        raise SpecError(name, [("", f"is not UTF-8 text (byte 0x{byte} at offset {exc.start}); save the file as UTF-8")]) from None
+    except OSError as exc:
         raise SpecError(name, [("", f"cannot read the file: {exc}")]) from exc
     return parse_project(text, name)
 
@@ -45,17 +49,49 @@ def parse_project(text: str, file: str) -> Project:
 
 def _parse_yaml(text: str, file: str) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader that also refuses repeated keys
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise SpecError(file, [("", f"{where}invalid YAML: {problem}")]) from None
+        if problem.startswith("but ") and getattr(exc, "context", None):
+            problem = f"{exc.context}, {problem}"  # type: ignore[attr-defined]
+        raise SpecError(file, [("", f"{where}invalid YAML: {problem}{_yaml_hint(problem)}")]) from None
+    except RecursionError:
+        raise SpecError(file, [("", "invalid YAML: lists or mappings nest hundreds of levels deep; a project is a few levels")]) from None
     if data is None:
         raise SpecError(file, [("", "the file is empty: a project needs at least 'name' and 'pipelines'")])
     if not isinstance(data, dict):
         raise SpecError(file, [("", f"a project is a mapping of keys (name, pipelines, ...), not a {type(data).__name__}")])
     return data
+
+
+_YAML_HINTS = {
+    "'\\t'": "; indent with spaces (YAML does not allow tabs)",
+    "found another document": "; a project file holds one YAML document: remove the second '---'",
+    "could not determine a constructor": "; a project is plain YAML: remove the tag",
+}
+
+
+def _yaml_hint(problem: str) -> str:
+    return next((hint for words, hint in _YAML_HINTS.items() if words in problem), "")
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a key given twice in one mapping is an error, not a silent overwrite."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, typing.Hashable) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} is given twice in this mapping; keep one", key_node.start_mark
+                )
+            seen.add(key) if isinstance(key, typing.Hashable) else None
+        return super().construct_mapping(node, deep)
 
 
 def format_path(loc: tuple[int | str, ...]) -> str:
@@ -67,8 +103,21 @@ def format_path(loc: tuple[int | str, ...]) -> str:
 
 
 def validation_problems(exc: ValidationError) -> list[tuple[str, str]]:
-    """Pydantic's errors as the spec's (path, message) pairs."""
-    return [_describe(err) for err in exc.errors()]
+    """Pydantic's errors as the spec's (path, message) pairs; a value fitting none of text/number/boolean is one."""
+    problems: list[tuple[str, str]] = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        if loc and loc[-1] in _SCALAR_MEMBERS:
+            problem = (format_path(_drop_union_tags(loc[:-1])), f"write one value: text, a number or true/false (got {_short(err.get('input'))})")
+        else:
+            problem = _describe(err)
+        if problem not in problems:
+            problems.append(problem)
+    return problems
+
+
+_SCALAR_MEMBERS = ("str", "int", "float", "bool")
+"""How pydantic names the members of ``str | int | float | bool`` (a default, an expected value) in an error path."""
 
 
 def _describe(err: Any) -> tuple[str, str]:
@@ -92,19 +141,34 @@ def _describe(err: Any) -> tuple[str, str]:
         return format_path(loc), f"check {tag!r} is unknown; write one of {expected}{did_you_mean(tag, _tags(expected))}"
     if kind == "union_tag_not_found":
         return format_path(loc), "needs 'check:' (not_null, foreign_key or custom)"
+    if kind == "string_type" and isinstance(value, bool):
+        return format_path(loc), f"YAML read {value} (from yes/no/on/off/true/false); put the text in quotes"
     if kind == "value_error":
         return format_path(loc), str(err["ctx"]["error"])
     if kind == "string_pattern_mismatch":
-        return format_path(loc), f"{value!r} must start with a letter and hold only letters, digits and underscores (at most 63)"
-    return format_path(loc), f"{err['msg'][0].lower()}{err['msg'][1:]} (got {_short(value)})"
+        return format_path(loc), f"{_short(value)} {PATTERN_HELP.get(err['ctx']['pattern'], 'has the wrong form')}"
+    return format_path(loc), f"{err['msg'][0].lower()}{err['msg'][1:]} (got {_short(value)}){_TYPE_HINTS.get(kind, '')}"
+
+
+_TYPE_HINTS = {
+    "date_from_datetime_parsing": "; write a date as YYYY-MM-DD",
+    "date_parsing": "; write a date as YYYY-MM-DD",
+    "model_type": "; write a mapping of keys (key: value, ...)",
+    "model_attributes_type": "; write a mapping of keys (key: value, ...)",
+}
 
 
 def _tags(expected: str) -> list[str]:
     return [t.strip(" '") for t in expected.replace(" or ", ",").split(",")]
 
 
+_REPR = reprlib.Repr()
+"""Bounded repr: a value built from YAML aliases may hold millions of items (the "billion laughs")."""
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring, _REPR.maxother = 3, 6, 6, 80, 80
+
+
 def _short(value: Any) -> str:
-    text = repr(value)
+    text = _REPR.repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 

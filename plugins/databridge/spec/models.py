@@ -12,6 +12,16 @@ from databridge.spec.names import did_you_mean
 
 NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,62}$"
 """Project and pipeline names: they become DAG and task-group ids."""
+BUCKET_PATTERN = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
+PREFIX_PATTERN = r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*$"
+PATTERN_HELP = {
+    NAME_PATTERN: "must start with a letter and hold only letters, digits and underscores (at most 63)",
+    BUCKET_PATTERN: "is not an S3 bucket name: write 3 to 63 lowercase letters, digits, dots and hyphens, "
+    "starting and ending with a letter or digit",
+    PREFIX_PATTERN: "is not a key prefix: write parts of letters, digits and !_.*'()- joined by '/', "
+    "without a leading or trailing '/'",
+}
+"""What to write instead, for each pattern a field must match."""
 
 StringOp = Literal["trim", "upper", "lower"]
 OnFailure = Literal["fail", "warn"]
@@ -237,9 +247,9 @@ class Attachments(SpecModel):
 
     conn_id: str = Field(min_length=1)
     """Airflow connection of type aws: login = access key, password = secret key, extra endpoint_url and region_name."""
-    bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    bucket: str = Field(pattern=BUCKET_PATTERN)
     """Bucket the objects are written to (it must exist)."""
-    prefix: str = Field("couchdb", pattern=r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*$")
+    prefix: str = Field("couchdb", pattern=PREFIX_PATTERN)
     """First part of every object key, without leading or trailing '/'."""
     table: str = "databridge_attachments.objects"
     """Target table of the links (created if absent): one row per attachment, keyed by database, doc_id, name."""

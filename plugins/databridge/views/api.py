@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow.api_fastapi.core_api.security import GetUserDep
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException
 
 from databridge import __version__
@@ -21,12 +23,32 @@ from databridge.views.run_routes import run_router
 
 
 def create_app() -> FastAPI:
-    app = FastAPI(title="DataBridge", version=__version__, description="Mapping projects, their sources and their runs.")
+    app = FastAPI(
+        title="DataBridge",
+        version=__version__,
+        description="Mapping projects, their sources and their runs.",
+        openapi_url=None,  # FastAPI would serve these without a login: _description serves them with one
+        docs_url=None,
+        redoc_url=None,
+    )
     app.include_router(project_router)
     app.include_router(source_router)
     app.include_router(run_router)
+    _description(app)
     _error_handlers(app)
     return app
+
+
+def _description(app: FastAPI) -> None:
+    """The OpenAPI document and its browsable page, behind Airflow's login like every other route."""
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi(_user: GetUserDep) -> dict[str, Any]:
+        return app.openapi()
+
+    @app.get("/docs", include_in_schema=False)
+    def docs(request: Request, _user: GetUserDep) -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=request.scope.get("root_path", "") + "/openapi.json", title="DataBridge API")
 
 
 def _error_handlers(app: FastAPI) -> None:

@@ -109,7 +109,7 @@ def _refuse_clobber(name: str, path: Path, folder: Path, overwrite: bool) -> Non
 def _project_name(path: Path) -> str | None:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+    except (OSError, ValueError, yaml.YAMLError, RecursionError):  # any file in the folder, broken ones too
         return None
     return str(data.get("name")) if isinstance(data, dict) else None
 
