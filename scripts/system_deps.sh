@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages DataBridge needs when they are missing: libmariadb-dev and pkg-config (to build
-# mysqlclient), curl and npm (the CouchDB-compatible test server installs with npm).
+# mysqlclient), curl and npm (the CouchDB-compatible test server installs with npm), chromium (the browser tests
+# drive Debian's Chromium with Playwright; no browser is downloaded).
 # Needs root (or password-less sudo); otherwise it only says what to install and leaves the failure to pip.
 set -euo pipefail
 
@@ -9,6 +10,7 @@ command -v pkg-config >/dev/null || missing+=(pkg-config)
 command -v mariadb_config >/dev/null || command -v mysql_config >/dev/null || missing+=(libmariadb-dev)
 command -v curl >/dev/null || missing+=(curl)
 command -v npm >/dev/null || missing+=(npm)
+command -v chromium >/dev/null || missing+=(chromium)
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 
 if [[ $(id -u) -eq 0 ]]; then

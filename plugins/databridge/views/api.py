@@ -13,13 +13,14 @@ from airflow.api_fastapi.core_api.security import GetUserDep
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from databridge import __version__
 from databridge.views.errors import ErrorBody, classify, http_error
 from databridge.views.routes import project_router, source_router
 from databridge.views.run_routes import run_router
+from databridge.views.ui import login_redirect, mount_static, ui_router
 
 
 def create_app() -> FastAPI:
@@ -34,6 +35,8 @@ def create_app() -> FastAPI:
     app.include_router(project_router)
     app.include_router(source_router)
     app.include_router(run_router)
+    app.include_router(ui_router)
+    mount_static(app)
     _description(app)
     _error_handlers(app)
     return app
@@ -53,7 +56,9 @@ def _description(app: FastAPI) -> None:
 
 def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
-    async def on_http(_request: Request, exc: HTTPException) -> JSONResponse:
+    async def on_http(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code == 401 and (redirect := login_redirect(request.url.path, request.url.query)):
+            return redirect
         return _answer(http_error(exc.status_code, exc.detail))
 
     @app.exception_handler(RequestValidationError)

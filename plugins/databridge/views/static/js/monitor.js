@@ -1,0 +1,92 @@
+// The live view of one run: each pipeline's six stages with Airflow's task state and, from DataBridge's results
+// schema, rows moved, throughput and errors; pause/resume of the project's DAG and cancel of the run (Airflow REST
+// API v2), and links to each task's log in Airflow's UI. Used by the Monitor page and by the wizard's last step.
+
+import { get, patch } from "./api.js";
+import { badge, busy, dataTable, errorMessage, fmt, h, message, replace } from "./dom.js";
+
+const POLL_MS = 2000;
+const DONE = new Set(["success", "failed"]);
+const enc = encodeURIComponent;
+
+export async function render(root, params) {
+  const dagId = params.get("dag_id");
+  const runId = params.get("run_id");
+  if (!dagId || !runId) {
+    replace(root, message("info", "Open a run from the Reports page, or from a DAG run's DataBridge tab in Airflow."), h("a", { href: "/databridge/ui/reports" }, "Reports"));
+    return;
+  }
+  mountMonitor(root, dagId, runId);
+}
+
+// Draws the monitor into `root` and keeps it fresh until the run ends or `root` leaves the page.
+export function mountMonitor(root, dagId, runId) {
+  const view = { root, dagId, runId, status: h("div", { "aria-live": "polite" }), body: h("div"), controls: h("div", { class: "actions" }) };
+  replace(root, h("section", { class: "panel monitor", "aria-label": `Run ${runId}` }, h("h2", {}, "Run ", h("code", {}, runId)), view.controls, view.status, view.body));
+  drawControls(view, null, null);
+  poll(view);
+  return view;
+}
+
+async function poll(view) {
+  if (!view.root.isConnected) return;
+  const run = await refresh(view);
+  if (!run || !DONE.has(run.state)) setTimeout(() => poll(view), POLL_MS);
+}
+
+async function refresh(view) {
+  try {
+    const [run, dag] = await Promise.all([get(`/projects/${enc(view.dagId)}/runs/${enc(view.runId)}`), get(`/api/v2/dags/${enc(view.dagId)}`)]);
+    drawControls(view, run, dag);
+    replace(view.body, run.pipelines.map((p) => pipelineTable(view, p)));
+    return run;
+  } catch (err) {
+    replace(view.status, errorMessage(err));
+    return null;
+  }
+}
+
+function drawControls(view, run, dag) {
+  const state = run ? run.state : null;
+  const paused = dag ? dag.is_paused : null;
+  const pause = h("button", { class: "small", disabled: paused === null }, paused ? "Resume DAG" : "Pause DAG");
+  pause.addEventListener("click", () => busy(pause, paused ? "Resuming…" : "Pausing…", () => setPaused(view, !paused), view.status));
+  const cancel = h("button", { class: "danger small", disabled: !run || DONE.has(state) }, "Cancel run");
+  cancel.addEventListener("click", () => busy(cancel, "Cancelling…", () => cancelRun(view), view.status));
+  const facts = h("span", { class: "run-state" }, "Run: ", badge(state || "loading"), paused ? [" ", badge("paused")] : null);
+  replace(view.controls, facts, pause, cancel, run ? h("span", { class: "muted" }, run.start_date ? `started ${new Date(run.start_date).toLocaleString()}` : "not started yet") : null);
+  if (paused && !DONE.has(state)) replace(view.status, message("warn", "The project's DAG is paused: no new task starts until you resume it."));
+  else if (view.status.querySelector(".warn")) replace(view.status);
+}
+
+async function setPaused(view, paused) {
+  await patch(`/api/v2/dags/${enc(view.dagId)}`, { is_paused: paused });
+  replace(view.status, message("ok", paused ? "DAG paused: running tasks finish, nothing new starts." : "DAG resumed."));
+  await refresh(view);
+}
+
+async function cancelRun(view) {
+  await patch(`/api/v2/dags/${enc(view.dagId)}/dagRuns/${enc(view.runId)}`, { state: "failed" });
+  replace(view.status, message("ok", "Run cancelled: the running task is stopped and the rest skipped."));
+  await refresh(view);
+}
+
+function pipelineTable(view, pipeline) {
+  const rows = pipeline.stages.map((s) => [
+    s.stage,
+    badge(s.state),
+    s.rows ?? null,
+    s.rows_per_second ?? null,
+    s.seconds ?? null,
+    problems(s),
+    h("a", { href: `/dags/${enc(view.dagId)}/runs/${enc(view.runId)}/tasks/${enc(s.task_id)}`, target: "_top", "aria-label": `Log of ${s.task_id}` }, "Log"),
+  ]);
+  return h("div", { class: "pipeline" }, h("h3", {}, "Pipeline ", h("code", {}, pipeline.pipeline)),
+    dataTable(["Stage", "State", "Rows", "Rows/s", "Seconds", "Errors & warnings", "Task log"], rows.map((r) => r.map((c, i) => (i >= 2 && i <= 4 ? fmt(c) : c))), { caption: `Stages of pipeline ${pipeline.pipeline}`, numeric: ["Rows", "Rows/s", "Seconds"] }));
+}
+
+function problems(stage) {
+  const warnings = stage.warnings || [];
+  if (!stage.error && !warnings.length) return "";
+  return h("div", {}, stage.error ? h("p", { class: "check error" }, stage.error) : null, warnings.length ? h("details", {}, h("summary", {}, `${warnings.length} warning(s)`), h("ul", {}, warnings.map((w) => h("li", {}, w)))) : null);
+}

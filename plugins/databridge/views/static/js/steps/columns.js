@@ -1,0 +1,265 @@
+// Step 2, Columns: click a source column, click a target column, press Map (Enter/Space work on every control).
+// Auto-map by name; type suggestions from the type matrix (the discovered columns' suggested PostgreSQL types);
+// a transform editor per mapping whose SQL fields are checked by the server as they are typed.
+
+import { explain, post } from "../api.js";
+import { debounce, errorMessage, field, h, message, option, replace } from "../dom.js";
+import { currentPipeline, describeTable, pipelinePicker } from "../wizard.js";
+
+const OPS = ["trim", "upper", "lower"];
+
+export function render(w, el) {
+  const p = currentPipeline(w);
+  const pairs = p.tables.flatMap((t, ti) => t.targets.map((g, gi) => ({ ti, gi, label: `${t.source} → ${g.table}` })));
+  replace(el, h("h2", {}, "2. Columns"), pipelinePicker(w));
+  if (!pairs.length) return el.append(message("info", "Add a source → target pair in step 1 first."));
+  if (!p.tables[w.pair.table] || !p.tables[w.pair.table].targets[w.pair.target]) w.pair = { table: pairs[0].ti, target: pairs[0].gi };
+  const select = h("select", { id: "pair-picker" }, pairs.map((x) => option(`${x.ti}:${x.gi}`, x.label, `${w.pair.table}:${w.pair.target}`)));
+  const area = h("div", { "aria-live": "polite" });
+  select.addEventListener("change", () => {
+    const [ti, gi] = select.value.split(":").map(Number);
+    w.pair = { table: ti, target: gi };
+    drawPair(w, p, area);
+  });
+  el.append(field("Pair", select), area);
+  drawPair(w, p, area);
+  return undefined;
+}
+
+async function drawPair(w, p, area) {
+  const mapping = p.tables[w.pair.table];
+  const target = mapping.targets[w.pair.target];
+  replace(area, h("p", { class: "muted" }, "Reading the columns…"));
+  let source, existing;
+  try {
+    [source, existing] = await Promise.all([describeTable(w, p.source_conn_id, mapping.source), describeTable(w, p.target_conn_id, target.table)]);
+  } catch (err) {
+    return replace(area, errorMessage(err));
+  }
+  if (!source) return replace(area, message("error", `Source table ${mapping.source} not found in connection ${p.source_conn_id}.`));
+  const view = { w, p, mapping, target, source, existing, area, selected: { source: null, target: null }, newTargets: [] };
+  redraw(view);
+  return undefined;
+}
+
+function redraw(view) {
+  const { target, existing } = view;
+  replace(view.area,
+    existing ? null : message("info", `${target.table} does not exist yet: the load stage creates it from these mappings.`),
+    h("div", { class: "two" }, sourcePanel(view), targetPanel(view)),
+    actions(view),
+    filterField(view),
+    mappingTable(view));
+}
+
+const effectiveTarget = (m) => m.target || m.source;
+const mappedSources = (view) => new Set(view.target.columns.filter((m) => m.source && !m.exclude).map((m) => m.source));
+const mappedTargets = (view) => new Set(view.target.columns.filter((m) => !m.exclude).map(effectiveTarget));
+
+function targetNames(view) {
+  if (view.existing) return view.existing.columns.map((c) => ({ name: c.name, type: c.native_type }));
+  const names = [...mappedTargets(view), ...view.newTargets];
+  return [...new Set(names)].map((name) => ({ name, type: (view.target.columns.find((m) => effectiveTarget(m) === name) || {}).type || "" }));
+}
+
+function sourcePanel(view) {
+  const used = mappedSources(view);
+  const items = view.source.columns.map((c) => pick(view, "source", c.name, `${c.native_type} → ${c.pg_type}`, used.has(c.name), c.note));
+  return h("section", { class: "panel source", "aria-label": "Source columns" },
+    h("h3", { class: "side-label source" }, "Source columns ", h("span", { class: "muted" }, `(${view.mapping.source})`)),
+    h("ul", { class: "pick-list source", id: "source-columns" }, items));
+}
+
+function targetPanel(view) {
+  const used = mappedTargets(view);
+  const items = targetNames(view).map((c) => pick(view, "target", c.name, c.type, used.has(c.name)));
+  const input = h("input", { id: "new-target-column", placeholder: "new column name", autocomplete: "off" });
+  const add = h("button", { type: "button", class: "secondary small" }, "Add column");
+  add.addEventListener("click", () => {
+    const name = input.value.trim();
+    if (!name) return;
+    view.newTargets.push(name);
+    view.selected.target = name;
+    redraw(view);
+  });
+  return h("section", { class: "panel target", "aria-label": "Target columns" },
+    h("h3", { class: "side-label target" }, "Target columns ", h("span", { class: "muted" }, `(${view.target.table})`)),
+    items.length ? h("ul", { class: "pick-list target", id: "target-columns" }, items) : h("p", { class: "help" }, "No target column yet: map a source column (same name), or add one."),
+    view.existing ? null : h("div", { class: "row" }, field("New target column", input), h("div", { class: "field" }, add)));
+}
+
+function pick(view, side, name, type, mapped, note) {
+  const pressed = view.selected[side] === name;
+  const button = h("button", { type: "button", "aria-pressed": String(pressed), class: mapped ? "mapped" : undefined, "data-column": name, title: note || undefined },
+    h("span", {}, name, mapped ? h("span", { class: "sr-only" }, " (mapped)") : null, mapped ? " ✓" : null), h("span", { class: "type" }, type || ""));
+  button.addEventListener("click", () => {
+    view.selected[side] = pressed ? null : name;
+    for (const b of button.closest("ul").querySelectorAll("button")) b.setAttribute("aria-pressed", String(b.dataset.column === view.selected[side]));
+    updateMapButton(view);
+  });
+  return h("li", {}, button);
+}
+
+function actions(view) {
+  view.mapButton = h("button", { type: "button", class: "primary", id: "map-button" }, "Map");
+  view.mapButton.addEventListener("click", () => mapSelected(view));
+  view.selection = h("span", { class: "muted", "aria-live": "polite" });
+  const auto = h("button", { type: "button", class: "secondary", id: "auto-map" }, "Auto-map by name");
+  auto.addEventListener("click", () => autoMap(view));
+  const exclude = h("button", { type: "button", id: "exclude-rest" }, "Exclude unmapped source columns");
+  exclude.addEventListener("click", () => excludeRest(view));
+  updateMapButton(view);
+  return h("div", { class: "actions" }, view.mapButton, auto, exclude, view.selection);
+}
+
+function updateMapButton(view) {
+  const { source, target } = view.selected;
+  const to = target || (view.existing ? null : source);
+  view.mapButton.disabled = !source || !to;
+  view.selection.textContent = source ? `${source} → ${to || "pick a target column"}` : "Pick a source column, then a target column.";
+}
+
+function mapSelected(view) {
+  const source = view.selected.source;
+  const target = view.selected.target || source;
+  addMapping(view, source, target);
+  view.selected = { source: null, target: null };
+  redraw(view);
+  view.area.querySelector("#map-button").focus();
+}
+
+function addMapping(view, source, target) {
+  const cols = view.target.columns;
+  const at = cols.findIndex((m) => (m.exclude ? m.source === source : effectiveTarget(m) === target));
+  const m = { source, ...(target !== source ? { target } : {}) };
+  if (at >= 0) cols.splice(at, 1, { ...cols[at], ...m, exclude: undefined, expression: undefined });
+  else cols.push(m);
+  clean(cols);
+}
+
+function autoMap(view) {
+  const used = mappedSources(view);
+  const taken = mappedTargets(view);
+  const byName = new Map(targetNames(view).map((c) => [c.name.toLowerCase(), c.name]));
+  for (const c of view.source.columns) {
+    if (used.has(c.name)) continue;
+    const target = view.existing ? byName.get(c.name.toLowerCase()) : c.name;
+    if (target && !taken.has(target)) addMapping(view, c.name, target);
+  }
+  redraw(view);
+}
+
+function excludeRest(view) {
+  const used = new Set(view.target.columns.map((m) => m.source).filter(Boolean));
+  for (const c of view.source.columns) if (!used.has(c.name)) view.target.columns.push({ source: c.name, exclude: true });
+  redraw(view);
+}
+
+// Keys set to undefined/empty are removed, so the saved YAML holds only what was chosen.
+function clean(cols) {
+  for (const m of cols) for (const k of Object.keys(m)) if (m[k] === undefined || m[k] === "" || (Array.isArray(m[k]) && !m[k].length)) delete m[k];
+}
+
+function filterField(view) {
+  const input = h("input", { id: "row-filter", value: view.target.filter || "", placeholder: "{status} <> 'deleted'", autocomplete: "off" });
+  const out = h("p", { class: "check", "aria-live": "polite" });
+  liveCheck(view, input, out, "filter", (v) => { view.target.filter = v || undefined; clean([view.target]); });
+  return field("Row filter (optional SQL condition)", input, "Only source rows for which this holds are loaded; write columns as {column}.");
+}
+
+function mappingTable(view) {
+  const rows = [];
+  view.target.columns.forEach((m, i) => {
+    rows.push(mappingRow(view, m, i));
+    if (view.editing === i) rows.push(h("tr", { class: "editor" }, h("td", { colspan: 5 }, editor(view, m))));
+  });
+  if (!rows.length) return message("info", "No mapping yet.");
+  return h("div", {}, h("h3", {}, `Mappings (${view.target.columns.length})`), h("div", { class: "scroll" }, h("table", { class: "data", id: "mappings" },
+    h("thead", {}, h("tr", {}, h("th", { class: "src", scope: "col" }, "Value"), h("th", { class: "tgt", scope: "col" }, "Target column"), h("th", { scope: "col" }, "Type"), h("th", { scope: "col" }, "Transforms"), h("th", { scope: "col" }, h("span", { class: "sr-only" }, "Actions")))),
+    h("tbody", {}, rows))));
+}
+
+function suggestion(view, m) {
+  if (view.existing) return (view.existing.columns.find((c) => c.name === effectiveTarget(m)) || {}).native_type;
+  return (view.source.columns.find((c) => c.name === m.source) || {}).pg_type;
+}
+
+function mappingRow(view, m, i) {
+  const value = m.expression ? h("code", {}, m.expression) : h("span", { class: "src-text" }, m.source);
+  const transforms = [...(m.transform || []), m.date_format ? `format ${m.date_format}` : null, m.default !== undefined ? `default ${JSON.stringify(m.default)}` : null, m.exclude ? "excluded" : null].filter(Boolean).join(", ");
+  const edit = h("button", { type: "button", class: "small secondary", "aria-expanded": String(view.editing === i), "aria-label": `Transform ${effectiveTarget(m)}` }, "Transform");
+  edit.addEventListener("click", () => { view.editing = view.editing === i ? null : i; redraw(view); });
+  const remove = h("button", { type: "button", class: "small danger", "aria-label": `Remove mapping ${effectiveTarget(m)}` }, "Remove");
+  remove.addEventListener("click", () => { view.target.columns.splice(i, 1); view.editing = null; redraw(view); });
+  const type = m.type ? h("code", {}, m.type) : h("span", { class: "muted" }, suggestion(view, m) ? `${suggestion(view, m)} (suggested)` : "—");
+  return h("tr", {}, h("td", {}, value), h("td", { class: "tgt-text" }, m.exclude ? "—" : effectiveTarget(m)), h("td", {}, type), h("td", {}, transforms || "—"), h("td", {}, h("div", { class: "actions", style: "margin:0" }, edit, remove)));
+}
+
+function editor(view, m) {
+  const names = view.source.columns.map((c) => c.name);
+  const valueSel = h("select", { id: "edit-value" }, option("", "Custom SQL expression", m.source && !m.expression ? m.source : ""), names.map((n) => option(n, `Source column ${n}`, m.expression ? "" : m.source)));
+  const expr = h("textarea", { id: "edit-expression", rows: 2, placeholder: "UPPER(TRIM({name}))" }, m.expression || "");
+  const exprOut = h("p", { class: "check", "aria-live": "polite" });
+  const exprField = field("Custom SQL ({column} placeholders)", expr);
+  exprField.append(exprOut);
+  exprField.hidden = !m.expression && Boolean(m.source);
+  valueSel.addEventListener("change", () => {
+    if (valueSel.value) { m.source = valueSel.value; delete m.expression; exprField.hidden = true; }
+    else { exprField.hidden = false; if (!m.target) m.target = effectiveTarget(m); delete m.source; }
+  });
+  liveCheck(view, expr, exprOut, "expression", (v) => { m.expression = v || undefined; clean([m]); });
+  const type = h("input", { id: "edit-type", value: m.type || "", placeholder: suggestion(view, m) || "text", autocomplete: "off" });
+  const typeOut = h("p", { class: "check", "aria-live": "polite" });
+  liveCheck(view, type, typeOut, "type", (v) => { m.type = v || undefined; clean([m]); });
+  const useSuggestion = suggestion(view, m) ? h("button", { type: "button", class: "small" }, `Use ${suggestion(view, m)}`) : null;
+  if (useSuggestion) useSuggestion.addEventListener("click", () => { type.value = suggestion(view, m); type.dispatchEvent(new Event("input")); });
+  const fmtIn = h("input", { id: "edit-date-format", value: m.date_format || "", placeholder: "YYYY-MM-DD or %Y-%m-%d", autocomplete: "off" });
+  const fmtOut = h("p", { class: "check", "aria-live": "polite" });
+  liveCheck(view, fmtIn, fmtOut, "date_format", (v) => { m.date_format = v || undefined; clean([m]); });
+  const def = h("input", { id: "edit-default", value: m.default ?? "", autocomplete: "off" });
+  def.addEventListener("input", () => { m.default = def.value === "" ? undefined : def.value; clean([m]); });
+  const ops = OPS.map((op) => {
+    const box = h("input", { type: "checkbox", checked: (m.transform || []).includes(op) });
+    box.addEventListener("change", () => { m.transform = OPS.filter((o) => (o === op ? box.checked : (m.transform || []).includes(o))); clean([m]); });
+    return h("label", { class: "inline" }, box, op.toUpperCase());
+  });
+  const exclude = h("input", { type: "checkbox", checked: Boolean(m.exclude) });
+  exclude.addEventListener("change", () => { m.exclude = exclude.checked || undefined; clean([m]); });
+  const done = h("button", { type: "button", class: "primary small" }, "Done");
+  done.addEventListener("click", () => { view.editing = null; redraw(view); });
+  return h("div", { role: "group", "aria-label": `Transform of ${effectiveTarget(m)}` },
+    h("div", { class: "row" }, field("Value", valueSel), withCheck(field("Type conversion (PostgreSQL type)", type), typeOut, useSuggestion)),
+    exprField,
+    h("fieldset", { style: "border:none;padding:0;margin:4px 0" }, h("legend", { style: "font-weight:500" }, "String clean-ups"), ops),
+    h("div", { class: "row" }, withCheck(field("Date format", fmtIn), fmtOut), field("Default (when NULL or empty)", def)),
+    h("label", { class: "inline" }, exclude, "Exclude this source column from the target"),
+    h("div", { class: "actions" }, done));
+}
+
+function withCheck(fieldEl, out, extra) {
+  fieldEl.append(out);
+  if (extra) fieldEl.append(extra);
+  return fieldEl;
+}
+
+// Check a SQL field on the server as it is typed (300 ms after the last key), then store it.
+function liveCheck(view, input, out, kind, store) {
+  const columns = view.source.columns.map((c) => c.name);
+  const check = debounce(async () => {
+    const text = input.value.trim();
+    store(text);
+    if (!text) { replace(out); out.className = "check"; input.removeAttribute("aria-invalid"); return; }
+    try {
+      const r = await post("/expressions/check", { expression: text, kind, columns });
+      out.className = "check ok";
+      replace(out, `✓ ${r.sql}`);
+      input.setAttribute("aria-invalid", "false");
+    } catch (err) {
+      out.className = "check error";
+      replace(out, `✗ ${explain(err)}`);
+      input.setAttribute("aria-invalid", "true");
+    }
+  }, 300);
+  input.addEventListener("input", check);
+  if (input.value) check();
+}

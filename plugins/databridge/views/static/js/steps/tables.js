@@ -1,0 +1,171 @@
+// Step 1, Tables: the project's name, its source and target connections (with a test), browsing schema-qualified
+// tables on both sides, and the source -> target pairs (one source table may feed several targets).
+
+import { get, post } from "../api.js";
+import { busy, errorMessage, field, h, message, option, replace } from "../dom.js";
+import { currentPipeline, draw, joinName, openProject, pipelinePicker } from "../wizard.js";
+
+export function render(w, el) {
+  const p = currentPipeline(w);
+  const side = { source: { schema: null, table: null }, target: { schema: null, table: null } };
+  const pairs = h("div", { id: "pairs" });
+  replace(el,
+    h("h2", {}, "1. Tables"),
+    projectPanel(w),
+    pipelinePicker(w),
+    h("div", { class: "two" }, sidePanel(w, p, "source", side), sidePanel(w, p, "target", side)),
+    h("div", { class: "actions" }, addButton(w, p, side, pairs)),
+    pairs);
+  drawPairs(w, p, pairs);
+}
+
+function projectPanel(w) {
+  const name = h("input", { id: "project-name", value: w.project.name, pattern: "[A-Za-z][A-Za-z0-9_]{0,62}", required: true, autocomplete: "off" });
+  name.addEventListener("input", () => { w.project.name = name.value.trim(); });
+  const description = h("input", { id: "project-description", value: w.project.description || "" });
+  description.addEventListener("input", () => { w.project.description = description.value; });
+  const opener = h("div", { class: "row" });
+  fillOpener(w, opener);
+  return h("section", { class: "panel", "aria-label": "Project" },
+    h("div", { class: "row" },
+      field("Project name (the DAG id)", name, w.schema.properties.name.description),
+      field("Description", description)),
+    w.opened ? h("p", { class: "muted" }, "Editing the saved project ", h("code", {}, w.opened), ": saving replaces its file and keeps every field.") : null,
+    opener);
+}
+
+async function fillOpener(w, el) {
+  try {
+    const projects = (await get("/projects")).filter((p) => p.ok);
+    if (!projects.length) return;
+    const select = h("select", { id: "open-project" }, projects.map((p) => option(p.dag_id, p.dag_id, w.opened)));
+    const out = h("div");
+    const open = h("button", { type: "button" }, "Open");
+    open.addEventListener("click", () => busy(open, "Opening…", async () => { await openProject(w, select.value); draw(w); }, out));
+    replace(el, field("Or open a saved project", select), h("div", { class: "field" }, open), out);
+  } catch (err) {
+    replace(el, errorMessage(err));
+  }
+}
+
+function sidePanel(w, p, which, side) {
+  const isSource = which === "source";
+  const key = isSource ? "source_conn_id" : "target_conn_id";
+  const usable = w.connections.filter((c) => (isSource ? c.can_be_source : c.can_be_target));
+  const conn = h("select", { id: `${which}-conn` }, option("", "Choose a connection…", p[key]), usable.map((c) => option(c.conn_id, `${c.conn_id} (${c.conn_type})`, p[key])));
+  const schemaSel = h("select", { id: `${which}-schema`, disabled: true }, option("", "—"));
+  const list = h("ul", { class: `pick-list ${which}`, id: `${which}-tables`, "aria-label": `${isSource ? "Source" : "Target"} tables` });
+  const out = h("div", { "aria-live": "polite" });
+  const test = h("button", { type: "button", class: "secondary small" }, "Test");
+  test.addEventListener("click", () => busy(test, "Testing…", async () => {
+    const r = await post(`/connections/${encodeURIComponent(conn.value)}/test`);
+    replace(out, h("p", { class: "check ok" }, `Connection OK (${r.seconds} s): ${r.detail}`));
+  }, out));
+  conn.addEventListener("change", () => { p[key] = conn.value; loadSchemas(w, p[key], schemaSel, list, side[which], out); });
+  schemaSel.addEventListener("change", () => loadTables(p[key], schemaSel.value, list, side[which], out));
+  const extra = isSource ? null : targetName(side);
+  if (p[key]) loadSchemas(w, p[key], schemaSel, list, side[which], out);
+  if (!usable.length) replace(out, message("info", `No ${which} connection found: add one under Admin > Connections${isSource ? "" : " (PostgreSQL)"}.`));
+  return h("section", { class: `panel ${which}`, "aria-label": isSource ? "Source" : "Target" },
+    h("h3", { class: `side-label ${which}` }, isSource ? "Source" : "Target (PostgreSQL)"),
+    h("div", { class: "row" }, field("Connection", conn), h("div", { class: "field" }, test)),
+    field("Schema", schemaSel), list, extra, out);
+}
+
+// The target table's name: picked from the existing tables or typed (a new table is created by the load stage).
+function targetName(side) {
+  const input = h("input", { id: "target-table", placeholder: "schema.table, e.g. public.customers", autocomplete: "off" });
+  input.addEventListener("input", () => { side.target.typed = input.value.trim(); });
+  side.target.input = input;
+  return field("Target table (existing or new)", input, "Pick an existing table above or type a new name; a new table is created from the mappings.");
+}
+
+async function loadSchemas(w, connId, select, list, state, out) {
+  replace(list);
+  if (!connId) return;
+  try {
+    const schemas = await get(`/connections/${encodeURIComponent(connId)}/schemas`);
+    const preferred = schemas.includes("public") ? "public" : schemas[0];
+    replace(select, option("", "Choose a schema…"), schemas.map((s) => option(s, s, preferred)));
+    select.disabled = false;
+    if (preferred) await loadTables(connId, preferred, list, state, out);
+  } catch (err) {
+    replace(out, errorMessage(err));
+  }
+}
+
+async function loadTables(connId, schema, list, state, out) {
+  state.schema = schema;
+  state.table = null;
+  replace(list);
+  if (!schema) return;
+  try {
+    const names = await get(`/connections/${encodeURIComponent(connId)}/schemas/${encodeURIComponent(schema)}/tables`);
+    if (!names.length) replace(list, h("li", { class: "muted" }, h("span", { class: "help" }, "No tables in this schema.")));
+    else replace(list, names.map((t) => h("li", {}, pickButton(list, t, () => choose(state, schema, t)))));
+  } catch (err) {
+    replace(out, errorMessage(err));
+  }
+}
+
+function pickButton(list, label, onPick) {
+  const button = h("button", { type: "button", "aria-pressed": "false", "data-name": label }, label);
+  button.addEventListener("click", () => {
+    for (const b of list.querySelectorAll("button[aria-pressed]")) b.setAttribute("aria-pressed", "false");
+    button.setAttribute("aria-pressed", "true");
+    onPick();
+  });
+  return button;
+}
+
+function choose(state, schema, table) {
+  state.table = table;
+  if (state.input) {
+    state.input.value = joinName(schema, table);
+    state.typed = state.input.value;
+  }
+}
+
+function addButton(w, p, side, pairs) {
+  const out = h("div");
+  const add = h("button", { type: "button", class: "primary", id: "add-pair" }, "Add source → target pair");
+  add.addEventListener("click", () => {
+    const src = side.source;
+    if (!src.table) return replace(out, message("error", "Pick a source table first."));
+    const source = joinName(src.schema, src.table);
+    const target = side.target.typed || joinName("public", src.table.toLowerCase());
+    let mapping = p.tables.find((t) => t.source === source);
+    if (!mapping) p.tables.push((mapping = { source, targets: [] }));
+    if (mapping.targets.some((t) => t.table === target)) return replace(out, message("error", `${source} already feeds ${target}.`));
+    mapping.targets.push({ table: target, load: "replace", columns: [] });
+    replace(out);
+    drawPairs(w, p, pairs);
+    return undefined;
+  });
+  return h("div", {}, add, out);
+}
+
+function drawPairs(w, p, el) {
+  const rows = p.tables.flatMap((t, ti) => t.targets.map((target, gi) => pairRow(w, p, el, ti, gi)));
+  if (!rows.length) return replace(el, message("info", "No pair yet: pick a source table (and a target name), then press Add."));
+  return replace(el, h("h3", {}, "Pairs"), h("div", { class: "scroll" }, h("table", { class: "data", id: "pair-table" },
+    h("thead", {}, h("tr", {}, h("th", { class: "src", scope: "col" }, "Source"), h("th", { class: "tgt", scope: "col" }, "Target"), h("th", { scope: "col" }, "Load"), h("th", { scope: "col" }, "Keys"), h("th", { scope: "col" }, "Columns"), h("th", { scope: "col" }, h("span", { class: "sr-only" }, "Actions")))),
+    h("tbody", {}, rows))));
+}
+
+function pairRow(w, p, el, ti, gi) {
+  const mapping = p.tables[ti];
+  const target = mapping.targets[gi];
+  const load = h("select", { "aria-label": `Load mode of ${target.table}` }, ["replace", "append", "upsert"].map((m) => option(m, m, target.load || "replace")));
+  load.addEventListener("change", () => { target.load = load.value; });
+  const keys = h("input", { value: (target.keys || []).join(", "), "aria-label": `Key columns of ${target.table}`, placeholder: "id", size: 10 });
+  keys.addEventListener("input", () => { target.keys = keys.value.split(",").map((k) => k.trim()).filter(Boolean); });
+  const remove = h("button", { type: "button", class: "small danger", "aria-label": `Remove ${mapping.source} to ${target.table}` }, "Remove");
+  remove.addEventListener("click", () => {
+    mapping.targets.splice(gi, 1);
+    if (!mapping.targets.length) p.tables.splice(ti, 1);
+    w.pair = { table: 0, target: 0 };
+    drawPairs(w, p, el);
+  });
+  return h("tr", {}, h("td", { class: "src-text" }, mapping.source), h("td", { class: "tgt-text" }, target.table), h("td", {}, load), h("td", {}, keys), h("td", { class: "num" }, String(target.columns.length)), h("td", {}, remove));
+}
