@@ -79,7 +79,6 @@ function targetPanel(view) {
     const name = input.value.trim();
     if (!name) return;
     view.newTargets.push(name);
-    view.selected.target = name;
     redraw(view);
   });
   return h("section", { class: "panel target", "aria-label": "Target columns" },
@@ -90,10 +89,11 @@ function targetPanel(view) {
 
 function pick(view, side, name, type, mapped, note) {
   const pressed = view.selected[side] === name;
+  // Clicking the selected column again unselects it.
   const button = h("button", { type: "button", "aria-pressed": String(pressed), class: mapped ? "mapped" : undefined, "data-column": name, title: note || undefined },
     h("span", {}, name, mapped ? h("span", { class: "sr-only" }, " (mapped)") : null, mapped ? " ✓" : null), h("span", { class: "type" }, type || ""));
   button.addEventListener("click", () => {
-    view.selected[side] = pressed ? null : name;
+    view.selected[side] = view.selected[side] === name ? null : name;
     for (const b of button.closest("ul").querySelectorAll("button")) b.setAttribute("aria-pressed", String(b.dataset.column === view.selected[side]));
     updateMapButton(view);
   });

@@ -101,6 +101,7 @@ async function loadTables(connId, schema, list, state, out) {
   if (!schema) return;
   try {
     const names = await get(`/connections/${encodeURIComponent(connId)}/schemas/${encodeURIComponent(schema)}/tables`);
+    if (state.schema !== schema) return; // another schema was chosen while this one loaded
     if (!names.length) replace(list, h("li", { class: "muted" }, h("span", { class: "help" }, "No tables in this schema.")));
     else replace(list, names.map((t) => h("li", {}, pickButton(list, t, () => choose(state, schema, t)))));
   } catch (err) {

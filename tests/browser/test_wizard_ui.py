@@ -1,0 +1,265 @@
+"""The UI in headless Chromium inside a real Airflow: log in through Airflow's login page, walk the wizard's six steps
+on real MariaDB -> PostgreSQL tables, save, run until success in the monitor, cancel a second run, reopen and
+re-save without change; a viewer sees the pages and gets readable 403 messages. Screenshots of every step are kept.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import yaml
+
+from tests.browser.conftest import Airflow, screenshots_dir
+from tests.conftest import PG
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.integration]
+
+PROJECT = "ui_bridge"
+WIDE = {"width": 1366, "height": 1500}
+RUN_TIMEOUT = 150_000
+
+
+class Shots:
+    """Screenshots named by step, in the artifacts folder (its path is printed)."""
+
+    def __init__(self) -> None:
+        self.folder = screenshots_dir()
+        print(f"\nbrowser screenshots: {self.folder}")
+
+    def take(self, page: Any, name: str) -> None:
+        page.screenshot(path=str(self.folder / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture(scope="module")
+def shots() -> Shots:
+    return Shots()
+
+
+def login(browser: Any, airflow: Airflow, user: str, **context: Any) -> Any:
+    page = browser.new_context(viewport=context.pop("viewport", WIDE), **context).new_page()
+    page.set_default_timeout(30_000)
+    page.goto(f"{airflow.url}/auth/login/?next=/")
+    page.fill("#username", user)
+    page.fill("#password", airflow.passwords[user])
+    page.click("input[type=submit]")
+    page.wait_for_url(lambda url: "/auth/login" not in url)
+    return page
+
+
+def plugin_page(page: Any, airflow: Airflow, route: str, title: str) -> Any:
+    """An Airflow UI page showing one of the plugin's views in its iframe; the iframe's content."""
+    page.goto(f"{airflow.url}/plugin/{route}")
+    return page.frame_locator(f"iframe[title='{title}']")
+
+
+def next_step(ui: Any) -> None:
+    ui.locator(".wizard-nav button.primary").click()
+
+
+def target_rows(airflow: Airflow, sql: str) -> list[tuple[Any, ...]]:
+    with psycopg.connect(host=PG["host"], port=PG["port"], user=PG["user"], dbname=airflow.target_db) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_admin_designs_saves_runs_and_cancels(airflow: Airflow, browser: Any, shots: Shots) -> None:
+    from playwright.sync_api import expect
+
+    page = login(browser, airflow, "admin")
+    ui = plugin_page(page, airflow, "databridge-wizard", "Mapping wizard")
+    step_tables(ui, airflow)
+    shots.take(page, "1-tables")
+    next_step(ui)
+    step_columns(ui, expect)
+    shots.take(page, "2-columns")
+    next_step(ui)
+    expect(ui.locator("#preview-results .estimate")).to_have_count(2)
+    expect(ui.locator("#preview-results")).to_contain_text("CUSTOMER 1")
+    expect(ui.locator("#preview-results")).to_contain_text("c1@example.org")
+    shots.take(page, "3-preview")
+    next_step(ui)
+    step_schedule(ui, expect)
+    shots.take(page, "4-schedule")
+    next_step(ui)
+    expect(ui.locator("#validate-results")).to_contain_text("The project compiles", timeout=60_000)
+    expect(ui.locator("#validate-results")).to_contain_text("naive_timezone")  # the lint's fix for orders.placed
+    shots.take(page, "5-validate")
+    next_step(ui)
+    run_and_watch(ui, airflow, expect)
+    shots.take(page, "6-run-success")
+    cancel_a_run(ui, expect)
+    shots.take(page, "6-run-cancelled")
+    reopen_and_save_unchanged(page, airflow, expect)
+
+
+def step_tables(ui: Any, airflow: Airflow) -> None:
+    ui.locator("#project-name").fill(PROJECT)
+    ui.locator("#project-description").fill("Customers and orders from the shop")
+    ui.locator("#source-conn").select_option("bridge_src")
+    ui.locator("#source-schema").select_option(airflow.source_db)
+    ui.locator("#target-conn").select_option("bridge_tgt")
+    ui.locator("#source-tables button[data-name='customers']").click()
+    ui.locator("#target-table").fill("public.customers")
+    ui.locator("#add-pair").click()
+    ui.locator("#source-tables button[data-name='orders']").click()
+    ui.locator("#target-table").fill("")
+    ui.locator("#add-pair").click()
+    rows = ui.locator("#pair-table tbody tr")
+    rows.nth(0).locator("input").fill("id")
+    rows.nth(1).locator("select").select_option("upsert")
+    rows.nth(1).locator("input").fill("id")
+    assert rows.count() == 2 and "public.orders" in rows.nth(1).inner_text()
+
+
+def step_columns(ui: Any, expect: Any) -> None:
+    ui.locator("#new-target-column").fill("full_name")
+    ui.get_by_role("button", name="Add column").click()
+    ui.locator("#source-columns button[data-column='name']").click()
+    ui.locator("#target-columns button[data-column='full_name']").click()
+    expect(ui.locator("#source-columns button[data-column='name']")).to_have_attribute("aria-pressed", "true")
+    expect(ui.locator("#target-columns button[data-column='full_name']")).to_have_attribute("aria-pressed", "true")
+    ui.locator("#source-columns").screenshot(path=str(screenshots_dir() / "2-columns-selected.png"))
+    ui.locator("#map-button").focus()
+    ui.locator("#map-button").press("Enter")  # Map works from the keyboard
+    ui.locator("#auto-map").click()
+    expect(ui.locator("#mappings tbody tr")).to_have_count(5)
+    ui.get_by_role("button", name="Transform full_name").click()
+    ui.locator("#edit-value").select_option("")
+    ui.locator("#edit-expression").fill("UPPER(TRIM({nmae}))")
+    expect(ui.locator("#edit-expression ~ .check")).to_contain_text("did you mean 'name'")
+    ui.locator("#edit-expression").fill("UPPER(TRIM({name}))")
+    expect(ui.locator("#edit-expression ~ .check")).to_contain_text("✓")
+    ui.locator("#edit-type").fill("varchar(60)")
+    expect(ui.locator("#edit-type ~ .check")).to_contain_text("✓")
+    ui.get_by_role("button", name="Done").click()
+    ui.get_by_role("button", name="Transform email").click()
+    ui.get_by_label("TRIM").check()
+    ui.get_by_label("LOWER").check()
+    ui.get_by_role("button", name="Done").click()
+    expect(ui.locator("#mappings")).to_contain_text("UPPER(TRIM({name}))")
+    ui.locator("#pair-picker").select_option("1:0")
+    ui.locator("#auto-map").click()
+    expect(ui.locator("#mappings tbody tr")).to_have_count(4)
+    ui.locator("#pair-picker").select_option("0:0")
+
+
+def step_schedule(ui: Any, expect: Any) -> None:
+    ui.locator("#cron").fill("30 2 * * 1-5")
+    ui.locator("#timezone").fill("Europe/Paris")
+    expect(ui.locator("#cron-words")).to_contain_text("At 02:30, Monday through Friday")
+    expect(ui.locator("#cron-words")).to_contain_text("Next runs:")
+    ui.locator("#cron").fill("30 2 * * 9")
+    expect(ui.locator("#cron-words")).to_contain_text("is not a cron expression")
+    ui.locator("#cron").fill("30 2 * * 1-5")
+    expect(ui.locator("#cron-words .ok")).to_be_visible()
+    ui.locator("#start-date").fill("2099-01-01")  # no scheduled run during the test: only the triggered ones
+    ui.locator("#defaults-retries").fill("1")
+    ui.locator("#defaults-retry_delay_seconds").fill("5")
+    if ui.locator("#deadline-minutes").count():
+        ui.locator("#deadline-minutes").fill("30")
+
+
+def run_and_watch(ui: Any, airflow: Airflow, expect: Any) -> None:
+    ui.locator("#save-project").click()
+    expect(ui.locator("#save-result")).to_contain_text(f"{PROJECT}.yaml (new file)")
+    saved = yaml.safe_load((airflow.mappings / f"{PROJECT}.yaml").read_text())
+    columns = saved["pipelines"][0]["tables"][0]["targets"][0]["columns"]
+    assert {"target": "full_name", "type": "varchar(60)", "expression": "UPPER(TRIM({name}))"} in columns
+    assert {"source": "email", "transform": ["trim", "lower"]} in columns
+    assert saved["schedule"]["cron"] == "30 2 * * 1-5" and saved["defaults"]["retries"] == 1
+    ui.locator("#run-project").click()
+    expect(ui.locator("#run-result")).to_contain_text("started", timeout=90_000)
+    monitor = ui.locator("#monitor")
+    resume = monitor.get_by_role("button", name="Resume DAG")
+    expect(resume).to_be_visible()  # a new DAG is paused: the run waits until it is resumed
+    resume.click()
+    expect(monitor.get_by_role("button", name="Pause DAG")).to_be_visible()
+    expect(monitor.locator(".run-state .badge").first).to_have_text("success", timeout=RUN_TIMEOUT)
+    expect(monitor.locator("tbody tr").filter(has_text="load_facts")).to_contain_text("700")
+    expect(monitor.get_by_role("link", name="Log of main.extract")).to_have_attribute("href", re.compile(r"^/dags/ui_bridge/runs/.+/tasks/main\.extract$"))
+    assert target_rows(airflow, "SELECT count(*) FROM public.customers") == [(200,)]
+    assert target_rows(airflow, "SELECT full_name, email, active FROM public.customers WHERE id = 1") == [("CUSTOMER 1", "c1@example.org", True)]
+    assert target_rows(airflow, "SELECT count(*) FROM public.orders") == [(500,)]
+
+
+def cancel_a_run(ui: Any, expect: Any) -> None:
+    first = ui.locator("#monitor h2 code").inner_text()
+    ui.locator("#run-project").click()
+    expect(ui.locator("#monitor h2 code")).not_to_have_text(first, timeout=30_000)
+    monitor = ui.locator("#monitor")
+    expect(monitor.locator(".badge.running, .badge.queued").first).to_be_visible(timeout=60_000)
+    monitor.get_by_role("button", name="Cancel run").click()
+    expect(monitor).to_contain_text("Run cancelled")
+    expect(monitor.locator(".run-state .badge").first).to_have_text("failed", timeout=30_000)
+
+
+def reopen_and_save_unchanged(page: Any, airflow: Airflow, expect: Any) -> None:
+    """Opening the saved project and saving it again writes the same file (nothing lost)."""
+    path = airflow.mappings / f"{PROJECT}.yaml"
+    before = path.read_text()
+    ui = plugin_page(page, airflow, "databridge-wizard", "Mapping wizard")
+    ui.locator("#open-project").select_option(PROJECT)
+    ui.get_by_role("button", name="Open", exact=True).click()
+    expect(ui.locator("#project-name")).to_have_value(PROJECT)
+    ui.locator(".stepper button").nth(5).click()
+    ui.locator("#save-project").click()
+    expect(ui.locator("#save-result")).to_contain_text("replaced")
+    assert path.read_text() == before
+
+
+def test_reports_and_connections_pages(airflow: Airflow, browser: Any, shots: Shots) -> None:
+    from playwright.sync_api import expect
+
+    page = login(browser, airflow, "admin")
+    ui = plugin_page(page, airflow, "databridge-connections", "Connections")
+    ui.get_by_role("button", name="Test connection bridge_src").click()
+    expect(ui.locator("table")).to_contain_text("OK in")
+    shots.take(page, "connections")
+    ui = plugin_page(page, airflow, "databridge-reports", "Reports")
+    expect(ui.locator("section.run")).to_have_count(2)
+    expect(ui.locator("section.run").nth(1)).to_contain_text("succeeded")
+    expect(ui.locator("section.run").nth(1)).to_contain_text("200")
+    shots.take(page, "reports")
+
+
+def test_narrow_screen_and_dark_mode(airflow: Airflow, browser: Any, shots: Shots) -> None:
+    from playwright.sync_api import expect
+
+    page = login(browser, airflow, "admin", viewport={"width": 375, "height": 800}, color_scheme="dark")
+    page.goto(f"{airflow.url}/databridge/ui/wizard?project={PROJECT}")
+    expect(page.locator("#project-name")).to_have_value(PROJECT)
+    page.locator(".stepper button").nth(1).click()
+    expect(page.locator("#mappings tbody tr")).to_have_count(5)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    shots.take(page, "narrow-dark-columns")
+    page.goto(f"{airflow.url}/databridge/ui/reports?dag_id={PROJECT}")
+    expect(page.locator("section.run")).to_have_count(2)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    shots.take(page, "narrow-dark-reports")
+
+
+def test_a_viewer_sees_but_cannot_save_or_run(airflow: Airflow, browser: Any, shots: Shots) -> None:
+    from playwright.sync_api import expect
+
+    before = (airflow.mappings / f"{PROJECT}.yaml").read_text()
+    page = login(browser, airflow, "viewer")
+    ui = plugin_page(page, airflow, "databridge-wizard", "Mapping wizard")
+    ui.locator("#open-project").select_option(PROJECT)
+    ui.get_by_role("button", name="Open", exact=True).click()
+    ui.locator(".stepper button").nth(5).click()
+    ui.locator("#save-project").click()
+    expect(ui.locator("#save-result")).to_contain_text("You are not allowed to do this with your Airflow role")
+    ui.locator("#run-project").click()
+    expect(ui.locator("#run-result")).to_contain_text("You are not allowed to do this with your Airflow role")
+    shots.take(page, "viewer-403")
+    assert (airflow.mappings / f"{PROJECT}.yaml").read_text() == before
+    ui = plugin_page(page, airflow, "databridge-reports", "Reports")
+    expect(ui.locator("section.run")).to_have_count(2)
+
+
+def test_screenshots_were_kept(shots: Shots) -> None:
+    names = {p.stem for p in Path(shots.folder).glob("*.png")}
+    assert {"1-tables", "2-columns", "3-preview", "4-schedule", "5-validate", "6-run-success", "6-run-cancelled", "viewer-403"} <= names
