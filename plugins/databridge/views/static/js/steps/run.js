@@ -25,7 +25,7 @@ export function render(w, el) {
   }, saveOut));
   run.addEventListener("click", () => busy(run, "Starting…", () => trigger(w, runOut, monitor), runOut));
   replace(el, h("h2", {}, "6. Save, run & monitor"),
-    name ? h("p", {}, "Project ", h("code", {}, name), ` · ${w.project.pipelines.length} pipeline(s) · file include/mappings/${name}.yaml`) : message("error", "Give the project a name in step 1 first."),
+    name ? h("p", {}, "Project ", h("code", {}, name), ` · ${w.project.pipelines.length} pipeline(s) · saved as ${name}.yaml in the mappings folder`) : message("error", "Give the project a name in step 1 first."),
     h("label", { class: "inline" }, replaceBox, "Replace the saved file of this project"),
     h("div", { class: "actions" }, save, run, name ? h("a", { href: `/databridge/ui/reports?dag_id=${enc(name)}` }, "Reports of this project") : null),
     saveOut, runOut, monitor);

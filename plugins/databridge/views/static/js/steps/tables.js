@@ -3,7 +3,7 @@
 
 import { get, post } from "../api.js";
 import { busy, errorMessage, field, h, message, option, replace } from "../dom.js";
-import { currentPipeline, draw, joinName, openProject, pipelinePicker } from "../wizard.js";
+import { currentPipeline, draw, joinName, openProject, pipelinePicker, spec } from "../wizard.js";
 
 export function render(w, el) {
   const p = currentPipeline(w);
@@ -63,13 +63,30 @@ function sidePanel(w, p, which, side) {
   }, out));
   conn.addEventListener("change", () => { p[key] = conn.value; loadSchemas(w, p[key], schemaSel, list, side[which], out); });
   schemaSel.addEventListener("change", () => loadTables(p[key], schemaSel.value, list, side[which], out));
-  const extra = isSource ? null : targetName(side);
+  const extra = isSource ? sourceOptions(w, p) : targetName(side);
   if (p[key]) loadSchemas(w, p[key], schemaSel, list, side[which], out);
   if (!usable.length) replace(out, message("info", `No ${which} connection found: add one under Admin > Connections${isSource ? "" : " (PostgreSQL)"}.`));
   return h("section", { class: `panel ${which}`, "aria-label": isSource ? "Source" : "Target" },
     h("h3", { class: `side-label ${which}` }, isSource ? "Source" : "Target (PostgreSQL)"),
     h("div", { class: "row" }, field("Connection", conn), h("div", { class: "field" }, test)),
     field("Schema", schemaSel), list, extra, out);
+}
+
+// How ambiguous source values are read (the lint's fixes for zero dates and date-times without a zone).
+function sourceOptions(w, p) {
+  const options = p.source_options || {};
+  const zone = h("input", { id: "naive-timezone", value: options.naive_timezone || "", placeholder: "e.g. Europe/Paris", autocomplete: "off" });
+  const zero = h("select", { id: "zero-dates" }, option("null", "read as NULL, with a warning", options.zero_dates || "null"), option("fail", "fail the extract", options.zero_dates));
+  const store = () => {
+    const next = { ...(p.source_options || {}), naive_timezone: zone.value.trim() || null, zero_dates: zero.value };
+    if (!next.naive_timezone) delete next.naive_timezone;
+    p.source_options = next;
+  };
+  zone.addEventListener("input", store);
+  zero.addEventListener("change", store);
+  return h("details", { open: Boolean(options.naive_timezone) || undefined }, h("summary", {}, "Source options"),
+    field("Date-times without a zone are in", zone, spec(w, "SourceOptions", "naive_timezone").help),
+    field("MySQL zero dates (0000-00-00)", zero, spec(w, "SourceOptions", "zero_dates").help));
 }
 
 // The target table's name: picked from the existing tables or typed (a new table is created by the load stage).

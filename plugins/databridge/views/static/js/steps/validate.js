@@ -40,10 +40,10 @@ function report(result) {
 
 function estimates(rows) {
   return [h("h3", {}, "Time estimates"),
-    h("p", { class: "muted" }, "Measured on a calibration batch read from each source table, scaled to its row count."),
-    dataTable(["Pipeline", "Source table", "Rows", "Calibration rows", "Rows/s", "Estimated time"],
+    h("p", { class: "muted" }, "Extract time per table: a calibration batch of each source table is timed through the extract path (then rolled back) and scaled to the table's row count."),
+    dataTable(["Pipeline", "Source table", "Rows", "Calibration rows", "Rows/s", "Estimated extract time"],
       rows.map((e) => [e.pipeline, e.source, fmt(e.rows), fmt(e.calibration_rows), fmt(e.rows_per_second), duration(e.seconds)]),
-      { caption: "Time estimates per table", numeric: ["Rows", "Calibration rows", "Rows/s", "Estimated time"] })];
+      { caption: "Time estimates per table", numeric: ["Rows", "Calibration rows", "Rows/s", "Estimated extract time"] })];
 }
 
 export function duration(seconds) {
