@@ -174,7 +174,7 @@ def _wait_healthy(server: Airflow, group: subprocess.Popen[Any]) -> None:
 
 def _stop_group(group: subprocess.Popen[Any]) -> None:
     """SIGTERM to the whole process group (api-server, scheduler, dag-processor and their task processes), then SIGKILL."""
-    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 5)):
+    for sig, wait in ((signal.SIGTERM, 8), (signal.SIGKILL, 5)):
         try:
             os.killpg(group.pid, sig)
         except ProcessLookupError:
