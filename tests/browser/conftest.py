@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -28,6 +29,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 FAB_AUTH_MANAGER = "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
 START_TIMEOUT = 120
+SERVERS = ("api-server", "scheduler", "dag-processor")
 
 
 @dataclass
@@ -134,15 +136,18 @@ def airflow(databases: dict[str, str]) -> Iterator[Airflow]:
         folder.mkdir()
     port = free_port()
     env = airflow_env(home, mappings, port, databases)
+    started = time.monotonic()
     _run(["airflow", "db", "migrate"], env, logs / "migrate.log")
     users = home / "databridge_users.json"
     _run([sys.executable, str(REPO / "scripts" / "demo_users.py"), "--file", str(users)], env, logs / "users.log")
+    prepared = time.monotonic()
     passwords = {name: entry["password"] for name, entry in json.loads(users.read_text()).items()}
-    script = "airflow api-server > {0}/api-server.log 2>&1 & airflow scheduler > {0}/scheduler.log 2>&1 & airflow dag-processor > {0}/dag-processor.log 2>&1 & wait".format(logs)
+    script = " & ".join(f"airflow {c} > {shlex.quote(str(logs / f'{c}.log'))} 2>&1" for c in SERVERS) + " & wait"
     group = subprocess.Popen(["bash", "-c", script], env=env, start_new_session=True, cwd=root)
     server = Airflow(f"http://127.0.0.1:{port}", home, mappings, passwords, databases["source"], databases["target"], logs, env)
     try:
         _wait_healthy(server, group)
+        print(f"\nairflow: metadata + users {prepared - started:.1f} s, servers healthy {time.monotonic() - prepared:.1f} s")
         yield server
     finally:
         _stop_group(group)
@@ -174,7 +179,7 @@ def _wait_healthy(server: Airflow, group: subprocess.Popen[Any]) -> None:
 
 def _stop_group(group: subprocess.Popen[Any]) -> None:
     """SIGTERM to the whole process group (api-server, scheduler, dag-processor and their task processes), then SIGKILL."""
-    for sig, wait in ((signal.SIGTERM, 8), (signal.SIGKILL, 5)):
+    for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
         try:
             os.killpg(group.pid, sig)
         except ProcessLookupError:

@@ -57,6 +57,6 @@ function failure(response, data, text) {
 export function explain(err) {
   if (!(err instanceof ApiError)) return String(err && err.message ? err.message : err);
   if (err.status === 401) return `Your Airflow session has ended: log in again (${err.message}).`;
-  if (err.status === 403) return `You are not allowed to do this with your Airflow role: ${err.message}. Ask an Airflow admin for the permission.`;
+  if (err.status === 403) return `You are not allowed to do this with your Airflow role (Airflow answered: ${err.message}). Ask an Airflow admin for the permission.`;
   return err.message;
 }
