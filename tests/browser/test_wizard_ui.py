@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import psycopg
 import pytest
@@ -243,8 +244,13 @@ def test_reports_and_connections_pages(airflow: Airflow, browser: Any, shots: Sh
     ui = plugin_page(page, airflow, "databridge-reports", "Reports")
     expect(ui.locator("section.run")).to_have_count(2)
     expect(ui.locator("section.run").nth(1)).to_contain_text("succeeded")
-    expect(ui.locator("section.run").nth(1)).to_contain_text("200")
+    expect(ui.locator("section.run").nth(1)).to_contain_text("700 rows loaded")
     shots.take(page, "reports")
+    run_id = ui.locator("section.run").nth(1).locator("h2 code").inner_text()
+    page.goto(f"{airflow.url}/dags/{PROJECT}/runs/{quote(run_id, safe='')}/plugin/databridge-run")
+    tab = page.frame_locator("iframe[title='DataBridge']")  # the run's DataBridge tab in Airflow's DAG run page
+    expect(tab.locator(".run-state .badge").first).to_have_text("success")
+    shots.take(page, "dag-run-tab")
 
 
 def test_narrow_screen_and_dark_mode(airflow: Airflow, browser: Any, shots: Shots) -> None:

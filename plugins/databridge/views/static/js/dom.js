@@ -64,8 +64,11 @@ export async function busy(button, label, work, out) {
     replace(out, errorMessage(err));
     return undefined;
   } finally {
-    button.disabled = false;
-    button.textContent = before;
+    // Unless the work redrew the button itself (a new label or state), give it back its label.
+    if (button.textContent === label) {
+      button.disabled = false;
+      button.textContent = before;
+    }
   }
 }
 

@@ -46,17 +46,32 @@ async function refresh(view) {
   }
 }
 
+// The buttons are made once and updated in place, so a poll never takes the focus away from them.
 function drawControls(view, run, dag) {
+  if (!view.pause) makeControls(view);
   const state = run ? run.state : null;
-  const paused = dag ? dag.is_paused : null;
-  const pause = h("button", { class: "small", disabled: paused === null }, paused ? "Resume DAG" : "Pause DAG");
-  pause.addEventListener("click", () => busy(pause, paused ? "Resuming…" : "Pausing…", () => setPaused(view, !paused), view.status));
-  const cancel = h("button", { class: "danger small", disabled: !run || DONE.has(state) }, "Cancel run");
-  cancel.addEventListener("click", () => busy(cancel, "Cancelling…", () => cancelRun(view), view.status));
-  const facts = h("span", { class: "run-state" }, "Run: ", badge(state || "loading"), paused ? [" ", badge("paused")] : null);
-  replace(view.controls, facts, pause, cancel, run ? h("span", { class: "muted" }, run.start_date ? `started ${new Date(run.start_date).toLocaleString()}` : "not started yet") : null);
-  if (paused && !DONE.has(state)) replace(view.status, message("warn", "The project's DAG is paused: no new task starts until you resume it."));
+  view.paused = dag ? dag.is_paused : null;
+  view.pause.disabled = view.paused === null;
+  view.pause.textContent = view.paused ? "Resume DAG" : "Pause DAG";
+  view.cancel.disabled = !run || DONE.has(state);
+  view.cancel.textContent = "Cancel run";
+  replace(view.facts, "Run: ", badge(state || "loading"), view.paused ? [" ", badge("paused")] : null);
+  replace(view.started, run ? (run.start_date ? `started ${new Date(run.start_date).toLocaleString()}` : "not started yet") : "");
+  if (view.paused && !DONE.has(state)) replace(view.status, message("warn", "The project's DAG is paused: no new task starts until you resume it."));
   else if (view.status.querySelector(".warn")) replace(view.status);
+}
+
+function makeControls(view) {
+  view.facts = h("span", { class: "run-state" });
+  view.started = h("span", { class: "muted" });
+  view.pause = h("button", { type: "button", class: "small" }, "Pause DAG");
+  view.pause.addEventListener("click", () => {
+    const paused = !view.paused;
+    return busy(view.pause, paused ? "Pausing…" : "Resuming…", () => setPaused(view, paused), view.status);
+  });
+  view.cancel = h("button", { type: "button", class: "danger small" }, "Cancel run");
+  view.cancel.addEventListener("click", () => busy(view.cancel, "Cancelling…", () => cancelRun(view), view.status));
+  replace(view.controls, view.facts, view.pause, view.cancel, view.started);
 }
 
 async function setPaused(view, paused) {
