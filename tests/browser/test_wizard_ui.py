@@ -213,10 +213,12 @@ def cancel_a_run(ui: Any, expect: Any) -> None:
     ui.locator("#run-project").click()
     expect(ui.locator("#monitor h2 code")).not_to_have_text(first, timeout=30_000)
     monitor = ui.locator("#monitor")
-    expect(monitor.locator(".badge.running, .badge.queued").first).to_be_visible(timeout=60_000)
+    # Cancel once the run is under way (a stage running or done), before it ends.
+    expect(monitor.locator("tbody .badge.running, tbody .badge.success").first).to_be_visible(timeout=60_000)
     monitor.get_by_role("button", name="Cancel run").click()
     expect(monitor).to_contain_text("Run cancelled")
     expect(monitor.locator(".run-state .badge").first).to_have_text("failed", timeout=30_000)
+    expect(monitor.locator("tbody tr").filter(has_text="report").locator(".badge")).not_to_have_text("success")
 
 
 def reopen_and_save_unchanged(page: Any, airflow: Airflow, expect: Any) -> None:

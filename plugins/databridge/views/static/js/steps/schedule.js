@@ -59,7 +59,7 @@ function deadlineField(w) {
   const s = w.project.schedule;
   const input = h("input", { id: "deadline-minutes", type: "number", min: 1, value: s.deadline_minutes ?? "", placeholder: "none" });
   input.addEventListener("input", () => { s.deadline_minutes = input.value === "" ? null : Number(input.value); });
-  return field("Deadline (minutes after the run starts)", input, info.help);
+  return field("Deadline (minutes after the run is queued)", input, info.help);
 }
 
 function retriesPanel(w) {
