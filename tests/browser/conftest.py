@@ -151,6 +151,8 @@ def airflow(databases: dict[str, str]) -> Iterator[Airflow]:
         yield server
     finally:
         _stop_group(group)
+        # Airflow's logs of the last run stay beside the screenshots (the servers' logs are where failures show).
+        shutil.copytree(logs, screenshots_dir().parent / "airflow-logs", dirs_exist_ok=True)
         shutil.rmtree(root, ignore_errors=True)
 
 

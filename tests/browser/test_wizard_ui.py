@@ -40,6 +40,14 @@ def shots() -> Shots:
     return Shots()
 
 
+@pytest.fixture(autouse=True, scope="module")
+def patient_expectations() -> None:
+    """Pages answer within seconds, but the machine is shared: wait up to 20 s for what the UI should show."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=20_000)
+
+
 def login(browser: Any, airflow: Airflow, user: str, **context: Any) -> Any:
     page = browser.new_context(viewport=context.pop("viewport", WIDE), **context).new_page()
     page.set_default_timeout(30_000)
@@ -69,6 +77,28 @@ WIDER_THAN_SCREEN = """() => [...document.querySelectorAll('body *')]
 def assert_fits(page: Any) -> None:
     """Nothing but the scrollable data tables is wider than the screen."""
     assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"], page.evaluate(WIDER_THAN_SCREEN)
+
+
+# The contrast ratio (WCAG 2) of each element's text against the first opaque background behind it.
+LOW_CONTRAST = """(selector) => {
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const background = (e) => {
+    for (; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor); if (c.length === 3 || c[3] === 1) return c; }
+    return [255, 255, 255];
+  };
+  return [...document.querySelectorAll(selector)].filter((e) => e.offsetParent && !e.disabled && e.textContent.trim()).map((e) => {
+    const [a, b] = [lum(rgb(getComputedStyle(e).color)), lum(background(e))];
+    return [e.textContent.trim().slice(0, 30), (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)];
+  }).filter(([, ratio]) => ratio < 4.5);
+}"""
+TEXT = "button, a, .badge, .src-text, .tgt-text, .muted, .help, .check, .message, th, td, label, h1, h2, h3"
+
+
+def assert_contrast(page: Any) -> None:
+    """Every visible text of the page (buttons, links, badges, help) has a contrast of at least 4.5:1."""
+    assert page.evaluate(LOW_CONTRAST, TEXT) == []
 
 
 def target_rows(airflow: Airflow, sql: str) -> list[tuple[Any, ...]]:
@@ -173,6 +203,11 @@ def step_schedule(ui: Any, expect: Any) -> None:
     ui.locator("#defaults-retries").fill("1")
     ui.locator("#defaults-retry_delay_seconds").fill("5")
     ui.locator("#deadline-minutes").fill("30")
+    ui.locator("#add-pipeline").click()  # a second pipeline depends on the first; removed again (this project has one)
+    expect(ui.locator("#pipelines tbody tr")).to_have_count(2)
+    expect(ui.locator("#pipelines tbody tr").nth(1).get_by_label("main")).to_be_checked()
+    ui.get_by_role("button", name="Remove pipeline pipeline_2").click()
+    expect(ui.locator("#pipelines tbody tr")).to_have_count(1)
 
 
 def apply_the_lint_fix(ui: Any, expect: Any) -> None:
@@ -264,11 +299,18 @@ def test_narrow_screen_and_dark_mode(airflow: Airflow, browser: Any, shots: Shot
     page.locator(".stepper button").nth(1).click()
     expect(page.locator("#mappings tbody tr")).to_have_count(5)
     assert_fits(page)
+    assert_contrast(page)
     shots.take(page, "narrow-dark-columns")
     page.goto(f"{airflow.url}/databridge/ui/reports?dag_id={PROJECT}")
     expect(page.locator("section.run")).to_have_count(2)
     assert_fits(page)
+    assert_contrast(page)
     shots.take(page, "narrow-dark-reports")
+    page.emulate_media(color_scheme="light")
+    page.goto(f"{airflow.url}/databridge/ui/wizard?project={PROJECT}")
+    page.locator(".stepper button").nth(1).click()
+    expect(page.locator("#mappings tbody tr")).to_have_count(5)
+    assert_contrast(page)
 
 
 def test_a_viewer_sees_but_cannot_save_or_run(airflow: Airflow, browser: Any, shots: Shots) -> None:
