@@ -275,6 +275,8 @@ def test_reports_and_connections_pages(airflow: Airflow, browser: Any, shots: Sh
 
     page = login(browser, airflow, "admin")
     ui = plugin_page(page, airflow, "databridge-connections", "Connections")
+    expect(ui.locator("tr").filter(has_text="bridge_src")).to_contain_text("mysql")
+    expect(ui.locator("tr").filter(has_text="bridge_tgt")).to_contain_text("source · target")
     ui.get_by_role("button", name="Test connection bridge_src").click()
     expect(ui.locator("table")).to_contain_text("OK in")
     shots.take(page, "connections")

@@ -15,7 +15,7 @@ export async function render(root) {
     c.conn_type,
     [c.host, c.port].filter((v) => v !== null && v !== undefined && v !== "").join(":") || "—",
     c.database || "—",
-    [c.can_be_source ? h("span", { class: "src-text" }, "source") : null, c.can_be_target ? h("span", { class: "tgt-text" }, " target") : null],
+    [c.can_be_source ? h("span", { class: "src-text" }, "source") : null, c.can_be_source && c.can_be_target ? " · " : null, c.can_be_target ? h("span", { class: "tgt-text" }, "target") : null],
     testCell(c.conn_id),
   ]);
   replace(

@@ -76,7 +76,7 @@ export function dataTable(columns, rows, { caption, numeric = [], headClass = {}
   const head = h("tr", {}, columns.map((c) => h("th", { scope: "col", class: [numeric.includes(c) ? "num" : "", headClass[c] || ""].join(" ").trim() || undefined }, c)));
   const body = rows.map((row) =>
     h("tr", {}, row.map((cell, i) => {
-      if (cell instanceof Node) return h("td", {}, cell);
+      if (cell instanceof Node || Array.isArray(cell)) return h("td", {}, cell);
       const empty = cell === null || cell === undefined;
       return h("td", { class: empty ? "null" : numeric.includes(columns[i]) ? "num" : undefined }, empty ? "NULL" : String(cell));
     })),
