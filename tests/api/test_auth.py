@@ -34,6 +34,8 @@ ROUTES = [
     ("GET", "/connections/{connection_id}/schemas/{schema}/tables", None, 403),
     ("GET", "/connections/{connection_id}/schemas/{schema}/tables/{table}", None, 403),
 ]
+# The UI's pages answer an anonymous browser with a redirect to Airflow's login instead of a 401 (tests/api/test_ui.py).
+UI_PAGES = {("GET", "/ui"), ("GET", "/ui/"), ("GET", "/ui/{page}")}
 PARAMETERS = {"dag_id": "nothing_here", "run_id": "r", "connection_id": "some_conn", "schema": "s", "table": "t"}
 
 
@@ -45,7 +47,7 @@ def mounted_routes(api: Api) -> set[tuple[str, str]]:
 
 def test_every_route_is_listed(api: Api) -> None:
     """So that each one is checked below for anonymous and Viewer calls."""
-    assert mounted_routes(api) == {(method, path) for method, path, _body, _viewer in ROUTES}
+    assert mounted_routes(api) == {(method, path) for method, path, _body, _viewer in ROUTES} | UI_PAGES
 
 
 @pytest.mark.parametrize(("method", "path", "body", "_viewer"), ROUTES)

@@ -19,6 +19,12 @@ def test_a_page_needs_a_login_and_an_anonymous_browser_goes_to_it(api: Api, page
     assert response.headers["location"].endswith(f"/auth/login/?next=%2Fdatabridge%2Fui%2F{page}%3Fdag_id%3Dx")
 
 
+@pytest.mark.parametrize("path", ["/ui", "/ui/"])
+def test_the_ui_root_needs_a_login_too(api: Api, path: str) -> None:
+    response = api.call("GET", path, user=None, follow_redirects=False)
+    assert response.status_code == 302 and "/auth/login/?next=" in response.headers["location"]
+
+
 @pytest.mark.parametrize("user", ["admin", "viewer"])
 @pytest.mark.parametrize("page", PAGES)
 def test_a_signed_in_user_gets_the_page(api: Api, page: str, user: str) -> None:
