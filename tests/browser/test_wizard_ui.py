@@ -209,6 +209,7 @@ def step_schedule(ui: Any, expect: Any) -> None:
     expect(ui.locator("#pipelines tbody tr").nth(1).get_by_label("main")).to_be_checked()
     ui.get_by_role("button", name="Remove pipeline pipeline_2").click()
     expect(ui.locator("#pipelines tbody tr")).to_have_count(1)
+    expect(ui.locator("#cron-words")).to_contain_text("At 02:30, Monday through Friday")  # the step was drawn again
 
 
 def apply_the_lint_fix(ui: Any, expect: Any) -> None:
