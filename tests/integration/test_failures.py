@@ -122,7 +122,7 @@ def test_load_into_a_table_missing_a_mapped_column_leaves_it_unchanged(shop: Sou
     )
     assert target.checksum("analytics.dim_product") == before
     assert target.rows("SELECT * FROM analytics.dim_product") == [("OLD-1", "kept", "legacy", Decimal("1.50"), True)]
-    assert target.scalar("SELECT count(*) FROM databridge.load_ledger WHERE table_name = 'analytics.dim_product'") == 0
+    assert target.scalar("SELECT count(*) FROM databridge.batch_ledger WHERE stage = 'load' AND table_name = 'analytics.dim_product'") == 0
 
 
 FAILING_CHECKS = """\

@@ -159,7 +159,9 @@ def test_retried_load_with_the_same_run_id_appends_nothing(shop: Source, target:
     assert (line_stat["load"], line_stat["loaded_rows"], line_stat["target_rows"]) == ("append", 6, 6)
     assert target.count("analytics.fact_order_line") == 6
     assert target.checksum("analytics.fact_order_line") == before
-    ledger = target.rows("SELECT table_name, rows FROM databridge.load_ledger WHERE run_id = 'run-1' ORDER BY table_name")
+    ledger = target.rows(
+        "SELECT DISTINCT ON (table_name) table_name, rows FROM databridge.batch_ledger WHERE stage = 'load' AND run_id = 'run-1' ORDER BY table_name, batch DESC"
+    )
     assert ledger == sorted((f"analytics.{t}", len(EXPECTED_ROWS[t])) for t in TARGET_TABLES)
     assert run_stage(pipeline_params(project), "validate", "run-1") == {"checks": CHECKS, "passed": CHECKS}
 

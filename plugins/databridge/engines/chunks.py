@@ -8,6 +8,7 @@ the last has no upper bound (rows added to the source after the split still land
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import decimal
 from collections.abc import Callable, Sequence
@@ -60,13 +61,29 @@ class Chunk:
     key: str
     lower: Any = None
     upper: Any = None
+    holds_nulls: bool | None = None
+    """Whether rows with a NULL key are read with this range; None: only by chunk 0."""
+
+    @property
+    def nulls(self) -> bool:
+        return self.index == 0 if self.holds_nulls is None else self.holds_nulls
+
+    @property
+    def whole(self) -> bool:
+        """The whole table: read without a condition."""
+        return self.count == 1 and self.lower is None and self.upper is None
+
+    def part(self, lower: Any, upper: Any, *, first: bool) -> Chunk:
+        """The part of this range from ``lower`` to ``upper`` (one batch read in key order); NULL keys go with the
+        chunk's first part."""
+        return dataclasses.replace(self, lower=lower, upper=upper, holds_nulls=first and self.nulls)
 
     def describe(self) -> str:
         if self.method == HASH:
             return f"chunk {self.index + 1}/{self.count} (hash of the row mod {self.count} = {self.index})"
         lower = "" if self.lower is None else f"{self.lower!r} <= "
         upper = "" if self.upper is None else f" < {self.upper!r}"
-        nulls = " or NULL" if self.index == 0 else ""
+        nulls = " or NULL" if self.nulls else ""
         return f"chunk {self.index + 1}/{self.count} ({lower}{self.key}{upper}{nulls})"
 
 
@@ -78,7 +95,7 @@ def range_predicate(ident: str, chunk: Chunk, literal: Callable[[Any], str]) -> 
     if chunk.upper is not None:
         parts.append(f"{ident} < {literal(chunk.upper)}")
     condition = " AND ".join(parts) or "1 = 1"
-    return f"({ident} IS NULL OR {condition})" if chunk.index == 0 else condition
+    return f"({ident} IS NULL OR {condition})" if chunk.nulls else condition
 
 
 def quantile_offsets(rows: int, chunks: int) -> list[int]:
@@ -106,6 +123,17 @@ def distinct_bounds(values: Sequence[Any]) -> tuple[Any, ...]:
     return tuple(out)
 
 
+def next_key(first: Callable[[str], Any], ref: str, ident: str, where: str, part: Chunk, rows: int, literal: Callable[[Any], str]) -> Any:
+    """Where a batch of ``rows`` rows read in key order from ``part`` ends: the key ``rows`` keys on (None when
+    fewer remain). ``where`` is the part's WHERE clause (or ""). A key value repeated more than ``rows`` times
+    gives the next distinct value instead, so every batch moves forward."""
+    not_null = f"{where} AND {ident} IS NOT NULL" if where else f" WHERE {ident} IS NOT NULL"
+    bound = first(f"SELECT {ident} FROM {ref}{not_null} ORDER BY {ident} LIMIT 1 OFFSET {rows}")
+    if bound is not None and part.lower is not None and bound <= part.lower:
+        bound = first(f"SELECT min({ident}) FROM {ref}{not_null} AND {ident} > {literal(part.lower)}")
+    return bound
+
+
 @runtime_checkable
 class ChunkableSource(Protocol):
     """A source that reads part of a table: SQL engines with keys, or a row locator, or a row hash."""
@@ -119,6 +147,15 @@ class ChunkableSource(Protocol):
     def row_count(self, table: TableRef, chunk: Chunk | None = None) -> int: ...
 
     def copy_rows(self, table: TableRef, columns: list[SourceColumn], sink: RowSink, batch_size: int, chunk: Chunk | None = None) -> int: ...
+
+
+@runtime_checkable
+class BatchableSource(ChunkableSource, Protocol):
+    """A source that also reads a key range in batches in key order (a retry goes on after the last batch)."""
+
+    def next_bound(self, table: TableRef, part: Chunk, rows: int) -> Any:
+        """Where a batch of ``rows`` rows of ``part`` read in key order ends (see ``next_key``)."""
+        ...
 
 
 def encode_bound(value: Any) -> dict[str, Any]:

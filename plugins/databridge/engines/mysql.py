@@ -21,7 +21,7 @@ from databridge.engines.base import (
     keys_from_rows,
 )
 from databridge.engines.canonical import kind_of
-from databridge.engines.chunks import HASH, RANGE, Chunk, Split, quantile_bounds, range_predicate
+from databridge.engines.chunks import HASH, RANGE, Chunk, Split, next_key, quantile_bounds, range_predicate
 from databridge.engines.errors import mysql_error
 from databridge.engines.fingerprint import Dialect, ProofColumn, Runner, SqlSide
 from databridge.engines.postgres import CONNECT_TIMEOUT_SECONDS, missing_table
@@ -71,6 +71,8 @@ class MySQLSource:
         self.info = info
         self.options = options or SourceOptions()
         self.warnings: list[str] = []
+        self._dates_checked: set[TableRef] = set()
+        """Tables whose zero dates were counted: a table read in many batches or chunks is scanned for them once."""
         try:
             self.conn = MySQLdb.connect(
                 host=info.host or "127.0.0.1",
@@ -148,11 +150,17 @@ class MySQLSource:
         """Quantiles of ``key``; without a key (InnoDB hides its row id), a CRC32 of the row modulo ``chunks``."""
         if key is None:
             return Split(HASH, "row", parts=chunks)
-        first = lambda query: (self._run(query, doing=f"splitting {table} into chunks") or [(None,)])[0][0]  # noqa: E731
-        return Split(RANGE, key, quantile_bounds(first, self._ref(table), _mysql_ident(key), chunks))
+        return Split(RANGE, key, quantile_bounds(self._first(table), self._ref(table), _mysql_ident(key), chunks))
+
+    def next_bound(self, table: TableRef, part: Chunk, rows: int) -> Any:
+        return next_key(self._first(table), self._ref(table), _mysql_ident(part.key), self._where(table, part), part, rows, self._literal)
+
+    def _first(self, table: TableRef) -> Callable[[str], Any]:
+        """A reader of a query's first value (None when it returns no row)."""
+        return lambda query: (self._run(query, doing=f"reading the key ranges of {table}") or [(None,)])[0][0]
 
     def _where(self, table: TableRef, chunk: Chunk | None) -> str:
-        if chunk is None or chunk.count == 1:
+        if chunk is None or chunk.whole:
             return ""
         if chunk.method == HASH:
             values = ", ".join(_mysql_ident(str(r[0])) for r in self._column_rows(table)[1])
@@ -191,13 +199,14 @@ class MySQLSource:
     def _check_zero_dates(self, table: TableRef, columns: list[SourceColumn]) -> None:
         """One aggregate over the date columns (none: no query); fail, or warn once per column with its count."""
         dated = [c for c in columns if _DATED.match(c.native_type.lower())]
-        if not dated:
+        if not dated or table in self._dates_checked:
             return
         sums = ", ".join(_ZERO_DATE.format(c=_mysql_ident(c.name)) for c in dated)
         counts = self._run(f"SELECT {sums} FROM {self._ref(table)}", doing=f"looking for zero dates in {table}")[0]
         for column, count in zip(dated, counts, strict=True):
             if count:
                 self._zero_dates_found(table, column, int(count))
+        self._dates_checked.add(table)
 
     def _zero_dates_found(self, table: TableRef, column: SourceColumn, count: int) -> None:
         where = f"{table.schema or self.default_schema()}.{table.name}.{column.name} ({column.native_type})"

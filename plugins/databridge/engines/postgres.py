@@ -22,7 +22,7 @@ from databridge.engines.base import (
     keys_from_rows,
 )
 from databridge.engines.canonical import kind_of
-from databridge.engines.chunks import RANGE, Chunk, Split, distinct_bounds, quantile_bounds, range_predicate
+from databridge.engines.chunks import RANGE, Chunk, Split, distinct_bounds, next_key, quantile_bounds, range_predicate
 from databridge.engines.errors import postgres_error
 from databridge.engines.fingerprint import Dialect, ProofColumn, Runner, SqlSide
 from databridge.engines.type_matrix import notes_for, zoned
@@ -169,15 +169,21 @@ class PostgresSource:
         pages = int(self._first(f"SELECT pg_relation_size({sql_literal(self._ref(table))}::regclass) / current_setting('block_size')::int"))
         return Split(RANGE, CTID, tuple(f"({page},0)" for page in distinct_bounds([pages * i // chunks or None for i in range(1, chunks)])))
 
+    def next_bound(self, table: TableRef, part: Chunk, rows: int) -> Any:
+        return next_key(self._first, self._ref(table), quote_ident(part.key), self._where(part), part, rows, self._literal)
+
+    def _literal(self, value: Any) -> str:
+        return sql.Literal(value).as_string(self.conn)
+
     def _first(self, query: str) -> Any:
         rows = self._read(sql.SQL(query), (), "splitting a table into chunks")
         return rows[0][0] if rows else None
 
     def _where(self, chunk: Chunk | None) -> str:
-        if chunk is None or chunk.count == 1:
+        if chunk is None or chunk.whole:
             return ""
         ident = CTID if chunk.key == CTID else quote_ident(chunk.key)
-        return " WHERE " + range_predicate(ident, chunk, lambda v: sql.Literal(v).as_string(self.conn))
+        return " WHERE " + range_predicate(ident, chunk, self._literal)
 
     def copy_rows(self, table: TableRef, columns: list[SourceColumn], sink: RowSink, batch_size: int, chunk: Chunk | None = None) -> int:
         select = f"SELECT {', '.join(_as_text(c, self.options.naive_timezone) for c in columns)} FROM {self._ref(table)}{self._where(chunk)}"

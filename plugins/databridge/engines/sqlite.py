@@ -21,7 +21,7 @@ from databridge.engines.base import (
     keys_from_rows,
 )
 from databridge.engines.canonical import canonical, hash64, kind_of
-from databridge.engines.chunks import RANGE, Chunk, Split, quantile_bounds, range_predicate
+from databridge.engines.chunks import RANGE, Chunk, Split, next_key, quantile_bounds, range_predicate
 from databridge.engines.errors import sqlite_error
 from databridge.engines.fingerprint import Dialect, ProofColumn, SqlSide
 from databridge.engines.postgres import missing_table
@@ -113,8 +113,13 @@ class SQLiteSource:
         """Quantiles of ``key``; without a key, of the rowid (a WITHOUT ROWID table has none: one chunk)."""
         if key is None and not self._has_rowid(table):
             return Split(RANGE, ROWID)
-        first = lambda query: (self._run(query) or [(None,)])[0][0]  # noqa: E731
-        return Split(RANGE, key or ROWID, quantile_bounds(first, self._ref(table), _key_ident(key or ROWID), chunks))
+        return Split(RANGE, key or ROWID, quantile_bounds(self._first, self._ref(table), _key_ident(key or ROWID), chunks))
+
+    def next_bound(self, table: TableRef, part: Chunk, rows: int) -> Any:
+        return next_key(self._first, self._ref(table), _key_ident(part.key), _where(part), part, rows, _literal)
+
+    def _first(self, query: str) -> Any:
+        return (self._run(query) or [(None,)])[0][0]
 
     def _has_rowid(self, table: TableRef) -> bool:
         try:
@@ -177,10 +182,13 @@ def _key_ident(key: str) -> str:
 
 
 def _where(chunk: Chunk | None) -> str:
-    if chunk is None or chunk.count == 1:
+    if chunk is None or chunk.whole:
         return ""
-    literal = lambda v: repr(v) if isinstance(v, int | float) else sql_literal(v)  # noqa: E731
-    return " WHERE " + range_predicate(_key_ident(chunk.key), chunk, literal)
+    return " WHERE " + range_predicate(_key_ident(chunk.key), chunk, _literal)
+
+
+def _literal(value: Any) -> str:
+    return repr(value) if isinstance(value, int | float) else sql_literal(value)
 
 
 def _primary_key(rows: list[tuple[Any, ...]]) -> tuple[str, ...]:

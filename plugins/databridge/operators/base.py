@@ -13,6 +13,7 @@ from databridge.engines import open_source, open_target
 from databridge.engines.base import ConnectionInfo, SourceEngine, SourceOptions
 from databridge.errors import DataBridgeError, EngineError
 from databridge.runtime.context import StageContext
+from databridge.runtime.lease import RunFinished
 from databridge.runtime.results import ResultStore, RunKey, stage_key
 
 
@@ -26,6 +27,21 @@ def connection_info(conn_id: str) -> ConnectionInfo:
             transient=False,
         ) from exc
     return ConnectionInfo.from_airflow(conn)
+
+
+def _run_finished(context: Any) -> RunFinished:
+    """Asks Airflow for another run's state; a run it does not know (another Airflow, no task context) is not over."""
+    ti = context.get("ti")
+
+    def finished(run_id: str) -> bool:
+        if ti is None:
+            return False
+        try:
+            return str(ti.get_dagrun_state(dag_id=ti.dag_id, run_id=run_id)).lower() in ("success", "failed")
+        except Exception:  # an unknown run is answered with an error whose type differs by Airflow version
+            return False
+
+    return finished
 
 
 class DataBridgeOperator(BaseOperator):
@@ -51,7 +67,11 @@ class DataBridgeOperator(BaseOperator):
     def uses_source(self, plan: PipelinePlan) -> bool:
         return self.needs_source
 
+    run_finished: RunFinished = staticmethod(lambda run_id: False)
+    """Whether another run of this DAG has ended, as Airflow knows it (set from the task's context)."""
+
     def execute(self, context: Any) -> dict[str, Any]:
+        self.run_finished = _run_finished(context)
         try:
             return self._execute(context["run_id"])
         except EngineError as exc:

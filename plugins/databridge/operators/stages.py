@@ -10,6 +10,7 @@ from databridge.compiler.plan import PipelinePlan
 from databridge.engines.base import SourceEngine
 from databridge.errors import DataBridgeError
 from databridge.operators.base import DataBridgeOperator, connection_info
+from databridge.runtime import lease
 from databridge.runtime.attachments import copy_attachments, stage_stubs
 from databridge.runtime.context import StageContext
 from databridge.runtime.extract import extract
@@ -37,6 +38,7 @@ class ExtractOperator(DataBridgeOperator):
 
     def run(self, ctx: StageContext, source: SourceEngine | None, run_id: str) -> dict[str, Any]:
         assert source is not None
+        lease.take(ctx, self.run_finished)
         summary = extract(ctx, source, self.project_file, self.chunk)
         if ctx.plan.attachments is not None and not self.chunk:
             summary["attachment stubs"] = stage_stubs(ctx, source)
@@ -90,6 +92,7 @@ class ValidateOperator(DataBridgeOperator):
         return plan.proof.on_failure != "skip"  # the proof fingerprints the source tables in the source database
 
     def run(self, ctx: StageContext, source: SourceEngine | None, run_id: str) -> dict[str, Any]:
+        lease.check(ctx, "validating")
         attachments = ctx.plan.attachments
         s3 = connection_info(attachments.conn_id) if attachments is not None and ctx.plan.proof.on_failure != "skip" else None
         return validate(ctx, source, s3)
@@ -108,6 +111,7 @@ class ReportOperator(DataBridgeOperator):
     def run(self, ctx: StageContext, source: SourceEngine | None, run_id: str) -> dict[str, Any]:
         report = build_report(ctx, run_id)
         ctx.store.save_report(report, report["succeeded"])
+        lease.release(ctx)
         self.log.info("\n%s", format_report(report))
         if not report["succeeded"]:
             problems = report["errors"] or [f"{s}: not run" for s in report["not_run"]]

@@ -20,13 +20,16 @@ from databridge.engines.base import SourceColumn, SourceEngine, TableInfo
 from databridge.engines.chunks import (
     ORDERABLE_KEY_TYPES,
     RANGE,
+    BatchableSource,
     Chunk,
     ChunkableSource,
     Split,
     decode_bound,
     encode_bound,
 )
-from databridge.engines.postgres import NulGuard
+from databridge.engines.postgres import CTID, NulGuard
+from databridge.runtime import lease, ledger
+from databridge.runtime.batches import Batches, copy_batches
 from databridge.runtime.context import StageContext, rate
 from databridge.runtime.results import RESULTS_SCHEMA
 
@@ -69,10 +72,10 @@ def _split(ctx: StageContext, source: ChunkableSource, plan: SourcePlan) -> Spli
         rows = info.approx_rows if info.approx_rows is not None else source.row_count(plan.source)
         if rows < plan.chunk_min_rows:
             return ONE_CHUNK
-    return source.split(plan.source, plan.chunk_key or _orderable_key(info), plan.chunks)
+    return source.split(plan.source, plan.chunk_key or orderable_key(info), plan.chunks)
 
 
-def _orderable_key(info: TableInfo) -> str | None:
+def orderable_key(info: TableInfo) -> str | None:
     """The primary key when it is one column of an integer, numeric, date or timestamp type."""
     if len(info.primary_key) != 1:
         return None
@@ -81,26 +84,56 @@ def _orderable_key(info: TableInfo) -> str | None:
 
 
 def copy_chunk(ctx: StageContext, source: ChunkableSource, plan: SourcePlan, columns: list[SourceColumn], chunk: Chunk, staging: str, stat: dict[str, Any]) -> dict[str, Any]:
-    """Copy one chunk into the shared staging table unless a former attempt did; returns the table's totals."""
+    """Copy one chunk into the shared staging table unless a former attempt did; returns the table's totals.
+
+    A range of a real key is copied in batches (a retry goes on after the last committed one); a chunk of row
+    locators or hashes, or of a source that cannot read in batches, in one transaction (a retry reads it again,
+    nothing of the failed attempt being kept)."""
+    if chunk.method == RANGE and chunk.key != CTID and isinstance(source, BatchableSource):
+        _started(ctx, plan, chunk)
+        copy_batches(ctx, Batches(source, plan, columns, chunk, staging, on_last=lambda cur: _finished(ctx, cur, source, plan, chunk)))
+    else:
+        _copy_at_once(ctx, source, plan, columns, chunk, staging)
+    with ctx.target.transaction(f"adding up the chunks of {plan.source}") as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (_lock_key(ctx, plan),))  # sums see every committed chunk
+        return _record_totals(ctx, cur, plan, stat)
+
+
+def _copy_at_once(ctx: StageContext, source: ChunkableSource, plan: SourcePlan, columns: list[SourceColumn], chunk: Chunk, staging: str) -> None:
     params = (*_params(ctx, plan), chunk.index)
     column_list = ", ".join(quote_ident(c.name) for c in columns)
     with ctx.target.transaction(f"staging {chunk.describe()} of {plan.source} into {staging}") as cur:
+        lease.confirm(cur, ctx, "writing into")
         done = cur.execute(f"SELECT finished_at IS NOT NULL FROM {_CHUNKS} WHERE {_WHERE} AND chunk = %s FOR UPDATE", params).fetchone()
         if done and done[0]:
             ctx.log.info("extract %s: %s was copied by an earlier attempt", plan.source, chunk.describe())
-        else:
-            cur.execute(f"UPDATE {_CHUNKS} SET started_at = clock_timestamp() WHERE {_WHERE} AND chunk = %s", params)
-            source_rows = source.row_count(plan.source, chunk)
-            with cur.copy(f"COPY {staging} ({column_list}) FROM STDIN") as copy:
-                staged = source.copy_rows(plan.source, columns, NulGuard(copy, plan.source, columns), ctx.plan.batch_size, chunk=chunk)
-            cur.execute(
-                f"""UPDATE {_CHUNKS} SET source_rows = %s, staged_rows = %s, finished_at = clock_timestamp(), hostname = %s,
-                seconds = extract(epoch FROM clock_timestamp() - started_at) WHERE {_WHERE} AND chunk = %s""",
-                (source_rows, staged, socket.gethostname(), *params),
-            )
-            ctx.log.info("extract %s: %s, %d rows", plan.source, chunk.describe(), staged)
-        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (_lock_key(ctx, plan),))  # sums see every committed chunk
-        return _record_totals(ctx, cur, plan, stat)
+            return
+        cur.execute(f"UPDATE {_CHUNKS} SET started_at = clock_timestamp() WHERE {_WHERE} AND chunk = %s", params)
+        with cur.copy(f"COPY {staging} ({column_list}) FROM STDIN") as copy:
+            staged = source.copy_rows(plan.source, columns, NulGuard(copy, plan.source, columns), ctx.plan.batch_size, chunk=chunk)
+        ledger.record(cur, ledger.Place(ctx.store.key, "extract", str(plan.source), chunk.index), 0, staged)
+        _finished(ctx, cur, source, plan, chunk)
+
+
+def _started(ctx: StageContext, plan: SourcePlan, chunk: Chunk) -> None:
+    ctx.target.execute(
+        f"UPDATE {_CHUNKS} SET started_at = coalesce(started_at, clock_timestamp()) WHERE {_WHERE} AND chunk = %s",
+        (*_params(ctx, plan), chunk.index),
+        doing=f"starting {chunk.describe()} of {plan.source}",
+    )
+
+
+def _finished(ctx: StageContext, cur: Any, source: ChunkableSource, plan: SourcePlan, chunk: Chunk) -> None:
+    """Mark the chunk done, in the transaction of its last rows: its row counts, where and how long it ran."""
+    source_rows = source.row_count(plan.source, chunk)
+    committed = ledger.last(cur, ledger.Place(ctx.store.key, "extract", str(plan.source), chunk.index))
+    staged = committed.rows if committed else 0
+    cur.execute(
+        f"""UPDATE {_CHUNKS} SET source_rows = %s, staged_rows = %s, finished_at = clock_timestamp(), hostname = %s,
+        seconds = extract(epoch FROM clock_timestamp() - started_at) WHERE {_WHERE} AND chunk = %s""",
+        (source_rows, staged, socket.gethostname(), *_params(ctx, plan), chunk.index),
+    )
+    ctx.log.info("extract %s: %s, %d rows", plan.source, chunk.describe(), staged)
 
 
 def _record_totals(ctx: StageContext, cur: Any, plan: SourcePlan, stat: dict[str, Any]) -> dict[str, Any]:

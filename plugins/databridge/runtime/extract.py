@@ -9,10 +9,12 @@ from databridge.compiler.expressions import sql_literal
 from databridge.compiler.identifiers import qualified, quote_ident
 from databridge.compiler.plan import SourcePlan
 from databridge.engines.base import SourceColumn, SourceEngine, drain_warnings
-from databridge.engines.chunks import ChunkableSource
+from databridge.engines.chunks import RANGE, BatchableSource, Chunk, ChunkableSource
 from databridge.engines.postgres import NulGuard
 from databridge.errors import MissingTable, SpecError
-from databridge.runtime.chunks import chunks_of, copy_chunk
+from databridge.runtime import lease, ledger
+from databridge.runtime.batches import Batches, copy_batches
+from databridge.runtime.chunks import chunks_of, copy_chunk, orderable_key
 from databridge.runtime.context import StageContext, rate, stopwatch
 from databridge.spec.names import did_you_mean
 
@@ -40,6 +42,7 @@ def extract(ctx: StageContext, source: SourceEngine, project_file: str, instance
 def _extract_table(ctx: StageContext, source: SourceEngine, plan: SourcePlan, columns: list[SourceColumn], instance: int | None) -> dict[str, Any] | None:
     """This instance's share of one table: the whole table, some of its chunks, or nothing."""
     staging = qualified(ctx.plan.staging_schema, plan.staging_table)
+    forget_lost_staging(ctx, plan, staging)
     chunks = chunks_of(ctx, source, plan, lambda cur: _create_staging(cur, staging, columns))
     mine = [c for c in chunks if instance is None or c.index == instance]
     if not mine:
@@ -107,20 +110,63 @@ def _enum_stat(columns: list[SourceColumn]) -> dict[str, Any]:
 
 
 def _copy_table(ctx: StageContext, source: SourceEngine, plan: SourcePlan, columns: list[SourceColumn]) -> dict[str, Any]:
+    """A table read whole: in batches of its key when it has a usable one, else in one transaction."""
     staging = qualified(ctx.plan.staging_schema, plan.staging_table)
-    column_list = ", ".join(quote_ident(c.name) for c in columns)
+    ctx.log.info("extract %s -> %s", plan.source, staging)
+    key = batch_key(source, plan)
+    with stopwatch() as elapsed:
+        if key is None:
+            copied = _copy_whole(ctx, source, plan, columns, staging)
+        else:
+            assert isinstance(source, BatchableSource)
+            job = Batches(source, plan, columns, Chunk(0, 1, RANGE, key), staging, on_first=lambda cur: _create_staging(cur, staging, columns))
+            copied = copy_batches(ctx, job).copied
+    for warning in drain_warnings(source):
+        ctx.warn(warning)
     source_rows = source.row_count(plan.source)
-    ctx.log.info("extract %s (%d rows) -> %s", plan.source, source_rows, staging)
-    with stopwatch() as elapsed, ctx.target.transaction(f"staging {plan.source} into {staging}") as cur:
+    with ctx.target.transaction(f"reading the extract ledger of {plan.source}") as cur:
+        staged = ledger.staged_rows(cur, ledger.Place(ctx.store.key, "extract", str(plan.source)))
+    if staged != source_rows:
+        ctx.warn(f"{plan.source}: counted {source_rows} rows but read {staged} (is the source being written to?)")
+    stat: dict[str, Any] = {"source_rows": source_rows, "staged_rows": staged, "rows_per_second": rate(copied, elapsed[0]), **_enum_stat(columns)}
+    ctx.store.table_stat("extract", str(plan.source), staged, elapsed[0], **stat)
+    ctx.log.info("extract %s: %d rows staged (%d by this attempt) in %.2fs (%.0f rows/s)", plan.source, staged, copied, elapsed[0], stat["rows_per_second"])
+    return stat
+
+
+def batch_key(source: SourceEngine, plan: SourcePlan) -> str | None:
+    """The key a table read whole is read in batches of: the chunk key, else a one-column orderable primary key."""
+    if not isinstance(source, BatchableSource):
+        return None
+    return plan.chunk_key or orderable_key(source.describe(plan.source))
+
+
+def _copy_whole(ctx: StageContext, source: SourceEngine, plan: SourcePlan, columns: list[SourceColumn], staging: str) -> int:
+    """The table in one transaction with its one ledger row (a retry reads it all again, unless it was committed)."""
+    place = ledger.Place(ctx.store.key, "extract", str(plan.source))
+    column_list = ", ".join(quote_ident(c.name) for c in columns)
+    with ctx.target.transaction(f"staging {plan.source} into {staging}") as cur:
+        lease.confirm(cur, ctx, "writing into")
+        ledger.lock(cur, place)
+        if (last := ledger.last(cur, place)) is not None and last.final:
+            ctx.log.info("extract %s: staged by an earlier attempt", plan.source)
+            return 0
         _create_staging(cur, staging, columns)
         with cur.copy(f"COPY {staging} ({column_list}) FROM STDIN") as copy:
             staged = source.copy_rows(plan.source, columns, NulGuard(copy, plan.source, columns), ctx.plan.batch_size)
-    for warning in drain_warnings(source):
-        ctx.warn(warning)
-    if staged != source_rows:
-        ctx.warn(f"{plan.source}: counted {source_rows} rows but read {staged} (is the source being written to?)")
-    stat: dict[str, Any] = {"source_rows": source_rows, "staged_rows": staged, "rows_per_second": rate(staged, elapsed[0]), **_enum_stat(columns)}
-    ctx.store.table_stat("extract", str(plan.source), staged, elapsed[0], **stat)
-    ctx.log.info("extract %s: %d rows in %.2fs (%.0f rows/s)", plan.source, staged, elapsed[0], stat["rows_per_second"])
-    return stat
+        ledger.record(cur, place, 0, staged)
+    return staged
 
+
+def forget_lost_staging(ctx: StageContext, plan: SourcePlan, staging: str) -> None:
+    """After a crash PostgreSQL empties unlogged tables: batches the ledger holds are gone, so read the table again."""
+    place = ledger.Place(ctx.store.key, "extract", str(plan.source), -1)
+    with ctx.target.transaction(f"checking the staging of {plan.source}") as cur:
+        ledger.lock(cur, place)
+        if not ledger.staged_rows(cur, place):
+            return
+        exists = cur.execute("SELECT to_regclass(%s) IS NOT NULL", (staging,)).fetchone()
+        if exists and exists[0] and cur.execute(f"SELECT EXISTS (SELECT 1 FROM {staging})").fetchone() == (True,):
+            return
+        ledger.forget_extract(cur, ctx.store.key, [str(plan.source)])
+    ctx.warn(f"{plan.source}: the staging table lost the rows of earlier attempts (the target server restarted after a crash); read again from the start")

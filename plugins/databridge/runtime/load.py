@@ -10,8 +10,8 @@ from databridge.compiler.expressions import sql_literal
 from databridge.compiler.identifiers import qualified, quote_ident, short_name
 from databridge.compiler.plan import TargetPlan
 from databridge.errors import EngineError
+from databridge.runtime import lease, ledger
 from databridge.runtime.context import StageContext, rate, stopwatch
-from databridge.runtime.results import RESULTS_SCHEMA
 from databridge.spec.names import did_you_mean
 
 
@@ -20,9 +20,10 @@ def load(ctx: StageContext, role: str) -> dict[str, Any]:
     stage = "load_dimensions" if role == "dimension" else "load_facts"
     summary = {}
     extracted = ctx.store.table_stats("extract")
+    transformed = ctx.store.table_stats("transform")
     for source, target in ctx.plan.targets(role):
         allowed = extracted.get(str(source.source), {}).get("allowed_values", {})
-        summary[str(target.table)] = _load_one(ctx, stage, target, allowed)
+        summary[str(target.table)] = _load_one(ctx, stage, target, allowed, int(transformed.get(str(target.table), {}).get("ready_rows") or 0))
     return summary
 
 
@@ -40,29 +41,25 @@ def load_statement(target: TargetPlan, ready: str) -> str:
     return f"MERGE INTO {table} AS t USING {ready} AS s ON {on} {matched} WHEN NOT MATCHED THEN INSERT ({cols}) VALUES ({values})"
 
 
-def _load_one(ctx: StageContext, stage: str, target: TargetPlan, allowed: dict[str, list[str]]) -> dict[str, Any]:
+def _load_one(ctx: StageContext, stage: str, target: TargetPlan, allowed: dict[str, list[str]], ready_rows: int) -> dict[str, Any]:
     ready = qualified(ctx.plan.staging_schema, target.ready_table)
     table = qualified(target.table.schema, target.table.name)
-    key = (*ctx.store.key.values(), str(target.table))
+    place = ledger.Place(ctx.store.key, "load", str(target.table))
     with stopwatch() as elapsed:
         try:
             with ctx.target.conn.transaction(), ctx.target.conn.cursor() as cur:
-                done = cur.execute(
-                    f"SELECT rows FROM {RESULTS_SCHEMA}.load_ledger WHERE project = %s AND pipeline = %s AND run_id = %s AND table_name = %s",
-                    key,
-                ).fetchone()
+                lease.confirm(cur, ctx, "loading")
+                ledger.lock(cur, place)  # a retry waits for a killed attempt's transaction to end, then sees its commit
+                done = ledger.last(cur, place)
                 # Only an append must not run twice in a run; replace and upsert repeat safely, and must repeat when
                 # a cleared DAG run (same run_id) has transformed new source data since.
                 if done is not None and target.load == "append":
-                    ctx.log.info("load %s: already committed by an earlier try of this run (%d rows); skipped", target.table, done[0])
-                    loaded = int(done[0])
+                    ctx.log.info("load %s: already committed by an earlier try of this run (%d rows); skipped", target.table, done.rows)
+                    loaded = done.rows
                 else:
+                    _check_ready(cur, target, ready, ready_rows)
                     loaded = _write(ctx, cur, target, table, ready, allowed)
-                    cur.execute(
-                        f"""INSERT INTO {RESULTS_SCHEMA}.load_ledger (project, pipeline, run_id, table_name, rows) VALUES (%s, %s, %s, %s, %s)
-                        ON CONFLICT (project, pipeline, run_id, table_name) DO UPDATE SET rows = EXCLUDED.rows, loaded_at = now()""",
-                        (*key, loaded),
-                    )
+                    ledger.record(cur, place, 0 if done is None else done.batch + 1, loaded)
                 total = cur.execute(f"SELECT count(*) FROM {table}").fetchone()
         except psycopg.Error as exc:
             from databridge.engines.errors import postgres_error
@@ -72,6 +69,16 @@ def _load_one(ctx: StageContext, stage: str, target: TargetPlan, allowed: dict[s
     ctx.store.table_stat(stage, str(target.table), loaded, elapsed[0], **stat)
     ctx.log.info("%s %s: %d rows (%s) in %.2fs; table holds %d", stage, target.table, loaded, target.load, elapsed[0], stat["target_rows"])
     return stat
+
+
+def _check_ready(cur: psycopg.Cursor[Any], target: TargetPlan, ready: str, ready_rows: int) -> None:
+    """A crash of the target server empties unlogged tables: never load an emptied ready table as if it were the data."""
+    if ready_rows and cur.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {ready})").fetchone() == (True,):
+        raise EngineError(
+            f"loading {target.table}: the ready table {ready} is empty but this run's transform wrote {ready_rows} rows into it "
+            "(the target server restarted after a crash, which empties unlogged staging tables); clear this run from its extract stage",
+            transient=False,
+        )
 
 
 def _write(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from databridge.runtime import ledger
 from databridge.runtime.context import StageContext, rate
 
 STAGES = ("extract", "transform", "load_dimensions", "load_facts", "validate")
@@ -15,7 +16,9 @@ def build_report(ctx: StageContext, run_id: str) -> dict[str, Any]:
     stages = store.stages()
     stats = {stage: store.table_stats(stage) for stage in ("extract", "transform", "load_dimensions", "load_facts")}
     loaded = {**stats["load_dimensions"], **stats["load_facts"]}
-    tables = [_table_row(source, target, stats, loaded) for source, target in ctx.plan.targets()]
+    with ctx.target.transaction("reading the batch ledger") as cur:
+        resumed = ledger.resumes(cur, store.key)
+    tables = [{**_table_row(source, target, stats, loaded), "resumed": resumed.get(str(source.source), [])} for source, target in ctx.plan.targets()]
     validations = store.validations()
     errors = [f"{s}: {stages[s]['error']}" for s in STAGES if s in stages and stages[s]["error"]]
     errors += [f"{s}: did not finish" for s in STAGES if stages.get(s, {}).get("status") == "running"]
@@ -73,6 +76,9 @@ def format_report(report: dict[str, Any]) -> str:
         f"  {name:<16} {stages[name].get('status', 'not run'):<8} {stages[name].get('seconds', 0.0):>8.2f}s" for name in STAGES if name in stages
     ]
     lines += ["", "Tables:", _table_lines(report["tables"])]
+    resumed = {t["source"]: t["resumed"] for t in report["tables"] if t.get("resumed")}
+    if resumed:
+        lines += ["", "Resumed after a failure (committed batches kept):"] + [f"  {s}: {', '.join(r)}" for s, r in resumed.items()]
     t = report["totals"]
     lines += [f"  total: {t['source_rows']} source rows, {t['loaded_rows']} rows loaded in {t['seconds']}s ({t['rows_per_second']} rows/s)", ""]
     lines += ["Validations:"] + [

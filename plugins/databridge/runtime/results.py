@@ -26,10 +26,6 @@ CREATE TABLE IF NOT EXISTS {RESULTS_SCHEMA}.validation_results (
     kind text NOT NULL, table_name text, passed boolean NOT NULL, on_failure text NOT NULL,
     detail text NOT NULL, checked_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (project, pipeline, run_id, check_name));
-CREATE TABLE IF NOT EXISTS {RESULTS_SCHEMA}.load_ledger (
-    project text NOT NULL, pipeline text NOT NULL, run_id text NOT NULL, table_name text NOT NULL,
-    rows bigint NOT NULL, loaded_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (project, pipeline, run_id, table_name));
 CREATE TABLE IF NOT EXISTS {RESULTS_SCHEMA}.extract_chunks (
     project text NOT NULL, pipeline text NOT NULL, run_id text NOT NULL, table_name text NOT NULL,
     chunk integer NOT NULL, chunks integer NOT NULL, method text NOT NULL, key text NOT NULL, lower jsonb, upper jsonb,
@@ -39,6 +35,14 @@ CREATE TABLE IF NOT EXISTS {RESULTS_SCHEMA}.proofs (
     project text NOT NULL, pipeline text NOT NULL, run_id text NOT NULL, table_name text NOT NULL,
     status text NOT NULL, detail text NOT NULL, evidence jsonb NOT NULL, proven_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (project, pipeline, run_id, table_name));
+CREATE TABLE IF NOT EXISTS {RESULTS_SCHEMA}.batch_ledger (
+    project text NOT NULL, pipeline text NOT NULL, run_id text NOT NULL, stage text NOT NULL, table_name text NOT NULL,
+    chunk integer NOT NULL, batch integer NOT NULL, lower jsonb, upper jsonb, rows bigint NOT NULL,
+    final boolean NOT NULL, resumed boolean NOT NULL DEFAULT false, committed_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (project, pipeline, run_id, stage, table_name, chunk, batch));
+CREATE TABLE IF NOT EXISTS {RESULTS_SCHEMA}.staging_leases (
+    project text NOT NULL, pipeline text NOT NULL, run_id text NOT NULL, taken_at timestamptz NOT NULL,
+    released_at timestamptz, PRIMARY KEY (project, pipeline));
 CREATE TABLE IF NOT EXISTS {RESULTS_SCHEMA}.reports (
     project text NOT NULL, pipeline text NOT NULL, run_id text NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now(), succeeded boolean NOT NULL, report jsonb NOT NULL,

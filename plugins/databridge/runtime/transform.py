@@ -10,6 +10,7 @@ import psycopg
 from databridge.compiler.identifiers import qualified, quote_ident
 from databridge.compiler.plan import ColumnPlan, SourcePlan, TargetPlan
 from databridge.errors import EngineError
+from databridge.runtime import lease
 from databridge.runtime.context import StageContext, rate, stopwatch
 
 TYPE_ERRORS = (psycopg.errors.CannotCoerce, psycopg.errors.UndefinedFunction, psycopg.errors.DatatypeMismatch)
@@ -45,6 +46,7 @@ def _transform_one(ctx: StageContext, source: SourcePlan, target: TargetPlan) ->
     with stopwatch() as elapsed:
         try:
             with ctx.target.conn.transaction(), ctx.target.conn.cursor() as cur:
+                lease.confirm(cur, ctx, "transforming")
                 cur.execute(f"DROP TABLE IF EXISTS {ready}")
                 create, insert = transform_sql(schema, source, target)
                 cur.execute(create)
