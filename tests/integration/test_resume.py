@@ -1,0 +1,120 @@
+"""Resume after kill -9: the pipeline runs in a process of its own, killed mid-extract or mid-load, then run again.
+
+The second attempt goes on after the last committed batch; the target ends with exactly the source's rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import airflow_conn, mysql_conn_fields
+
+from .conftest import TARGET_CONN
+from .faults import EVENT_COLUMNS, StageProcess, events_yaml, make_events, source_events, wait_until
+from .runner import TargetDB, pipeline_params, run_stage
+
+pytestmark = pytest.mark.integration
+
+ROWS = 120_000
+BATCH = 2000
+SOURCE_CONN = "it_events"
+AFTER_EXTRACT = ("transform", "load_dimensions", "load_facts", "validate", "report")
+
+
+@pytest.fixture
+def events(mysql_database: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    make_events(mysql_database, ROWS)
+    airflow_conn(monkeypatch, SOURCE_CONN, **mysql_conn_fields(mysql_database))
+    return mysql_database
+
+
+@pytest.fixture
+def processes() -> Iterator[list[StageProcess]]:
+    """Child processes of a test, killed if the test left one running."""
+    started: list[StageProcess] = []
+    yield started
+    for proc in started:
+        proc.close()
+
+
+def project_file(tmp_path: Path, database: str, **options: Any) -> Path:
+    path = tmp_path / "events.yaml"
+    path.write_text(events_yaml("events_it", SOURCE_CONN, TARGET_CONN, database, **options))
+    return path
+
+
+def extract_batches(target: TargetDB, run_id: str) -> list[tuple[int, int, bool, bool]]:
+    """(batch, rows, final, resumed) of the extract ledger, in order (none before the ledger exists)."""
+    if not target.tables("databridge"):
+        return []
+    query = "SELECT batch, rows, final, resumed FROM databridge.batch_ledger WHERE run_id = %s AND stage = 'extract' ORDER BY batch"
+    return [tuple(r) for r in target.rows(query, (run_id,))]  # type: ignore[misc]
+
+
+def run_again(project: Path, run_id: str, *stages: str) -> dict[str, Any]:
+    """The retry, run in this process (already started) through the same operators."""
+    params = pipeline_params(project.read_text(), str(project))
+    return {stage: run_stage(params, stage, run_id, str(project)) for stage in stages}
+
+
+def assert_exact_copy(target: TargetDB, database: str) -> None:
+    """The target table holds exactly the source's rows: same count, no duplicate key, same values."""
+    copied = target.rows(f"SELECT {', '.join(EVENT_COLUMNS)} FROM landing.events ORDER BY id")
+    assert target.scalar("SELECT count(DISTINCT id) FROM landing.events") == len(copied) == ROWS
+    assert [tuple(r) for r in copied] == source_events(database)
+
+
+def test_extract_killed_mid_way_goes_on_after_its_last_committed_batch(
+    events: str, target: TargetDB, tmp_path: Path, processes: list[StageProcess]
+) -> None:
+    project = project_file(tmp_path, events)
+    first = StageProcess(project, "run-1", "extract")
+    processes.append(first)
+    wait_until("a committed extract batch", lambda: len(extract_batches(target, "run-1")) >= 3, every=0.005)
+    first.kill()
+
+    committed = extract_batches(target, "run-1")
+    assert 3 <= len(committed) < ROWS // BATCH and not any(final for _, _, final, _ in committed), "killed mid-extract"
+    staging = pipeline_params(project.read_text())["sources"][0]["staging_table"]
+    staged = target.count(f'databridge_staging."{staging}"')
+    assert staged == sum(rows for _, rows, _, _ in committed), "the staging table holds exactly the committed batches"
+
+    run_again(project, "run-1", "extract", *AFTER_EXTRACT)
+
+    batches = extract_batches(target, "run-1")
+    assert [b for b, _, _, _ in batches] == list(range(len(batches))) and batches[-1][2]
+    assert [b for b, _, _, resumed in batches if resumed] == [len(committed)]
+    assert sum(rows for _, rows, _, _ in batches) == ROWS
+    assert_exact_copy(target, events)
+    [report] = target.rows("SELECT report FROM databridge.reports WHERE run_id = 'run-1'")
+    [table] = report[0]["tables"]
+    assert table["resumed"] == [f"resumed at batch {len(committed) + 1} of {len(batches)}"]
+    assert report[0]["succeeded"] is True
+
+
+def load_in_progress(target: TargetDB) -> bool:
+    query = "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND state = 'active' AND query LIKE 'INSERT INTO \"landing\".\"events\"%%'"
+    return bool(target.scalar(query, (target.dbname,)))
+
+
+def test_load_killed_mid_way_is_rolled_back_and_appends_once_when_run_again(
+    events: str, target: TargetDB, tmp_path: Path, processes: list[StageProcess]
+) -> None:
+    project = project_file(tmp_path, events, load="append")
+    run_again(project, "run-1", "extract", "transform")
+    loading = StageProcess(project, "run-1", "load_dimensions,load_facts")
+    processes.append(loading)
+    wait_until("the load's INSERT", lambda: load_in_progress(target), every=0.002)
+    loading.kill()
+
+    run_again(project, "run-1", "load_dimensions", "load_facts", "validate", "report")
+
+    assert_exact_copy(target, events)
+    ledger = target.rows("SELECT batch, rows FROM databridge.batch_ledger WHERE run_id = 'run-1' AND stage = 'load'")
+    assert ledger == [(0, ROWS)]
+    run_again(project, "run-1", "load_facts")  # a retry after the commit
+    assert target.count("landing.events") == ROWS, "appended once"
