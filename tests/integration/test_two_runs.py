@@ -1,0 +1,84 @@
+"""Two runs of one project interleaving their stages on the same staging tables cannot corrupt each other.
+
+What Airflow's max_active_runs=1 does not prevent: a second Airflow, ``airflow dags test`` beside the scheduler, a
+cleared old run. The staging lease makes the second run stop with a message naming the first, and a run whose
+staging another run took over stop before it loads that run's rows.
+"""
+
+from __future__ import annotations
+
+import pytest
+from airflow.sdk.exceptions import AirflowFailException
+
+from .conftest import Source
+from .runner import STAGES, TargetDB, pipeline_params, run_stage
+
+pytestmark = pytest.mark.integration
+
+EMAIL_OF_2 = "SELECT email FROM analytics.dim_customer WHERE customer_id = 2"
+
+
+def change_source(shop: Source, email: str) -> None:
+    shop.db.execute(f"UPDATE customers SET email = {shop.db.mark} WHERE id = 2", (email,))
+
+
+@pytest.mark.parametrize("source", ["sqlite"], indirect=True)
+def test_a_second_run_cannot_take_staging_from_a_running_one(shop: Source, target: TargetDB) -> None:
+    params = pipeline_params(shop.project())
+    run_stage(params, "extract", "run-a")
+    change_source(shop, "second@example.com")
+
+    with pytest.raises(AirflowFailException) as refused:
+        run_stage(params, "extract", "run-b")
+    for stage in STAGES[1:]:
+        run_stage(params, stage, "run-a")
+
+    assert str(refused.value).startswith(
+        "pipeline shop of project shop_it: run 'run-a' holds its staging tables (since "
+    )
+    assert str(refused.value).endswith("and has not finished; run 'run-b' stops so as not to overwrite them. Start it again once that run has ended")
+    assert target.scalar(EMAIL_OF_2) == "hiro@example.jp", "run-a loaded what run-a extracted, not the changed source"
+    run_b = {stage: run_stage(params, stage, "run-b") for stage in STAGES}  # run-a ended: its report released staging
+    assert run_b["report"]["succeeded"] is True
+    assert target.scalar(EMAIL_OF_2) == "second@example.com"
+
+
+@pytest.mark.parametrize("source", ["sqlite"], indirect=True)
+def test_a_cleared_old_run_stops_before_loading_another_runs_staging(shop: Source, target: TargetDB) -> None:
+    params = pipeline_params(shop.project())
+    for stage in STAGES:
+        run_stage(params, stage, "run-a")
+    change_source(shop, "second@example.com")
+    run_stage(params, "extract", "run-b")
+    run_stage(params, "transform", "run-b")
+    before = target.checksum("analytics.dim_customer")
+
+    with pytest.raises(AirflowFailException) as stopped:
+        run_stage(params, "load_dimensions", "run-a")  # run-a cleared from its load while run-b runs
+
+    assert str(stopped.value) == (
+        "pipeline shop of project shop_it: run 'run-b' has taken over the staging tables since run 'run-a' extracted; "
+        "run 'run-a' stops rather than loading that run's rows. Clear this run from its extract stage to run it again"
+    )
+    assert target.checksum("analytics.dim_customer") == before
+    for stage in STAGES[2:]:
+        run_stage(params, stage, "run-b")
+    change_source(shop, "third@example.com")
+    again = {stage: run_stage(params, stage, "run-a") for stage in STAGES}  # cleared from its extract: reads the source again
+    assert again["report"]["succeeded"] is True
+    assert target.scalar(EMAIL_OF_2) == "third@example.com"
+
+
+@pytest.mark.parametrize("source", ["sqlite"], indirect=True)
+def test_a_run_started_again_after_it_ended_reads_the_source_again(shop: Source, target: TargetDB) -> None:
+    params = pipeline_params(shop.project())
+    for stage in STAGES:
+        run_stage(params, stage, "run-a")
+    change_source(shop, "again@example.com")
+
+    again = {stage: run_stage(params, stage, "run-a") for stage in STAGES}
+
+    assert again["report"]["succeeded"] is True
+    assert target.scalar(EMAIL_OF_2) == "again@example.com"
+    ledger = target.rows("SELECT DISTINCT resumed FROM databridge.batch_ledger WHERE run_id = 'run-a' AND stage = 'extract'")
+    assert ledger == [(False,)]
