@@ -81,6 +81,15 @@ class DataBridgeOperator(BaseOperator):
         except DataBridgeError as exc:
             raise AirflowFailException(str(exc)) from None
 
+    def _record_failure(self, store: ResultStore, stage: str, exc: Exception, warnings: list[str]) -> None:
+        """Store the stage's error; when the target itself is what failed (lost, restarting), the error raised stays
+        the one that stopped the stage, and the retry records its own outcome."""
+        message = str(exc) if isinstance(exc, DataBridgeError) else f"unexpected {type(exc).__name__}: {exc}"
+        try:
+            store.stage_finished(stage, error=message, warnings=warnings)
+        except EngineError as lost:
+            self.log.warning("%s: could not record the failure in the target: %s", stage, lost)
+
     def _execute(self, run_id: str) -> dict[str, Any]:
         plan = from_json(PipelinePlan, self.pipeline)
         target = open_target(connection_info(plan.target_conn_id))
@@ -96,8 +105,7 @@ class DataBridgeOperator(BaseOperator):
                 source = open_source(connection_info(plan.source_conn_id), options) if self.uses_source(plan) else None
                 result = self.run(ctx, source, run_id)
             except Exception as exc:  # recorded whatever it is, so the report never shows a stage stuck "running"
-                message = str(exc) if isinstance(exc, DataBridgeError) else f"unexpected {type(exc).__name__}: {exc}"
-                store.stage_finished(stage, error=message, warnings=ctx.warnings)
+                self._record_failure(store, stage, exc, ctx.warnings)
                 raise
             store.stage_finished(stage, error=None, warnings=ctx.warnings)
             return result
