@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from airflow.sdk.exceptions import AirflowFailException
 
 from tests.conftest import airflow_conn, mysql_conn_fields
 
@@ -47,11 +48,11 @@ def project_file(tmp_path: Path, database: str, **options: Any) -> Path:
     return path
 
 
-def extract_batches(target: TargetDB, run_id: str) -> list[tuple[int, int, bool, bool]]:
-    """(batch, rows, final, resumed) of the extract ledger, in order (none before the ledger exists)."""
+def extract_batches(target: TargetDB, run_id: str) -> list[tuple[int, int, int, bool, bool]]:
+    """(chunk, batch, rows, final, resumed) of the extract ledger, in order (none before the ledger exists)."""
     if not target.tables("databridge"):
         return []
-    query = "SELECT batch, rows, final, resumed FROM databridge.batch_ledger WHERE run_id = %s AND stage = 'extract' ORDER BY batch"
+    query = "SELECT chunk, batch, rows, final, resumed FROM databridge.batch_ledger WHERE run_id = %s AND stage = 'extract' ORDER BY 1, 2"
     return [tuple(r) for r in target.rows(query, (run_id,))]  # type: ignore[misc]
 
 
@@ -68,31 +69,39 @@ def assert_exact_copy(target: TargetDB, database: str) -> None:
     assert [tuple(r) for r in copied] == source_events(database)
 
 
+@pytest.mark.parametrize(
+    ("chunking", "where"),
+    [("", ""), ("\n  chunking: {chunks: 3, min_rows: 1000}", "chunk 2/3 ")],
+    ids=["whole-table", "chunked"],
+)
 def test_extract_killed_mid_way_goes_on_after_its_last_committed_batch(
-    events: str, target: TargetDB, tmp_path: Path, processes: list[StageProcess]
+    events: str, target: TargetDB, tmp_path: Path, processes: list[StageProcess], chunking: str, where: str
 ) -> None:
-    project = project_file(tmp_path, events)
+    project = project_file(tmp_path, events, defaults=chunking)
+    chunk = 1 if chunking else 0  # chunked: killed inside the second chunk
     first = StageProcess(project, "run-1", "extract")
     processes.append(first)
-    wait_until("a committed extract batch", lambda: len(extract_batches(target, "run-1")) >= 3, every=0.005)
+    wait_until("committed extract batches", lambda: len([b for b in extract_batches(target, "run-1") if b[0] == chunk]) >= 3, every=0.005)
     first.kill()
 
     committed = extract_batches(target, "run-1")
-    assert 3 <= len(committed) < ROWS // BATCH and not any(final for _, _, final, _ in committed), "killed mid-extract"
+    in_chunk = [b for b in committed if b[0] == chunk]
+    assert not any(final for c, _, _, final, _ in committed if c == chunk) and len(in_chunk) < ROWS // BATCH, "killed mid-chunk"
     staging = pipeline_params(project.read_text())["sources"][0]["staging_table"]
     staged = target.count(f'databridge_staging."{staging}"')
-    assert staged == sum(rows for _, rows, _, _ in committed), "the staging table holds exactly the committed batches"
+    assert staged == sum(rows for _, _, rows, _, _ in committed), "the staging table holds exactly the committed batches"
 
     run_again(project, "run-1", "extract", *AFTER_EXTRACT)
 
     batches = extract_batches(target, "run-1")
-    assert [b for b, _, _, _ in batches] == list(range(len(batches))) and batches[-1][2]
-    assert [b for b, _, _, resumed in batches if resumed] == [len(committed)]
-    assert sum(rows for _, rows, _, _ in batches) == ROWS
+    mine = [b for b in batches if b[0] == chunk]
+    assert [b for _, b, _, _, _ in mine] == list(range(len(mine))) and mine[-1][3]
+    assert [(c, b) for c, b, _, _, resumed in batches if resumed] == [(chunk, len(in_chunk))]
+    assert sum(rows for _, _, rows, _, _ in batches) == ROWS
     assert_exact_copy(target, events)
     [report] = target.rows("SELECT report FROM databridge.reports WHERE run_id = 'run-1'")
     [table] = report[0]["tables"]
-    assert table["resumed"] == [f"resumed at batch {len(committed) + 1} of {len(batches)}"]
+    assert table["resumed"] == [f"{where}resumed at batch {len(in_chunk) + 1} of {len(mine)}"]
     assert report[0]["succeeded"] is True
 
 
@@ -118,3 +127,23 @@ def test_load_killed_mid_way_is_rolled_back_and_appends_once_when_run_again(
     assert ledger == [(0, ROWS)]
     run_again(project, "run-1", "load_facts")  # a retry after the commit
     assert target.count("landing.events") == ROWS, "appended once"
+
+
+def test_a_second_run_cannot_take_staging_from_a_running_extract(
+    events: str, target: TargetDB, tmp_path: Path, processes: list[StageProcess]
+) -> None:
+    project = project_file(tmp_path, events)
+    running = StageProcess(project, "run-a", "extract")
+    processes.append(running)
+    wait_until("a committed extract batch of run-a", lambda: extract_batches(target, "run-a"), every=0.005)
+
+    with pytest.raises(AirflowFailException) as refused:
+        run_again(project, "run-b", "extract")
+    status, out = running.finish()
+    run_again(project, "run-a", *AFTER_EXTRACT)
+
+    assert str(refused.value).startswith("pipeline events of project events_it: run 'run-a' holds its staging tables (since ")
+    assert "and has not finished; run 'run-b' stops so as not to overwrite them." in str(refused.value)
+    assert status == 0, out
+    assert_exact_copy(target, events)
+    assert run_again(project, "run-b", "extract", *AFTER_EXTRACT)["report"]["succeeded"] is True  # run-a has ended

@@ -30,16 +30,16 @@ def connection_info(conn_id: str) -> ConnectionInfo:
 
 
 def _run_finished(context: Any) -> RunFinished:
-    """Asks Airflow for another run's state; a run it does not know (another Airflow, no task context) is not over."""
+    """Asks Airflow for another run's state: None for a run it does not know (another Airflow's, no task context)."""
     ti = context.get("ti")
 
-    def finished(run_id: str) -> bool:
+    def finished(run_id: str) -> bool | None:
         if ti is None:
-            return False
+            return None
         try:
             return str(ti.get_dagrun_state(dag_id=ti.dag_id, run_id=run_id)).lower() in ("success", "failed")
         except Exception:  # an unknown run is answered with an error whose type differs by Airflow version
-            return False
+            return None
 
     return finished
 
@@ -67,7 +67,7 @@ class DataBridgeOperator(BaseOperator):
     def uses_source(self, plan: PipelinePlan) -> bool:
         return self.needs_source
 
-    run_finished: RunFinished = staticmethod(lambda run_id: False)
+    run_finished: RunFinished = staticmethod(lambda run_id: None)
     """Whether another run of this DAG has ended, as Airflow knows it (set from the task's context)."""
 
     def execute(self, context: Any) -> dict[str, Any]:

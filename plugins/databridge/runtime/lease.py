@@ -4,7 +4,8 @@ Staging tables are named per project and pipeline, not per run, so two runs of o
 ``airflow dags test`` beside the scheduler, a cleared old run) would overwrite each other's staged rows. The extract
 takes the lease for its run; transform, load and validate check it inside each transaction that reads staging (a
 share lock on the lease row, so it cannot change hands mid-transaction); the report releases it. A run meeting a
-lease another unfinished run holds stops with an error naming that run; a run whose lease was taken over since
+lease another unfinished run holds (running as Airflow knows it, or with a stage running in the results schema when
+Airflow does not know it) stops with an error naming that run; a run whose lease was taken over since
 its extract fails at its next stage instead of loading the other run's rows.
 """
 
@@ -21,8 +22,9 @@ from databridge.runtime.results import RESULTS_SCHEMA
 LEASES = f"{RESULTS_SCHEMA}.staging_leases"
 _WHERE = "project = %s AND pipeline = %s"
 
-RunFinished = Callable[[str], bool]
-"""Whether a run of this project has ended (success or failed) as far as this Airflow knows."""
+RunFinished = Callable[[str], bool | None]
+"""Whether a run of this project has ended (success or failed) as Airflow knows it; None when it does not know the
+run (another Airflow's, or stages driven outside Airflow)."""
 
 
 def take(ctx: StageContext, finished: RunFinished) -> None:
@@ -43,15 +45,28 @@ def take(ctx: StageContext, finished: RunFinished) -> None:
                 cur.execute(f"UPDATE {LEASES} SET released_at = NULL WHERE {_WHERE}", (project, pipeline))
                 ledger.forget_extract(cur, ctx.store.key, ledger.finished_tables(cur, ctx.store.key))
             return
-        if released_at is None and not finished(holder):
+        if released_at is None and not _ended(cur, finished, project, pipeline, holder):
             raise EngineError(
                 f"pipeline {pipeline} of project {project}: run {holder!r} holds its staging tables (since {taken_at:%Y-%m-%d %H:%M:%S} UTC) "
-                f"and has not finished; run {run_id!r} stops so as not to overwrite them. Start it again once that run has ended",
+                f"and has not finished; run {run_id!r} stops so as not to overwrite them. Start it again once that run has ended "
+                "(a run that was killed ends when it is marked failed in Airflow or its report stage runs)",
                 transient=False,
             )
         cur.execute(f"UPDATE {LEASES} SET run_id = %s, taken_at = now(), released_at = NULL WHERE {_WHERE}", (run_id, project, pipeline))
         ledger.forget_extract(cur, ctx.store.key)
     ctx.log.info("staging of pipeline %s: lease taken from run %s", pipeline, holder)
+
+
+def _ended(cur: Any, finished: RunFinished, project: str, pipeline: str, run_id: str) -> bool:
+    """Airflow's word when it knows the run; else the results schema's: none of its stages is running."""
+    known = finished(run_id)
+    if known is not None:
+        return known
+    running = cur.execute(
+        f"SELECT count(*) FROM {RESULTS_SCHEMA}.stage_runs WHERE project = %s AND pipeline = %s AND run_id = %s AND status = 'running'",
+        (project, pipeline, run_id),
+    ).fetchone()
+    return not running or running[0] == 0
 
 
 def confirm(cur: Any, ctx: StageContext, doing: str) -> None:
