@@ -52,6 +52,7 @@ class TransformOperator(DataBridgeOperator):
     ui_color = "#a5f3fc"
 
     def run(self, ctx: StageContext, source: SourceEngine | None, run_id: str) -> dict[str, Any]:
+        lease.require_complete(ctx)
         return transform(ctx)
 
 

@@ -31,9 +31,10 @@ def take(ctx: StageContext, finished: RunFinished) -> None:
     """The extract's first step: hold the lease, or stop naming the run that holds it.
 
     Held by this run and not released: a retry or a cleared extract, which goes on where the ledger says. Released
-    by this run: the run is started again after it ended, and reads again every table it had finished (the source
-    may have changed) while it goes on with the others. Taken over from another run (which released it, or ended
-    without): staging holds that run's rows, so this run's extract starts from scratch.
+    by this run: the run is started again after it ended, and reads again the tables it had read whole (the source
+    may have changed); chunks of split tables are kept, as a cleared chunk instance may run alone. Taken over from
+    another run (which released it, or ended without): staging holds that run's rows, so this run's extract starts
+    from scratch. Either way the transform refuses staging whose extract is incomplete (``require_complete``).
     """
     project, pipeline, run_id = ctx.store.key.values()
     with ctx.target.transaction("taking the staging lease") as cur:
@@ -43,7 +44,7 @@ def take(ctx: StageContext, finished: RunFinished) -> None:
         if holder == run_id:
             if released_at is not None:
                 cur.execute(f"UPDATE {LEASES} SET released_at = NULL WHERE {_WHERE}", (project, pipeline))
-                ledger.forget_extract(cur, ctx.store.key, ledger.finished_tables(cur, ctx.store.key))
+                _forget_whole_tables(cur, ctx)
             return
         if released_at is None and not _ended(cur, finished, project, pipeline, holder):
             raise EngineError(
@@ -55,6 +56,27 @@ def take(ctx: StageContext, finished: RunFinished) -> None:
         cur.execute(f"UPDATE {LEASES} SET run_id = %s, taken_at = now(), released_at = NULL WHERE {_WHERE}", (run_id, project, pipeline))
         ledger.forget_extract(cur, ctx.store.key)
     ctx.log.info("staging of pipeline %s: lease taken from run %s", pipeline, holder)
+
+
+def _forget_whole_tables(cur: Any, ctx: StageContext) -> None:
+    tables = [str(s.source) for s in ctx.plan.sources]
+    whole = [t for t, (done, total) in ledger.progress(cur, ctx.store.key, tables).items() if total == 1 and done == 1]
+    ledger.forget_extract(cur, ctx.store.key, whole, keep_splits=True)
+
+
+def require_complete(ctx: StageContext) -> None:
+    """Before the transform: this run holds staging and its extract committed every chunk of every table. A chunk
+    instance cleared alone after staging was taken back from another run must not leave the others' rows out."""
+    with ctx.target.transaction("checking the extract is complete") as cur:
+        confirm(cur, ctx, "transforming")
+        done = ledger.progress(cur, ctx.store.key, [str(s.source) for s in ctx.plan.sources])
+    missing = [f"{table} ({n} of {total} chunk(s) staged)" for table, (n, total) in done.items() if n < total]
+    if missing:
+        raise EngineError(
+            f"pipeline {ctx.plan.name}: the extract of run {ctx.store.key.run_id!r} is incomplete: {', '.join(missing)}; "
+            "clear this run from its extract stage (every chunk instance) to stage them",
+            transient=False,
+        )
 
 
 def _ended(cur: Any, finished: RunFinished, project: str, pipeline: str, run_id: str) -> bool:

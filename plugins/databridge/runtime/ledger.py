@@ -73,22 +73,24 @@ def staged_rows(cur: Any, place: Place) -> int:
 
 
 _RUN = "project = %s AND pipeline = %s AND run_id = %s"
-_FINISHED = f"""SELECT table_name FROM {LEDGER} l WHERE {_RUN} AND stage = 'extract' GROUP BY project, pipeline, run_id, table_name
-    HAVING count(*) FILTER (WHERE final) = coalesce((SELECT max(chunks) FROM {RESULTS_SCHEMA}.extract_chunks c
-    WHERE c.project = l.project AND c.pipeline = l.pipeline AND c.run_id = l.run_id AND c.table_name = l.table_name), 1)"""
+_PROGRESS = f"""SELECT t.name, (SELECT count(*) FROM {LEDGER} l WHERE {_RUN} AND stage = 'extract' AND table_name = t.name AND final),
+    coalesce((SELECT max(chunks) FROM {RESULTS_SCHEMA}.extract_chunks WHERE {_RUN} AND table_name = t.name), 1)
+    FROM unnest(%s::text[]) AS t(name)"""
 
 
-def forget_extract(cur: Any, key: RunKey, tables: list[str] | None = None) -> None:
-    """Drop a run's extract batches and chunk splits (of ``tables``, or all): staging no longer holds their rows, or
-    they must be read again."""
+def progress(cur: Any, key: RunKey, tables: list[str]) -> dict[str, tuple[int, int]]:
+    """Per table: (chunks whose last batch is committed in this run, chunks)."""
+    rows = cur.execute(_PROGRESS, (*key.values(), *key.values(), tables)).fetchall()
+    return {name: (int(done), int(total)) for name, done, total in rows}
+
+
+def forget_extract(cur: Any, key: RunKey, tables: list[str] | None = None, *, keep_splits: bool = False) -> None:
+    """Drop a run's extract batches (of ``tables``, or all), and their chunk splits unless ``keep_splits``: staging no
+    longer holds their rows, or they must be read again."""
     only, params = ("", key.values()) if tables is None else (" AND table_name = ANY(%s)", (*key.values(), tables))
     cur.execute(f"DELETE FROM {LEDGER} WHERE {_RUN} AND stage = 'extract'{only}", params)
-    cur.execute(f"DELETE FROM {RESULTS_SCHEMA}.extract_chunks WHERE {_RUN}{only}", params)
-
-
-def finished_tables(cur: Any, key: RunKey) -> list[str]:
-    """The tables whose every chunk has its last batch committed in this run."""
-    return [r[0] for r in cur.execute(_FINISHED, key.values()).fetchall()]
+    if not keep_splits:
+        cur.execute(f"DELETE FROM {RESULTS_SCHEMA}.extract_chunks WHERE {_RUN}{only}", params)
 
 
 def resumes(cur: Any, key: RunKey) -> dict[str, list[str]]:
