@@ -147,3 +147,24 @@ def test_a_second_run_cannot_take_staging_from_a_running_extract(
     assert status == 0, out
     assert_exact_copy(target, events)
     assert run_again(project, "run-b", "extract", *AFTER_EXTRACT)["report"]["succeeded"] is True  # run-a has ended
+
+
+def test_a_chunk_instance_cleared_alone_after_another_run_cannot_load_a_partial_staging(
+    events: str, target: TargetDB, tmp_path: Path
+) -> None:
+    project = project_file(tmp_path, events, defaults="\n  chunking: {chunks: 3, min_rows: 1000}")
+    run_again(project, "run-a", "extract", *AFTER_EXTRACT)
+    run_again(project, "run-b", "extract", *AFTER_EXTRACT)
+    before = target.checksum("landing.events")
+    params = pipeline_params(project.read_text(), str(project))
+    run_stage(params, "extract", "run-a", str(project), chunk=1)  # one chunk instance of the old run cleared alone
+
+    with pytest.raises(AirflowFailException) as refused:
+        run_again(project, "run-a", "transform")
+
+    assert str(refused.value) == (
+        f"pipeline events: the extract of run 'run-a' is incomplete: {events}.events (1 of 3 chunk(s) staged); "
+        "clear this run from its extract stage (every chunk instance) to stage them"
+    )
+    assert target.checksum("landing.events") == before
+    assert_exact_copy(target, events)
