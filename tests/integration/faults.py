@@ -98,12 +98,13 @@ def source_events(database: str) -> list[tuple[Any, ...]]:
 
 
 def events_yaml(name: str, source_conn: str, target_conn: str, database: str, *, load: str = "replace", defaults: str = "") -> str:
-    """A project copying ``events`` untouched into landing.events, read in batches of 2000 rows."""
+    """A project copying ``events`` untouched into landing.events, committed in batches of 2000 rows."""
     columns = "".join(f"\n              - {{source: {c}}}" for c in EVENT_COLUMNS)
     return f"""\
 name: {name}
 defaults:
   batch_size: 2000
+  commit_rows: 2000
   retries: 0{defaults}
 pipelines:
   - name: events

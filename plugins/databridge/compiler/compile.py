@@ -86,6 +86,7 @@ def _compile_pipeline(project: Project, pipeline: Pipeline, path: str, problems:
         load_order=load_order,
         checks=tuple(_implied_checks(targets)) + tuple(_declared_checks(pipeline, path, problems)),
         batch_size=project.defaults.batch_size,
+        commit_rows=project.defaults.commit_rows,
         zero_dates=pipeline.source_options.zero_dates,
         naive_timezone=pipeline.source_options.naive_timezone,
         attachments=_attachments(project, pipeline),

@@ -134,6 +134,8 @@ class PipelinePlan:
     checks: tuple[CheckPlan, ...]
     batch_size: int
     zero_dates: str = "null"
+    commit_rows: int = 100_000
+    """Rows of one committed extract batch (key-ordered reads), each recorded in the batch ledger."""
     naive_timezone: str | None = None
     attachments: AttachmentsPlan | None = None
     extract_parallel: int | None = None

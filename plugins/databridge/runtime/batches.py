@@ -1,8 +1,8 @@
 """Extract in batches read in key order, each committed with its ledger row, so a retry goes on after the last one.
 
 A table or chunk with a usable key (one orderable column: the chunk key, or a one-column primary key) is read as
-consecutive key ranges of about ``batch_size`` rows. Where a batch ends is asked of the source (the key
-``batch_size`` keys on, an index scan), so each batch is a half-open range ``lower <= key < upper`` like a chunk,
+consecutive key ranges of about ``commit_rows`` rows (each streamed in fetches of ``batch_size``). Where a batch ends
+is asked of the source (the key ``commit_rows`` keys on, an index scan), so each batch is a half-open range ``lower <= key < upper`` like a chunk,
 and NULL keys come with the first batch of chunk 0. A batch's COPY and its ledger row commit in one transaction, under
 a lock on the chunk; a retried, cleared or concurrent attempt reads the last ledger row there and starts at its
 ``upper``. Nothing is read twice and nothing is skipped, whatever point a process was killed at.
@@ -77,7 +77,7 @@ def _next_batch(ctx: StageContext, job: Batches, place: ledger.Place, attempt: A
         if last is not None and attempt.batches == 0:
             attempt.resumed_at = number + 1
         part = job.chunk.part(job.chunk.lower if last is None else last.upper, job.chunk.upper, first=last is None)
-        end = job.source.next_bound(job.plan.source, part, ctx.plan.batch_size)
+        end = job.source.next_bound(job.plan.source, part, ctx.plan.commit_rows)
         part = job.chunk.part(part.lower, part.upper if end is None else end, first=last is None)
         rows = _copy(cur, job, part, ctx.plan.batch_size)
         ledger.record(cur, place, number, rows, lower=part.lower, upper=part.upper, final=end is None, resumed=attempt.resumed_at == number + 1)

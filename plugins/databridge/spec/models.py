@@ -102,6 +102,9 @@ class Defaults(SpecModel):
     """A stage running longer than this is stopped and counted as failed. Empty: no limit."""
     batch_size: int = Field(10_000, ge=100, le=1_000_000)
     """Rows read from the source per batch; memory use is bounded by one batch."""
+    commit_rows: int = Field(100_000, ge=100, le=100_000_000)
+    """Rows the extract commits at once (each commit is a batch of the batch ledger): a failed or killed extract goes
+    on after the last commit, so at most this many rows are read again. Fewer: less lost; more: a little faster."""
     chunking: Chunking = Chunking()
     """How large tables are split and read in parallel; a pipeline's own chunking replaces it."""
 
