@@ -12,13 +12,14 @@ PYTEST_ARGS ?=
 # pip lists the machine's extra local indexes that hold no such package; those warnings are noise.
 PIP_QUIET := { grep -v "WARNING: Location 'file:///opt/pypi" || true; }
 
-.PHONY: help venv demo test lint airflow clean
+.PHONY: help venv demo test lint airflow bench clean
 
 help:
 	@echo "make demo     venv + embedded PostgreSQL + demo SQLite shop + run the demo_shop DAG + report"
 	@echo "make test     start PostgreSQL/MariaDB/Redis if down, then ruff, mypy, the test servers (MongoDB wire) and pytest (PYTEST_ARGS=...)"
 	@echo "make lint     ruff + mypy"
 	@echo "make airflow  Airflow standalone on http://127.0.0.1:8080 (user admin)"
+	@echo "make bench    DataBridge vs the raw pipe, pgloader and dlt on 1M rows (BENCH_ARGS=--quick|--10m|--rounds N)"
 	@echo "make venv     create/update .venv from requirements-dev.txt and the package"
 	@echo "make clean    stop the embedded PostgreSQL and remove the state in $(DATABRIDGE_HOME)"
 
@@ -52,6 +53,11 @@ lint: venv
 
 airflow: venv
 	@scripts/airflow.sh standalone
+
+BENCH_ARGS ?=
+bench: venv
+	@scripts/services.sh postgres mariadb
+	$(PY) scripts/bench/bench.py $(BENCH_ARGS)
 
 clean:
 	@if [[ -d "$(DATABRIDGE_HOME)/pg" && -x $(PY) ]]; then $(PY) scripts/embedded_pg.py stop --dir "$(DATABRIDGE_HOME)/pg"; fi
