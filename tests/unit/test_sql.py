@@ -119,14 +119,14 @@ def test_type_casts_the_value() -> None:
 def test_transform_then_default_then_type() -> None:
     cleaned = 'upper(CAST(btrim(CAST("country" AS text)) AS text))'
     assert column_sql(source="country", transform=["trim", "upper"], default="ZZ", type="char(2)") == (
-        f"CAST(CASE WHEN {cleaned} IS NULL OR CAST({cleaned} AS text) = '' THEN 'ZZ' ELSE {cleaned} END AS char(2))"
+        f"CAST(COALESCE(NULLIF({cleaned}, ''), 'ZZ') AS char(2))"
     )
 
 
 def test_date_format_comes_before_default() -> None:
     formatted = "to_char(CAST(\"d\" AS timestamp), 'YYYY')"
     assert column_sql(source="d", date_format="%Y", default="never") == (
-        f"CASE WHEN {formatted} IS NULL OR CAST({formatted} AS text) = '' THEN 'never' ELSE {formatted} END"
+        f"COALESCE(NULLIF({formatted}, ''), 'never')"
     )
 
 

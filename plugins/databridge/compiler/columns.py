@@ -47,14 +47,20 @@ def compile_column(column: ColumnMapping, reads: list[str]) -> ColumnPlan:
         pattern = _guarded("date_format", lambda: to_pg_format(column.date_format or ""))
         sql = f"to_char(CAST({sql} AS timestamp), {sql_literal(pattern)})"
     if column.default is not None:
-        default = sql_literal(column.default)
-        sql = f"CASE WHEN {sql} IS NULL OR CAST({sql} AS text) = '' THEN {default} ELSE {sql} END"
+        sql = _with_default(sql, sql_literal(column.default), text=bool(column.transform) or column.date_format is not None)
     declared = _guarded("type", lambda: check_type(column.type or "")) if column.type else None
     unchanged = column.source if sql == quote_ident(column.source or "") and _keeps_text(declared) else None
     if not declared:
         return ColumnPlan(name=name, sql=sql, unchanged_source=unchanged)
     value_sql = f"CAST({sql} AS text)" if _LENGTH_LIMITED.match(declared) else None
     return ColumnPlan(name, f"CAST({sql} AS {declared})", declared, value_sql, unchanged)
+
+
+def _with_default(sql: str, default: str, *, text: bool) -> str:
+    """NULL or '' becomes the default. A value already text (transformed, formatted) is computed once per row."""
+    if text:
+        return f"COALESCE(NULLIF({sql}, ''), {default})"
+    return f"CASE WHEN {sql} IS NULL OR CAST({sql} AS text) = '' THEN {default} ELSE {sql} END"
 
 
 def _keeps_text(declared: str | None) -> bool:
