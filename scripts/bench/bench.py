@@ -142,8 +142,10 @@ class Bench:
         project = self.project("bench_mysql", "bench_mysql", "bench_databridge", workload.COLUMNS)
         return self.check(self.run_databridge("DataBridge", project, ("extract", "transform", "load_dimensions", "load_facts")), "bench_databridge.orders")
 
-    def run_databridge(self, method: str, project: Path, stages: tuple[str, ...]) -> Run:
-        argv = [sys.executable, str(REPO / "scripts/bench/databridge_task.py"), str(project), f"bench-{time.time_ns()}", *stages]
+    def run_databridge(self, method: str, project: Path, stages: tuple[str, ...], run_id: str | None = None) -> Run:
+        """The stages by the real operators in a process of their own; a new run unless ``run_id`` continues one."""
+        run_id = run_id or f"bench-{time.time_ns()}"
+        argv = [sys.executable, str(REPO / "scripts/bench/databridge_task.py"), str(project), run_id, *stages]
         return measure.run_tree(method, argv, env=self.env(), log_path=str(self.logs / f"{project.stem}.log"))
 
     def project(self, name: str, source: str, schema: str, columns: tuple[str, ...], extra: str = "") -> Path:

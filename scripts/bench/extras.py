@@ -31,7 +31,8 @@ def transform(bench: Any, rounds: int) -> dict[str, Any]:
     bench.reset_schema("bench_transform")
     bench.reset_schema("bench_transform_staging")
     project = bench.project("bench_transform", "bench_mysql", "bench_transform", (), MAPPINGS)
-    bench.run_databridge("DataBridge extract", project, ("extract",))
+    run_id = f"bench-{time.time_ns()}"  # the transforms below are retries of this run: staging belongs to it
+    bench.run_databridge("DataBridge extract", project, ("extract",), run_id)
     with bench.pg() as conn:
         staging = conn.execute(
             "SELECT quote_ident(schemaname) || '.' || quote_ident(tablename) FROM pg_tables WHERE schemaname = 'bench_transform_staging'"
@@ -39,7 +40,7 @@ def transform(bench: Any, rounds: int) -> dict[str, Any]:
     runs: dict[str, list[Run]] = {"hand": [], "databridge": []}
     for n in range(1, rounds + 1):
         runs["hand"].append(_hand(bench, staging))
-        runs["databridge"].append(bench.run_databridge("DataBridge transform", project, ("transform",)))
+        runs["databridge"].append(bench.run_databridge("DataBridge transform", project, ("transform",), run_id))
         for name in runs:
             r = runs[name][-1]
             print(f"  round {n} {r.method:<22} {r.seconds:7.2f} s", flush=True)
