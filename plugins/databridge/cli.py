@@ -1,4 +1,4 @@
-"""Command line: check mapping projects without Airflow, lint them against the source data, print run reports."""
+"""Command line: check mapping projects without Airflow, lint them against the source data, print run reports, roll back runs."""
 
 from __future__ import annotations
 
@@ -100,6 +100,32 @@ def lint(files: Sequence[str], conns: Sequence[str], sample: int, full: bool) ->
     return lint_files(paths, given, sample_rows=sample, full_scan=full)
 
 
+def rollback(file: str, run_id: str, conns: Sequence[str], *, apply: bool, with_later: bool) -> int:
+    """Roll a project back to its state before a run, in every target it loads (a dry run unless ``apply``)."""
+    from databridge.lint.command import resolve
+    from databridge.runtime.rollback import apply_rollback, plan_rollback
+
+    given = dict(parse_conn(c) for c in conns)
+    path = Path(file)
+    project = compile_project(load_project(path, display_name(path)), display_name(path))
+    targets = {conn_id: PostgresTarget(resolve(conn_id, given)) for conn_id in dict.fromkeys(p.target_conn_id for p in project.pipelines)}
+    try:
+        plans = {c: plan_rollback(t, project.name, run_id, with_later=with_later, required=len(targets) == 1) for c, t in targets.items()}
+        if not any(p.steps for p in plans.values()):
+            plan_rollback(next(iter(targets.values())), project.name, run_id)  # raises: nothing of the run is kept
+        for conn_id, plan in plans.items():
+            print(f"{'rolling back' if apply else 'would roll back (dry run; add --yes to do it)'} project {project.name} in {conn_id}:")
+            print("\n".join(f"  - {line}" for line in plan.describe()) or "  (nothing of this run here)")
+            if apply:
+                apply_rollback(targets[conn_id], plan)
+        if apply:
+            print(f"done: {project.name} is as it was before run {run_id}")
+    finally:
+        for target in targets.values():
+            target.close()
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m databridge.cli", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -113,8 +139,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     lint_cmd.add_argument("--conn", action="append", default=[], metavar="CONN_ID=URI", help="a connection given here instead of in Airflow")
     lint_cmd.add_argument("--sample", type=int, default=10_000, metavar="N", help="rows read per source table (default 10000)")
     lint_cmd.add_argument("--full", action="store_true", help="read every row instead of a sample")
+    rollback_cmd = commands.add_parser("rollback", help="put a project's target tables back as they were before a run (dry run unless --yes)")
+    rollback_cmd.add_argument("file")
+    rollback_cmd.add_argument("--run", required=True, metavar="RUN_ID", help="the Airflow run id to undo")
+    rollback_cmd.add_argument("--yes", action="store_true", help="do it (default: only list what would change)")
+    rollback_cmd.add_argument("--with-later", action="store_true", help="also roll back the later runs that changed the same tables")
+    rollback_cmd.add_argument("--conn", action="append", default=[], metavar="CONN_ID=URI", help="a target connection given here instead of in Airflow")
     args = parser.parse_args(argv)
     try:
+        if args.command == "rollback":
+            return rollback(args.file, args.run, args.conn, apply=args.yes, with_later=args.with_later)
         if args.command == "lint":
             return lint(args.files, args.conn, args.sample, args.full)
         return check(args.files) if args.command == "check" else report(args.target_uri, args.project)

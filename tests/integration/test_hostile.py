@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 STAGING = "databridge_staging"
 RESULTS = "databridge"
-NOT_MINE = ("pg_catalog", "information_schema", RESULTS)
+NOT_MINE = ("pg_catalog", "information_schema", RESULTS, "databridge_history")  # results, and the versions kept for rollback
 
 # One broken run per row: (case id, (text in the shop project, what it becomes), the stage that fails, the message).
 # $file, $schema and $engine are filled in per source engine; "..." stands for what the server holds (its address,

@@ -45,6 +45,8 @@ EXPECTED = {
     "retries_negative.yaml": "defaults.retries: input should be greater than or equal to 0 (got -1)",
     "deadline_zero.yaml": "schedule.deadline_minutes: input should be greater than 0 (got 0)",
     "deadline_with_unit.yaml": "schedule.deadline_minutes: input should be a valid integer, unable to parse string as an integer (got '2h')",
+    "keep_versions_negative.yaml": "defaults.keep_versions_days: input should be greater than or equal to 0 (got -2)",
+    "max_rejects_bad.yaml": f"{T0}.max_rejects: max_rejects '5 rows': write a count of rows (0, 100) or a percentage such as '0.5%'",
     "load_typo.yaml": f"{T0}.load: 'upsrt' is not allowed; write one of 'replace', 'append' or 'upsert' (did you mean 'upsert'?)",
     "role_typo.yaml": f"{T0}.role: 'dimention' is not allowed; write one of 'dimension' or 'fact' (did you mean 'dimension'?)",
     "check_kind_typo.yaml": (
@@ -208,7 +210,7 @@ EXPECTED = {
         "pipelines[0].source_conn: unknown field 'source_conn' (did you mean 'source_conn_id'?)",
     ),
     "target_unknown_key.yaml": (
-        f"{T0}.primary_key: unknown field 'primary_key' (allowed: columns, filter, foreign_keys, keys, load, role, table)"
+        f"{T0}.primary_key: unknown field 'primary_key' (allowed: columns, filter, foreign_keys, keys, load, max_rejects, role, table)"
     ),
     "staging_schema_spaces.yaml": (
         "pipelines[0].staging_schema: 'my staging' must start with a letter and hold only letters, digits and underscores (at most 63)"

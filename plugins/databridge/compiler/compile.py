@@ -92,6 +92,7 @@ def _compile_pipeline(project: Project, pipeline: Pipeline, path: str, problems:
         attachments=_attachments(project, pipeline),
         extract_parallel=chunking.parallel,
         proof=ProofPlan(pipeline.proof.on_failure, pipeline.proof.max_rows, pipeline.proof.range_rows),
+        keep_versions_days=project.defaults.keep_versions_days,
     )
 
 
@@ -166,6 +167,8 @@ def _compile_target(
         ),
         filter_sql=filter_sql,
         ready_table=short_name(*owner, "ready", table.schema or "", table.name),
+        max_rejects=target.max_rejects if isinstance(target.max_rejects, int) else 0,
+        max_rejects_percent=float(target.max_rejects[:-1]) if isinstance(target.max_rejects, str) else None,
     )
 
 

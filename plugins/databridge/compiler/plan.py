@@ -61,6 +61,10 @@ class TargetPlan:
     filter_sql: str | None
     ready_table: str
     """Staging table (in the staging schema) holding the transformed rows, ready to load."""
+    max_rejects: int = 0
+    """Rejected rows the table tolerates (loading the rest with a warning); more fail it."""
+    max_rejects_percent: float | None = None
+    """When set, the tolerance is this percentage of the table's rows instead of ``max_rejects``."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,8 @@ class PipelinePlan:
     """Rows of one committed extract batch (key-ordered reads), each recorded in the batch ledger."""
     naive_timezone: str | None = None
     attachments: AttachmentsPlan | None = None
+    keep_versions_days: int = 7
+    """Days what each run replaced or changed in the target is kept for rollback."""
     extract_parallel: int | None = None
     """At most this many extract chunks running at once; None: no limit of its own."""
 

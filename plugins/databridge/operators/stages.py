@@ -110,7 +110,7 @@ class ReportOperator(DataBridgeOperator):
         super().__init__(**kwargs)
 
     def run(self, ctx: StageContext, source: SourceEngine | None, run_id: str) -> dict[str, Any]:
-        report = build_report(ctx, run_id)
+        report = build_report(ctx, run_id, self.project_file)
         ctx.store.save_report(report, report["succeeded"])
         lease.release(ctx)
         self.log.info("\n%s", format_report(report))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -10,7 +11,7 @@ from databridge.compiler.expressions import sql_literal
 from databridge.compiler.identifiers import qualified, quote_ident, short_name
 from databridge.compiler.plan import TargetPlan
 from databridge.errors import EngineError
-from databridge.runtime import lease, ledger
+from databridge.runtime import bad_rows, lease, ledger, rejects, versions
 from databridge.runtime.context import StageContext, rate, stopwatch
 from databridge.spec.names import did_you_mean
 
@@ -19,6 +20,7 @@ def load(ctx: StageContext, role: str) -> dict[str, Any]:
     """Load every target of ``role`` ('dimension' or 'fact') in load order."""
     stage = "load_dimensions" if role == "dimension" else "load_facts"
     summary = {}
+    versions.purge_expired(ctx)
     extracted = ctx.store.table_stats("extract")
     transformed = ctx.store.table_stats("transform")
     for source, target in ctx.plan.targets(role):
@@ -55,17 +57,24 @@ def _load_one(ctx: StageContext, stage: str, target: TargetPlan, allowed: dict[s
                 # a cleared DAG run (same run_id) has transformed new source data since.
                 if done is not None and target.load == "append":
                     ctx.log.info("load %s: already committed by an earlier try of this run (%d rows); skipped", target.table, done.rows)
-                    loaded = done.rows
+                    loaded, rejected, failure = done.rows, _rejected_before(cur, ctx, target), None
                 else:
                     _check_ready(cur, target, ready, ready_rows)
-                    loaded = _write(ctx, cur, target, table, ready, allowed)
-                    ledger.record(cur, place, 0 if done is None else done.batch + 1, loaded)
-                total = cur.execute(f"SELECT count(*) FROM {table}").fetchone()
+                    written = _write_rejecting(ctx, cur, target, table, ready, allowed)
+                    loaded, rejected, failure = written.rows, written.rejected, written.failure
+                    if failure is None:
+                        ledger.record(cur, place, 0 if done is None else done.batch + 1, loaded)
+                total = None if failure else cur.execute(f"SELECT count(*) FROM {table}").fetchone()
         except psycopg.Error as exc:
             from databridge.engines.errors import postgres_error
 
             raise postgres_error(exc, f"loading {target.table} ({target.load})") from None
-    stat = {"load": target.load, "loaded_rows": loaded, "target_rows": int(total[0]) if total else 0, "rows_per_second": rate(loaded, elapsed[0])}
+    if failure is not None:
+        raise EngineError(failure, transient=False)  # raised after the commit: the rejects are kept, the table is not touched
+    stat = {
+        "load": target.load, "loaded_rows": loaded, "target_rows": int(total[0]) if total else 0, "rejected_rows": rejected,
+        "rows_per_second": rate(loaded, elapsed[0]),
+    }  # fmt: skip
     ctx.store.table_stat(stage, str(target.table), loaded, elapsed[0], **stat)
     ctx.log.info("%s %s: %d rows (%s) in %.2fs; table holds %d", stage, target.table, loaded, target.load, elapsed[0], stat["target_rows"])
     return stat
@@ -81,11 +90,60 @@ def _check_ready(cur: psycopg.Cursor[Any], target: TargetPlan, ready: str, ready
         )
 
 
+@dataclass(frozen=True)
+class Written:
+    rows: int
+    rejected: int = 0
+    failure: str | None = None
+    """Set when more rows were rejected than the table's max_rejects allows: nothing was loaded."""
+
+
+def _write_rejecting(
+    ctx: StageContext, cur: psycopg.Cursor[Any], target: TargetPlan, table: str, ready: str, allowed: dict[str, list[str]]
+) -> Written:
+    """The fast load first; when the target refuses rows, they are stored as rejects and the rest loaded, or, above
+    max_rejects, nothing."""
+    try:
+        with cur.connection.transaction():
+            return Written(_write(ctx, cur, target, table, ready, allowed))
+    except (psycopg.errors.IntegrityError, psycopg.errors.DataError, psycopg.errors.CardinalityViolation) as exc:
+        error = exc
+    rejected = _find_rejects(ctx, cur, target, table, ready)
+    if rejected.count == 0:
+        raise error  # no row to blame
+    failure = rejects.judge(ctx, target, f"loading {target.table} ({target.load})", rejected, "fix those source rows or the target's constraints")
+    if failure:
+        return Written(0, rejected.count, failure)
+    bad_rows.set_aside(cur, ready)
+    return Written(_write(ctx, cur, target, table, ready, allowed), rejected.count)
+
+
+def _find_rejects(ctx: StageContext, cur: psycopg.Cursor[Any], target: TargetPlan, table: str, ready: str) -> rejects.Rejected:
+    """Ready rows that do not convert to an existing target's column types, then those breaking its constraints."""
+    bad_rows.start(cur)
+    wanted, have = bad_rows.column_types(cur, table), bad_rows.column_types(cur, ready)
+    changed = [bad_rows.Conversion(c, quote_ident(c), wanted[c]) for c in have if c in wanted and wanted[c] != have[c]]
+    if changed:
+        bad_rows.add_bad_conversions(cur, ready, changed)
+    bad_rows.add_constraint_violations(cur, target, table, ready)
+    ready_rows = int(cur.execute(f"SELECT count(*) FROM {ready}").fetchone()[0])  # type: ignore[index]
+    return rejects.store(ctx, cur, target, "load", ready_rows)
+
+
+def _rejected_before(cur: psycopg.Cursor[Any], ctx: StageContext, target: TargetPlan) -> int:
+    where = "project = %s AND pipeline = %s AND run_id = %s AND table_name = %s AND stage = 'load'"
+    query = f"SELECT count(*) FROM {rejects.REJECTS_TABLE} WHERE {where}"
+    return int(cur.execute(query, (*ctx.store.key.values(), str(target.table))).fetchone()[0])  # type: ignore[index]
+
+
 def _write(
     ctx: StageContext, cur: psycopg.Cursor[Any], target: TargetPlan, table: str, ready: str, allowed: dict[str, list[str]]
 ) -> int:
+    """The rows loaded. What the load replaces or changes is kept as this run's version (runtime/versions.py)."""
     cur.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(target.table.schema or 'public')}")
+    keep = versions.keeper(ctx, cur, target, table)
     existing = _existing_columns(cur, target)
+    versions.before_write(cur, keep, ready)
     if not existing:
         _create(cur, target, table, ready)
         _add_allowed_value_checks(cur, target, table, allowed)
@@ -93,8 +151,11 @@ def _write(
         _check_columns(target, existing)
     if target.load == "replace":
         cur.execute(f"TRUNCATE {table}")
-    cur.execute(load_statement(target, ready))
-    return cur.rowcount
+    statement = load_statement(target, ready)
+    cur.execute(versions.append_statement(keep, statement) if target.load == "append" else statement)
+    rows = cur.rowcount
+    versions.after_write(cur, keep)
+    return rows
 
 
 def _existing_columns(cur: psycopg.Cursor[Any], target: TargetPlan) -> list[str]:

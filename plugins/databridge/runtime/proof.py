@@ -10,6 +10,7 @@ Two comparisons per target table, each over the same key ranges on both sides (e
   proves the load; the transform itself is the SQL the plan shows.
 
 For append and upsert loads the target side is limited to the keys of this run's ready table (earlier rows stay).
+A table that rejected rows in this run (runtime/rejects.py) is proven ready → target only, on every column.
 A table without a key is compared as one range (an order-independent sum); it cannot be narrowed to rows.
 """
 
@@ -24,6 +25,7 @@ from databridge.compiler.plan import ColumnPlan, SourcePlan, TargetPlan
 from databridge.engines.base import SourceColumn, SourceEngine
 from databridge.engines.canonical import kind_of
 from databridge.engines.fingerprint import RANGE_KINDS, FingerprintSource, ProofColumn, Side, SqlSide
+from databridge.runtime import rejects
 from databridge.runtime.context import StageContext
 from databridge.runtime.narrow import Comparison, compare
 
@@ -87,7 +89,9 @@ def _prove_table(ctx: StageContext, source: SourceEngine | None, plan: SourcePla
         return TableProof(name, str(plan.source), "differs", "the target table does not exist", [])
     if skip:
         return TableProof(name, str(plan.source), "skipped", skip, [])
-    direct = _direct_part(ctx, source, plan, target)
+    rejected = rejects.count_for_run(ctx, target)
+    # Rows set aside on purpose are absent from the target: the load of the rest is proven from the ready table.
+    direct = None if rejected else _direct_part(ctx, source, plan, target)
     ready = _ready_part(ctx, target, set(direct.columns) if direct else set())
     parts = [p for p in (direct, ready) if p is not None]
     problems = [p for p in (part.problem() for part in parts) if p]
@@ -96,6 +100,8 @@ def _prove_table(ctx: StageContext, source: SourceEngine | None, plan: SourcePla
     rows = parts[0].comparison.ranges if parts else []
     count = sum(r.target_rows for r in rows)
     summary = ", ".join(f"{p.part} over {len(p.comparison.ranges)} range(s) ({len(p.columns)} columns)" for p in parts)
+    if rejected:
+        summary += f"; source -> target not compared: {rejected} row(s) rejected on purpose (in {rejects.REJECTS_TABLE})"
     return TableProof(name, str(plan.source), "proven", f"{count} rows proven: {summary}", parts)
 
 

@@ -7,11 +7,14 @@ from typing import Any
 
 from databridge.runtime import ledger
 from databridge.runtime.context import StageContext, rate
+from databridge.runtime.rejects import REJECTS_TABLE
+from databridge.runtime.rollback import undo_command
+from databridge.runtime.versions import VERSIONS_TABLE
 
 STAGES = ("extract", "transform", "load_dimensions", "load_facts", "validate")
 
 
-def build_report(ctx: StageContext, run_id: str) -> dict[str, Any]:
+def build_report(ctx: StageContext, run_id: str, project_file: str | None = None) -> dict[str, Any]:
     store = ctx.store
     stages = store.stages()
     stats = {stage: store.table_stats(stage) for stage in ("extract", "transform", "load_dimensions", "load_facts")}
@@ -40,8 +43,26 @@ def build_report(ctx: StageContext, run_id: str) -> dict[str, Any]:
         "proofs": [{k: p[k] for k in ("table", "status", "detail")} for p in store.proofs()],
         "warnings": [w for s in STAGES for w in stages.get(s, {}).get("warnings") or []],
         "errors": errors,
+        "rejects": _rejects(ctx),
+        "undo": undo_command(project_file, run_id) if project_file and _kept_versions(ctx) else None,
         "totals": {"source_rows": source_rows, "loaded_rows": moved, "seconds": round(seconds, 2), "rows_per_second": rate(moved, seconds)},
     }
+
+
+def _rejects(ctx: StageContext) -> list[dict[str, Any]]:
+    """Per table and stage: how many rows were rejected, and the commonest reasons."""
+    rows = ctx.target.rows(
+        f"""SELECT table_name, stage, count(*), (array_agg(coalesce(column_name || ': ', '') || reason ORDER BY reason))[1:3]
+        FROM {REJECTS_TABLE} WHERE project = %s AND pipeline = %s AND run_id = %s GROUP BY 1, 2 ORDER BY 1, 2 DESC""",
+        ctx.store.key.values(),
+        doing="reading the rejected rows",
+    )
+    return [{"table": t, "stage": s, "rows": n, "first_reasons": list(r)} for t, s, n, r in rows]
+
+
+def _kept_versions(ctx: StageContext) -> bool:
+    query = f"SELECT count(*) FROM {VERSIONS_TABLE} WHERE project = %s AND pipeline = %s AND run_id = %s AND rolled_back_at IS NULL"
+    return bool(ctx.target.scalar(query, ctx.store.key.values(), doing="reading the kept versions"))
 
 
 def _table_row(source: Any, target: Any, stats: dict[str, dict[str, Any]], loaded: dict[str, Any]) -> dict[str, Any]:
@@ -59,6 +80,7 @@ def _table_row(source: Any, target: Any, stats: dict[str, dict[str, Any]], loade
         "extract_chunks": ext.get("chunks", 1 if ext else None),
         "transformed_rows": tr.get("ready_rows"),
         "loaded_rows": ld.get("loaded_rows"),
+        "rejected_rows": tr.get("rejected_rows", 0) + ld.get("rejected_rows", 0),
         "target_rows": ld.get("target_rows"),
         "extract_seconds": round(ext.get("seconds", 0.0), 3),
         "transform_seconds": round(tr.get("seconds", 0.0), 3),
@@ -87,8 +109,14 @@ def format_report(report: dict[str, Any]) -> str:
     lines += _proof_lines(report.get("proofs", []))
     if report["warnings"]:
         lines += ["", "Warnings:"] + [f"  - {w}" for w in report["warnings"]]
+    if report.get("rejects"):
+        lines += ["", "Rejected rows (in databridge.rejects):"] + [
+            f"  {r['table']} ({r['stage']}): {r['rows']} row(s), e.g. {'; '.join(r['first_reasons'])}" for r in report["rejects"]
+        ]
     if report["errors"]:
         lines += ["", "Errors:"] + [f"  - {e}" for e in report["errors"]]
+    if report.get("undo"):
+        lines += ["", f"To undo this run: {report['undo']}"]
     return "\n".join(lines)
 
 
@@ -98,6 +126,7 @@ _COLUMNS = (
     ("load", "load", "<"),
     ("source rows", "source_rows", ">"),
     ("loaded", "loaded_rows", ">"),
+    ("rejected", "rejected_rows", ">"),
     ("in target", "target_rows", ">"),
     ("extract s", "extract_seconds", ">"),
     ("transform s", "transform_seconds", ">"),

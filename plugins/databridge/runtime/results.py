@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from databridge.engines.postgres import PostgresTarget
+from databridge.spec.checks import HISTORY_SCHEMA as HISTORY_SCHEMA
 from databridge.spec.checks import RESULTS_SCHEMA as RESULTS_SCHEMA
 
 _DDL = f"""
@@ -47,6 +48,16 @@ CREATE TABLE IF NOT EXISTS {RESULTS_SCHEMA}.reports (
     project text NOT NULL, pipeline text NOT NULL, run_id text NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now(), succeeded boolean NOT NULL, report jsonb NOT NULL,
     PRIMARY KEY (project, pipeline, run_id));
+CREATE TABLE IF NOT EXISTS {RESULTS_SCHEMA}.rejects (
+    project text NOT NULL, pipeline text NOT NULL, run_id text NOT NULL, table_name text NOT NULL, stage text NOT NULL,
+    row_data jsonb NOT NULL, column_name text, reason text NOT NULL, rejected_at timestamptz NOT NULL DEFAULT now());
+CREATE INDEX IF NOT EXISTS rejects_by_run ON {RESULTS_SCHEMA}.rejects (project, pipeline, run_id, table_name, stage);
+CREATE SCHEMA IF NOT EXISTS {HISTORY_SCHEMA};
+CREATE TABLE IF NOT EXISTS {RESULTS_SCHEMA}.versions (
+    project text NOT NULL, pipeline text NOT NULL, run_id text NOT NULL, table_name text NOT NULL,
+    target_table text NOT NULL, keys text[] NOT NULL, load_mode text NOT NULL, kind text NOT NULL, history_table text, rows bigint,
+    created_at timestamptz NOT NULL DEFAULT clock_timestamp(), expires_at timestamptz NOT NULL,
+    rolled_back_at timestamptz, PRIMARY KEY (project, pipeline, run_id, table_name));
 """
 # Serialises the CREATE ... IF NOT EXISTS above between concurrent first runs.
 _DDL_LOCK = 0x6462_7264_6701

@@ -10,19 +10,23 @@ import psycopg
 from databridge.compiler.identifiers import qualified, quote_ident
 from databridge.compiler.plan import ColumnPlan, SourcePlan, TargetPlan
 from databridge.errors import EngineError
-from databridge.runtime import lease
+from databridge.runtime import bad_rows, lease, rejects
 from databridge.runtime.context import StageContext, rate, stopwatch
 
 TYPE_ERRORS = (psycopg.errors.CannotCoerce, psycopg.errors.UndefinedFunction, psycopg.errors.DatatypeMismatch)
 """A mapping whose SQL cannot work on any row (boolean to date, upper() of a number): found as the table is planned."""
 
 
-def transform_sql(schema: str, source: SourcePlan, target: TargetPlan) -> tuple[str, str]:
-    """The statements that create a target's ready table (typed by the mappings) and fill it from staging."""
+def transform_sql(schema: str, source: SourcePlan, target: TargetPlan, *, skip_bad: bool = False) -> tuple[str, str]:
+    """The statements that create a target's ready table (typed by the mappings) and fill it from staging.
+
+    ``skip_bad`` leaves out the staged rows listed as bad (runtime/bad_rows.py)."""
     select = ", ".join(f"{c.sql} AS {quote_ident(c.name)}" for c in target.columns)
     names = ", ".join(quote_ident(c.name) for c in target.columns)
     values = ", ".join(c.insert_sql for c in target.columns)
     where = f" WHERE {target.filter_sql}" if target.filter_sql else ""
+    if skip_bad:
+        where = f" WHERE {f'({target.filter_sql}) AND ' if target.filter_sql else ''}ctid NOT IN (SELECT row_ctid FROM {bad_rows.BAD})"
     raw = qualified(schema, source.staging_table)
     ready = qualified(schema, target.ready_table)
     return (
@@ -50,22 +54,66 @@ def _transform_one(ctx: StageContext, source: SourcePlan, target: TargetPlan) ->
                 cur.execute(f"DROP TABLE IF EXISTS {ready}")
                 create, insert = transform_sql(schema, source, target)
                 cur.execute(create)
-                cur.execute(insert)
-                rows = cur.rowcount
+                rows, rejected, failure = _fill(ctx, cur, source, target, insert)
         except (psycopg.errors.DataError, *TYPE_ERRORS) as exc:
             raise EngineError(_explain(ctx, source, target, exc), transient=False) from None
         except psycopg.Error as exc:
             from databridge.engines.errors import postgres_error
 
             raise postgres_error(exc, f"transforming {source.source} into {target.table}") from None
-    expected = ctx.target.scalar(
+    if failure:
+        raise EngineError(failure, transient=False)
+    # With rejects, the staged rows the filter keeps are those loaded and those set aside (counting them again
+    # would evaluate the failing values once more).
+    expected = (rows + rejected) if rejected else ctx.target.scalar(
         f"SELECT count(*) FROM {raw}" + (f" WHERE {target.filter_sql}" if target.filter_sql else ""),
         doing=f"counting the rows for {target.table}",
     )
-    stat = {"expected_rows": int(expected), "ready_rows": rows, "rows_per_second": rate(rows, elapsed[0])}
+    stat = {"expected_rows": int(expected), "ready_rows": rows, "rejected_rows": rejected, "rows_per_second": rate(rows, elapsed[0])}
     ctx.store.table_stat("transform", str(target.table), rows, elapsed[0], **stat)
     ctx.log.info("transform %s -> %s: %d rows in %.2fs", source.source, target.table, rows, elapsed[0])
     return stat
+
+
+def _fill(ctx: StageContext, cur: psycopg.Cursor[Any], source: SourcePlan, target: TargetPlan, insert: str) -> tuple[int, int, str | None]:
+    """Fill the ready table: (rows, rejected rows, failure message). The fast statement first; when a value fails,
+    the rows whose values fail are stored as rejects and the others inserted, or, above max_rejects, none."""
+    try:
+        with cur.connection.transaction():
+            cur.execute(insert)
+            return cur.rowcount, 0, None
+    except psycopg.errors.DataError as exc:
+        error = exc
+    schema = ctx.plan.staging_schema
+    raw, ready = qualified(schema, source.staging_table), qualified(schema, target.ready_table)
+    types = bad_rows.column_types(cur, ready)
+    bad_rows.start(cur)
+    checks = [bad_rows.Conversion(c.name, c.insert_sql, types[c.name]) for c in target.columns if c.insert_sql != quote_ident(c.unchanged_source or "")]
+    bad_rows.add_bad_conversions(cur, raw, checks, target.filter_sql)
+    rejected = rejects.store(ctx, cur, target, "transform", _kept_rows(cur, raw, target))
+    if rejected.count == 0:
+        raise error  # no row to blame: explained as before
+    doing = f"transforming {source.source} into {target.table}"
+    hint = "fix the mapping's type, transform or default"
+    if any(r.startswith("the filter:") for r in rejected.reasons):
+        hint = "fix the filter, or the mapping's type, transform or default"
+    failure = rejects.judge(ctx, target, doing, rejected, hint)
+    if failure:
+        cur.execute(f"DROP TABLE {ready}")
+        return 0, rejected.count, failure
+    cur.execute(transform_sql(schema, source, target, skip_bad=True)[1])
+    return cur.rowcount, rejected.count, None
+
+
+def _kept_rows(cur: psycopg.Cursor[Any], raw: str, target: TargetPlan) -> int:
+    """The staged rows the filter keeps (all when the filter itself fails on some): what max_rejects is measured on."""
+    if target.filter_sql is not None:
+        try:
+            with cur.connection.transaction():
+                return int(cur.execute(f"SELECT count(*) FROM {raw} WHERE {target.filter_sql}").fetchone()[0])  # type: ignore[index]
+        except psycopg.errors.DataError:
+            pass
+    return int(cur.execute(f"SELECT count(*) FROM {raw}").fetchone()[0])  # type: ignore[index]
 
 
 def _explain(ctx: StageContext, source: SourcePlan, target: TargetPlan, exc: psycopg.Error) -> str:

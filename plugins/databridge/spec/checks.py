@@ -159,6 +159,8 @@ MAX_NAME_BYTES = 63
 """PostgreSQL cuts longer names silently, so two long names could meet in the same column."""
 RESULTS_SCHEMA = "databridge"
 """DataBridge's own tables in the target (runtime.results writes them)."""
+HISTORY_SCHEMA = "databridge_history"
+"""Where each run keeps what it replaced or changed in the target, for rollback (runtime/versions.py)."""
 
 
 def _check_target_place(text: str, staging_schema: str, path: str) -> Iterator[Problem]:
@@ -167,9 +169,11 @@ def _check_target_place(text: str, staging_schema: str, path: str) -> Iterator[P
         name = parse_qualified(text).with_default_schema("public")
     except ValueError:
         return  # reported by _check_name
-    owner = {RESULTS_SCHEMA: "holds DataBridge's run results", staging_schema: "is this pipeline's staging schema"}.get(
-        name.schema or ""
-    )
+    owner = {
+        RESULTS_SCHEMA: "holds DataBridge's run results",
+        HISTORY_SCHEMA: "holds the versions kept for rollback",
+        staging_schema: "is this pipeline's staging schema",
+    }.get(name.schema or "")
     if owner is None and (name.schema == "information_schema" or (name.schema or "").startswith("pg_")):
         owner = "belongs to PostgreSQL"
     if owner:

@@ -107,6 +107,9 @@ class Defaults(SpecModel):
     on after the last commit, so at most this many rows are read again. Fewer: less lost; more: a little faster."""
     chunking: Chunking = Chunking()
     """How large tables are split and read in parallel; a pipeline's own chunking replaces it."""
+    keep_versions_days: int = Field(7, ge=0, le=3650)
+    """Days each run's previous versions are kept for rollback (the tables a replace swapped out, the rows an append
+    added, the old values of the rows an upsert touched). 0: nothing is kept and runs cannot be rolled back."""
 
 
 class ColumnMapping(SpecModel):
@@ -158,6 +161,20 @@ class TargetTable(SpecModel):
     """The column mappings."""
     foreign_keys: list[ForeignKey] = []
     """References to other target tables."""
+    max_rejects: int | str = Field(0, examples=[0, 100, "0.5%"])
+    """Rows the table may reject (a failed cast, a value too long, a NULL, duplicate key, missing parent or CHECK the
+    target refuses) while the rest loads with a warning: a count (10) or a percentage of its rows ("0.5%"). More
+    fails the table and loads none of it. Rejected rows are stored with their reason in databridge.rejects."""
+
+    @field_validator("max_rejects")
+    @classmethod
+    def _threshold(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and value >= 0:
+            return value
+        text = str(value).strip()
+        if isinstance(value, str) and re.fullmatch(r"\d+(\.\d+)?%", text) and float(text[:-1]) <= 100:
+            return text
+        raise ValueError(f"max_rejects {value!r}: write a count of rows (0, 100) or a percentage such as '0.5%'")
 
 
 class TableMapping(SpecModel):
