@@ -100,7 +100,7 @@ def lint(files: Sequence[str], conns: Sequence[str], sample: int, full: bool) ->
     return lint_files(paths, given, sample_rows=sample, full_scan=full)
 
 
-def rollback(file: str, run_id: str, conns: Sequence[str], *, apply: bool, with_later: bool) -> int:
+def rollback(file: str, run_id: str, conns: Sequence[str], *, apply: bool, with_later: bool, force: bool = False) -> int:
     """Roll a project back to its state before a run, in every target it loads (a dry run unless ``apply``)."""
     from databridge.lint.command import resolve
     from databridge.runtime.rollback import apply_rollback, plan_rollback
@@ -117,7 +117,7 @@ def rollback(file: str, run_id: str, conns: Sequence[str], *, apply: bool, with_
             print(f"{'rolling back' if apply else 'would roll back (dry run; add --yes to do it)'} project {project.name} in {conn_id}:")
             print("\n".join(f"  - {line}" for line in plan.describe()) or "  (nothing of this run here)")
             if apply:
-                apply_rollback(targets[conn_id], plan)
+                apply_rollback(targets[conn_id], plan, force=force)
         if apply:
             print(f"done: {project.name} is as it was before run {run_id}")
     finally:
@@ -144,11 +144,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     rollback_cmd.add_argument("--run", required=True, metavar="RUN_ID", help="the Airflow run id to undo")
     rollback_cmd.add_argument("--yes", action="store_true", help="do it (default: only list what would change)")
     rollback_cmd.add_argument("--with-later", action="store_true", help="also roll back the later runs that changed the same tables")
+    rollback_cmd.add_argument("--force", action="store_true", help="roll back even though a run still holds the pipeline's staging (it was killed)")
     rollback_cmd.add_argument("--conn", action="append", default=[], metavar="CONN_ID=URI", help="a target connection given here instead of in Airflow")
     args = parser.parse_args(argv)
     try:
         if args.command == "rollback":
-            return rollback(args.file, args.run, args.conn, apply=args.yes, with_later=args.with_later)
+            return rollback(args.file, args.run, args.conn, apply=args.yes, with_later=args.with_later, force=args.force)
         if args.command == "lint":
             return lint(args.files, args.conn, args.sample, args.full)
         return check(args.files) if args.command == "check" else report(args.target_uri, args.project)

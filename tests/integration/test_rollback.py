@@ -11,7 +11,7 @@ from databridge.cli import main
 from tests.conftest import PG
 
 from .conftest import Source
-from .runner import TargetDB, run_pipeline
+from .runner import TargetDB, pipeline_params, run_pipeline, run_stage
 
 pytestmark = pytest.mark.integration
 
@@ -158,3 +158,24 @@ def test_keep_versions_days_0_keeps_nothing(items: Source, target: TargetDB) -> 
     run_pipeline(project, "run-2")
     assert target.tables("databridge_history") == []
     assert target.count("databridge.versions") == 0
+
+
+@pytest.mark.parametrize("source", ["postgres"], indirect=True)
+def test_a_run_holding_the_staging_is_not_rolled_back_under(
+    items: Source, target: TargetDB, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Run 3 extracted and never reached its report (running, or killed): rolling back run 2 waits for --force."""
+    project = _project(items, target, "upsert")
+    run_pipeline(project, "run-1")
+    _change_source(items)
+    run_pipeline(project, "run-2")
+    after_2 = target.checksum(TABLE)
+    run_stage(pipeline_params(project), "extract", "run-3")
+    path = _write(tmp_path, project)
+    capsys.readouterr()
+
+    assert _cli(path, target, "run-2", "--yes") == 2
+    assert "run 'run-3' holds its staging" in capsys.readouterr().err
+    assert target.checksum(TABLE) == after_2, "nothing rolled back"
+    assert _cli(path, target, "run-2", "--yes", "--force") == 0
+    assert target.checksum(TABLE) != after_2

@@ -18,6 +18,7 @@ import psycopg
 from databridge.compiler.identifiers import quote_ident
 from databridge.engines.postgres import PostgresTarget
 from databridge.errors import DataBridgeError
+from databridge.runtime.lease import LEASES
 from databridge.runtime.versions import ACTION, VERSIONS_TABLE
 
 _VERSIONS_SQL = f"""SELECT pipeline, run_id, table_name, target_table, keys, load_mode, kind, history_table, rows, created_at
@@ -126,15 +127,36 @@ def _describe(cur: psycopg.Cursor[Any], v: Version) -> str:
     )
 
 
-def apply_rollback(target: PostgresTarget, plan: RollbackPlan) -> None:
-    """Undo every step, each pipeline's steps in one transaction (newest first); the versions used are dropped."""
+def apply_rollback(target: PostgresTarget, plan: RollbackPlan, *, force: bool = False) -> None:
+    """Undo every step, each pipeline's steps in one transaction (newest first); the versions used are dropped.
+
+    A pipeline whose staging lease is held (a run is going on, or ended without its report) is refused unless
+    ``force``: rolling back under a live run would mix its load with the restored rows. The lease row is share-locked
+    for the transaction, so no run can start its extract meanwhile.
+    """
     pipelines = list(dict.fromkeys(s.version.pipeline for s in plan.steps))
     for pipeline in pipelines:
         with target.transaction(f"rolling back pipeline {pipeline} of project {plan.project}") as cur:
+            _no_live_run(cur, plan.project, pipeline, force)
             for step in plan.steps:
                 if step.version.pipeline == pipeline:
                     _undo(cur, step.version)
                     _retire(cur, plan.project, step.version)
+
+
+def _no_live_run(cur: psycopg.Cursor[Any], project: str, pipeline: str, force: bool) -> None:
+    exists = cur.execute("SELECT to_regclass(%s) IS NOT NULL", (LEASES,)).fetchone()
+    if not exists or not exists[0]:
+        return
+    row = cur.execute(
+        f"SELECT run_id, taken_at FROM {LEASES} WHERE project = %s AND pipeline = %s AND released_at IS NULL FOR SHARE", (project, pipeline)
+    ).fetchone()
+    if row and not force:
+        raise DataBridgeError(
+            f"pipeline {pipeline} of project {project}: run {row[0]!r} holds its staging since {row[1]:%Y-%m-%d %H:%M:%S} UTC "
+            "(it is running, or it ended without its report stage); nothing was rolled back. Roll back once that run has "
+            "ended, or add --force if you know it has stopped"
+        )
 
 
 def _undo(cur: psycopg.Cursor[Any], v: Version) -> None:
