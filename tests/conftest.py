@@ -45,10 +45,10 @@ def pg_connect(dbname: str) -> psycopg.Connection[Any]:
 @pytest.fixture
 def pg_database() -> Iterator[str]:
     """A new, empty PostgreSQL database, dropped afterwards."""
-    yield from _pg_database()
+    yield from fresh_pg_database()
 
 
-def _pg_database() -> Iterator[str]:
+def fresh_pg_database() -> Iterator[str]:
     name = unique_name("dbtest")
     with pg_admin() as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -60,7 +60,7 @@ def _pg_database() -> Iterator[str]:
 @pytest.fixture
 def pg_database_2() -> Iterator[str]:
     """A second, independent PostgreSQL database."""
-    yield from _pg_database()
+    yield from fresh_pg_database()
 
 
 @pytest.fixture

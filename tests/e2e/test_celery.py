@@ -23,7 +23,7 @@ import MySQLdb
 import pytest
 import redis
 
-from tests.conftest import MYSQL, PG, REPO, mysql_conn_fields, pg_admin, pg_conn_fields, pg_connect, unique_name
+from tests.conftest import MYSQL, PG, REPO, fresh_pg_database, mysql_conn_fields, pg_conn_fields, pg_connect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.timeout(240)]
 
@@ -65,12 +65,7 @@ def free_port() -> int:
 @pytest.fixture
 def metadata_db() -> Iterator[str]:
     """A fresh PostgreSQL database for Airflow's metadata (and Celery's results)."""
-    name = unique_name("airflow_celery")
-    with pg_admin() as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield name
-    with pg_admin() as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    yield from fresh_pg_database()
 
 
 @pytest.fixture
