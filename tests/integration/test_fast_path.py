@@ -88,23 +88,6 @@ def test_zero_dates_fall_back_to_the_row_path(source: Source, target: TargetDB) 
 
 
 @pytest.mark.parametrize("source", ["mysql"], indirect=True)
-def test_a_zero_date_in_a_later_batch_rewrites_that_batch_by_rows(source: Source, target: TargetDB) -> None:
-    source.db.execute("SET SESSION sql_mode = ''")
-    source.db.execute("CREATE TABLE zl (id INT PRIMARY KEY, day DATE)")
-    source.db.execute(f"INSERT INTO zl VALUES {', '.join(f'({i}, DATE(20240101) + INTERVAL {i} DAY)' for i in range(1, 301))}")
-    source.db.execute("UPDATE zl SET day = '2024-00-10' WHERE id = 250")
-    project = passthrough_yaml("zl", source.conn_id, target.conn_id, f"{source.schema}.zl", ["day"], "zero_dates: 'null'").replace(
-        "pipelines:", "defaults:\n  commit_rows: 100\npipelines:", 1
-    )
-    result = run_pipeline(project, "zl-1")
-    assert result["extract"][f"{source.schema}.zl"]["path"] == "arrow+rows"
-    ledger = target.rows("SELECT batch, rows FROM databridge.batch_ledger WHERE run_id = 'zl-1' AND stage = 'extract' ORDER BY batch")
-    assert ledger == [(0, 100), (1, 100), (2, 100)]
-    assert target.rows("SELECT id FROM landing.zl WHERE day IS NULL") == [(250,)]
-    assert target.scalar("SELECT count(*) FROM landing.zl WHERE day = DATE '2024-01-01' + id") == 299
-
-
-@pytest.mark.parametrize("source", ["mysql"], indirect=True)
 def test_a_nul_in_text_names_its_column_and_row_and_stages_nothing(source: Source, target: TargetDB) -> None:
     source.db.execute("CREATE TABLE nul (id INT PRIMARY KEY, label VARCHAR(20))")
     source.db.execute("INSERT INTO nul VALUES (1, 'a'), (2, 'b\\0c'), (3, 'd')")

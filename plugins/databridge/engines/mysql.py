@@ -14,7 +14,6 @@ from databridge.compiler.plan import TableRef
 from databridge.engines.base import (
     ColumnInfo,
     ConnectionInfo,
-    RowPathNeeded,
     RowSink,
     SourceColumn,
     SourceOptions,
@@ -76,8 +75,6 @@ _ARROW_NATIVE: tuple[tuple[str, str], ...] = (
     (r"date", r"date"),
     (r"datetime(\(\d\))?", r"timestamp"),
 )
-# What ConnectorX says when it meets a zero date (0000-00-00, or a zero month or day).
-_ZERO_DATE_PANIC = re.compile(r"convert the value `(Date|Datetime)\(")
 _ENUM_LABEL = re.compile(r"'((?:[^']|'')*)'")
 _DATED = re.compile(r"(date|datetime|timestamp)\b")
 
@@ -91,8 +88,6 @@ class MySQLSource:
         self.warnings: list[str] = []
         self._zero_dated: dict[TableRef, bool] = {}
         """Whether each table holds zero dates, counted once: a table read in many batches or chunks is scanned once."""
-        self._rows_only: set[TableRef] = set()
-        """Tables whose Arrow stream met a zero date: the row path reads the rest of them."""
         try:
             self.conn = MySQLdb.connect(
                 host=info.host or "127.0.0.1",
@@ -209,11 +204,10 @@ class MySQLSource:
         return rows
 
     def arrow_batches(self, table: TableRef, columns: list[SourceColumn], batch_size: int, chunk: Chunk | None = None) -> Iterator[pa.RecordBatch] | None:
-        """The rows (of ``chunk``) as Arrow record batches read by ConnectorX, or None when a column needs the row path.
-
-        A zero date stops the stream with RowPathNeeded (ConnectorX cannot read one): the row path reads it as NULL
-        and says so, or fails, by source_options.zero_dates. Counting them first would cost a scan of every table."""
-        if table in self._rows_only or not all(self._arrow_ready(c) for c in columns):
+        """The rows (of ``chunk``) as Arrow record batches read by ConnectorX, or None when the row path must read them:
+        a column ConnectorX cannot read exactly, or zero dates in the table (the row path stages them as NULL with a
+        warning, or fails, by source_options.zero_dates; ConnectorX cannot read one)."""
+        if not all(self._arrow_ready(c) for c in columns) or self._check_zero_dates(table, columns):
             return None
         import connectorx
 
@@ -230,9 +224,6 @@ class MySQLSource:
         except BaseException as exc:  # a Rust panic arrives as pyo3's PanicException, a BaseException
             if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
                 raise
-            if _ZERO_DATE_PANIC.search(str(exc)):
-                self._rows_only.add(table)
-                raise RowPathNeeded(f"{table} holds zero dates") from None
             raise self._arrow_error(exc, table) from None
 
     def _arrow_error(self, exc: BaseException, table: TableRef) -> EngineError:

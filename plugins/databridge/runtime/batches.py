@@ -19,7 +19,7 @@ from typing import Any
 
 from databridge.compiler.identifiers import quote_ident
 from databridge.compiler.plan import SourcePlan, TableRef
-from databridge.engines.base import RowPathNeeded, SourceColumn, SourceEngine
+from databridge.engines.base import SourceColumn, SourceEngine
 from databridge.engines.chunks import BatchableSource, Chunk, ChunkableSource
 from databridge.engines.postgres import NulGuard
 from databridge.runtime import lease, ledger
@@ -96,21 +96,15 @@ def _next_batch(ctx: StageContext, job: Batches, place: ledger.Place, attempt: A
 
 def copy_into(cur: Any, staging: str, source: SourceEngine | ChunkableSource, table: TableRef, columns: list[SourceColumn], batch_size: int, chunk: Chunk | None = None) -> tuple[int, str]:
     """COPY the rows of ``chunk`` (None: all) into ``staging`` in the transaction of ``cur``; returns the rows and the
-    path taken: "arrow" (binary COPY of Arrow batches, when the source offers them) or "rows".
-
-    The Arrow COPY runs in a savepoint: when the source finds mid-way that only its row path reads these rows right,
-    what it wrote is undone and the rows are written again, row by row, in the same transaction."""
+    path taken: "arrow" (binary COPY of Arrow batches, when the source offers them) or "rows"."""
     column_list = ", ".join(quote_ident(c.name) for c in columns)
     reader = getattr(source, "arrow_batches", None)
     batches = reader(table, columns, batch_size, chunk) if reader else None
     if batches is not None:
         from databridge.engines import arrow  # pyarrow loads only in a task that takes this path, never at DAG parse
 
-        try:
-            with cur.connection.transaction(), cur.copy(f"COPY {staging} ({column_list}) FROM STDIN (FORMAT BINARY)") as copy:
-                return arrow.write_binary(copy, arrow.conformed(batches, columns, str(table)), arrow.target_schema(columns)), "arrow"
-        except RowPathNeeded:
-            pass
+        with cur.copy(f"COPY {staging} ({column_list}) FROM STDIN (FORMAT BINARY)") as copy:
+            return arrow.write_binary(copy, arrow.conformed(batches, columns, str(table)), arrow.target_schema(columns)), "arrow"
     with cur.copy(f"COPY {staging} ({column_list}) FROM STDIN") as copy:
         sink = NulGuard(copy, table, columns)
         if chunk is None:
