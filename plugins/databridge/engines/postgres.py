@@ -326,15 +326,6 @@ PG_DIALECT = Dialect(
 """Fingerprints in PostgreSQL: md5 of the row text, its first 64 bits as a bigint, summed as numeric."""
 
 
-def nul_error(table: str, column: str, row: int) -> EngineError:
-    """The error for a text value PostgreSQL cannot store, naming its column and row (counted from 1)."""
-    return EngineError(
-        f"source table {table}: column {column!r} of row {row} (in reading order) holds a NUL character, which "
-        "PostgreSQL text cannot store; remove the NUL characters from that column in the source",
-        transient=False,
-    )
-
-
 class NulGuard:
     """The COPY sink, naming the column and row of a text value PostgreSQL cannot store (it holds a NUL character)."""
 
@@ -349,7 +340,11 @@ class NulGuard:
             named = [n for n, v in zip(self.names, row, strict=False) if isinstance(v, str) and "\x00" in v]
             if not named:
                 raise
-            raise nul_error(str(self.table), named[0], self.rows) from None
+            raise EngineError(
+                f"source table {self.table}: column {named[0]!r} of row {self.rows} (in reading order) holds a NUL "
+                "character, which PostgreSQL text cannot store; remove the NUL characters from that column in the source",
+                transient=False,
+            ) from None
 
     def write(self, buffer: bytes | str) -> None:
         self.copy.write(buffer)

@@ -6,21 +6,18 @@ is asked of the source (the key ``commit_rows`` keys on, an index scan), so each
 and NULL keys come with the first batch of chunk 0. A batch's COPY and its ledger row commit in one transaction, under
 a lock on the chunk; a retried, cleared or concurrent attempt reads the last ledger row there and starts at its
 ``upper``. Nothing is read twice and nothing is skipped, whatever point a process was killed at.
-
-Every COPY into staging goes through ``copy_into``: a source offering Arrow batches (engines/mysql.py) is written by
-binary COPY, else row by row; either way inside the caller's transaction, so the ledger row commits with it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from databridge.compiler.identifiers import quote_ident
-from databridge.compiler.plan import SourcePlan, TableRef
-from databridge.engines.base import SourceColumn, SourceEngine
-from databridge.engines.chunks import BatchableSource, Chunk, ChunkableSource
+from databridge.compiler.plan import SourcePlan
+from databridge.engines.base import SourceColumn
+from databridge.engines.chunks import BatchableSource, Chunk
 from databridge.engines.postgres import NulGuard
 from databridge.runtime import lease, ledger
 from databridge.runtime.context import StageContext
@@ -39,8 +36,6 @@ class Attempt:
     """The batch (1-based) this attempt went on at, when an earlier one had committed some."""
     done_before: bool = False
     """An earlier attempt had finished the chunk."""
-    paths: set[str] = field(default_factory=set)
-    """How this attempt's batches were written: "arrow", "rows"."""
 
 
 @dataclass(frozen=True)
@@ -84,8 +79,7 @@ def _next_batch(ctx: StageContext, job: Batches, place: ledger.Place, attempt: A
         part = job.chunk.part(job.chunk.lower if last is None else last.upper, job.chunk.upper, first=last is None)
         end = job.source.next_bound(job.plan.source, part, ctx.plan.commit_rows)
         part = job.chunk.part(part.lower, part.upper if end is None else end, first=last is None)
-        rows, path = copy_into(cur, job.staging, job.source, job.plan.source, job.columns, ctx.plan.batch_size, part)
-        attempt.paths.add(path)
+        rows = _copy(cur, job, part, ctx.plan.batch_size)
         ledger.record(cur, place, number, rows, lower=part.lower, upper=part.upper, final=end is None, resumed=attempt.resumed_at == number + 1)
         attempt.copied += rows
         attempt.batches += 1
@@ -94,25 +88,7 @@ def _next_batch(ctx: StageContext, job: Batches, place: ledger.Place, attempt: A
     return end is None
 
 
-def copy_into(cur: Any, staging: str, source: SourceEngine | ChunkableSource, table: TableRef, columns: list[SourceColumn], batch_size: int, chunk: Chunk | None = None) -> tuple[int, str]:
-    """COPY the rows of ``chunk`` (None: all) into ``staging`` in the transaction of ``cur``; returns the rows and the
-    path taken: "arrow" (binary COPY of Arrow batches, when the source offers them) or "rows"."""
-    column_list = ", ".join(quote_ident(c.name) for c in columns)
-    reader = getattr(source, "arrow_batches", None)
-    batches = reader(table, columns, batch_size, chunk) if reader else None
-    if batches is not None:
-        from databridge.engines import arrow  # pyarrow loads only in a task that takes this path, never at DAG parse
-
-        with cur.copy(f"COPY {staging} ({column_list}) FROM STDIN (FORMAT BINARY)") as copy:
-            return arrow.write_binary(copy, arrow.conformed(batches, columns, str(table)), arrow.target_schema(columns)), "arrow"
-    with cur.copy(f"COPY {staging} ({column_list}) FROM STDIN") as copy:
-        sink = NulGuard(copy, table, columns)
-        if chunk is None:
-            return source.copy_rows(table, columns, sink, batch_size), "rows"
-        assert isinstance(source, ChunkableSource)  # only those are read in parts
-        return source.copy_rows(table, columns, sink, batch_size, chunk=chunk), "rows"
-
-
-def path_stat(paths: set[str]) -> dict[str, str]:
-    """The extract statistic naming how the rows were written ("arrow", "rows", or both joined by "+")."""
-    return {"path": "+".join(sorted(paths))} if paths else {}
+def _copy(cur: Any, job: Batches, part: Chunk, batch_size: int) -> int:
+    column_list = ", ".join(quote_ident(c.name) for c in job.columns)
+    with cur.copy(f"COPY {job.staging} ({column_list}) FROM STDIN") as copy:
+        return job.source.copy_rows(job.plan.source, job.columns, NulGuard(copy, job.plan.source, job.columns), batch_size, chunk=part)

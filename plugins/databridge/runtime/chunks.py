@@ -14,6 +14,7 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
+from databridge.compiler.identifiers import quote_ident
 from databridge.compiler.plan import SourcePlan
 from databridge.engines.base import SourceColumn, SourceEngine, TableInfo
 from databridge.engines.chunks import (
@@ -26,9 +27,9 @@ from databridge.engines.chunks import (
     decode_bound,
     encode_bound,
 )
-from databridge.engines.postgres import CTID
+from databridge.engines.postgres import CTID, NulGuard
 from databridge.runtime import lease, ledger
-from databridge.runtime.batches import Batches, copy_batches, copy_into
+from databridge.runtime.batches import Batches, copy_batches
 from databridge.runtime.context import StageContext, rate
 from databridge.runtime.results import RESULTS_SCHEMA
 
@@ -100,6 +101,7 @@ def copy_chunk(ctx: StageContext, source: ChunkableSource, plan: SourcePlan, col
 
 def _copy_at_once(ctx: StageContext, source: ChunkableSource, plan: SourcePlan, columns: list[SourceColumn], chunk: Chunk, staging: str) -> None:
     params = (*_params(ctx, plan), chunk.index)
+    column_list = ", ".join(quote_ident(c.name) for c in columns)
     with ctx.target.transaction(f"staging {chunk.describe()} of {plan.source} into {staging}") as cur:
         lease.confirm(cur, ctx, "writing into")
         done = cur.execute(f"SELECT finished_at IS NOT NULL FROM {_CHUNKS} WHERE {_WHERE} AND chunk = %s FOR UPDATE", params).fetchone()
@@ -107,7 +109,8 @@ def _copy_at_once(ctx: StageContext, source: ChunkableSource, plan: SourcePlan, 
             ctx.log.info("extract %s: %s was copied by an earlier attempt", plan.source, chunk.describe())
             return
         cur.execute(f"UPDATE {_CHUNKS} SET started_at = clock_timestamp() WHERE {_WHERE} AND chunk = %s", params)
-        staged, _path = copy_into(cur, staging, source, plan.source, columns, ctx.plan.batch_size, chunk)
+        with cur.copy(f"COPY {staging} ({column_list}) FROM STDIN") as copy:
+            staged = source.copy_rows(plan.source, columns, NulGuard(copy, plan.source, columns), ctx.plan.batch_size, chunk=chunk)
         ledger.record(cur, ledger.Place(ctx.store.key, "extract", str(plan.source), chunk.index), 0, staged)
         _finished(ctx, cur, source, plan, chunk)
 

@@ -10,9 +10,10 @@ from databridge.compiler.identifiers import qualified, quote_ident
 from databridge.compiler.plan import SourcePlan
 from databridge.engines.base import SourceColumn, SourceEngine, drain_warnings
 from databridge.engines.chunks import RANGE, BatchableSource, Chunk, ChunkableSource
+from databridge.engines.postgres import NulGuard
 from databridge.errors import MissingTable, SpecError
 from databridge.runtime import lease, ledger
-from databridge.runtime.batches import Batches, copy_batches, copy_into, path_stat
+from databridge.runtime.batches import Batches, copy_batches
 from databridge.runtime.chunks import chunks_of, copy_chunk, orderable_key
 from databridge.runtime.context import StageContext, rate, stopwatch
 from databridge.spec.names import did_you_mean
@@ -115,12 +116,11 @@ def _copy_table(ctx: StageContext, source: SourceEngine, plan: SourcePlan, colum
     key = batch_key(source, plan)
     with stopwatch() as elapsed:
         if key is None:
-            copied, paths = _copy_whole(ctx, source, plan, columns, staging)
+            copied = _copy_whole(ctx, source, plan, columns, staging)
         else:
             assert isinstance(source, BatchableSource)
             job = Batches(source, plan, columns, Chunk(0, 1, RANGE, key), staging, on_first=lambda cur: _create_staging(cur, staging, columns))
-            attempt = copy_batches(ctx, job)
-            copied, paths = attempt.copied, attempt.paths
+            copied = copy_batches(ctx, job).copied
     for warning in drain_warnings(source):
         ctx.warn(warning)
     source_rows = source.row_count(plan.source)
@@ -128,7 +128,7 @@ def _copy_table(ctx: StageContext, source: SourceEngine, plan: SourcePlan, colum
         staged = ledger.staged_rows(cur, ledger.Place(ctx.store.key, "extract", str(plan.source)))
     if staged != source_rows:
         ctx.warn(f"{plan.source}: counted {source_rows} rows but read {staged} (is the source being written to?)")
-    stat: dict[str, Any] = {"source_rows": source_rows, "staged_rows": staged, "rows_per_second": rate(copied, elapsed[0]), **path_stat(paths), **_enum_stat(columns)}
+    stat: dict[str, Any] = {"source_rows": source_rows, "staged_rows": staged, "rows_per_second": rate(copied, elapsed[0]), **_enum_stat(columns)}
     ctx.store.table_stat("extract", str(plan.source), staged, elapsed[0], **stat)
     ctx.log.info("extract %s: %d rows staged (%d by this attempt) in %.2fs (%.0f rows/s)", plan.source, staged, copied, elapsed[0], stat["rows_per_second"])
     return stat
@@ -141,21 +141,21 @@ def batch_key(source: SourceEngine, plan: SourcePlan) -> str | None:
     return plan.chunk_key or orderable_key(source.describe(plan.source))
 
 
-def _copy_whole(ctx: StageContext, source: SourceEngine, plan: SourcePlan, columns: list[SourceColumn], staging: str) -> tuple[int, set[str]]:
-    """The table in one transaction with its one ledger row (a retry reads it all again, unless it was committed).
-
-    Returns the rows copied and how they were written (nothing, when an earlier attempt had)."""
+def _copy_whole(ctx: StageContext, source: SourceEngine, plan: SourcePlan, columns: list[SourceColumn], staging: str) -> int:
+    """The table in one transaction with its one ledger row (a retry reads it all again, unless it was committed)."""
     place = ledger.Place(ctx.store.key, "extract", str(plan.source))
+    column_list = ", ".join(quote_ident(c.name) for c in columns)
     with ctx.target.transaction(f"staging {plan.source} into {staging}") as cur:
         lease.confirm(cur, ctx, "writing into")
         ledger.lock(cur, place)
         if (last := ledger.last(cur, place)) is not None and last.final:
             ctx.log.info("extract %s: staged by an earlier attempt", plan.source)
-            return 0, set()
+            return 0
         _create_staging(cur, staging, columns)
-        staged, path = copy_into(cur, staging, source, plan.source, columns, ctx.plan.batch_size)
+        with cur.copy(f"COPY {staging} ({column_list}) FROM STDIN") as copy:
+            staged = source.copy_rows(plan.source, columns, NulGuard(copy, plan.source, columns), ctx.plan.batch_size)
         ledger.record(cur, place, 0, staged)
-    return staged, {path}
+    return staged
 
 
 def forget_lost_staging(ctx: StageContext, plan: SourcePlan, staging: str) -> None:
