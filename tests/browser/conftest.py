@@ -7,8 +7,6 @@ import json
 import os
 import shlex
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,7 +20,7 @@ from typing import Any
 import MySQLdb
 import pytest
 
-from tests.conftest import MYSQL, PG, REPO, pg_admin, unique_name
+from tests.conftest import MYSQL, PG, REPO, free_port, pg_admin, stop_process_groups, unique_name
 
 CHROMIUM = "/usr/bin/chromium"
 # The flags this machine needs: no sandbox as root, and no background calls to Google's hosts (the network is closed).
@@ -57,12 +55,6 @@ def screenshots_dir() -> Path:
     folder = home / "artifacts" / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -150,7 +142,7 @@ def airflow(databases: dict[str, str]) -> Iterator[Airflow]:
         print(f"\nairflow: metadata + users {prepared - started:.1f} s, servers healthy {time.monotonic() - prepared:.1f} s")
         yield server
     finally:
-        _stop_group(group)
+        stop_process_groups([group], grace=10)
         # Airflow's logs of the last run stay beside the screenshots (the servers' logs are where failures show).
         shutil.copytree(logs, screenshots_dir().parent / "airflow-logs", dirs_exist_ok=True)
         shutil.rmtree(root, ignore_errors=True)
@@ -177,23 +169,6 @@ def _wait_healthy(server: Airflow, group: subprocess.Popen[Any]) -> None:
             pass
         time.sleep(1)
     pytest.fail(f"Airflow was not healthy after {START_TIMEOUT} s:\n{server.log_tail()}")
-
-
-def _stop_group(group: subprocess.Popen[Any]) -> None:
-    """SIGTERM to the whole process group (api-server, scheduler, dag-processor and their task processes), then SIGKILL."""
-    for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(group.pid, sig)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            try:
-                os.killpg(group.pid, 0)
-            except ProcessLookupError:
-                group.wait(timeout=5)
-                return
-            time.sleep(0.5)
 
 
 @pytest.fixture(scope="module")

@@ -4,14 +4,11 @@ names. A chunked MariaDB → PostgreSQL table must load exactly, with its chunks
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib.metadata
 import json
 import os
 import secrets
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,7 +20,17 @@ import MySQLdb
 import pytest
 import redis
 
-from tests.conftest import MYSQL, PG, REPO, fresh_pg_database, mysql_conn_fields, pg_conn_fields, pg_connect
+from tests.conftest import (
+    MYSQL,
+    PG,
+    REPO,
+    free_port,
+    fresh_pg_database,
+    mysql_conn_fields,
+    pg_conn_fields,
+    pg_connect,
+    stop_process_groups,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.timeout(240)]
 
@@ -54,12 +61,6 @@ def test_the_pinned_celery_is_installed() -> None:
     assert importlib.metadata.version("celery") == "5.6.3"
     assert "celery[redis]==5.6.3" in (REPO / "requirements.txt").read_text()
     assert importlib.metadata.version("apache-airflow-providers-celery")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -118,15 +119,8 @@ class Airflow:
         return log_path
 
     def stop(self) -> None:
-        for proc, _log in self.procs:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 20
-        for proc, log in self.procs:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)  # the whole group: the workers' forked children too
+        stop_process_groups([proc for proc, _log in self.procs], grace=20)  # the workers' forked children too
+        for _proc, log in self.procs:
             log.close()
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import stop_process_groups
 from tests.e2e.conftest import copy_project
 from tests.e2e.test_dagbag import BROKEN
 
@@ -45,11 +45,7 @@ def processor(tmp_path: Path, mappings: Path) -> Iterator[Path]:
     try:
         yield home / "airflow.db"
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop_process_groups([proc], grace=30)
         log.close()
 
 

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -17,7 +16,7 @@ from typing import Any
 
 import MySQLdb
 
-from tests.conftest import MYSQL, REPO
+from tests.conftest import MYSQL, REPO, free_port
 
 STAGE_PROCESS = REPO / "tests" / "integration" / "stage_process.py"
 
@@ -118,12 +117,6 @@ pipelines:
             keys: [id]
             columns:{columns}
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class TcpProxy:

@@ -18,10 +18,10 @@ import psycopg
 import pytest
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-from tests.conftest import REPO, airflow_conn, mysql_conn_fields
+from tests.conftest import REPO, airflow_conn, free_port, mysql_conn_fields
 
 from .conftest import TARGET_CONN
-from .faults import EVENT_COLUMNS, events_yaml, free_port, make_events, source_events, wait_until
+from .faults import EVENT_COLUMNS, events_yaml, make_events, source_events, wait_until
 from .runner import pipeline_params, run_stage
 
 pytestmark = pytest.mark.integration
