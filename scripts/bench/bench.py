@@ -38,6 +38,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--10m", dest="ten_million", action="store_true", help="10M rows (the memory-flatness run)")
     p.add_argument("--quick", action="store_true", help="100k rows, one round: to iterate")
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--chunks", type=int, default=1, help="DataBridge's chunks, extracted at once as mapped instances, each in a process of its own (default 1: one stream)")
     p.add_argument("--methods", default="raw,pgloader,dlt,databridge", help="comma-separated subset; the first is the baseline")
     p.add_argument("--no-extras", action="store_true", help="skip the transform and PostgreSQL -> PostgreSQL runs")
     p.add_argument("--keep", action="store_true", help="keep the loaded tables in PostgreSQL (dropped by default: they are large)")
@@ -139,8 +140,11 @@ class Bench:
 
     def databridge(self) -> Run:
         self.reset_schema("bench_databridge")
-        project = self.project("bench_mysql", "bench_mysql", "bench_databridge", workload.COLUMNS)
-        return self.check(self.run_databridge("DataBridge", project, ("extract", "transform", "load_dimensions", "load_facts")), "bench_databridge.orders")
+        chunks = self.args.chunks
+        project = self.project("bench_mysql", "bench_mysql", "bench_databridge", workload.COLUMNS, chunks=chunks)
+        extract = f"extract*{chunks}" if chunks > 1 else "extract"
+        method = f"DataBridge ({chunks} chunks)" if chunks > 1 else "DataBridge"
+        return self.check(self.run_databridge(method, project, (extract, "transform", "load_dimensions", "load_facts")), "bench_databridge.orders")
 
     def run_databridge(self, method: str, project: Path, stages: tuple[str, ...], run_id: str | None = None) -> Run:
         """The stages by the real operators in a process of their own; a new run unless ``run_id`` continues one."""
@@ -148,13 +152,13 @@ class Bench:
         argv = [sys.executable, str(REPO / "scripts/bench/databridge_task.py"), str(project), run_id, *stages]
         return measure.run_tree(method, argv, env=self.env(), log_path=str(self.logs / f"{project.stem}.log"))
 
-    def project(self, name: str, source: str, schema: str, columns: tuple[str, ...], extra: str = "") -> Path:
+    def project(self, name: str, source: str, schema: str, columns: tuple[str, ...], extra: str = "", chunks: int = 1) -> Path:
         """A pass-through mapping project: every column unchanged, replace load, id as the key."""
         table = f"{workload.DATABASE}.{self.table}" if source == "bench_mysql" else "bench_source.orders"
         mapped = "".join(f"\n              - {{source: {c}}}" for c in columns)
         path = HOME / f"{name}.yaml"
         path.write_text(f"""name: {name}
-defaults: {{batch_size: 10000, chunking: {{chunks: 1}}}}  # one stream: the single-stream path is measured
+defaults: {{batch_size: 10000, chunking: {{chunks: {chunks}, min_rows: 0}}}}
 pipelines:
   - name: {name}
     source_conn_id: {source}
@@ -221,13 +225,17 @@ def run_rounds(bench: Bench, methods: dict[str, Callable[[], Run]], rounds: int)
 def summarise(title: str, runs: dict[str, list[Run]], baseline: str) -> dict[str, Any]:
     table = {name: medians(r) for name, r in runs.items() if r}
     base = table[baseline]
-    print(f"\n{title} (medians of {len(runs[baseline])} round(s))")
-    print(f"{'method':<24}{'rows/s':>12}{'x ' + baseline:>16}{'seconds':>10}{'peak RSS MB':>14}{'client CPU s':>14}  same rows+checksum")
+    print(f"\n{title} (medians of {len(runs[baseline])} round(s); 'in rounds': the ratio within each round, median (min-max))")
+    print(f"{'method':<24}{'rows/s':>12}{'x ' + baseline:>16}{'in rounds':>20}{'seconds':>10}{'peak RSS MB':>14}{'client CPU s':>14}  same rows+checksum")
     for name, m in table.items():
         m["rows_per_second"] = m["rows"] / m["seconds"]
         m["ratio"] = base["seconds"] / m["seconds"]
+        paired = [b.seconds / r.seconds for b, r in zip(runs[baseline], runs[name], strict=True)]
+        m["ratio_in_rounds"] = {"median": statistics.median(paired), "min": min(paired), "max": max(paired)}
         m["matches"] = m["rows"] == base["rows"] and m["checksums"] == base["checksums"] and len(m["checksums"]) == 1
-        print(f"{runs[name][0].method:<24}{m['rows_per_second']:>12,.0f}{m['ratio']:>16.2f}{m['seconds']:>10.2f}{m['peak_rss_mb']:>14.1f}{m['client_cpu_seconds']:>14.2f}  {'yes' if m['matches'] else 'NO'}")
+        spread = f"{statistics.median(paired):.2f} ({min(paired):.2f}-{max(paired):.2f})"
+        print(f"{runs[name][0].method:<24}{m['rows_per_second']:>12,.0f}{m['ratio']:>16.2f}{spread:>20}{m['seconds']:>10.2f}{m['peak_rss_mb']:>14.1f}"
+              f"{m['client_cpu_seconds']:>14.2f}  {'yes' if m['matches'] else 'NO'}")
     return table
 
 

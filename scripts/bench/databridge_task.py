@@ -1,6 +1,7 @@
 """One DataBridge pipeline run by its real operators in this process (as an Airflow task process runs a stage).
 
-Usage: databridge_task.py PROJECT.yaml RUN_ID STAGE [STAGE ...]
+Usage: databridge_task.py PROJECT.yaml RUN_ID STAGE [STAGE ...]; a STAGE "extract*N" runs the extract's N mapped
+instances at once, each in a process of its own ("extract@k": instance k in this process).
 Connections come from AIRFLOW_CONN_* variables. Prints, as its last line, JSON with the seconds and CPU seconds of
 the stages and each stage's result, so the benchmark times the data path and not the interpreter's start.
 """
@@ -9,10 +10,13 @@ from __future__ import annotations
 
 import json
 import os
+import resource
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="databridge-bench-airflow-"))
@@ -32,12 +36,29 @@ def main(project: str, run_id: str, stages: list[str]) -> None:
     operators = dict(STAGE_OPERATORS)
     timings, results = {}, {}
     cpu = time.process_time()  # every thread of this process: the reader's and the writer's too
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     for stage in stages:
         start = time.perf_counter()
-        results[stage] = operators[stage](task_id=stage, pipeline=params, project_file=project).execute({"run_id": run_id})
-        timings[stage] = time.perf_counter() - start
-    cpu = time.process_time() - cpu
+        name, _, instances = stage.partition("*")
+        if instances:  # the extract's mapped instances, each in a process of its own, all at once (as workers run them)
+            results[name] = _instances(project, run_id, name, int(instances))
+        elif "@" in stage:  # one mapped instance: stage@k
+            name, k = stage.split("@")
+            results[stage] = operators[name](task_id=name, pipeline=params, project_file=project, chunk=int(k)).execute({"run_id": run_id})
+        else:
+            results[stage] = operators[stage](task_id=stage, pipeline=params, project_file=project).execute({"run_id": run_id})
+        timings[name] = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = time.process_time() - cpu + (after.ru_utime - children.ru_utime) + (after.ru_stime - children.ru_stime)
     print(json.dumps({"seconds": sum(timings.values()), "cpu": cpu, "stages": timings, "results": results}, default=str))
+
+
+def _instances(project: str, run_id: str, stage: str, count: int) -> list[Any]:
+    procs = [subprocess.Popen([sys.executable, __file__, project, run_id, f"{stage}@{k}"], stdout=subprocess.PIPE, text=True) for k in range(count)]
+    outputs = [p.communicate()[0] for p in procs]
+    if any(p.returncode for p in procs):
+        sys.exit(f"{stage}: an instance failed\n" + "\n".join(outputs))
+    return [json.loads(out.strip().splitlines()[-1])["results"] for out in outputs]
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -120,30 +119,67 @@ pipelines:
 
 
 class TcpProxy:
-    """A TCP forwarder to a server, run on an asyncio loop in a thread; ``cut()`` drops every connection and refuses
-    new ones (the listening socket is closed) until ``restore()``."""
+    """A TCP forwarder to a server, in a child process (as a network hop is: outside the client's process, so a driver
+    that holds the GIL while it connects, as ConnectorX does, cannot starve it); ``cut()`` drops every connection and
+    refuses new ones (the listening socket is closed) until ``restore()``."""
 
     def __init__(self, host: str, port: int) -> None:
         self.upstream = (host, port)
         self.port = free_port()
-        self.loop = asyncio.new_event_loop()
-        self.server: asyncio.base_events.Server | None = None
-        self.writers: set[asyncio.StreamWriter] = set()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self.restore()
+        code = "import sys; from tests.integration.faults import serve_proxy; serve_proxy(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", code, host, str(port), str(self.port)],
+            cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, start_new_session=True,
+        )  # fmt: skip
+        self._answer()  # listening
 
-    def _call(self, coro: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(10)
+    def _answer(self) -> None:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline().strip()
+        if line != "ok":
+            raise AssertionError(f"TCP proxy: expected ok, got {line!r} (exit status {self.proc.poll()})")
+
+    def _command(self, word: str) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(word + "\n")
+        self.proc.stdin.flush()
+        self._answer()
 
     def restore(self) -> None:
-        self._call(self._listen())
+        self._command("restore")
 
     def cut(self) -> None:
-        self._call(self._cut())
+        self._command("cut")
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+
+
+def serve_proxy(host: str, port: int, listen: int) -> None:
+    """The proxy process: forwards 127.0.0.1:``listen`` to ``host``:``port``; reads "cut" and "restore" on stdin and
+    answers "ok" once done."""
+    asyncio.run(_Forwarder((host, port), listen).run())
+
+
+class _Forwarder:
+    def __init__(self, upstream: tuple[str, int], port: int) -> None:
+        self.upstream, self.port = upstream, port
+        self.server: asyncio.base_events.Server | None = None
+        self.writers: set[asyncio.StreamWriter] = set()
+
+    async def run(self) -> None:
+        await self._listen()
+        print("ok", flush=True)
+        loop = asyncio.get_running_loop()
+        while line := await loop.run_in_executor(None, sys.stdin.readline):
+            await (self._cut() if line.strip() == "cut" else self._listen())
+            print("ok", flush=True)
 
     async def _listen(self) -> None:
-        self.server = await asyncio.start_server(self._serve, "127.0.0.1", self.port, reuse_address=True)
+        if self.server is None:
+            self.server = await asyncio.start_server(self._serve, "127.0.0.1", self.port, reuse_address=True)
 
     async def _cut(self) -> None:
         if self.server is not None:
@@ -164,11 +200,6 @@ class TcpProxy:
         for writer in (client_writer, server_writer):
             self.writers.discard(writer)
             writer.transport.abort()
-
-    def close(self) -> None:
-        self.cut()
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

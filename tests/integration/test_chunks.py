@@ -170,7 +170,8 @@ def test_a_chunked_run_loads_exactly_the_source_rows(source: Source, target: Tar
     # A retried chunk that had committed is not read again: no duplicate, same totals.
     params = pipeline_params(chunked_project(source, extra="\n        chunk_key: grp"))
     assert run_stage(params, "extract", "run-1", chunk=1)[f"{source.schema}.events"]["staged_rows"] == ROWS
-    assert target.count(f'databridge_staging."{params["sources"][0]["staging_table"]}"') == ROWS
+    assert target.count("landing.events") == ROWS
+    assert target.tables("databridge_staging") == []  # both pass-through: moved into their targets by the load
 
 
 def test_a_table_under_the_row_threshold_is_one_chunk(source: Source, target: TargetDB) -> None:
@@ -285,3 +286,18 @@ def test_later_instances_and_retries_read_the_stored_ranges_even_if_the_data_mov
     assert events[1][0] != {"type": "int", "value": fresh.bounds[0]}
     staged = target.count(f'databridge_staging."{params["sources"][0]["staging_table"]}"')
     assert staged == ROWS - 1000 + sum(1 for i in range(1000) if event(i)[0] < events[0][1]["value"])  # chunk 0 was read before the delete
+
+
+@pytest.mark.parametrize("source", ["mysql"], indirect=True)
+def test_a_tables_parallel_limits_its_chunks_running_at_once(source: Source, target: TargetDB) -> None:
+    rows = fill(source)
+    project = chunked_project(source, extra="\n        parallel: 1").replace("defaults: {", "defaults: {commit_rows: 200, ", 1)
+    run_chunked(project, "run-1", 4)  # four instances at once, as four workers would run them
+    spans = target.rows(
+        "SELECT started_at, finished_at FROM databridge.extract_chunks WHERE table_name = %s ORDER BY started_at", (f"{source.schema}.events",)
+    )
+    assert len(spans) == 4
+    assert all(earlier[1] <= later[0] for earlier, later in zip(spans, spans[1:], strict=False)), spans  # one at a time
+    loose = target.rows("SELECT started_at, finished_at FROM databridge.extract_chunks WHERE table_name = %s", (f"{source.schema}.loose",))
+    assert len(loose) == 2  # no limit of its own
+    assert target.rows("SELECT id, grp, day, note FROM landing.events ORDER BY id") == sorted(rows)

@@ -364,3 +364,49 @@ def test_source_types_with_an_unknown_type_name_the_field() -> None:
     assert str(caught.value).startswith(
         "test.yaml: pipelines[0].tables[1].source_types.customer_id: unknown type 'integr' (did you mean 'integer'?)"
     )
+
+
+PASS_THROUGH = """\
+name: moves
+pipelines:
+  - name: p
+    source_conn_id: src
+    target_conn_id: tgt
+    tables:
+      - source: shop.orders
+        targets:
+          - table: landing.orders
+            keys: [id]{target_extra}
+            columns:
+              - {{source: id}}
+              - {{source: total{column_extra}}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("target_extra", "column_extra", "moves"),
+    [
+        ("", "", True),
+        ("\n            load: append", "", False),
+        ("\n            filter: \"{total} > 0\"", "", False),
+        ("", ", type: 'numeric(12,2)'", False),
+        ("", ", transform: [trim]", False),
+        ("", ", default: '0'", False),
+        ("", ", target: amount", False),
+    ],
+)
+def test_only_a_pass_through_replace_moves_its_staging_table(target_extra: str, column_extra: str, moves: bool) -> None:
+    plan = compile_yaml(PASS_THROUGH.format(target_extra=target_extra, column_extra=column_extra))
+    [source] = plan.pipelines[0].sources
+    assert source.moves_staging is moves
+    assert source.ready_of(source.targets[0]) == (source.staging_table if moves else source.targets[0].ready_table)
+
+
+def test_a_source_feeding_two_targets_or_reordered_columns_is_copied() -> None:
+    two = PASS_THROUGH.format(target_extra="", column_extra="") + "          - table: landing.orders_copy\n            columns: [{source: id}]\n"
+    assert not compile_yaml(two).pipelines[0].sources[0].moves_staging
+    reordered = PASS_THROUGH.format(target_extra="", column_extra="").replace("- {source: id}\n              - {source: total}", "- {source: total}\n              - {source: id}")
+    assert "- {source: total}\n              - {source: id}" in reordered
+    assert compile_yaml(reordered).pipelines[0].sources[0].columns == ("total", "id")
+    assert compile_yaml(reordered).pipelines[0].sources[0].moves_staging  # staging follows the mapping order
+

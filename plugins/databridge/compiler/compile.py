@@ -132,6 +132,7 @@ def _compile_source(
         chunks=mapping.chunks or chunking.chunks,
         chunk_min_rows=chunking.min_rows if mapping.chunk_min_rows is None else mapping.chunk_min_rows,
         chunk_key=mapping.chunk_key,
+        parallel=mapping.parallel,
     )
 
 

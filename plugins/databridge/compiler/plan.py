@@ -85,6 +85,27 @@ class SourcePlan:
     chunk_min_rows: int = 0
     chunk_key: str | None = None
     """The column the chunks are ranges of; None: the primary key, or the engine's fallback."""
+    parallel: int | None = None
+    """At most this many of the table's chunks extracted at once (runtime/chunks.py ``slot``); None: no limit."""
+
+    @property
+    def moves_staging(self) -> bool:
+        """A pass-through table: one target, loaded by replace, no filter, every column as read under its own name
+        in staging order. Its staging table is logged and is the ready table (the transform copies nothing), and
+        a load that creates the target moves it there by rename and builds the key on it (runtime/load.py)."""
+        if len(self.targets) != 1:
+            return False
+        target = self.targets[0]
+        return (
+            target.load == "replace"
+            and target.filter_sql is None
+            and tuple(c.name for c in target.columns) == self.columns
+            and all(c.unchanged_source == c.name and c.type is None and c.value_sql is None for c in target.columns)
+        )
+
+    def ready_of(self, target: TargetPlan) -> str:
+        """The table (in the staging schema) the load reads ``target``'s rows from."""
+        return self.staging_table if self.moves_staging else target.ready_table
 
 
 @dataclass(frozen=True)

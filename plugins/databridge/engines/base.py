@@ -114,6 +114,10 @@ class RowSink(Protocol):
     def write(self, buffer: bytes | str) -> None: ...
 
 
+class RowPathNeeded(Exception):
+    """A source's Arrow stream met values only its row path reads right: write these rows again, row by row."""
+
+
 class SourceEngine(Protocol):
     """A source database opened for one stage: discovery and streaming reads."""
 

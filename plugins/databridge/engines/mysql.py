@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import MySQLdb
 import MySQLdb.cursors
@@ -13,6 +14,7 @@ from databridge.compiler.plan import TableRef
 from databridge.engines.base import (
     ColumnInfo,
     ConnectionInfo,
+    RowPathNeeded,
     RowSink,
     SourceColumn,
     SourceOptions,
@@ -28,6 +30,9 @@ from databridge.engines.postgres import CONNECT_TIMEOUT_SECONDS, missing_table
 from databridge.engines.type_matrix import notes_for, pg_type_for, zoned
 from databridge.engines.values import localizer, row_converter, split_set
 from databridge.errors import EngineError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 _COLUMNS_SQL = """
 SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE = 'YES', COLUMN_DEFAULT
@@ -60,6 +65,19 @@ _SELECT_AS: tuple[tuple[str, str], ...] = (
 )
 # mysqlclient reads a zero date (0000-00-00, 2024-00-10, 0000-01-01) as None: count them in the source instead.
 _ZERO_DATE = "SUM({c} IS NOT NULL AND (YEAR({c}) = 0 OR MONTH({c}) = 0 OR DAYOFMONTH({c}) = 0))"
+# Native types ConnectorX reads exactly, with the staging types they may take the Arrow path to (engines/arrow.py).
+# Unsigned, zero-filled, temporal-with-zone, ENUM/SET, binary and spatial columns keep the row path.
+_ARROW_NATIVE: tuple[tuple[str, str], ...] = (
+    (r"(tiny|small|medium|big)?int(\(\d+\))?", r"bigint|integer|smallint|boolean"),
+    (r"(decimal|numeric)\(\d+,\d+\)", r"numeric\(\d+,\d+\)"),
+    (r"double( precision)?", r"double precision"),
+    (r"(var)?char\(\d+\)|(tiny|medium|long)?text", r"text|varchar\(\d+\)"),
+    (r"longtext|json", r"jsonb"),
+    (r"date", r"date"),
+    (r"datetime(\(\d\))?", r"timestamp"),
+)
+# What ConnectorX says when it meets a zero date (0000-00-00, or a zero month or day).
+_ZERO_DATE_PANIC = re.compile(r"convert the value `(Date|Datetime)\(")
 _ENUM_LABEL = re.compile(r"'((?:[^']|'')*)'")
 _DATED = re.compile(r"(date|datetime|timestamp)\b")
 
@@ -71,8 +89,10 @@ class MySQLSource:
         self.info = info
         self.options = options or SourceOptions()
         self.warnings: list[str] = []
-        self._dates_checked: set[TableRef] = set()
-        """Tables whose zero dates were counted: a table read in many batches or chunks is scanned for them once."""
+        self._zero_dated: dict[TableRef, bool] = {}
+        """Whether each table holds zero dates, counted once: a table read in many batches or chunks is scanned once."""
+        self._rows_only: set[TableRef] = set()
+        """Tables whose Arrow stream met a zero date: the row path reads the rest of them."""
         try:
             self.conn = MySQLdb.connect(
                 host=info.host or "127.0.0.1",
@@ -188,6 +208,55 @@ class MySQLSource:
             raise mysql_error(exc, f"reading {table}") from None
         return rows
 
+    def arrow_batches(self, table: TableRef, columns: list[SourceColumn], batch_size: int, chunk: Chunk | None = None) -> Iterator[pa.RecordBatch] | None:
+        """The rows (of ``chunk``) as Arrow record batches read by ConnectorX, or None when a column needs the row path.
+
+        A zero date stops the stream with RowPathNeeded (ConnectorX cannot read one): the row path reads it as NULL
+        and says so, or fails, by source_options.zero_dates. Counting them first would cost a scan of every table."""
+        if table in self._rows_only or not all(self._arrow_ready(c) for c in columns):
+            return None
+        import connectorx
+
+        select = f"SELECT {', '.join(_select_expr(c) for c in columns)} FROM {self._ref(table)}{self._where(table, chunk)}"
+        try:
+            reader = connectorx.read_sql(self._url(), select, return_type="arrow_stream", batch_size=batch_size)
+        except Exception as exc:  # ConnectorX raises plain RuntimeErrors carrying the driver's message
+            raise self._arrow_error(exc, table) from None
+        return self._batches(reader, table)
+
+    def _batches(self, reader: Any, table: TableRef) -> Iterator[pa.RecordBatch]:
+        try:
+            yield from reader
+        except BaseException as exc:  # a Rust panic arrives as pyo3's PanicException, a BaseException
+            if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
+                raise
+            if _ZERO_DATE_PANIC.search(str(exc)):
+                self._rows_only.add(table)
+                raise RowPathNeeded(f"{table} holds zero dates") from None
+            raise self._arrow_error(exc, table) from None
+
+    def _arrow_error(self, exc: BaseException, table: TableRef) -> EngineError:
+        """ConnectorX's message, without a password it might echo."""
+        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if self.info.password:
+            text = text.replace(quote(self.info.password, safe=""), "***").replace(self.info.password, "***")
+        transient = any(word in text.lower() for word in ("connection", "timed out", "broken pipe", "reset"))
+        return EngineError(f"MySQL: reading {table}: {text}", transient=transient, engine="mysql")
+
+    def _arrow_ready(self, column: SourceColumn) -> bool:
+        from databridge.engines import arrow  # pyarrow loads only when a table is read
+
+        if self.options.naive_timezone and column.pg_type.startswith("timestamp"):
+            return False
+        native = column.native_type.lower()
+        if column.pg_type.startswith("numeric") and re.sub(r"^(decimal|numeric)", "numeric", native) != column.pg_type:
+            return False  # another scale than the source's (source_types): PostgreSQL's rounding decides, by rows
+        return arrow.fits(column.pg_type) and any(re.fullmatch(n, native) and re.fullmatch(p, column.pg_type) for n, p in _ARROW_NATIVE)
+
+    def _url(self) -> str:
+        auth = quote(self.info.login or "root", safe="") + (f":{quote(self.info.password, safe='')}" if self.info.password else "")
+        return f"mysql://{auth}@{self.info.host or '127.0.0.1'}:{self.info.port or 3306}/{quote(self.info.database or '', safe='')}"
+
     def _converter(self, column: SourceColumn) -> Callable[[Any], Any] | None:
         """Python work for the few columns that need it; every other column passes as the driver read it."""
         if column.pg_type == "text[]" and column.native_type.lower().startswith("set("):
@@ -196,17 +265,20 @@ class MySQLSource:
             return localizer(self.options.naive_timezone)
         return None
 
-    def _check_zero_dates(self, table: TableRef, columns: list[SourceColumn]) -> None:
-        """One aggregate over the date columns (none: no query); fail, or warn once per column with its count."""
+    def _check_zero_dates(self, table: TableRef, columns: list[SourceColumn]) -> bool:
+        """One aggregate over the date columns (none: no query); fail, or warn once per column with its count.
+
+        Returns whether the table holds zero dates."""
         dated = [c for c in columns if _DATED.match(c.native_type.lower())]
-        if not dated or table in self._dates_checked:
-            return
+        if not dated or table in self._zero_dated:
+            return self._zero_dated.get(table, False)
         sums = ", ".join(_ZERO_DATE.format(c=_mysql_ident(c.name)) for c in dated)
         counts = self._run(f"SELECT {sums} FROM {self._ref(table)}", doing=f"looking for zero dates in {table}")[0]
+        self._zero_dated[table] = any(counts)
         for column, count in zip(dated, counts, strict=True):
             if count:
                 self._zero_dates_found(table, column, int(count))
-        self._dates_checked.add(table)
+        return self._zero_dated[table]
 
     def _zero_dates_found(self, table: TableRef, column: SourceColumn, count: int) -> None:
         where = f"{table.schema or self.default_schema()}.{table.name}.{column.name} ({column.native_type})"

@@ -6,21 +6,26 @@ is asked of the source (the key ``commit_rows`` keys on, an index scan), so each
 and NULL keys come with the first batch of chunk 0. A batch's COPY and its ledger row commit in one transaction, under
 a lock on the chunk; a retried, cleared or concurrent attempt reads the last ledger row there and starts at its
 ``upper``. Nothing is read twice and nothing is skipped, whatever point a process was killed at.
+
+Every COPY into staging goes through ``copy_into``: a source offering Arrow batches (engines/mysql.py) is written by
+binary COPY, else row by row; either way inside the caller's transaction, so the ledger row commits with it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from databridge.compiler.identifiers import quote_ident
-from databridge.compiler.plan import SourcePlan
-from databridge.engines.base import SourceColumn
-from databridge.engines.chunks import BatchableSource, Chunk
+from databridge.compiler.plan import SourcePlan, TableRef
+from databridge.engines.base import RowPathNeeded, SourceColumn, SourceEngine
+from databridge.engines.chunks import BatchableSource, Chunk, ChunkableSource
 from databridge.engines.postgres import NulGuard
 from databridge.runtime import lease, ledger
+from databridge.runtime.aside import Aside
 from databridge.runtime.context import StageContext
+from databridge.runtime.readahead import ReadAhead, RowPath
 
 Hook = Callable[[Any], None]
 """Work done in a batch's transaction: creating the staging table (first batch), marking the chunk done (last)."""
@@ -36,6 +41,8 @@ class Attempt:
     """The batch (1-based) this attempt went on at, when an earlier one had committed some."""
     done_before: bool = False
     """An earlier attempt had finished the chunk."""
+    paths: set[str] = field(default_factory=set)
+    """How this attempt's batches were written: "arrow", "rows"."""
 
 
 @dataclass(frozen=True)
@@ -49,20 +56,29 @@ class Batches:
     staging: str
     on_first: Hook | None = None
     on_last: Hook | None = None
+    aside: Aside | None = None
+    """Where the next batch's bound is looked up while this one is copied (runtime/aside.py); None: in line."""
 
 
 def copy_batches(ctx: StageContext, job: Batches) -> Attempt:
-    """Copy the batches the ledger does not hold yet; returns what this attempt did."""
+    """Copy the batches the ledger does not hold yet; returns what this attempt did.
+
+    A source offering Arrow batches is read ahead (runtime/readahead.py) while each batch is written."""
     attempt = Attempt()
     place = ledger.Place(ctx.store.key, "extract", str(job.plan.source), job.chunk.index)
-    while not _next_batch(ctx, job, place, attempt):
-        pass
+    ahead = ReadAhead(job.source, job.plan.source, job.columns, job.chunk, ctx.plan.batch_size, ctx.plan.commit_rows) if hasattr(job.source, "arrow_batches") else None
+    try:
+        while not _next_batch(ctx, job, place, attempt, ahead):
+            pass
+    finally:
+        if ahead is not None:
+            ahead.close()
     if attempt.resumed_at is not None:
         ctx.log.info("extract %s: resumed at batch %d after an earlier attempt", job.plan.source, attempt.resumed_at)
     return attempt
 
 
-def _next_batch(ctx: StageContext, job: Batches, place: ledger.Place, attempt: Attempt) -> bool:
+def _next_batch(ctx: StageContext, job: Batches, place: ledger.Place, attempt: Attempt, ahead: ReadAhead | None = None) -> bool:
     """Copy the next batch in its own transaction; True when the chunk is complete."""
     with ctx.target.transaction(f"staging a batch of {job.plan.source} into {job.staging}") as cur:
         lease.confirm(cur, ctx, "writing into")
@@ -76,10 +92,16 @@ def _next_batch(ctx: StageContext, job: Batches, place: ledger.Place, attempt: A
         number = 0 if last is None else last.batch + 1
         if last is not None and attempt.batches == 0:
             attempt.resumed_at = number + 1
-        part = job.chunk.part(job.chunk.lower if last is None else last.upper, job.chunk.upper, first=last is None)
-        end = job.source.next_bound(job.plan.source, part, ctx.plan.commit_rows)
-        part = job.chunk.part(part.lower, part.upper if end is None else end, first=last is None)
-        rows = _copy(cur, job, part, ctx.plan.batch_size)
+        lower = job.chunk.lower if last is None else last.upper
+        done = _copy_ahead(cur, job, ahead, lower, last is None, ctx.plan.batch_size) if ahead is not None and not ahead.off else None
+        if done is None:
+            part = job.chunk.part(lower, job.chunk.upper, first=last is None)
+            end = _bound(job, part, ctx.plan.commit_rows)
+            part = job.chunk.part(part.lower, part.upper if end is None else end, first=last is None)
+            rows, path = copy_into(cur, job.staging, job.source, job.plan.source, job.columns, ctx.plan.batch_size, part)
+        else:
+            part, end, rows, path = done
+        attempt.paths.add(path)
         ledger.record(cur, place, number, rows, lower=part.lower, upper=part.upper, final=end is None, resumed=attempt.resumed_at == number + 1)
         attempt.copied += rows
         attempt.batches += 1
@@ -88,7 +110,70 @@ def _next_batch(ctx: StageContext, job: Batches, place: ledger.Place, attempt: A
     return end is None
 
 
-def _copy(cur: Any, job: Batches, part: Chunk, batch_size: int) -> int:
+def _copy_ahead(cur: Any, job: Batches, ahead: ReadAhead, lower: Any, first: bool, batch_size: int) -> tuple[Chunk, Any, int, str] | None:
+    """The batch at ``lower`` as read ahead, written by binary COPY in a savepoint: (range, end, rows, path), or None
+    when it goes by rows. Values met mid-way that only the row path reads right undo it and write it by rows."""
+    begun = ahead.begin(lower, first)
+    if isinstance(begun, RowPath):
+        return None
     column_list = ", ".join(quote_ident(c.name) for c in job.columns)
-    with cur.copy(f"COPY {job.staging} ({column_list}) FROM STDIN") as copy:
-        return job.source.copy_rows(job.plan.source, job.columns, NulGuard(copy, job.plan.source, job.columns), batch_size, chunk=part)
+    try:
+        with cur.connection.transaction(), cur.copy(f"COPY {job.staging} ({column_list}) FROM STDIN (FORMAT BINARY)") as copy:
+            for buffer in ahead.buffers():
+                copy.write(buffer)
+    except RowPathNeeded:
+        rows, path = copy_into(cur, job.staging, job.source, job.plan.source, job.columns, batch_size, begun.part)
+        return begun.part, begun.end, rows, path
+    ahead.advance(begun.end)
+    return begun.part, begun.end, ahead.rows, "arrow"
+
+
+def _bound(job: Batches, part: Chunk, rows: int) -> Any:
+    """Where the batch starting at ``part`` ends (None: it takes the rest); the following batch's end is then looked
+    up aside, while this batch is copied."""
+
+    def ask(lower: Chunk) -> Callable[[Any], Any]:
+        return lambda engine: engine.next_bound(job.plan.source, lower, rows)
+
+    if job.aside is None:
+        return job.source.next_bound(job.plan.source, part, rows)
+    end = job.aside.take(("bound", part), ask(part))
+    if end is not None:
+        following = job.chunk.part(end, job.chunk.upper, first=False)
+        job.aside.submit(("bound", following), ask(following))
+    return end
+
+
+def copy_into(cur: Any, staging: str, source: SourceEngine | ChunkableSource, table: TableRef, columns: list[SourceColumn], batch_size: int, chunk: Chunk | None = None) -> tuple[int, str]:
+    """COPY the rows of ``chunk`` (None: all) into ``staging`` in the transaction of ``cur``; returns the rows and the
+    path taken: "arrow" (binary COPY of Arrow batches, when the source offers them), "binary" (a PostgreSQL source's
+    own binary COPY) or "rows".
+
+    The Arrow COPY runs in a savepoint: when the source finds mid-way that only its row path reads these rows right,
+    what it wrote is undone and the rows are written again, row by row, in the same transaction."""
+    column_list = ", ".join(quote_ident(c.name) for c in columns)
+    reader = getattr(source, "arrow_batches", None)
+    batches = reader(table, columns, batch_size, chunk) if reader else None
+    if batches is not None:
+        from databridge.engines import arrow  # pyarrow loads only in a task that takes this path, never at DAG parse
+
+        try:
+            with cur.connection.transaction(), cur.copy(f"COPY {staging} ({column_list}) FROM STDIN (FORMAT BINARY)") as copy:
+                return arrow.write_binary(copy, arrow.conformed(batches, columns, str(table)), arrow.target_schema(columns)), "arrow"
+        except RowPathNeeded:
+            pass
+    relay = getattr(source, "copy_binary", None)
+    if relay is not None:  # a PostgreSQL source: its binary COPY, in the staging types, relayed as it comes
+        with cur.copy(f"COPY {staging} ({column_list}) FROM STDIN (FORMAT BINARY)") as copy:
+            return relay(table, columns, copy.write, chunk), "binary"
+    with cur.copy(f"COPY {staging} ({column_list}) FROM STDIN") as copy:
+        sink = NulGuard(copy, table, columns)
+        if chunk is None:
+            return source.copy_rows(table, columns, sink, batch_size), "rows"
+        assert isinstance(source, ChunkableSource)  # only those are read in parts
+        return source.copy_rows(table, columns, sink, batch_size, chunk=chunk), "rows"
+
+
+def path_stat(paths: set[str]) -> dict[str, str]:
+    """The extract statistic naming how the rows were written ("arrow", "rows", or both joined by "+")."""
+    return {"path": "+".join(sorted(paths))} if paths else {}

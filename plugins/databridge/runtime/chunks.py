@@ -9,12 +9,13 @@ and one that had not left nothing behind. The table's extract statistics are the
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from databridge.compiler.identifiers import quote_ident
 from databridge.compiler.plan import SourcePlan
 from databridge.engines.base import SourceColumn, SourceEngine, TableInfo
 from databridge.engines.chunks import (
@@ -27,9 +28,9 @@ from databridge.engines.chunks import (
     decode_bound,
     encode_bound,
 )
-from databridge.engines.postgres import CTID, NulGuard
+from databridge.engines.postgres import CTID
 from databridge.runtime import lease, ledger
-from databridge.runtime.batches import Batches, copy_batches
+from databridge.runtime.batches import Batches, copy_batches, copy_into
 from databridge.runtime.context import StageContext, rate
 from databridge.runtime.results import RESULTS_SCHEMA
 
@@ -83,6 +84,35 @@ def orderable_key(info: TableInfo) -> str | None:
     return column.name if column.pg_type.split("(")[0].startswith(ORDERABLE_KEY_TYPES) else None
 
 
+SLOT_WAIT_SECONDS = 0.5
+"""How often an instance waiting for one of its table's ``parallel`` slots tries again."""
+
+
+@contextlib.contextmanager
+def slot(ctx: StageContext, plan: SourcePlan, chunk: Chunk) -> Iterator[None]:
+    """Hold one of the table's ``parallel`` slots while its chunk is copied: a session advisory lock in the target,
+    so the limit holds across workers, and a killed instance's slot frees itself with its connection."""
+    if plan.parallel is None or chunk.count <= plan.parallel:
+        yield
+        return
+    key = f"databridge-slot/{_lock_key(ctx, plan)}"
+    waited, taken = 0.0, None
+    while taken is None:
+        for n in range(plan.parallel):
+            if ctx.target.scalar("SELECT pg_try_advisory_lock(hashtext(%s), %s)", (key, n), doing=f"taking a slot of {plan.source}"):
+                taken = n
+                break
+        else:
+            if waited == 0:
+                ctx.log.info("extract %s: %s waits, as %d of its chunks (parallel) are being copied", plan.source, chunk.describe(), plan.parallel)
+            time.sleep(SLOT_WAIT_SECONDS)
+            waited += SLOT_WAIT_SECONDS
+    try:
+        yield
+    finally:
+        ctx.target.scalar("SELECT pg_advisory_unlock(hashtext(%s), %s)", (key, taken), doing=f"freeing a slot of {plan.source}")
+
+
 def copy_chunk(ctx: StageContext, source: ChunkableSource, plan: SourcePlan, columns: list[SourceColumn], chunk: Chunk, staging: str, stat: dict[str, Any]) -> dict[str, Any]:
     """Copy one chunk into the shared staging table unless a former attempt did; returns the table's totals.
 
@@ -101,7 +131,6 @@ def copy_chunk(ctx: StageContext, source: ChunkableSource, plan: SourcePlan, col
 
 def _copy_at_once(ctx: StageContext, source: ChunkableSource, plan: SourcePlan, columns: list[SourceColumn], chunk: Chunk, staging: str) -> None:
     params = (*_params(ctx, plan), chunk.index)
-    column_list = ", ".join(quote_ident(c.name) for c in columns)
     with ctx.target.transaction(f"staging {chunk.describe()} of {plan.source} into {staging}") as cur:
         lease.confirm(cur, ctx, "writing into")
         done = cur.execute(f"SELECT finished_at IS NOT NULL FROM {_CHUNKS} WHERE {_WHERE} AND chunk = %s FOR UPDATE", params).fetchone()
@@ -109,8 +138,7 @@ def _copy_at_once(ctx: StageContext, source: ChunkableSource, plan: SourcePlan, 
             ctx.log.info("extract %s: %s was copied by an earlier attempt", plan.source, chunk.describe())
             return
         cur.execute(f"UPDATE {_CHUNKS} SET started_at = clock_timestamp() WHERE {_WHERE} AND chunk = %s", params)
-        with cur.copy(f"COPY {staging} ({column_list}) FROM STDIN") as copy:
-            staged = source.copy_rows(plan.source, columns, NulGuard(copy, plan.source, columns), ctx.plan.batch_size, chunk=chunk)
+        staged, _path = copy_into(cur, staging, source, plan.source, columns, ctx.plan.batch_size, chunk)
         ledger.record(cur, ledger.Place(ctx.store.key, "extract", str(plan.source), chunk.index), 0, staged)
         _finished(ctx, cur, source, plan, chunk)
 

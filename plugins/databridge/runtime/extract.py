@@ -10,11 +10,11 @@ from databridge.compiler.identifiers import qualified, quote_ident
 from databridge.compiler.plan import SourcePlan
 from databridge.engines.base import SourceColumn, SourceEngine, drain_warnings
 from databridge.engines.chunks import RANGE, BatchableSource, Chunk, ChunkableSource
-from databridge.engines.postgres import NulGuard
 from databridge.errors import MissingTable, SpecError
 from databridge.runtime import lease, ledger
-from databridge.runtime.batches import Batches, copy_batches
-from databridge.runtime.chunks import chunks_of, copy_chunk, orderable_key
+from databridge.runtime.aside import Aside
+from databridge.runtime.batches import Batches, copy_batches, copy_into, path_stat
+from databridge.runtime.chunks import chunks_of, copy_chunk, orderable_key, slot
 from databridge.runtime.context import StageContext, rate, stopwatch
 from databridge.spec.names import did_you_mean
 
@@ -43,7 +43,7 @@ def _extract_table(ctx: StageContext, source: SourceEngine, plan: SourcePlan, co
     """This instance's share of one table: the whole table, some of its chunks, or nothing."""
     staging = qualified(ctx.plan.staging_schema, plan.staging_table)
     forget_lost_staging(ctx, plan, staging)
-    chunks = chunks_of(ctx, source, plan, lambda cur: _create_staging(cur, staging, columns))
+    chunks = chunks_of(ctx, source, plan, lambda cur: _create_staging(cur, staging, columns, logged=plan.moves_staging))
     mine = [c for c in chunks if instance is None or c.index == instance]
     if not mine:
         return None
@@ -52,7 +52,8 @@ def _extract_table(ctx: StageContext, source: SourceEngine, plan: SourcePlan, co
     assert isinstance(source, ChunkableSource)  # only those are split
     stat: dict[str, Any] = {}
     for chunk in mine:
-        stat = copy_chunk(ctx, source, plan, columns, chunk, staging, _enum_stat(columns))
+        with slot(ctx, plan, chunk):
+            stat = copy_chunk(ctx, source, plan, columns, chunk, staging, _enum_stat(columns))
         for warning in drain_warnings(source):
             ctx.warn(warning)
     ctx.log.info("extract %s: %d of %d chunk(s) done, %d rows staged so far", plan.source, stat["chunks_done"], stat["chunks"], stat["staged_rows"])
@@ -94,11 +95,14 @@ def _staged_as(column: SourceColumn, overrides: dict[str, str]) -> SourceColumn:
     return column if chosen is None else dataclasses.replace(column, pg_type=chosen, note=f"staged as {chosen} (source_types)")
 
 
-def _create_staging(cur: Any, staging: str, columns: list[SourceColumn]) -> None:
-    """The typed, unlogged staging table (replacing an earlier run's), its columns commented with their notes."""
+def _create_staging(cur: Any, staging: str, columns: list[SourceColumn], *, logged: bool = False) -> None:
+    """The typed staging table (replacing an earlier run's), its columns commented with their notes.
+
+    Unlogged (no WAL: cheap to write, emptied by a crash), unless ``logged``: a pass-through table's staging may become
+    its target table (SourcePlan.moves_staging), and COPY writes WAL far cheaper than a second copy would."""
     definition = ", ".join(f"{quote_ident(c.name)} {c.pg_type}" for c in columns)
     cur.execute(f"DROP TABLE IF EXISTS {staging}")
-    cur.execute(f"CREATE UNLOGGED TABLE {staging} ({definition})")
+    cur.execute(f"CREATE {'' if logged else 'UNLOGGED '}TABLE {staging} ({definition})")
     for column in (c for c in columns if c.note):
         cur.execute(f"COMMENT ON COLUMN {staging}.{quote_ident(column.name)} IS {sql_literal(column.note)}")
 
@@ -114,21 +118,27 @@ def _copy_table(ctx: StageContext, source: SourceEngine, plan: SourcePlan, colum
     staging = qualified(ctx.plan.staging_schema, plan.staging_table)
     ctx.log.info("extract %s -> %s", plan.source, staging)
     key = batch_key(source, plan)
-    with stopwatch() as elapsed:
-        if key is None:
-            copied = _copy_whole(ctx, source, plan, columns, staging)
-        else:
-            assert isinstance(source, BatchableSource)
-            job = Batches(source, plan, columns, Chunk(0, 1, RANGE, key), staging, on_first=lambda cur: _create_staging(cur, staging, columns))
-            copied = copy_batches(ctx, job).copied
+    aside = Aside(source)  # the row count, and each next batch's bound, asked while rows are copied
+    try:
+        aside.submit("count", lambda engine: engine.row_count(plan.source))
+        with stopwatch() as elapsed:
+            if key is None:
+                copied, paths = _copy_whole(ctx, source, plan, columns, staging)
+            else:
+                assert isinstance(source, BatchableSource)
+                create = lambda cur: _create_staging(cur, staging, columns, logged=plan.moves_staging)  # noqa: E731
+                attempt = copy_batches(ctx, Batches(source, plan, columns, Chunk(0, 1, RANGE, key), staging, on_first=create, aside=aside))
+                copied, paths = attempt.copied, attempt.paths
+        source_rows = aside.take("count", lambda engine: engine.row_count(plan.source))
+    finally:
+        aside.close()
     for warning in drain_warnings(source):
         ctx.warn(warning)
-    source_rows = source.row_count(plan.source)
     with ctx.target.transaction(f"reading the extract ledger of {plan.source}") as cur:
         staged = ledger.staged_rows(cur, ledger.Place(ctx.store.key, "extract", str(plan.source)))
     if staged != source_rows:
         ctx.warn(f"{plan.source}: counted {source_rows} rows but read {staged} (is the source being written to?)")
-    stat: dict[str, Any] = {"source_rows": source_rows, "staged_rows": staged, "rows_per_second": rate(copied, elapsed[0]), **_enum_stat(columns)}
+    stat: dict[str, Any] = {"source_rows": source_rows, "staged_rows": staged, "rows_per_second": rate(copied, elapsed[0]), **path_stat(paths), **_enum_stat(columns)}
     ctx.store.table_stat("extract", str(plan.source), staged, elapsed[0], **stat)
     ctx.log.info("extract %s: %d rows staged (%d by this attempt) in %.2fs (%.0f rows/s)", plan.source, staged, copied, elapsed[0], stat["rows_per_second"])
     return stat
@@ -141,21 +151,28 @@ def batch_key(source: SourceEngine, plan: SourcePlan) -> str | None:
     return plan.chunk_key or orderable_key(source.describe(plan.source))
 
 
-def _copy_whole(ctx: StageContext, source: SourceEngine, plan: SourcePlan, columns: list[SourceColumn], staging: str) -> int:
-    """The table in one transaction with its one ledger row (a retry reads it all again, unless it was committed)."""
+def _copy_whole(ctx: StageContext, source: SourceEngine, plan: SourcePlan, columns: list[SourceColumn], staging: str) -> tuple[int, set[str]]:
+    """The table in one transaction with its one ledger row (a retry reads it all again, unless it was committed).
+
+    Returns the rows copied and how they were written (nothing, when an earlier attempt had)."""
     place = ledger.Place(ctx.store.key, "extract", str(plan.source))
-    column_list = ", ".join(quote_ident(c.name) for c in columns)
     with ctx.target.transaction(f"staging {plan.source} into {staging}") as cur:
         lease.confirm(cur, ctx, "writing into")
         ledger.lock(cur, place)
         if (last := ledger.last(cur, place)) is not None and last.final:
             ctx.log.info("extract %s: staged by an earlier attempt", plan.source)
-            return 0
-        _create_staging(cur, staging, columns)
-        with cur.copy(f"COPY {staging} ({column_list}) FROM STDIN") as copy:
-            staged = source.copy_rows(plan.source, columns, NulGuard(copy, plan.source, columns), ctx.plan.batch_size)
+            return 0, set()
+        _create_staging(cur, staging, columns, logged=plan.moves_staging)
+        staged, path = copy_into(cur, staging, source, plan.source, columns, ctx.plan.batch_size)
         ledger.record(cur, place, 0, staged)
-    return staged
+    return staged, {path}
+
+
+def _moved(cur: Any, ctx: StageContext, plan: SourcePlan) -> bool:
+    """Whether a load of this run moved the pass-through table's staging table into its target (runtime/load.py)."""
+    if not plan.moves_staging:
+        return False
+    return ledger.last(cur, ledger.Place(ctx.store.key, "load", str(plan.targets[0].table))) is not None
 
 
 def forget_lost_staging(ctx: StageContext, plan: SourcePlan, staging: str) -> None:
@@ -168,5 +185,7 @@ def forget_lost_staging(ctx: StageContext, plan: SourcePlan, staging: str) -> No
         exists = cur.execute("SELECT to_regclass(%s) IS NOT NULL", (staging,)).fetchone()
         if exists and exists[0] and cur.execute(f"SELECT EXISTS (SELECT 1 FROM {staging})").fetchone() == (True,):
             return
+        if not (exists and exists[0]) and _moved(cur, ctx, plan):
+            return  # not lost: this run's load made it the target table
         ledger.forget_extract(cur, ctx.store.key, [str(plan.source)])
     ctx.warn(f"{plan.source}: the staging table lost the rows of earlier attempts (the target server restarted after a crash); read again from the start")

@@ -9,7 +9,7 @@ import psycopg
 
 from databridge.compiler.expressions import sql_literal
 from databridge.compiler.identifiers import qualified, quote_ident, short_name
-from databridge.compiler.plan import TargetPlan
+from databridge.compiler.plan import SourcePlan, TargetPlan
 from databridge.errors import EngineError
 from databridge.runtime import bad_rows, lease, ledger, rejects, versions
 from databridge.runtime.context import StageContext, rate, stopwatch
@@ -25,7 +25,8 @@ def load(ctx: StageContext, role: str) -> dict[str, Any]:
     transformed = ctx.store.table_stats("transform")
     for source, target in ctx.plan.targets(role):
         allowed = extracted.get(str(source.source), {}).get("allowed_values", {})
-        summary[str(target.table)] = _load_one(ctx, stage, target, allowed, int(transformed.get(str(target.table), {}).get("ready_rows") or 0))
+        ready_rows = int(transformed.get(str(target.table), {}).get("ready_rows") or 0)
+        summary[str(target.table)] = _load_one(ctx, stage, source, target, allowed, ready_rows)
     return summary
 
 
@@ -43,8 +44,8 @@ def load_statement(target: TargetPlan, ready: str) -> str:
     return f"MERGE INTO {table} AS t USING {ready} AS s ON {on} {matched} WHEN NOT MATCHED THEN INSERT ({cols}) VALUES ({values})"
 
 
-def _load_one(ctx: StageContext, stage: str, target: TargetPlan, allowed: dict[str, list[str]], ready_rows: int) -> dict[str, Any]:
-    ready = qualified(ctx.plan.staging_schema, target.ready_table)
+def _load_one(ctx: StageContext, stage: str, source: SourcePlan, target: TargetPlan, allowed: dict[str, list[str]], ready_rows: int) -> dict[str, Any]:
+    ready = qualified(ctx.plan.staging_schema, source.ready_of(target))
     table = qualified(target.table.schema, target.table.name)
     place = ledger.Place(ctx.store.key, "load", str(target.table))
     with stopwatch() as elapsed:
@@ -55,12 +56,13 @@ def _load_one(ctx: StageContext, stage: str, target: TargetPlan, allowed: dict[s
                 done = ledger.last(cur, place)
                 # Only an append must not run twice in a run; replace and upsert repeat safely, and must repeat when
                 # a cleared DAG run (same run_id) has transformed new source data since.
-                if done is not None and target.load == "append":
+                moved = done is not None and source.moves_staging and cur.execute("SELECT to_regclass(%s) IS NULL", (ready,)).fetchone() == (True,)
+                if done is not None and (target.load == "append" or moved):
                     ctx.log.info("load %s: already committed by an earlier try of this run (%d rows); skipped", target.table, done.rows)
                     loaded, rejected, failure = done.rows, _rejected_before(cur, ctx, target), None
                 else:
                     _check_ready(cur, target, ready, ready_rows)
-                    written = _write_rejecting(ctx, cur, target, table, ready, allowed)
+                    written = _write_rejecting(ctx, cur, target, table, ready, allowed, move=source.staging_table if source.moves_staging else None)
                     loaded, rejected, failure = written.rows, written.rejected, written.failure
                     if failure is None:
                         ledger.record(cur, place, 0 if done is None else done.batch + 1, loaded)
@@ -99,13 +101,13 @@ class Written:
 
 
 def _write_rejecting(
-    ctx: StageContext, cur: psycopg.Cursor[Any], target: TargetPlan, table: str, ready: str, allowed: dict[str, list[str]]
+    ctx: StageContext, cur: psycopg.Cursor[Any], target: TargetPlan, table: str, ready: str, allowed: dict[str, list[str]], *, move: str | None = None
 ) -> Written:
     """The fast load first; when the target refuses rows, they are stored as rejects and the rest loaded, or, above
     max_rejects, nothing."""
     try:
         with cur.connection.transaction():
-            return Written(_write(ctx, cur, target, table, ready, allowed))
+            return Written(_write(ctx, cur, target, table, ready, allowed, move=move))
     except (psycopg.errors.IntegrityError, psycopg.errors.DataError, psycopg.errors.CardinalityViolation) as exc:
         error = exc
     rejected = _find_rejects(ctx, cur, target, table, ready)
@@ -115,7 +117,7 @@ def _write_rejecting(
     if failure:
         return Written(0, rejected.count, failure)
     bad_rows.set_aside(cur, ready)
-    return Written(_write(ctx, cur, target, table, ready, allowed), rejected.count)
+    return Written(_write(ctx, cur, target, table, ready, allowed, move=move), rejected.count)
 
 
 def _find_rejects(ctx: StageContext, cur: psycopg.Cursor[Any], target: TargetPlan, table: str, ready: str) -> rejects.Rejected:
@@ -137,13 +139,20 @@ def _rejected_before(cur: psycopg.Cursor[Any], ctx: StageContext, target: Target
 
 
 def _write(
-    ctx: StageContext, cur: psycopg.Cursor[Any], target: TargetPlan, table: str, ready: str, allowed: dict[str, list[str]]
+    ctx: StageContext, cur: psycopg.Cursor[Any], target: TargetPlan, table: str, ready: str, allowed: dict[str, list[str]], *, move: str | None = None
 ) -> int:
-    """The rows loaded. What the load replaces or changes is kept as this run's version (runtime/versions.py)."""
+    """The rows loaded. What the load replaces or changes is kept as this run's version (runtime/versions.py).
+
+    ``move`` names the ready table (in the staging schema) of a pass-through table (SourcePlan.moves_staging): a
+    target that does not exist yet is that table itself, moved by rename; no row is copied."""
     cur.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(target.table.schema or 'public')}")
     keep = versions.keeper(ctx, cur, target, table)
     existing = _existing_columns(cur, target)
     versions.before_write(cur, keep, ready)
+    if not existing and (ready_name := move) is not None:
+        rows = _move(cur, target, table, ctx.plan.staging_schema, ready_name)
+        _add_allowed_value_checks(cur, target, table, allowed)
+        return rows
     if not existing:
         _create(cur, target, table, ready)
         _add_allowed_value_checks(cur, target, table, allowed)
@@ -166,6 +175,21 @@ def _existing_columns(cur: psycopg.Cursor[Any], target: TargetPlan) -> list[str]
         (target.table.schema, target.table.name),
     ).fetchall()
     return [r[0] for r in rows]
+
+
+def _move(cur: psycopg.Cursor[Any], target: TargetPlan, table: str, staging_schema: str, ready_name: str) -> int:
+    """The ready table becomes the new target: renamed into place, then its primary key built in one sorted pass
+    (cheaper than keeping an index up to date row by row). Returns its rows."""
+    schema, name = target.table.schema or "public", target.table.name
+    rows = int(cur.execute(f"SELECT count(*) FROM {qualified(staging_schema, ready_name)}").fetchone()[0])  # type: ignore[index]
+    if schema != staging_schema:
+        cur.execute(f"ALTER TABLE {qualified(staging_schema, ready_name)} SET SCHEMA {quote_ident(schema)}")
+    if name != ready_name:
+        cur.execute(f"ALTER TABLE {qualified(schema, ready_name)} RENAME TO {quote_ident(name)}")
+    if target.keys:
+        cur.execute("SET LOCAL maintenance_work_mem = '256MB'")  # the key's sort in memory; this transaction only
+        cur.execute(f"ALTER TABLE {table} ADD PRIMARY KEY ({', '.join(quote_ident(k) for k in target.keys)})")
+    return rows
 
 
 def _create(cur: psycopg.Cursor[Any], target: TargetPlan, table: str, ready: str) -> None:

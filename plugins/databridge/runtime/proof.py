@@ -90,9 +90,15 @@ def _prove_table(ctx: StageContext, source: SourceEngine | None, plan: SourcePla
     if skip:
         return TableProof(name, str(plan.source), "skipped", skip, [])
     rejected = rejects.count_for_run(ctx, target)
+    # A pass-through table's staging table may have become the target (moved by rename, runtime/load.py): there is
+    # no ready table left to compare with, as the target is it.
+    moved = plan.moves_staging and not ctx.target.column_types(ctx.plan.staging_schema, plan.staging_table)
+    if moved and rejected:
+        return TableProof(name, str(plan.source), "skipped", f"{rejected} row(s) rejected on purpose and the staging table became the target: nothing else to compare with", [])
     # Rows set aside on purpose are absent from the target: the load of the rest is proven from the ready table.
-    direct = None if rejected else _direct_part(ctx, source, plan, target)
-    ready = _ready_part(ctx, target, set(direct.columns) if direct else set())
+    direct = None if rejected else _direct_part(ctx, source, plan, target, moved)
+    covered = set(direct.columns) if direct else set()
+    ready = None if moved else _ready_part(ctx, plan, target, covered)
     parts = [p for p in (direct, ready) if p is not None]
     problems = [p for p in (part.problem() for part in parts) if p]
     if problems:
@@ -102,6 +108,9 @@ def _prove_table(ctx: StageContext, source: SourceEngine | None, plan: SourcePla
     summary = ", ".join(f"{p.part} over {len(p.comparison.ranges)} range(s) ({len(p.columns)} columns)" for p in parts)
     if rejected:
         summary += f"; source -> target not compared: {rejected} row(s) rejected on purpose (in {rejects.REJECTS_TABLE})"
+    unproven = [c.name for c in target.columns if c.name not in covered]
+    if moved and unproven:
+        summary += f"; {', '.join(unproven)} as staged (the source cannot fingerprint them, and the staging table became the target: no copy to compare)"
     return TableProof(name, str(plan.source), "proven", f"{count} rows proven: {summary}", parts)
 
 
@@ -117,9 +126,9 @@ def _skip_reason(ctx: StageContext, target: TargetPlan) -> str | None:
     return None
 
 
-def _direct_part(ctx: StageContext, source: SourceEngine | None, plan: SourcePlan, target: TargetPlan) -> PartProof | None:
-    """Key and unchanged columns, source database against target table."""
-    staged = ctx.target.column_types(ctx.plan.staging_schema, plan.staging_table)
+def _direct_part(ctx: StageContext, source: SourceEngine | None, plan: SourcePlan, target: TargetPlan, moved: bool = False) -> PartProof | None:
+    """Key and unchanged columns, source database against target table (which is the staging table when ``moved``)."""
+    staged = ctx.target.column_types(*((target.table.schema or "public", target.table.name) if moved else (ctx.plan.staging_schema, plan.staging_table)))
     columns = _direct_columns(ctx, source, plan, target, staged)
     if not columns:
         return None
@@ -196,7 +205,7 @@ def _target_side(ctx: StageContext, target: TargetPlan, columns: list[tuple[str,
     return ctx.target.proof_side(f"{_table(target)} t", as_t, key_t, restrict)
 
 
-def _ready_part(ctx: StageContext, target: TargetPlan, covered: set[str]) -> PartProof | None:
+def _ready_part(ctx: StageContext, plan: SourcePlan, target: TargetPlan, covered: set[str]) -> PartProof | None:
     """Key and the columns the source comparison did not cover (transformed ones), ready table against target."""
     typed = ctx.target.column_types(target.table.schema or "public", target.table.name)
     transformed = [c.name for c in target.columns if c.name not in covered and c.name in typed]
@@ -205,7 +214,7 @@ def _ready_part(ctx: StageContext, target: TargetPlan, covered: set[str]) -> Par
     names = [k for k in target.keys if k not in transformed] + transformed
     columns = [(n, kind_of(typed[n])) for n in names]
     key = [(k, kind_of(typed[k])) for k in target.keys if k in typed]
-    ready = qualified(ctx.plan.staging_schema, target.ready_table)
+    ready = qualified(ctx.plan.staging_schema, plan.ready_of(target))
     ready_side = ctx.target.proof_side(f"{ready} t", [ProofColumn(n, f"t.{quote_ident(n)}", k) for n, k in columns],
                                        [ProofColumn(n, f"t.{quote_ident(n)}", k) for n, k in key])  # fmt: skip
     target_side = _target_side(ctx, target, columns, key)

@@ -44,6 +44,8 @@ def transform(ctx: StageContext) -> dict[str, Any]:
 
 
 def _transform_one(ctx: StageContext, source: SourcePlan, target: TargetPlan) -> dict[str, Any]:
+    if source.moves_staging:
+        return _pass_through(ctx, source, target)
     schema = ctx.plan.staging_schema
     ready = qualified(schema, target.ready_table)
     raw = qualified(schema, source.staging_table)
@@ -72,6 +74,25 @@ def _transform_one(ctx: StageContext, source: SourcePlan, target: TargetPlan) ->
     stat = {"expected_rows": int(expected), "ready_rows": rows, "rejected_rows": rejected, "rows_per_second": rate(rows, elapsed[0])}
     ctx.store.table_stat("transform", str(target.table), rows, elapsed[0], **stat)
     ctx.log.info("transform %s -> %s: %d rows in %.2fs", source.source, target.table, rows, elapsed[0])
+    return stat
+
+
+def _pass_through(ctx: StageContext, source: SourcePlan, target: TargetPlan) -> dict[str, Any]:
+    """A pass-through table (SourcePlan.moves_staging): its staging table is its ready table; nothing is copied.
+
+    When a load of this run already moved the staging table into the target (a cleared transform), the target holds
+    the rows."""
+    schema = ctx.plan.staging_schema
+    raw = qualified(schema, source.staging_table)
+    with stopwatch() as elapsed, ctx.target.transaction(f"counting the staged rows of {source.source}") as cur:
+        lease.confirm(cur, ctx, "transforming")
+        cur.execute(f"DROP TABLE IF EXISTS {qualified(schema, target.ready_table)}")  # an earlier plan's copy
+        moved = cur.execute("SELECT to_regclass(%s) IS NULL", (raw,)).fetchone() == (True,)
+        counted = qualified(target.table.schema or "public", target.table.name) if moved else raw
+        rows = int(cur.execute(f"SELECT count(*) FROM {counted}").fetchone()[0])  # type: ignore[index]
+    stat = {"expected_rows": rows, "ready_rows": rows, "rejected_rows": 0, "rows_per_second": rate(rows, elapsed[0]), "pass_through": True}
+    ctx.store.table_stat("transform", str(target.table), rows, elapsed[0], **stat)
+    ctx.log.info("transform %s -> %s: %d rows passed through (the staging table is the ready table)", source.source, target.table, rows)
     return stat
 
 

@@ -188,6 +188,9 @@ class TableMapping(SpecModel):
     """Chunks this table is split into when it is large. Default: the pipeline's (or project's) chunking.chunks."""
     chunk_min_rows: int | None = Field(None, ge=0)
     """This table is split only from this many rows on. Default: chunking.min_rows."""
+    parallel: int | None = Field(None, ge=1, le=64)
+    """At most this many of this table's chunks are extracted at once, on any workers (to spare a busy source
+    table). Default: as many as chunking.parallel and the executor allow."""
     chunk_key: str | None = None
     """Source column whose ranges make the chunks (an indexed, orderable column; NULLs go to the first chunk).
     Default: the primary key when it is one integer, numeric, date or timestamp column; without one, PostgreSQL
