@@ -217,6 +217,9 @@ class MySQLSource:
             return None
         import connectorx
 
+        from databridge.engines.arrow import cap_malloc_arenas
+
+        cap_malloc_arenas()
         select = f"SELECT {', '.join(_select_expr(c) for c in columns)} FROM {self._ref(table)}{self._where(table, chunk)}"
         try:
             reader = connectorx.read_sql(self._url(), select, return_type="arrow_stream", batch_size=batch_size)

@@ -57,16 +57,17 @@ def _load_one(ctx: StageContext, stage: str, source: SourcePlan, target: TargetP
                 # Only an append must not run twice in a run; replace and upsert repeat safely, and must repeat when
                 # a cleared DAG run (same run_id) has transformed new source data since.
                 moved = done is not None and source.moves_staging and cur.execute("SELECT to_regclass(%s) IS NULL", (ready,)).fetchone() == (True,)
+                written = Written(0)
                 if done is not None and (target.load == "append" or moved):
                     ctx.log.info("load %s: already committed by an earlier try of this run (%d rows); skipped", target.table, done.rows)
                     loaded, rejected, failure = done.rows, _rejected_before(cur, ctx, target), None
                 else:
                     _check_ready(cur, target, ready, ready_rows)
-                    written = _write_rejecting(ctx, cur, target, table, ready, allowed, move=source.staging_table if source.moves_staging else None)
+                    written = _write_rejecting(ctx, cur, target, table, ready, allowed, move=_move_of(ctx, cur, source, target))
                     loaded, rejected, failure = written.rows, written.rejected, written.failure
                     if failure is None:
                         ledger.record(cur, place, 0 if done is None else done.batch + 1, loaded)
-                total = None if failure else cur.execute(f"SELECT count(*) FROM {table}").fetchone()
+                total = None if failure else (loaded,) if written.moved else cur.execute(f"SELECT count(*) FROM {table}").fetchone()
         except psycopg.Error as exc:
             from databridge.engines.errors import postgres_error
 
@@ -98,16 +99,37 @@ class Written:
     rejected: int = 0
     failure: str | None = None
     """Set when more rows were rejected than the table's max_rejects allows: nothing was loaded."""
+    moved: bool = False
+    """The ready table was moved into place (it is the target: it holds ``rows`` rows)."""
+
+
+@dataclass(frozen=True)
+class Move:
+    """A pass-through table's ready table (its staging table, SourcePlan.moves_staging), to move into a new target."""
+
+    name: str
+    """In the staging schema."""
+    rows: int | None
+    """Its rows, when known without a scan (the extract's ledger); None: counted."""
+
+
+def _move_of(ctx: StageContext, cur: psycopg.Cursor[Any], source: SourcePlan, target: TargetPlan) -> Move | None:
+    if not source.moves_staging:
+        return None
+    # An earlier load of this run that set rows aside took them out of the staging table: then it is counted.
+    staged = None if _rejected_before(cur, ctx, target) else ledger.staged_rows(cur, ledger.Place(ctx.store.key, "extract", str(source.source)))
+    return Move(source.staging_table, staged)
 
 
 def _write_rejecting(
-    ctx: StageContext, cur: psycopg.Cursor[Any], target: TargetPlan, table: str, ready: str, allowed: dict[str, list[str]], *, move: str | None = None
+    ctx: StageContext, cur: psycopg.Cursor[Any], target: TargetPlan, table: str, ready: str, allowed: dict[str, list[str]], *, move: Move | None = None
 ) -> Written:
     """The fast load first; when the target refuses rows, they are stored as rejects and the rest loaded, or, above
     max_rejects, nothing."""
     try:
         with cur.connection.transaction():
-            return Written(_write(ctx, cur, target, table, ready, allowed, move=move))
+            rows, moved = _write(ctx, cur, target, table, ready, allowed, move=move)
+            return Written(rows, moved=moved)
     except (psycopg.errors.IntegrityError, psycopg.errors.DataError, psycopg.errors.CardinalityViolation) as exc:
         error = exc
     rejected = _find_rejects(ctx, cur, target, table, ready)
@@ -117,7 +139,8 @@ def _write_rejecting(
     if failure:
         return Written(0, rejected.count, failure)
     bad_rows.set_aside(cur, ready)
-    return Written(_write(ctx, cur, target, table, ready, allowed, move=move), rejected.count)
+    rows, moved = _write(ctx, cur, target, table, ready, allowed, move=None if move is None else Move(move.name, None))
+    return Written(rows, rejected.count, moved=moved)
 
 
 def _find_rejects(ctx: StageContext, cur: psycopg.Cursor[Any], target: TargetPlan, table: str, ready: str) -> rejects.Rejected:
@@ -139,20 +162,21 @@ def _rejected_before(cur: psycopg.Cursor[Any], ctx: StageContext, target: Target
 
 
 def _write(
-    ctx: StageContext, cur: psycopg.Cursor[Any], target: TargetPlan, table: str, ready: str, allowed: dict[str, list[str]], *, move: str | None = None
-) -> int:
-    """The rows loaded. What the load replaces or changes is kept as this run's version (runtime/versions.py).
+    ctx: StageContext, cur: psycopg.Cursor[Any], target: TargetPlan, table: str, ready: str, allowed: dict[str, list[str]], *, move: Move | None = None
+) -> tuple[int, bool]:
+    """The rows loaded, and whether the ready table was moved into place. What the load replaces or changes is kept as
+    this run's version (runtime/versions.py).
 
-    ``move`` names the ready table (in the staging schema) of a pass-through table (SourcePlan.moves_staging): a
-    target that does not exist yet is that table itself, moved by rename; no row is copied."""
+    ``move`` is a pass-through table's ready table (SourcePlan.moves_staging): a target that does not exist yet is
+    that table itself, moved by rename; no row is copied."""
     cur.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(target.table.schema or 'public')}")
     keep = versions.keeper(ctx, cur, target, table)
     existing = _existing_columns(cur, target)
     versions.before_write(cur, keep, ready)
-    if not existing and (ready_name := move) is not None:
-        rows = _move(cur, target, table, ctx.plan.staging_schema, ready_name)
+    if not existing and move is not None:
+        rows = _move(cur, target, table, ctx.plan.staging_schema, move)
         _add_allowed_value_checks(cur, target, table, allowed)
-        return rows
+        return rows, True
     if not existing:
         _create(cur, target, table, ready)
         _add_allowed_value_checks(cur, target, table, allowed)
@@ -164,7 +188,7 @@ def _write(
     cur.execute(versions.append_statement(keep, statement) if target.load == "append" else statement)
     rows = cur.rowcount
     versions.after_write(cur, keep)
-    return rows
+    return rows, False
 
 
 def _existing_columns(cur: psycopg.Cursor[Any], target: TargetPlan) -> list[str]:
@@ -177,11 +201,13 @@ def _existing_columns(cur: psycopg.Cursor[Any], target: TargetPlan) -> list[str]
     return [r[0] for r in rows]
 
 
-def _move(cur: psycopg.Cursor[Any], target: TargetPlan, table: str, staging_schema: str, ready_name: str) -> int:
+def _move(cur: psycopg.Cursor[Any], target: TargetPlan, table: str, staging_schema: str, move: Move) -> int:
     """The ready table becomes the new target: renamed into place, then its primary key built in one sorted pass
     (cheaper than keeping an index up to date row by row). Returns its rows."""
-    schema, name = target.table.schema or "public", target.table.name
-    rows = int(cur.execute(f"SELECT count(*) FROM {qualified(staging_schema, ready_name)}").fetchone()[0])  # type: ignore[index]
+    schema, name, ready_name = target.table.schema or "public", target.table.name, move.name
+    rows = move.rows
+    if rows is None:
+        rows = int(cur.execute(f"SELECT count(*) FROM {qualified(staging_schema, ready_name)}").fetchone()[0])  # type: ignore[index]
     if schema != staging_schema:
         cur.execute(f"ALTER TABLE {qualified(staging_schema, ready_name)} SET SCHEMA {quote_ident(schema)}")
     if name != ready_name:

@@ -10,7 +10,7 @@ import psycopg
 from databridge.compiler.identifiers import qualified, quote_ident
 from databridge.compiler.plan import ColumnPlan, SourcePlan, TargetPlan
 from databridge.errors import EngineError
-from databridge.runtime import bad_rows, lease, rejects
+from databridge.runtime import bad_rows, lease, ledger, rejects
 from databridge.runtime.context import StageContext, rate, stopwatch
 
 TYPE_ERRORS = (psycopg.errors.CannotCoerce, psycopg.errors.UndefinedFunction, psycopg.errors.DatatypeMismatch)
@@ -80,16 +80,12 @@ def _transform_one(ctx: StageContext, source: SourcePlan, target: TargetPlan) ->
 def _pass_through(ctx: StageContext, source: SourcePlan, target: TargetPlan) -> dict[str, Any]:
     """A pass-through table (SourcePlan.moves_staging): its staging table is its ready table; nothing is copied.
 
-    When a load of this run already moved the staging table into the target (a cleared transform), the target holds
-    the rows."""
-    schema = ctx.plan.staging_schema
-    raw = qualified(schema, source.staging_table)
+    Its rows are those the extract committed (the batch ledger): no scan of the table, and still right when a load of
+    this run already moved it into the target or set rows aside from it (a cleared transform)."""
     with stopwatch() as elapsed, ctx.target.transaction(f"counting the staged rows of {source.source}") as cur:
         lease.confirm(cur, ctx, "transforming")
-        cur.execute(f"DROP TABLE IF EXISTS {qualified(schema, target.ready_table)}")  # an earlier plan's copy
-        moved = cur.execute("SELECT to_regclass(%s) IS NULL", (raw,)).fetchone() == (True,)
-        counted = qualified(target.table.schema or "public", target.table.name) if moved else raw
-        rows = int(cur.execute(f"SELECT count(*) FROM {counted}").fetchone()[0])  # type: ignore[index]
+        cur.execute(f"DROP TABLE IF EXISTS {qualified(ctx.plan.staging_schema, target.ready_table)}")  # an earlier plan's copy
+        rows = ledger.staged_rows(cur, ledger.Place(ctx.store.key, "extract", str(source.source)))
     stat = {"expected_rows": rows, "ready_rows": rows, "rejected_rows": 0, "rows_per_second": rate(rows, elapsed[0]), "pass_through": True}
     ctx.store.table_stat("transform", str(target.table), rows, elapsed[0], **stat)
     ctx.log.info("transform %s -> %s: %d rows passed through (the staging table is the ready table)", source.source, target.table, rows)
