@@ -12,7 +12,6 @@ import ctypes.util
 import functools
 import re
 from collections.abc import Iterator, Sequence
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -149,17 +148,13 @@ def _jsonb(values: pa.Array) -> pa.Array:
     return pc.binary_join_element_wise(_JSONB_VERSION, pc.cast(values, pa.binary()), pa.scalar(b"", pa.binary()))
 
 
-def write_binary(copy: Any, batches: Iterator[pa.RecordBatch], schema: pa.Schema) -> int:
-    """Write the batches to an open ``COPY ... FROM STDIN (FORMAT BINARY)``; returns the rows written.
-
-    The caller's transaction owns the COPY, so the rows commit (or vanish) with whatever else it holds."""
+def encoded(batches: Iterator[pa.RecordBatch], columns: Sequence[SourceColumn], table: str) -> Iterator[tuple[bytes, int]]:
+    """The batches conformed to the staging columns and encoded as one ``COPY ... FROM STDIN (FORMAT BINARY)``
+    stream: (data, rows in it), from the header to the trailer."""
     from pgpq import ArrowToPostgresBinaryEncoder
 
-    encoder = ArrowToPostgresBinaryEncoder(schema)
-    copy.write(encoder.write_header())
-    rows = 0
-    for batch in batches:
-        copy.write(encoder.write_batch(batch))
-        rows += batch.num_rows
-    copy.write(encoder.finish())
-    return rows
+    encoder = ArrowToPostgresBinaryEncoder(target_schema(columns))
+    yield encoder.write_header(), 0
+    for batch in conformed(batches, columns, table):
+        yield encoder.write_batch(batch), batch.num_rows
+    yield encoder.finish(), 0

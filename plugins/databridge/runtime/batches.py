@@ -13,7 +13,7 @@ binary COPY, else row by row; either way inside the caller's transaction, so the
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,16 +116,25 @@ def _copy_ahead(cur: Any, job: Batches, ahead: ReadAhead, lower: Any, first: boo
     begun = ahead.begin(lower, first)
     if isinstance(begun, RowPath):
         return None
-    column_list = ", ".join(quote_ident(c.name) for c in job.columns)
     try:
-        with cur.connection.transaction(), cur.copy(f"COPY {job.staging} ({column_list}) FROM STDIN (FORMAT BINARY)") as copy:
-            for buffer in ahead.buffers():
-                copy.write(buffer)
+        rows = _copy_binary(cur, job.staging, job.columns, ahead.buffers())
     except RowPathNeeded:
         rows, path = copy_into(cur, job.staging, job.source, job.plan.source, job.columns, batch_size, begun.part)
         return begun.part, begun.end, rows, path
     ahead.advance(begun.end)
-    return begun.part, begun.end, ahead.rows, "arrow"
+    return begun.part, begun.end, rows, "arrow"
+
+
+def _copy_binary(cur: Any, staging: str, columns: list[SourceColumn], stream: Iterable[tuple[bytes, int]]) -> int:
+    """Write an encoded Arrow stream ((data, rows) pairs, engines/arrow.py ``encoded``) by binary COPY in a savepoint,
+    so that RowPathNeeded raised by the stream undoes what it wrote; returns the rows."""
+    column_list = ", ".join(quote_ident(c.name) for c in columns)
+    rows = 0
+    with cur.connection.transaction(), cur.copy(f"COPY {staging} ({column_list}) FROM STDIN (FORMAT BINARY)") as copy:
+        for data, count in stream:
+            copy.write(data)
+            rows += count
+    return rows
 
 
 def _bound(job: Batches, part: Chunk, rows: int) -> Any:
@@ -158,8 +167,7 @@ def copy_into(cur: Any, staging: str, source: SourceEngine | ChunkableSource, ta
         from databridge.engines import arrow  # pyarrow loads only in a task that takes this path, never at DAG parse
 
         try:
-            with cur.connection.transaction(), cur.copy(f"COPY {staging} ({column_list}) FROM STDIN (FORMAT BINARY)") as copy:
-                return arrow.write_binary(copy, arrow.conformed(batches, columns, str(table)), arrow.target_schema(columns)), "arrow"
+            return _copy_binary(cur, staging, columns, arrow.encoded(batches, columns, str(table))), "arrow"
         except RowPathNeeded:
             pass
     relay = getattr(source, "copy_binary", None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 from databridge.compiler.expressions import sql_literal
@@ -16,6 +17,7 @@ from databridge.runtime.aside import Aside
 from databridge.runtime.batches import Batches, copy_batches, copy_into, path_stat
 from databridge.runtime.chunks import chunks_of, copy_chunk, orderable_key, slot
 from databridge.runtime.context import StageContext, rate, stopwatch
+from databridge.runtime.load import moved_into_target
 from databridge.spec.names import did_you_mean
 
 
@@ -119,8 +121,9 @@ def _copy_table(ctx: StageContext, source: SourceEngine, plan: SourcePlan, colum
     ctx.log.info("extract %s -> %s", plan.source, staging)
     key = batch_key(source, plan)
     aside = Aside(source)  # the row count, and each next batch's bound, asked while rows are copied
+    count: Callable[[Any], int] = lambda engine: engine.row_count(plan.source)  # noqa: E731
     try:
-        aside.submit("count", lambda engine: engine.row_count(plan.source))
+        aside.submit("count", count)
         with stopwatch() as elapsed:
             if key is None:
                 copied, paths = _copy_whole(ctx, source, plan, columns, staging)
@@ -129,7 +132,7 @@ def _copy_table(ctx: StageContext, source: SourceEngine, plan: SourcePlan, colum
                 create = lambda cur: _create_staging(cur, staging, columns, logged=plan.moves_staging)  # noqa: E731
                 attempt = copy_batches(ctx, Batches(source, plan, columns, Chunk(0, 1, RANGE, key), staging, on_first=create, aside=aside))
                 copied, paths = attempt.copied, attempt.paths
-        source_rows = aside.take("count", lambda engine: engine.row_count(plan.source))
+        source_rows = aside.take("count", count)
     finally:
         aside.close()
     for warning in drain_warnings(source):
@@ -168,13 +171,6 @@ def _copy_whole(ctx: StageContext, source: SourceEngine, plan: SourcePlan, colum
     return staged, {path}
 
 
-def _moved(cur: Any, ctx: StageContext, plan: SourcePlan) -> bool:
-    """Whether a load of this run moved the pass-through table's staging table into its target (runtime/load.py)."""
-    if not plan.moves_staging:
-        return False
-    return ledger.last(cur, ledger.Place(ctx.store.key, "load", str(plan.targets[0].table))) is not None
-
-
 def forget_lost_staging(ctx: StageContext, plan: SourcePlan, staging: str) -> None:
     """After a crash PostgreSQL empties unlogged tables: batches the ledger holds are gone, so read the table again."""
     place = ledger.Place(ctx.store.key, "extract", str(plan.source), -1)
@@ -185,7 +181,7 @@ def forget_lost_staging(ctx: StageContext, plan: SourcePlan, staging: str) -> No
         exists = cur.execute("SELECT to_regclass(%s) IS NOT NULL", (staging,)).fetchone()
         if exists and exists[0] and cur.execute(f"SELECT EXISTS (SELECT 1 FROM {staging})").fetchone() == (True,):
             return
-        if not (exists and exists[0]) and _moved(cur, ctx, plan):
+        if moved_into_target(cur, ctx, plan):
             return  # not lost: this run's load made it the target table
         ledger.forget_extract(cur, ctx.store.key, [str(plan.source)])
     ctx.warn(f"{plan.source}: the staging table lost the rows of earlier attempts (the target server restarted after a crash); read again from the start")

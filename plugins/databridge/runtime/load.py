@@ -30,6 +30,17 @@ def load(ctx: StageContext, role: str) -> dict[str, Any]:
     return summary
 
 
+def moved_into_target(cur: psycopg.Cursor[Any], ctx: StageContext, source: SourcePlan) -> bool:
+    """Whether a load of this run made the pass-through table's staging table its target (SourcePlan.moves_staging):
+    the load is in the ledger and the staging table is gone."""
+    if not source.moves_staging:
+        return False
+    staging = qualified(ctx.plan.staging_schema, source.staging_table)
+    if cur.execute("SELECT to_regclass(%s) IS NOT NULL", (staging,)).fetchone() == (True,):
+        return False
+    return ledger.last(cur, ledger.Place(ctx.store.key, "load", str(source.targets[0].table))) is not None
+
+
 def load_statement(target: TargetPlan, ready: str) -> str:
     """The INSERT or MERGE that moves a ready table into its target, by load mode."""
     table = qualified(target.table.schema, target.table.name)
@@ -56,9 +67,8 @@ def _load_one(ctx: StageContext, stage: str, source: SourcePlan, target: TargetP
                 done = ledger.last(cur, place)
                 # Only an append must not run twice in a run; replace and upsert repeat safely, and must repeat when
                 # a cleared DAG run (same run_id) has transformed new source data since.
-                moved = done is not None and source.moves_staging and cur.execute("SELECT to_regclass(%s) IS NULL", (ready,)).fetchone() == (True,)
                 written = Written(0)
-                if done is not None and (target.load == "append" or moved):
+                if done is not None and (target.load == "append" or moved_into_target(cur, ctx, source)):
                     ctx.log.info("load %s: already committed by an earlier try of this run (%d rows); skipped", target.table, done.rows)
                     loaded, rejected, failure = done.rows, _rejected_before(cur, ctx, target), None
                 else:
@@ -214,7 +224,7 @@ def _move(cur: psycopg.Cursor[Any], target: TargetPlan, table: str, staging_sche
         cur.execute(f"ALTER TABLE {qualified(schema, ready_name)} RENAME TO {quote_ident(name)}")
     if target.keys:
         cur.execute("SET LOCAL maintenance_work_mem = '256MB'")  # the key's sort in memory; this transaction only
-        cur.execute(f"ALTER TABLE {table} ADD PRIMARY KEY ({', '.join(quote_ident(k) for k in target.keys)})")
+        _add_primary_key(cur, target, table)
     return rows
 
 
@@ -222,7 +232,11 @@ def _create(cur: psycopg.Cursor[Any], target: TargetPlan, table: str, ready: str
     """A new target table takes its column types from the ready table and its primary key from keys."""
     cur.execute(f"CREATE TABLE {table} (LIKE {ready})")
     if target.keys:
-        cur.execute(f"ALTER TABLE {table} ADD PRIMARY KEY ({', '.join(quote_ident(k) for k in target.keys)})")
+        _add_primary_key(cur, target, table)
+
+
+def _add_primary_key(cur: psycopg.Cursor[Any], target: TargetPlan, table: str) -> None:
+    cur.execute(f"ALTER TABLE {table} ADD PRIMARY KEY ({', '.join(quote_ident(k) for k in target.keys)})")
 
 
 def _add_allowed_value_checks(cur: psycopg.Cursor[Any], target: TargetPlan, table: str, allowed: dict[str, list[str]]) -> None:

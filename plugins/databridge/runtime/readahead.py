@@ -35,7 +35,7 @@ class Begin:
 
 @dataclass(frozen=True)
 class Done:
-    rows: int
+    """The batch's COPY data is all handed over."""
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,6 @@ class ReadAhead:
         self._queue: queue.Queue[Any] = queue.Queue(MAX_BUFFERS)
         self._expect: tuple[Any, bool] | None = None
         """(lower, first) of the batch the worker hands over next."""
-        self.rows = 0
-        """The rows of the batch ``buffers`` went through."""
 
     def begin(self, lower: Any, first: bool) -> Begin | RowPath:
         """The batch starting at ``lower`` (``first``: the chunk's first, with its NULL keys): its range, or RowPath."""
@@ -74,13 +72,12 @@ class ReadAhead:
             self.off = True
         return item  # type: ignore[no-any-return]
 
-    def buffers(self) -> Iterator[bytes]:
-        """The COPY data of the batch ``begin`` returned, to its end; raises RowPathNeeded if the source met values
-        only its row path reads right (the caller undoes what it wrote)."""
+    def buffers(self) -> Iterator[tuple[bytes, int]]:
+        """The COPY data of the batch ``begin`` returned, to its end, as (data, rows in it); raises RowPathNeeded if
+        the source met values only its row path reads right (the caller undoes what it wrote)."""
         while True:
             item = self._get()
             if isinstance(item, Done):
-                self.rows = item.rows
                 return
             if isinstance(item, RowPath):
                 self.close()
@@ -135,23 +132,15 @@ class ReadAhead:
 
     def _read(self, part: Chunk, end: Any, put: Callable[[Any], bool]) -> bool:
         """Hand over one batch: Begin, its COPY data, Done. False when it stopped (or the batch goes by rows)."""
-        from pgpq import ArrowToPostgresBinaryEncoder
-
         from databridge.engines import arrow
 
         batches = self.source.arrow_batches(self.table, self.columns, self.batch_size, part)  # type: ignore[attr-defined]
         if batches is None:
             put(RowPath())
             return False
-        encoder = ArrowToPostgresBinaryEncoder(arrow.target_schema(self.columns))
-        if not (put(Begin(part, end)) and put(encoder.write_header())):
+        if not put(Begin(part, end)):
             return False
-        rows = 0
-        for batch in arrow.conformed(batches, self.columns, str(self.table)):
-            rows += batch.num_rows
-            if not put(encoder.write_batch(batch)):
-                return False
-        return put(encoder.finish()) and put(Done(rows))
+        return all(put(item) for item in arrow.encoded(batches, self.columns, str(self.table))) and put(Done())
 
     def close(self) -> None:
         """Stop the worker (it ends at its next hand-over) and forget what it read ahead."""
