@@ -11,6 +11,9 @@ from typing import Any
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
+from databridge.runtime.proof import SHOWN_DIFFERENCES
+from databridge.runtime.report import format_report
+
 from .conftest import SOURCE_CONN, TARGET_CONN, Source
 from .runner import TargetDB, passthrough_yaml, pipeline_params, run_pipeline, run_stage
 
@@ -122,6 +125,41 @@ def test_a_broken_target_is_named_by_range_and_key(source: Source, target: Targe
     # bounded: first bounds + both sides' prints (3), one split of the single range (3), each of 3 parts compared
     # row by row (2 each)
     assert evidence["parts"][0]["queries"] == 3 + 3 + 3 * 2
+
+
+@pytest.mark.parametrize("source", ["sqlite"], indirect=True)
+def test_a_message_naming_only_the_first_ranges_says_where_all_of_them_are(source: Source, target: TargetDB) -> None:
+    create_tricky(source)
+    yaml = project(source)
+    params = pipeline_params(yaml)
+    run_pipeline(yaml, "run-1")
+    deleted = [30 + 100 * i for i in range(SHOWN_DIFFERENCES + 1)]  # 100 apart: each in its own range of 50 rows
+    target.execute("DELETE FROM landing.tricky WHERE id = ANY(%s)", (deleted,))
+
+    with pytest.raises(AirflowFailException) as failed:
+        run_stage(params, "validate", "run-1")
+
+    message = str(failed.value)
+    where = "project = 'proof_it' AND pipeline = 'proof' AND run_id = 'run-1' AND table_name = 'landing.tricky'"
+    assert "source -> target: 6 range(s) differ: " in message and "; and 1 more range(s) | ready -> target: 6 range(s) differ: " in message
+    assert message.endswith(
+        "; and 1 more range(s). Every differing range is listed in this run's report (printed by its report task, and by python -m "
+        "databridge.cli report --project proof_it --target-uri ...) and in databridge.proofs: SELECT evidence->'parts' FROM "
+        f"databridge.proofs WHERE {where}"
+    )
+    [(parts,)] = target.rows(f"SELECT evidence->'parts' FROM databridge.proofs WHERE {where}")
+    assert [_missing_keys(p["described"]) for p in parts] == [deleted, deleted]
+    with pytest.raises(AirflowFailException):
+        run_stage(params, "report", "run-1")  # fails, as validate did, once the report is stored
+    [(report,)] = target.rows("SELECT report FROM databridge.reports WHERE run_id = 'run-1'")
+    [proof] = report["proofs"]
+    assert [r.split(":")[0] for r in proof["differing_ranges"]] == ["source -> target"] * 6 + ["ready -> target"] * 6
+    assert _missing_keys(proof["differing_ranges"][:6]) == deleted
+    assert all(f"\n      {r}\n" in format_report(report) + "\n" for r in proof["differing_ranges"])
+
+
+def _missing_keys(described: list[str]) -> list[int]:
+    return [int(k) for d in described for k in re.findall(r"missing in target: (\d+)", d)]
 
 
 def _range_of(message: str, kind: str, key: int) -> tuple[int | None, int | None]:

@@ -85,6 +85,12 @@ EXPECTED = {
     ),
     "excluded_with_other_fields.yaml": f"{T0}.columns[1]: an excluded column takes only source; remove target, transform",
     "upsert_without_keys.yaml": f"{T0}.keys: upsert needs keys: list the target columns that identify a row",
+    "on_existing_skip_without_keys.yaml": f"{T0}.keys: on_existing: skip needs keys: list the target columns that identify a row",
+    "on_existing_skip_with_upsert.yaml": (
+        f"{T0}.on_existing: on_existing: skip is for load: append (an upsert updates the rows already in the target); "
+        "remove on_existing or write load: append"
+    ),
+    "on_existing_typo.yaml": f"{T0}.on_existing: 'ignore' is not allowed; write one of 'fail' or 'skip'",
     "keys_unknown_column.yaml": f"{T0}.keys[0]: unknown target column 'order_di' (did you mean 'order_id'?)",
     "foreign_key_unknown_column.yaml": (
         f"{T0}.foreign_keys[0].columns[0]: unknown target column 'custmer_id' (did you mean 'customer_id'?)"
@@ -210,7 +216,7 @@ EXPECTED = {
         "pipelines[0].source_conn: unknown field 'source_conn' (did you mean 'source_conn_id'?)",
     ),
     "target_unknown_key.yaml": (
-        f"{T0}.primary_key: unknown field 'primary_key' (allowed: columns, filter, foreign_keys, keys, load, max_rejects, role, table)"
+        f"{T0}.primary_key: unknown field 'primary_key' (allowed: columns, filter, foreign_keys, keys, load, max_rejects, on_existing, role, table)"
     ),
     "staging_schema_spaces.yaml": (
         "pipelines[0].staging_schema: 'my staging' must start with a letter and hold only letters, digits and underscores (at most 63)"

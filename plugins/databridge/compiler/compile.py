@@ -170,6 +170,7 @@ def _compile_target(
         ready_table=short_name(*owner, "ready", table.schema or "", table.name),
         max_rejects=target.max_rejects if isinstance(target.max_rejects, int) else 0,
         max_rejects_percent=float(target.max_rejects[:-1]) if isinstance(target.max_rejects, str) else None,
+        on_existing=target.on_existing,
     )
 
 

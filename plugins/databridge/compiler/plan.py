@@ -65,6 +65,9 @@ class TargetPlan:
     """Rejected rows the table tolerates (loading the rest with a warning); more fail it."""
     max_rejects_percent: float | None = None
     """When set, the tolerance is this percentage of the table's rows instead of ``max_rejects``."""
+    on_existing: str = "fail"
+    """Appending, incoming rows whose key the target already holds: fail the load before writing, or skip them
+    (runtime/existing.py)."""
 
 
 @dataclass(frozen=True)

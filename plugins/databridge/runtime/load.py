@@ -11,7 +11,7 @@ from databridge.compiler.expressions import sql_literal
 from databridge.compiler.identifiers import qualified, quote_ident, short_name
 from databridge.compiler.plan import SourcePlan, TargetPlan
 from databridge.errors import EngineError
-from databridge.runtime import bad_rows, lease, ledger, rejects, versions
+from databridge.runtime import bad_rows, existing, lease, ledger, rejects, versions
 from databridge.runtime.context import StageContext, rate, stopwatch
 from databridge.spec.names import did_you_mean
 
@@ -71,8 +71,10 @@ def _load_one(ctx: StageContext, stage: str, source: SourcePlan, target: TargetP
                 if done is not None and (target.load == "append" or moved_into_target(cur, ctx, source)):
                     ctx.log.info("load %s: already committed by an earlier try of this run (%d rows); skipped", target.table, done.rows)
                     loaded, rejected, failure = done.rows, _rejected_before(cur, ctx, target), None
+                    skipped = existing.skipped_before(target, ready_rows, loaded, rejected)
                 else:
                     _check_ready(cur, target, ready, ready_rows)
+                    skipped = existing.settle(cur, target, table, ready, ready_rows)  # rows whose key the table holds: fail or skip
                     written = _write_rejecting(ctx, cur, target, table, ready, allowed, move=_move_of(ctx, cur, source, target))
                     loaded, rejected, failure = written.rows, written.rejected, written.failure
                     if failure is None:
@@ -86,10 +88,12 @@ def _load_one(ctx: StageContext, stage: str, source: SourcePlan, target: TargetP
         raise EngineError(failure, transient=False)  # raised after the commit: the rejects are kept, the table is not touched
     stat = {
         "load": target.load, "loaded_rows": loaded, "target_rows": int(total[0]) if total else 0, "rejected_rows": rejected,
-        "rows_per_second": rate(loaded, elapsed[0]),
+        "skipped_rows": skipped, "rows_per_second": rate(loaded, elapsed[0]),
     }  # fmt: skip
     ctx.store.table_stat(stage, str(target.table), loaded, elapsed[0], **stat)
     ctx.log.info("%s %s: %d rows (%s) in %.2fs; table holds %d", stage, target.table, loaded, target.load, elapsed[0], stat["target_rows"])
+    if skipped:
+        ctx.log.info("%s %s: %d incoming row(s) skipped, their key already in the table (on_existing: skip)", stage, target.table, skipped)
     return stat
 
 

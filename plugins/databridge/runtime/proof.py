@@ -10,7 +10,8 @@ Two comparisons per target table, each over the same key ranges on both sides (e
   proves the load; the transform itself is the SQL the plan shows.
 
 For append and upsert loads the target side is limited to the keys of this run's ready table (earlier rows stay).
-A table that rejected rows in this run (runtime/rejects.py) is proven ready → target only, on every column.
+A table that rejected rows in this run (runtime/rejects.py), or skipped rows whose key it already held
+(runtime/existing.py), is proven ready → target only, on every column.
 A table without a key is compared as one range (an order-independent sum); it cannot be narrowed to rows.
 """
 
@@ -20,17 +21,23 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from databridge.compiler.expressions import sql_literal
 from databridge.compiler.identifiers import qualified, quote_ident
 from databridge.compiler.plan import ColumnPlan, SourcePlan, TargetPlan
 from databridge.engines.base import SourceColumn, SourceEngine
 from databridge.engines.canonical import kind_of
 from databridge.engines.fingerprint import RANGE_KINDS, FingerprintSource, ProofColumn, Side, SqlSide
-from databridge.runtime import rejects
+from databridge.runtime import existing, rejects
 from databridge.runtime.context import StageContext
 from databridge.runtime.narrow import Comparison, compare
+from databridge.runtime.results import RESULTS_SCHEMA
 
+PROOFS_TABLE = f"{RESULTS_SCHEMA}.proofs"
+RUN_COLUMNS = ("project", "pipeline", "run_id", "table_name")
+"""The key of a table's proof in the results schema."""
 SHOWN_DIFFERENCES = 5
-"""Differing ranges named in the message of a table (all of them are in the stored evidence)."""
+"""Differing ranges named per comparison in the message of a table; all of them are in the stored evidence
+(``described``) and the run report, and the message says where."""
 
 
 @dataclass
@@ -46,17 +53,26 @@ class PartProof:
     def evidence(self) -> dict[str, Any]:
         c = self.comparison
         return {"part": self.part, "method": self.method, "columns": self.columns, "key": self.key, "equal": c.equal, "queries": c.queries,
-                "ranges": [r.evidence() for r in c.ranges], "differences": [d.evidence() for d in c.differences]}  # fmt: skip
+                "ranges": [r.evidence() for r in c.ranges], "differences": [d.evidence() for d in c.differences],
+                "described": self.described()}  # fmt: skip
+
+    def described(self) -> list[str]:
+        """Every differing range as the message words it."""
+        key, side = ", ".join(self.key) or "rows", self.part.split(" ")[0]
+        return [d.describe(key, side) for d in self.comparison.differences]
+
+    @property
+    def cut(self) -> bool:
+        """Whether the message leaves differing ranges out."""
+        return len(self.comparison.differences) > SHOWN_DIFFERENCES
 
     def problem(self) -> str | None:
-        differing = self.comparison.differences
         if self.comparison.equal:
             return None
-        key = ", ".join(self.key) or "rows"
-        side = self.part.split(" ")[0]
-        shown = "; ".join(d.describe(key, side) for d in differing[:SHOWN_DIFFERENCES])
-        more = f"; and {len(differing) - SHOWN_DIFFERENCES} more range(s)" if len(differing) > SHOWN_DIFFERENCES else ""
-        return f"{self.part}: {len(differing)} range(s) differ: {shown}{more}"
+        described = self.described()
+        shown = "; ".join(described[:SHOWN_DIFFERENCES])
+        more = f"; and {len(described) - SHOWN_DIFFERENCES} more range(s)" if self.cut else ""
+        return f"{self.part}: {len(described)} range(s) differ: {shown}{more}"
 
 
 @dataclass
@@ -89,29 +105,47 @@ def _prove_table(ctx: StageContext, source: SourceEngine | None, plan: SourcePla
         return TableProof(name, str(plan.source), "differs", "the target table does not exist", [])
     if skip:
         return TableProof(name, str(plan.source), "skipped", skip, [])
-    rejected = rejects.count_for_run(ctx, target)
+    rejected, skipped = rejects.count_for_run(ctx, target), existing.skipped_in_run(ctx, target)
     # A pass-through table's staging table may have become the target (moved by rename, runtime/load.py): there is
     # no ready table left to compare with, as the target is it.
     moved = plan.moves_staging and not ctx.target.column_types(ctx.plan.staging_schema, plan.staging_table)
     if moved and rejected:
         return TableProof(name, str(plan.source), "skipped", f"{rejected} row(s) rejected on purpose and the staging table became the target: nothing else to compare with", [])
-    # Rows set aside on purpose are absent from the target: the load of the rest is proven from the ready table.
-    direct = None if rejected else _direct_part(ctx, source, plan, target, moved)
+    # Rows set aside or skipped on purpose are not this run's rows in the target: the load of the rest is proven from
+    # the ready table.
+    direct = None if rejected or skipped else _direct_part(ctx, source, plan, target, moved)
     covered = set(direct.columns) if direct else set()
     ready = None if moved else _ready_part(ctx, plan, target, covered)
     parts = [p for p in (direct, ready) if p is not None]
     problems = [p for p in (part.problem() for part in parts) if p]
     if problems:
-        return TableProof(name, str(plan.source), "differs", " | ".join(problems), parts)
+        return TableProof(name, str(plan.source), "differs", " | ".join(problems) + _listed_in(ctx, name, parts), parts)
     rows = parts[0].comparison.ranges if parts else []
     count = sum(r.target_rows for r in rows)
     summary = ", ".join(f"{p.part} over {len(p.comparison.ranges)} range(s) ({len(p.columns)} columns)" for p in parts)
-    if rejected:
-        summary += f"; source -> target not compared: {rejected} row(s) rejected on purpose (in {rejects.REJECTS_TABLE})"
+    summary += _not_compared(rejected, skipped)
     unproven = [c.name for c in target.columns if c.name not in covered]
     if moved and unproven:
         summary += f"; {', '.join(unproven)} as staged (the source cannot fingerprint them, and the staging table became the target: no copy to compare)"
     return TableProof(name, str(plan.source), "proven", f"{count} rows proven: {summary}", parts)
+
+
+def _not_compared(rejected: int, skipped: int) -> str:
+    """Why the source was not compared with the target."""
+    why = [f"{rejected} row(s) rejected on purpose (in {rejects.REJECTS_TABLE})"] if rejected else []
+    why += [f"{skipped} row(s) skipped, their key already in the target (on_existing: skip)"] if skipped else []
+    return f"; source -> target not compared: {' and '.join(why)}" if why else ""
+
+
+def _listed_in(ctx: StageContext, table: str, parts: list[PartProof]) -> str:
+    """Where every differing range is, when the message names only the first ones."""
+    if not any(p.cut for p in parts):
+        return ""
+    where = " AND ".join(f"{column} = {sql_literal(value)}" for column, value in zip(RUN_COLUMNS, (*ctx.store.key.values(), table), strict=True))
+    return (
+        f". Every differing range is listed in this run's report (printed by its report task, and by python -m databridge.cli "
+        f"report --project {ctx.plan.project} --target-uri ...) and in {PROOFS_TABLE}: SELECT evidence->'parts' FROM {PROOFS_TABLE} WHERE {where}"
+    )
 
 
 def _skip_reason(ctx: StageContext, target: TargetPlan) -> str | None:

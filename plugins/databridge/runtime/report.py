@@ -7,6 +7,7 @@ from typing import Any
 
 from databridge.runtime import ledger
 from databridge.runtime.context import StageContext, rate
+from databridge.runtime.proof import SHOWN_DIFFERENCES
 from databridge.runtime.rejects import REJECTS_TABLE
 from databridge.runtime.rollback import undo_command
 from databridge.runtime.versions import VERSIONS_TABLE
@@ -40,13 +41,22 @@ def build_report(ctx: StageContext, run_id: str, project_file: str | None = None
         "not_run": missing,
         "tables": tables,
         "validations": validations,
-        "proofs": [{k: p[k] for k in ("table", "status", "detail")} for p in store.proofs()],
+        "proofs": [_proof_entry(p) for p in store.proofs()],
         "warnings": [w for s in STAGES for w in stages.get(s, {}).get("warnings") or []],
         "errors": errors,
         "rejects": _rejects(ctx),
         "undo": undo_command(project_file, run_id) if project_file and _kept_versions(ctx) else None,
         "totals": {"source_rows": source_rows, "loaded_rows": moved, "seconds": round(seconds, 2), "rows_per_second": rate(moved, seconds)},
     }
+
+
+def _proof_entry(proof: dict[str, Any]) -> dict[str, Any]:
+    """A table's proof; with every differing range when its detail names only the first ones."""
+    entry = {k: proof[k] for k in ("table", "status", "detail")}
+    parts = proof["evidence"].get("parts", [])
+    if any(len(p.get("described", [])) > SHOWN_DIFFERENCES for p in parts):
+        entry["differing_ranges"] = [f"{p['part']}: {d}" for p in parts for d in p.get("described", [])]
+    return entry
 
 
 def _rejects(ctx: StageContext) -> list[dict[str, Any]]:
@@ -81,6 +91,7 @@ def _table_row(source: Any, target: Any, stats: dict[str, dict[str, Any]], loade
         "transformed_rows": tr.get("ready_rows"),
         "loaded_rows": ld.get("loaded_rows"),
         "rejected_rows": tr.get("rejected_rows", 0) + ld.get("rejected_rows", 0),
+        "skipped_rows": ld.get("skipped_rows", 0),
         "target_rows": ld.get("target_rows"),
         "extract_seconds": round(ext.get("seconds", 0.0), 3),
         "transform_seconds": round(tr.get("seconds", 0.0), 3),
@@ -113,6 +124,7 @@ def format_report(report: dict[str, Any]) -> str:
         lines += ["", "Rejected rows (in databridge.rejects):"] + [
             f"  {r['table']} ({r['stage']}): {r['rows']} row(s), e.g. {'; '.join(r['first_reasons'])}" for r in report["rejects"]
         ]
+    lines += _skipped_lines(report["tables"])
     if report["errors"]:
         lines += ["", "Errors:"] + [f"  - {e}" for e in report["errors"]]
     if report.get("undo"):
@@ -144,9 +156,22 @@ def _table_lines(tables: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
+def _skipped_lines(tables: list[dict[str, Any]]) -> list[str]:
+    """The rows appends left out, their key already in the target (on_existing: skip)."""
+    skipped = [t for t in tables if t.get("skipped_rows")]
+    if not skipped:
+        return []
+    return ["", "Skipped rows, their key already in the target (on_existing: skip):"] + [f"  {t['target']}: {t['skipped_rows']} row(s)" for t in skipped]
+
+
 def _proof_lines(proofs: list[dict[str, Any]]) -> list[str]:
-    """Per table: PROVEN, or the ranges that differ with sample keys (the evidence is in databridge.proofs)."""
+    """Per table: PROVEN, or the ranges that differ with sample keys, every one of them when the detail names only the
+    first (the evidence is in databridge.proofs)."""
     if not proofs:
         return []
     marks = {"proven": "PROVEN", "differs": "DIFFERS", "skipped": "SKIPPED"}
-    return ["", "Proof of migration:"] + [f"  [{marks.get(p['status'], p['status'])}] {p['table']}: {p['detail']}" for p in proofs]
+    lines = ["", "Proof of migration:"]
+    for p in proofs:
+        lines.append(f"  [{marks.get(p['status'], p['status'])}] {p['table']}: {p['detail']}")
+        lines += [f"      {r}" for r in p.get("differing_ranges", [])]
+    return lines

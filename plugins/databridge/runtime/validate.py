@@ -76,11 +76,13 @@ def row_count_outcomes(ctx: StageContext) -> list[Outcome]:
 
 def _target_count(ctx: StageContext, target: TargetPlan, tr: dict[str, Any], ld: dict[str, Any]) -> Outcome:
     expected, ready, moved, total = tr.get("expected_rows"), tr.get("ready_rows"), ld.get("loaded_rows"), ld.get("target_rows")
-    rejected = tr.get("rejected_rows", 0), ld.get("rejected_rows", 0)
-    ok = expected is not None and ready is not None and moved is not None and expected - rejected[0] == ready == moved + rejected[1]
+    rejected, skipped = (tr.get("rejected_rows", 0), ld.get("rejected_rows", 0)), ld.get("skipped_rows", 0)
+    ok = expected is not None and ready is not None and moved is not None and expected - rejected[0] == ready == moved + rejected[1] + skipped
     detail = f"expected {expected}, transformed {ready}, loaded {moved} ({target.load}), target holds {total}"
     if any(rejected):
         detail += f", rejected {rejected[0]} in transform and {rejected[1]} in load (stored in databridge.rejects)"
+    if skipped:
+        detail += f", skipped {skipped} whose key the target already held (on_existing: skip)"
     if ok and target.load == "replace":
         ok = total == moved
     if ok and target.load == "upsert":

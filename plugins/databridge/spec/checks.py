@@ -143,6 +143,7 @@ def _check_target(target: TargetTable, path: str) -> Iterator[Problem]:
         yield f"{path}.columns", "every column is excluded; map at least one column"
     if target.load == "upsert" and not target.keys:
         yield f"{path}.keys", "upsert needs keys: list the target columns that identify a row"
+    yield from _check_on_existing(target, path)
     yield from _unknown_columns(target.keys, names, f"{path}.keys")
     for k, key in enumerate(target.keys):
         if key in target.keys[:k]:
@@ -153,6 +154,17 @@ def _check_target(target: TargetTable, path: str) -> Iterator[Problem]:
         yield from _unknown_columns(fk.columns, names, f"{path}.foreign_keys[{f}].columns")
         yield from _same_count(fk.referenced_columns, fk.columns, f"{path}.foreign_keys[{f}].referenced_columns")
         yield from _check_name(fk.references, f"{path}.foreign_keys[{f}].references")
+
+
+def _check_on_existing(target: TargetTable, path: str) -> Iterator[Problem]:
+    """Skipping the rows already in the target is an append's choice, made by key."""
+    if target.on_existing != "skip":
+        return
+    if target.load != "append":
+        why = "an upsert updates the rows already in the target" if target.load == "upsert" else "a replace empties the table first"
+        yield f"{path}.on_existing", f"on_existing: skip is for load: append ({why}); remove on_existing or write load: append"
+    elif not target.keys:
+        yield f"{path}.keys", "on_existing: skip needs keys: list the target columns that identify a row"
 
 
 MAX_NAME_BYTES = 63

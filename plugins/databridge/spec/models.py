@@ -154,7 +154,13 @@ class TargetTable(SpecModel):
     load: Literal["replace", "append", "upsert"] = "replace"
     """replace: the table ends up equal to the source; append: rows are added; upsert: rows matched by keys are updated, others inserted."""
     keys: list[str] = []
-    """Key columns (target names): the primary key of a created table, and the match for upsert."""
+    """Key columns (target names): the primary key of a created table, the match for upsert, and how an append knows
+    the rows its target already holds (on_existing)."""
+    on_existing: Literal["fail", "skip"] = "fail"
+    """load: append only: what to do with incoming rows whose keys the target table already holds (as every row of a
+    rerun of an append that succeeded). fail: stop before writing anything, naming how many and a few keys; skip:
+    leave them out (the table keeps its own rows), append the others and count the skipped ones in the report. Use
+    load: upsert to update such rows instead. Rows repeating a key among themselves are rejects (max_rejects)."""
     filter: str | None = None
     """Only source rows for which this SQL condition holds, e.g. "{status} <> 'deleted'"."""
     columns: list[ColumnMapping] = Field(min_length=1)
