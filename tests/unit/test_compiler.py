@@ -327,7 +327,7 @@ def test_declared_validations_follow_the_implied_checks() -> None:
             "custom",
             "no test accounts",
             "fail",
-            sql="SELECT COUNT(*) FROM dim_customer WHERE email LIKE '%@test'",
+            sql="""SELECT COUNT(*) FROM "public"."dim_customer" WHERE email LIKE '%@test'""",
             expect=0,
         ),
     )

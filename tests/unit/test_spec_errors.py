@@ -21,9 +21,9 @@ TYPE_HELP = (
 )
 CRON_HELP = "write five fields like '0 3 * * *' or a preset: @continuous, @daily, @hourly, @monthly, @once, @quarterly, @weekly, @yearly"
 NOT_A_SCALAR = "must be a single expression; statements and subqueries (SELECT ...) are not allowed"
-SERVER_STATE = "which is not allowed in a mapping (it reads or changes server state)"
+SERVER_STATE = "which custom SQL may not use: only pure, row-local functions are allowed (the README's 'What custom SQL may do' lists them)"
 NO_AGGREGATES = "aggregates and window functions are not allowed, only scalar expressions over one row"
-READ_ONLY = "must only read: INSERT, UPDATE, DELETE, DDL and SELECT INTO are not allowed"
+READ_ONLY = "must be one SELECT that only reads: SELECT INTO is not allowed"
 
 
 def problems(*lines: str) -> str:
@@ -264,7 +264,7 @@ EXPECTED = {
         f"{T0}.columns[1].expression: has two {{column}} placeholders side by side; join them with an operator, e.g. {{a}} || {{b}}"
     ),
     "filter_subquery.yaml": f"{T0}.filter: {NOT_A_SCALAR}",
-    "custom_validation_cte_delete.yaml": f"pipelines[0].validations[0].sql: {READ_ONLY}",
+    "custom_validation_cte_delete.yaml": "pipelines[0].validations[0].sql: must be one SELECT that only reads: WITH is not allowed",
     "custom_validation_select_into.yaml": f"pipelines[0].validations[0].sql: {READ_ONLY}",
     "custom_validation_two_statements.yaml": "pipelines[0].validations[0].sql: contains a semicolon; write one expression, not statements",
     "custom_validation_dblink.yaml": f"pipelines[0].validations[0].sql: calls dblink_exec(), {SERVER_STATE}",

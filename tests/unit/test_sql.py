@@ -11,14 +11,16 @@ import pytest
 from databridge.compiler.columns import ColumnProblem, compile_column, to_pg_format
 from databridge.compiler.expressions import ExpressionError, check_expression, check_select, sql_literal
 from databridge.compiler.plan import ColumnPlan, SourcePlan, TableRef, TargetPlan
+from databridge.compiler.sql_check import Scope
 from databridge.compiler.target_types import check_type
 from databridge.runtime.load import load_statement
 from databridge.runtime.transform import transform_sql
 from databridge.spec.models import ColumnMapping
 
-SERVER_STATE = "which is not allowed in a mapping (it reads or changes server state)"
+CHECK_SCOPE = Scope(check=True, tables=frozenset({("public", "fact_order"), ("public", "t")}), schemas=frozenset({"databridge"}))
+SERVER_STATE = "which custom SQL may not use: only pure, row-local functions are allowed (the README's 'What custom SQL may do' lists them)"
 NOT_A_SCALAR = "must be a single expression; statements and subqueries (SELECT ...) are not allowed"
-ONLY_READ = "must only read: INSERT, UPDATE, DELETE, DDL and SELECT INTO are not allowed"
+ONLY_READ = "must be one SELECT that only reads: SELECT INTO is not allowed"
 
 
 def column_sql(**mapping: Any) -> str:
@@ -188,7 +190,7 @@ def test_expression_keeps_case_and_functions() -> None:
         ("TRUNCATE shop.orders", NOT_A_SCALAR),
         ("{a} IN (SELECT 1)", NOT_A_SCALAR),
         ("lo_import('/etc/passwd')", f"calls lo_import(), {SERVER_STATE}"),
-        ("pg_catalog.pg_sleep(1)", f"calls pg_sleep(), {SERVER_STATE}"),
+        ("pg_catalog.pg_sleep(1)", f"calls pg_catalog.pg_sleep(), {SERVER_STATE}"),
         ("set_config('role', 'x', false)", f"calls set_config(), {SERVER_STATE}"),
     ],
 )
@@ -199,8 +201,8 @@ def test_unsafe_or_broken_expressions_are_refused(text: str, message: str) -> No
 
 
 def test_custom_validation_is_normalised() -> None:
-    assert check_select("select count(*) from public.fact_order where total < 0") == (
-        "SELECT COUNT(*) FROM public.fact_order WHERE total < 0"
+    assert check_select("select count(*) from public.fact_order where total < 0", CHECK_SCOPE) == (
+        'SELECT COUNT(*) FROM "public"."fact_order" WHERE total < 0'
     )
 
 
@@ -209,14 +211,14 @@ def test_custom_validation_is_normalised() -> None:
     [
         ("UPDATE t SET a = 1", "must be one SELECT returning one value"),
         ("SELECT count(*) INTO x FROM t", ONLY_READ),
-        ("WITH gone AS (DELETE FROM t RETURNING *) SELECT count(*) FROM gone", ONLY_READ),
+        ("WITH gone AS (DELETE FROM t RETURNING *) SELECT count(*) FROM gone", "must be one SELECT that only reads: WITH is not allowed"),
         ("SELECT pg_sleep(10)", f"calls pg_sleep(), {SERVER_STATE}"),
         ("SELECT 1; SELECT 2", "contains a semicolon; write one expression, not statements"),
     ],
 )
 def test_custom_validation_must_only_read(text: str, message: str) -> None:
     with pytest.raises(ExpressionError) as caught:
-        check_select(text)
+        check_select(text, CHECK_SCOPE)
     assert str(caught.value) == message
 
 

@@ -20,8 +20,10 @@ from databridge.compiler.plan import (
     TargetPlan,
     TaskDefaults,
 )
+from databridge.compiler.sql_check import Scope
 from databridge.compiler.target_types import check_type
 from databridge.errors import SpecError
+from databridge.spec.checks import RESULTS_SCHEMA
 from databridge.spec.models import Chunking, CustomCheck, ForeignKeyCheck, Pipeline, Project, TableMapping, TargetTable
 from databridge.spec.names import parse_qualified
 
@@ -84,7 +86,7 @@ def _compile_pipeline(project: Project, pipeline: Pipeline, path: str, problems:
         depends_on=tuple(pipeline.depends_on),
         sources=sources,
         load_order=load_order,
-        checks=tuple(_implied_checks(targets)) + tuple(_declared_checks(pipeline, path, problems)),
+        checks=tuple(_implied_checks(targets)) + tuple(_declared_checks(pipeline, path, problems, _check_scope(project))),
         batch_size=project.defaults.batch_size,
         commit_rows=project.defaults.commit_rows,
         zero_dates=pipeline.source_options.zero_dates,
@@ -93,6 +95,7 @@ def _compile_pipeline(project: Project, pipeline: Pipeline, path: str, problems:
         extract_parallel=chunking.parallel,
         proof=ProofPlan(pipeline.proof.on_failure, pipeline.proof.max_rows, pipeline.proof.range_rows),
         keep_versions_days=project.defaults.keep_versions_days,
+        check_timeout_seconds=project.defaults.check_timeout_seconds,
     )
 
 
@@ -186,12 +189,20 @@ def _implied_checks(targets: list[TargetPlan]) -> list[CheckPlan]:
     return checks
 
 
-def _declared_checks(pipeline: Pipeline, path: str, problems: list[tuple[str, str]]) -> list[CheckPlan]:
+def _check_scope(project: Project) -> Scope:
+    """A custom check reads the project's own target tables (of any pipeline) and attachment tables, and results."""
+    names = [t.table for p in project.pipelines for m in p.tables for t in m.targets]
+    names += [p.attachments.table for p in project.pipelines if p.attachments]
+    tables = frozenset((ref.schema or TARGET_DEFAULT_SCHEMA, ref.name) for ref in map(target_ref, names))
+    return Scope(check=True, tables=tables, schemas=frozenset({RESULTS_SCHEMA}), default_schema=TARGET_DEFAULT_SCHEMA)
+
+
+def _declared_checks(pipeline: Pipeline, path: str, problems: list[tuple[str, str]], scope: Scope) -> list[CheckPlan]:
     checks = []
     for i, check in enumerate(pipeline.validations):
         if isinstance(check, CustomCheck):
             try:
-                sql = check_select(check.sql)
+                sql = check_select(check.sql, scope)
             except ExpressionError as exc:
                 problems.append((f"{path}.validations[{i}].sql", str(exc)))
                 continue

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
 import sqlglot
 from sqlglot import TokenType, exp
 from sqlglot.errors import ParseError, TokenError
+from sqlglot.tokenizer_core import Token
 
-from databridge.compiler.identifiers import quote_ident
+from databridge.compiler.identifiers import qualified, quote_ident
+from databridge.compiler.sql_check import EXPRESSION, Scope, UnlistedSql, refuse_unlisted
 
 PLACEHOLDER = re.compile(r"'(?:[^']|'')*'|\{([^{}]+)\}")
 """A {column} placeholder, or a string literal (matched so that braces inside it stay text: '{"a": 1}')."""
@@ -19,18 +22,8 @@ _TOKEN_RE = re.compile(r"^__databridge_col_(\d+)__$")
 _QUOTED_TOKEN = re.compile(r'"__databridge_col_(\d+)__"')
 _CLASS_REPR = re.compile(r"<class '(?:\w+\.)*(\w+)'>")
 
-_FORBIDDEN_PREFIXES = ("pg_", "lo_", "dblink", "txid_")
-_FORBIDDEN_FUNCTIONS = {
-    "query_to_xml", "query_to_xmlschema", "query_to_xml_and_xmlschema", "cursor_to_xml",
-    "table_to_xml", "schema_to_xml", "database_to_xml", "set_config", "current_setting",
-    "nextval", "setval", "currval", "lastval", "copy", "xpath",
-}  # fmt: skip
-_STATEMENTS = (
-    exp.Query, exp.DML, exp.DDL, exp.Command, exp.Subquery, exp.Block, exp.Set, exp.Transaction,
-    # sqlglot keeps these outside DDL/DML:
-    exp.Drop, exp.Alter, exp.TruncateTable, exp.Grant, exp.Revoke, exp.Comment, exp.Analyze, exp.Describe,
-    exp.Commit, exp.Rollback, exp.Use,
-)  # fmt: skip
+MAX_LENGTH = 10_000
+"""Longest custom SQL fragment accepted, in characters (a mapping's SQL is an expression, not a program)."""
 
 
 class ExpressionError(ValueError):
@@ -47,6 +40,7 @@ class CheckedExpression:
 
 def check_expression(text: str) -> CheckedExpression:
     """Parse custom SQL with {column} placeholders; raise ExpressionError unless it is a safe scalar."""
+    _check_length(text)
     columns: list[str] = []
 
     def to_token(match: re.Match[str]) -> str:
@@ -59,9 +53,14 @@ def check_expression(text: str) -> CheckedExpression:
 
     tokenised = PLACEHOLDER.sub(to_token, text)
     tree = _parse_one(tokenised, columns)
-    _refuse_unsafe(tree)
+    _refuse_unsafe(tree, EXPRESSION, columns)
     tree = _bind_columns(tree, columns)
     return CheckedExpression(tree.sql(dialect="postgres"), tuple(columns))
+
+
+def _check_length(text: str) -> None:
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"is {len(text):,} characters long; custom SQL may be at most {MAX_LENGTH:,}")
 
 
 def _parse_one(text: str, columns: list[str] | None = None) -> exp.Expr:
@@ -75,6 +74,7 @@ def _parse_one(text: str, columns: list[str] | None = None) -> exp.Expr:
         raise ExpressionError("contains a semicolon; write one expression, not statements")
     if any(t.comments for t in tokens):
         raise ExpressionError("contains a comment; remove it (comments are not allowed in expressions)")
+    _refuse_unicode_names(tokens)
     try:
         tree = sqlglot.parse_one(text, read="postgres")
     except ParseError as exc:
@@ -92,32 +92,12 @@ def _parse_problem(exc: ParseError, columns: list[str]) -> str:
     return f"{description} near {near!r}" if near else description
 
 
-def _refuse_unsafe(tree: exp.Expr) -> None:
-    for node in tree.walk():
-        if isinstance(node, _STATEMENTS):
-            raise ExpressionError("must be a single expression; statements and subqueries (SELECT ...) are not allowed")
-        if isinstance(node, exp.Star):
-            raise ExpressionError("uses *; an expression gives one value: name the columns it needs as {column}")
-        if isinstance(node, exp.Table):
-            raise ExpressionError("reads another table; an expression may use only this row's columns, as {column}")
-        if isinstance(node, exp.AggFunc | exp.Window):
-            raise ExpressionError(f"uses {_function_name(node)}(): aggregates and window functions are not allowed, only scalar expressions over one row")
-        if isinstance(node, exp.Func):
-            _refuse_function(node)
-
-
-def _function_name(node: exp.Expr) -> str:
-    if isinstance(node, exp.Window):
-        node = node.this
-    if isinstance(node, exp.Anonymous):
-        return str(node.name).lower()
-    return node.sql_name().lower() if isinstance(node, exp.Func) else node.key
-
-
-def _refuse_function(node: exp.Func) -> None:
-    name = _function_name(node)
-    if name in _FORBIDDEN_FUNCTIONS or name.startswith(_FORBIDDEN_PREFIXES):
-        raise ExpressionError(f"calls {name}(), which is not allowed in a mapping (it reads or changes server state)")
+def _refuse_unsafe(tree: exp.Expr, scope: Scope = EXPRESSION, columns: list[str] | None = None) -> None:
+    try:
+        refuse_unlisted(tree, scope)
+    except UnlistedSql as exc:
+        shown = _QUOTED_TOKEN.sub(lambda m: "{" + (columns or [])[int(m.group(1))] + "}", str(exc))
+        raise ExpressionError(shown) from None
 
 
 def _bind_columns(tree: exp.Expr, columns: list[str]) -> exp.Expr:
@@ -137,17 +117,28 @@ def _bind_columns(tree: exp.Expr, columns: list[str]) -> exp.Expr:
     return tree.transform(bind)
 
 
-def check_select(text: str) -> str:
-    """A read-only SELECT for a custom validation; returns it normalised, or raises ExpressionError."""
+def _refuse_unicode_names(tokens: list[Token]) -> None:
+    """U&"d\\0061ta" names a column by escapes; sqlglot reads it as U & "..." (the bitwise AND of two columns)."""
+    for first, second in itertools.pairwise(tokens):
+        if first.text.upper() == "U" and second.token_type == TokenType.AMP and second.start == first.end + 1:
+            raise ExpressionError('uses a Unicode-escaped name (U&"..."); write columns as {column} and text as \'...\'')
+
+
+def check_select(text: str, scope: Scope) -> str:
+    """A read-only SELECT for a custom validation over the tables ``scope`` allows; returns it normalised with every
+    table schema-qualified, or raises ExpressionError."""
+    _check_length(text)
     tree = _parse_one(text)
-    if not isinstance(tree, exp.Query):
+    if not isinstance(tree, exp.Select):
         raise ExpressionError("must be one SELECT returning one value")
-    for node in tree.walk():
-        if isinstance(node, exp.DML | exp.DDL | exp.Command | exp.Into):
-            raise ExpressionError("must only read: INSERT, UPDATE, DELETE, DDL and SELECT INTO are not allowed")
-        if isinstance(node, exp.Func):
-            _refuse_function(node)
+    _refuse_unsafe(tree, scope)
     return tree.sql(dialect="postgres")
+
+
+def tables_read(select: str) -> list[str]:
+    """The tables a checked SELECT reads, qualified and quoted as ``check_select`` wrote them (for grants)."""
+    tree = sqlglot.parse_one(select, read="postgres")
+    return list(dict.fromkeys(qualified(t.db, t.name) for t in tree.find_all(exp.Table)))
 
 
 def sql_literal(value: str | int | float | bool) -> str:

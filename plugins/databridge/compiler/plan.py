@@ -170,6 +170,8 @@ class PipelinePlan:
     """Days what each run replaced or changed in the target is kept for rollback."""
     extract_parallel: int | None = None
     """At most this many extract chunks running at once; None: no limit of its own."""
+    check_timeout_seconds: int = 600
+    """Longest one custom check may run before the server cancels it."""
 
     proof: ProofPlan = ProofPlan()
 

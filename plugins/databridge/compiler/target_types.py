@@ -24,6 +24,7 @@ _USER_TYPE = re.compile(r'^("[^"]+"|[A-Za-z_][A-Za-z0-9_]*)\.("[^"]+"|[A-Za-z_][
 def check_type(text: str) -> str:
     """Return the type as written when PostgreSQL knows it; raise ValueError with a suggestion otherwise."""
     text = text.strip()
+    _refuse_catalog_type(text)
     if _USER_TYPE.match(text):
         return text
     try:
@@ -39,6 +40,15 @@ def check_type(text: str) -> str:
         ) from None
     _check_size(text)
     return text
+
+
+_CATALOG_TYPE = re.compile(r'^\s*"?(pg_catalog|information_schema|pg_[a-z0-9_]*)"?\s*\.|^\s*(reg[a-z]*|oid|xid|xid8|cid|tid|pg_lsn|pg_snapshot|txid_snapshot)\s*(\[\])?\s*$', re.IGNORECASE)
+
+
+def _refuse_catalog_type(text: str) -> None:
+    """A cast to regclass, regproc or oid looks up server objects; a type of the catalog's schemas is not a column type."""
+    if _CATALOG_TYPE.match(text):
+        raise ValueError(f"type {text!r} is a catalog type, which a mapping may not use; use a column type such as text, integer, numeric(p,s), timestamp or jsonb")
 
 
 _SIZED = re.compile(r"^\s*(numeric|decimal|varchar|character varying|char|character)\s*\(\s*(\d+)", re.IGNORECASE)

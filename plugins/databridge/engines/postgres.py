@@ -12,6 +12,7 @@ from psycopg import sql
 from databridge.compiler.expressions import sql_literal
 from databridge.compiler.identifiers import qualified, quote_ident
 from databridge.compiler.plan import TableRef
+from databridge.engines import sandbox
 from databridge.engines.base import (
     ColumnInfo,
     ConnectionInfo,
@@ -286,10 +287,25 @@ class PostgresTarget:
         rows = self.rows(_COLUMNS_SQL, (schema, table), doing=f"reading the columns of {schema}.{table}")
         return {row[0]: row[1] for row in rows}
 
-    def proof_side(self, table: str, columns: Sequence[ProofColumn], key: Sequence[ProofColumn], where: str | None = None) -> SqlSide:
-        """A table of the target (the target table, or a staging or ready table) fingerprinted in the target."""
+    def proof_side(
+        self, table: str, columns: Sequence[ProofColumn], key: Sequence[ProofColumn], where: str | None = None, *, user_sql: bool = False
+    ) -> SqlSide:
+        """A table of the target (the target table, or a staging or ready table) fingerprinted in the target.
+
+        ``user_sql``: ``where`` is a mapping's filter, written by the user, so the queries run as the sandbox role."""
         run: Runner = lambda q, p: self.rows(q, p, doing=f"fingerprinting {table}")  # noqa: E731
+        if user_sql:
+            run = lambda q, p: self._sandboxed_rows(table, q, p, doing=f"fingerprinting {table}")  # noqa: E731
         return SqlSide(PG_DIALECT, run, table, columns, key, where, label=table)
+
+    def _sandboxed_rows(self, table: str, query: str, params: Sequence[Any] | None, *, doing: str) -> list[tuple[Any, ...]]:
+        found: list[tuple[Any, ...]] = []
+        with self.transaction(doing) as cur:
+            sandbox.prepare(cur, reads=[table])
+            with sandbox.entered(cur, timeout_seconds=None, doing=doing):
+                found = cur.execute(query, params).fetchall()
+            raise psycopg.Rollback()  # the sandbox's grant ends here
+        return found
 
     def close(self) -> None:
         self.conn.close()

@@ -17,6 +17,7 @@ import psycopg
 
 from databridge.compiler.identifiers import quote_ident
 from databridge.compiler.plan import ColumnPlan, TargetPlan
+from databridge.engines import sandbox
 from databridge.engines.base import SourceColumn
 from databridge.lint.problems import MAX_EXAMPLES, LintProblem, show
 from databridge.runtime.transform import data_error
@@ -117,7 +118,14 @@ def _values(cur: psycopg.Cursor[Any], table: str, names: Sequence[str], row_ids:
 
 
 def map_columns(cur: psycopg.Cursor[Any], target: TargetPlan, reads: dict[str, list[str]], skip: set[str], rows: int) -> list[LintProblem]:
-    """Run each target column's mapping on the staged sample (the filter first); report those that fail."""
+    """Run each target column's mapping on the staged sample (the filter first), as the sandbox role and under the
+    interactive time limit; report those that fail."""
+    sandbox.prepare(cur, reads=[STAGED])
+    with sandbox.entered(cur, timeout_seconds=sandbox.interactive_timeout(), doing=f"trying the mappings of {target.table} on the sample"):
+        return _map_columns(cur, target, reads, skip, rows)
+
+
+def _map_columns(cur: psycopg.Cursor[Any], target: TargetPlan, reads: dict[str, list[str]], skip: set[str], rows: int) -> list[LintProblem]:
     where = f" WHERE {target.filter_sql}" if target.filter_sql else ""
     if where and (error := data_error(cur, [f"SELECT count(*) FROM {STAGED}{where}"])):
         return [LintProblem(str(target.table), "(filter)", "conversion", f"the filter fails on the data: {error}", (), "fix the table's `filter:` so it holds for every source row")]

@@ -222,7 +222,7 @@ def _source_side(
     if target.filter_sql or not isinstance(source, FingerprintSource):
         staging = qualified(ctx.plan.staging_schema, plan.staging_table)
         why = "the filter is PostgreSQL SQL" if target.filter_sql else f"{getattr(source, 'name', 'the source')} computes no fingerprint"
-        return ctx.target.proof_side(staging, proofs, keys, target.filter_sql), f"staging table {staging} against the target, in the target ({why}); md5 row hashes summed per key range"
+        return ctx.target.proof_side(staging, proofs, keys, target.filter_sql, user_sql=target.filter_sql is not None), f"staging table {staging} against the target, in the target ({why}); md5 row hashes summed per key range"
     side = source.proof_side(plan.source, proofs, keys)
     return side, f"{side.label} against the target; md5 row hashes summed per key range"
 

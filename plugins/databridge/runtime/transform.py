@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from typing import Any
 
 import psycopg
 
 from databridge.compiler.identifiers import qualified, quote_ident
 from databridge.compiler.plan import ColumnPlan, SourcePlan, TargetPlan
+from databridge.engines import sandbox
 from databridge.errors import EngineError
 from databridge.runtime import bad_rows, lease, ledger, rejects
 from databridge.runtime.context import StageContext, rate, stopwatch
@@ -54,9 +56,11 @@ def _transform_one(ctx: StageContext, source: SourcePlan, target: TargetPlan) ->
             with ctx.target.conn.transaction(), ctx.target.conn.cursor() as cur:
                 lease.confirm(cur, ctx, "transforming")
                 cur.execute(f"DROP TABLE IF EXISTS {ready}")
+                sandbox.prepare(cur, reads=[raw], schemas=[schema])
                 create, insert = transform_sql(schema, source, target)
-                cur.execute(create)
+                sandboxed(cur, create, f"transforming {source.source} into {target.table}")
                 rows, rejected, failure = _fill(ctx, cur, source, target, insert)
+                _take_back(cur, raw, ready)
         except (psycopg.errors.DataError, *TYPE_ERRORS) as exc:
             raise EngineError(_explain(ctx, source, target, exc), transient=False) from None
         except psycopg.Error as exc:
@@ -67,14 +71,37 @@ def _transform_one(ctx: StageContext, source: SourcePlan, target: TargetPlan) ->
         raise EngineError(failure, transient=False)
     # With rejects, the staged rows the filter keeps are those loaded and those set aside (counting them again
     # would evaluate the failing values once more).
-    expected = (rows + rejected) if rejected else ctx.target.scalar(
-        f"SELECT count(*) FROM {raw}" + (f" WHERE {target.filter_sql}" if target.filter_sql else ""),
-        doing=f"counting the rows for {target.table}",
-    )
+    expected = (rows + rejected) if rejected else _kept(ctx, raw, target)
     stat = {"expected_rows": int(expected), "ready_rows": rows, "rejected_rows": rejected, "rows_per_second": rate(rows, elapsed[0])}
     ctx.store.table_stat("transform", str(target.table), rows, elapsed[0], **stat)
     ctx.log.info("transform %s -> %s: %d rows in %.2fs", source.source, target.table, rows, elapsed[0])
     return stat
+
+
+def sandboxed(cur: psycopg.Cursor[Any], statement: str, doing: str, timeout_seconds: float | None = None) -> int:
+    """Run a statement carrying the mapping's SQL as the sandbox role (engines/sandbox.py); its row count."""
+    with sandbox.entered(cur, timeout_seconds=timeout_seconds, doing=doing):
+        cur.execute(statement)
+        return cur.rowcount
+
+
+def _take_back(cur: psycopg.Cursor[Any], raw: str, ready: str) -> None:
+    """The ready table, created by the sandbox, belongs to the connection's user again; the sandbox's grant ends."""
+    if cur.execute("SELECT to_regclass(%s) IS NOT NULL", (ready,)).fetchone() == (True,):
+        cur.execute(f"ALTER TABLE {ready} OWNER TO CURRENT_USER")
+    sandbox.revoke(cur, [raw])
+
+
+def _kept(ctx: StageContext, raw: str, target: TargetPlan) -> int:
+    """The staged rows the filter keeps (the filter is the user's SQL: it runs in the sandbox)."""
+    if target.filter_sql is None:
+        return int(ctx.target.scalar(f"SELECT count(*) FROM {raw}", doing=f"counting the rows for {target.table}"))
+    with ctx.target.transaction(f"counting the rows for {target.table}") as cur:
+        sandbox.prepare(cur, reads=[raw])
+        with sandbox.entered(cur, timeout_seconds=None, doing=f"counting the rows for {target.table}"):
+            count = cur.execute(f"SELECT count(*) FROM {raw} WHERE {target.filter_sql}").fetchone()
+        sandbox.revoke(cur, [raw])
+    return int(count[0]) if count else 0
 
 
 def _pass_through(ctx: StageContext, source: SourcePlan, target: TargetPlan) -> dict[str, Any]:
@@ -95,10 +122,10 @@ def _pass_through(ctx: StageContext, source: SourcePlan, target: TargetPlan) -> 
 def _fill(ctx: StageContext, cur: psycopg.Cursor[Any], source: SourcePlan, target: TargetPlan, insert: str) -> tuple[int, int, str | None]:
     """Fill the ready table: (rows, rejected rows, failure message). The fast statement first; when a value fails,
     the rows whose values fail are stored as rejects and the others inserted, or, above max_rejects, none."""
+    doing = f"transforming {source.source} into {target.table}"
     try:
         with cur.connection.transaction():
-            cur.execute(insert)
-            return cur.rowcount, 0, None
+            return sandboxed(cur, insert, doing), 0, None
     except psycopg.errors.DataError as exc:
         error = exc
     schema = ctx.plan.staging_schema
@@ -106,11 +133,12 @@ def _fill(ctx: StageContext, cur: psycopg.Cursor[Any], source: SourcePlan, targe
     types = bad_rows.column_types(cur, ready)
     bad_rows.start(cur)
     checks = [bad_rows.Conversion(c.name, c.insert_sql, types[c.name]) for c in target.columns if c.insert_sql != quote_ident(c.unchanged_source or "")]
-    bad_rows.add_bad_conversions(cur, raw, checks, target.filter_sql)
+    sandbox.prepare(cur, writes=[bad_rows.BAD])
+    with sandbox.entered(cur, timeout_seconds=None, doing=doing):
+        bad_rows.add_bad_conversions(cur, raw, checks, target.filter_sql)
     rejected = rejects.store(ctx, cur, target, "transform", _kept_rows(cur, raw, target))
     if rejected.count == 0:
         raise error  # no row to blame: explained as before
-    doing = f"transforming {source.source} into {target.table}"
     hint = "fix the mapping's type, transform or default"
     if any(r.startswith("the filter:") for r in rejected.reasons):
         hint = "fix the filter, or the mapping's type, transform or default"
@@ -118,15 +146,14 @@ def _fill(ctx: StageContext, cur: psycopg.Cursor[Any], source: SourcePlan, targe
     if failure:
         cur.execute(f"DROP TABLE {ready}")
         return 0, rejected.count, failure
-    cur.execute(transform_sql(schema, source, target, skip_bad=True)[1])
-    return cur.rowcount, rejected.count, None
+    return sandboxed(cur, transform_sql(schema, source, target, skip_bad=True)[1], doing), rejected.count, None
 
 
 def _kept_rows(cur: psycopg.Cursor[Any], raw: str, target: TargetPlan) -> int:
     """The staged rows the filter keeps (all when the filter itself fails on some): what max_rejects is measured on."""
     if target.filter_sql is not None:
         try:
-            with cur.connection.transaction():
+            with cur.connection.transaction(), sandbox.entered(cur, timeout_seconds=None, doing=f"counting the rows for {target.table}"):
                 return int(cur.execute(f"SELECT count(*) FROM {raw} WHERE {target.filter_sql}").fetchone()[0])  # type: ignore[index]
         except psycopg.errors.DataError:
             pass
@@ -140,8 +167,9 @@ def _explain(ctx: StageContext, source: SourcePlan, target: TargetPlan, exc: psy
     probes = [("the filter", [f"SELECT count(*) FROM {raw}{where}"], "fix the filter")] if where else []
     probes += [(f"column {c.name!r}", _column_probe(c, raw, where), "fix the mapping's type, transform or default") for c in target.columns]
     for what, statements, hint in probes:
-        with ctx.target.conn.cursor() as cur:
-            failure = data_error(cur, statements)
+        with ctx.target.conn.transaction(), ctx.target.conn.cursor() as cur:
+            sandbox.prepare(cur, reads=[raw])
+            failure = data_error(cur, statements, sandboxed=True)
         if failure:
             fails = "fails on the data" if isinstance(exc, psycopg.errors.DataError) else "cannot work on any row"
             return f"transforming {source.source} into {target.table}: {what} {fails}: {failure} ({hint})"
@@ -156,12 +184,15 @@ def _column_probe(column: ColumnPlan, raw: str, where: str) -> list[str]:
     ]
 
 
-def data_error(cur: psycopg.Cursor[Any], statements: Sequence[str]) -> str | None:
-    """The first line of the data (or type) error the statements raise (nothing is kept), or None when they all run."""
+def data_error(cur: psycopg.Cursor[Any], statements: Sequence[str], *, sandboxed: bool = False, timeout_seconds: float | None = None) -> str | None:
+    """The first line of the data (or type) error the statements raise (nothing is kept), or None when they all run.
+
+    ``sandboxed``: they carry user-written SQL, and run as the sandbox role (granted by the caller)."""
     try:
         with cur.connection.transaction() as savepoint:
-            for statement in statements:
-                cur.execute(statement)
+            with sandbox.entered(cur, timeout_seconds=timeout_seconds, doing="trying the mapping") if sandboxed else nullcontext():
+                for statement in statements:
+                    cur.execute(statement)
             raise psycopg.Rollback(savepoint)
     except (psycopg.errors.DataError, *TYPE_ERRORS) as exc:
         return str(exc).splitlines()[0]

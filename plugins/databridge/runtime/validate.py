@@ -6,8 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
+
+from databridge.compiler.expressions import tables_read
 from databridge.compiler.identifiers import qualified, quote_ident
 from databridge.compiler.plan import CheckPlan, TargetPlan
+from databridge.engines import sandbox
 from databridge.engines.base import ConnectionInfo, SourceEngine
 from databridge.errors import FailedCheck, ValidationFailed
 from databridge.runtime.attachment_proof import prove_attachments
@@ -136,10 +140,17 @@ def _foreign_key(ctx: StageContext, check: CheckPlan) -> tuple[bool, str]:
 
 def _custom(ctx: StageContext, check: CheckPlan) -> tuple[bool, str]:
     assert check.sql is not None
-    with ctx.target.transaction(f"running custom check {check.name!r}") as cur:
-        cur.execute("SET TRANSACTION READ ONLY")
-        cur.execute("SET LOCAL statement_timeout = '10min'")
-        rows = cur.execute(check.sql).fetchall()
+    doing = f"custom check {check.name!r}"
+    rows: list[tuple[Any, ...]] = []
+    try:
+        with ctx.target.transaction(f"running {doing}") as cur:
+            sandbox.prepare(cur, reads=tables_read(check.sql))
+            cur.execute("SET TRANSACTION READ ONLY")
+            with sandbox.entered(cur, timeout_seconds=ctx.plan.check_timeout_seconds, doing=doing):
+                rows = cur.execute(check.sql).fetchall()
+            raise psycopg.Rollback()  # the grants to the sandbox end with the check
+    except sandbox.TimedOut:
+        return False, f"ran longer than {ctx.plan.check_timeout_seconds} s and was cancelled on the server; make the query cheaper or raise defaults.check_timeout_seconds"
     if len(rows) != 1 or len(rows[0]) != 1:
         return False, f"the query must return one value; it returned {len(rows)} row(s)"
     value = rows[0][0]

@@ -107,6 +107,8 @@ class Defaults(SpecModel):
     on after the last commit, so at most this many rows are read again. Fewer: less lost; more: a little faster."""
     chunking: Chunking = Chunking()
     """How large tables are split and read in parallel; a pipeline's own chunking replaces it."""
+    check_timeout_seconds: int = Field(600, ge=1, le=86_400)
+    """Longest a custom validation query may run; the server cancels it then and the check fails saying so."""
     keep_versions_days: int = Field(7, ge=0, le=3650)
     """Days each run's previous versions are kept for rollback (the tables a replace swapped out, the rows an append
     added, the old values of the rows an upsert touched). 0: nothing is kept and runs cannot be rolled back."""

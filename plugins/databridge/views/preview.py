@@ -15,7 +15,7 @@ from typing import Any
 import psycopg
 
 from databridge.compiler.plan import PipelinePlan, SourcePlan, TableRef, TargetPlan
-from databridge.engines import open_target
+from databridge.engines import open_target, sandbox
 from databridge.engines.base import SourceColumn, SourceEngine
 from databridge.engines.postgres import PostgresTarget
 from databridge.errors import EngineError
@@ -118,10 +118,12 @@ def _run_target(cur: psycopg.Cursor[Any], target: PostgresTarget, sp: SourcePlan
     create = create.replace("CREATE UNLOGGED TABLE", "CREATE TEMP TABLE", 1)
     try:
         with cur.connection.transaction() as savepoint:
-            cur.execute(create)
-            cur.execute(insert)
+            sandbox.prepare(cur, reads=[convert.STAGED])
+            with sandbox.entered(cur, timeout_seconds=sandbox.interactive_timeout(), doing=f"previewing {tp.table}"):
+                cur.execute(create)
+                cur.execute(insert)
+                rows = cur.execute(f"SELECT * FROM pg_temp.{READY}").fetchall()
             names = [c.name for c in tp.columns]
-            rows = cur.execute(f"SELECT * FROM pg_temp.{READY}").fetchall()
             ready_types = dict(cur.execute(_READY_TYPES, (f"pg_temp.{READY}",)).fetchall())
             raise psycopg.Rollback(savepoint)
     except psycopg.errors.DataError as exc:
