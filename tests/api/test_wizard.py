@@ -66,7 +66,14 @@ def test_connections_are_listed_without_secrets(api: Api, servers: dict[str, str
 
 def test_a_connection_is_tested(api: Api, servers: dict[str, str]) -> None:
     assert api.call("POST", "/connections/wiz_src/test").json()["ok"] is True
-    assert "PostgreSQL" in api.call("POST", "/connections/wiz_tgt/test").json()["detail"]
+    target = api.call("POST", "/connections/wiz_tgt/test").json()
+    assert "PostgreSQL" in target["detail"]
+    assert target["warnings"] == [
+        "the target connection's user 'postgres' is a superuser; custom SQL runs as databridge_sandbox, but a superuser "
+        "session is one escape away from every file and database of the server: connect as a non-superuser that owns "
+        "the target schemas (README: Security)"
+    ]
+    assert api.call("POST", "/connections/wiz_src/test").json()["warnings"] == []
     assert_error(api.call("POST", "/connections/wiz_down/test"), 502, "CONNECTION_ERROR", "cannot open postgres connection 'wiz_down'")
     assert_error(api.call("POST", "/connections/wiz_srx/test"), 404, "NOT_FOUND", "did you mean 'wiz_src'")
 

@@ -14,6 +14,13 @@ from tests.conftest import pg_connect
 PROJECT_FILE = "include/mappings/shop_it.yaml"
 STAGES = tuple(task_id for task_id, _ in STAGE_OPERATORS)
 
+SUPERUSER_WARNING = (
+    "the target connection's user 'postgres' is a superuser; custom SQL runs as databridge_sandbox, but a superuser "
+    "session is one escape away from every file and database of the server: connect as a non-superuser that owns the "
+    "target schemas (README: Security)"
+)
+"""The transform's warning when the target connection is a superuser, as the test server's 'postgres' is."""
+
 
 def passthrough_yaml(
     name: str, source_conn: str, target_conn: str, source_table: str, columns: list[str], options: str = ""

@@ -12,7 +12,7 @@ from airflow.sdk.exceptions import AirflowFailException
 from tests.conftest import PG, airflow_conn, pg_conn_fields
 
 from .conftest import TARGET_CONN, Source
-from .runner import PROJECT_FILE, TargetDB, pipeline_params, run_pipeline, run_stage
+from .runner import PROJECT_FILE, SUPERUSER_WARNING, TargetDB, pipeline_params, run_pipeline, run_stage
 
 pytestmark = pytest.mark.integration
 
@@ -169,7 +169,7 @@ def test_warning_validation_is_reported_without_failing(shop: Source, target: Ta
     assert results["validate"] == {"checks": 27, "passed": 26}
     assert results["report"]["succeeded"] is True
     [report] = target.rows("SELECT report FROM databridge.reports WHERE run_id = 'run-1' AND succeeded")
-    assert report[0]["warnings"] == ["validation ninety-nine products: returned 4, expected 99"]
+    assert report[0]["warnings"] == [SUPERUSER_WARNING, "validation ninety-nine products: returned 4, expected 99"]
 
 
 @pytest.mark.parametrize("source", ["sqlite"], indirect=True)

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from .conftest import Source
-from .runner import TargetDB, pipeline_params, run_pipeline, run_stage
+from .runner import SUPERUSER_WARNING, TargetDB, pipeline_params, run_pipeline, run_stage
 from .shop import NOTES, TARGET_TABLES
 
 pytestmark = pytest.mark.integration
@@ -120,7 +120,7 @@ def test_results_schema_holds_report_stages_and_validations(shop: Source, target
     reports = target.rows("SELECT project, pipeline, run_id, succeeded, report FROM databridge.reports")
     assert [r[:4] for r in reports] == [("shop_it", "shop", "run-1", True)]
     report = reports[0][4]
-    assert (report["succeeded"], report["errors"], report["warnings"], report["not_run"]) == (True, [], [], [])
+    assert (report["succeeded"], report["errors"], report["warnings"], report["not_run"]) == (True, [], [SUPERUSER_WARNING], [])
     assert report["totals"]["loaded_rows"] == 25
     assert {t["target"]: t["target_rows"] for t in report["tables"]} == {f"analytics.{t}": len(EXPECTED_ROWS[t]) for t in TARGET_TABLES}
     stages = target.rows("SELECT stage, status, error FROM databridge.stage_runs WHERE run_id = 'run-1' ORDER BY started_at")

@@ -8,6 +8,8 @@ behind this list is tested in tests/integration/test_sandbox.py.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from databridge.compiler.expressions import MAX_LENGTH, ExpressionError, check_expression, check_select
@@ -198,3 +200,17 @@ def test_string_literals_stay_text() -> None:
     assert check_expression("$$; DROP TABLE t; $$").sql == "'; DROP TABLE t; '"
     assert check_expression("$a$ it's $$ $a$ || {x}").sql == """' it''s $$ ' || "x\""""
     assert check_expression("'a\\' || {x}").sql == """'a\\' || "x\""""
+
+
+def test_the_readme_lists_every_allowed_function() -> None:
+    """What a user reads is what the allowlist holds: a function added or removed there must be named here too."""
+    from pathlib import Path
+
+    from databridge.compiler import allowlist
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("### What custom SQL may do", 1)[1]
+    functions = section.split("- **Functions**", 1)[1].split("- **Refused**", 1)[0]
+    listed = set(re.findall(r"[a-z0-9_]+", functions))
+    missing = [name for name in allowlist.FUNCTIONS if name not in listed]
+    assert not missing, f"add to the README's 'What custom SQL may do': {missing}"

@@ -23,6 +23,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from sqlglot import exp
 
 from databridge.errors import EngineError
 
@@ -40,16 +41,24 @@ _LOCK_CLASS = "databridge.sandbox"
 
 def prepare(cur: psycopg.Cursor[Any], *, reads: Sequence[str] = (), writes: Sequence[str] = (), schemas: Sequence[str] = ()) -> None:
     """In the caller's transaction: the role exists and is harmless, may read ``reads`` (qualified, quoted table
-    names), insert into ``writes``, and use and create in ``schemas``. Table grants end with the caller's transaction
-    when it rolls back, or with ``revoke``."""
+    names), insert into ``writes``, and use and create in ``schemas`` (and use the schemas of the tables). Grants end
+    with the caller's transaction when it rolls back; table grants with ``revoke`` too."""
     ensure_role(cur)
     role = sql.Identifier(ROLE)
     for schema in schemas:
         _granted(cur, f"schema {schema}", sql.SQL("GRANT USAGE, CREATE ON SCHEMA {} TO {}").format(sql.Identifier(schema), role))
+    for used in dict.fromkeys(_schema_of(t) for t in [*reads, *writes]):
+        if used and used != "pg_temp" and used not in schemas:
+            _granted(cur, f"schema {used}", sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(used), role))
     for table in dict.fromkeys(reads):
         _granted(cur, table, sql.SQL("GRANT SELECT ON TABLE {} TO {}").format(sql.SQL(table), role))
     for table in dict.fromkeys(writes):
         _granted(cur, table, sql.SQL("GRANT SELECT, INSERT ON TABLE {} TO {}").format(sql.SQL(table), role))
+
+
+def _schema_of(table: str) -> str:
+    """The schema of a qualified table name as DataBridge writes them ("schema"."table", pg_temp.name)."""
+    return exp.to_table(table, dialect="postgres").db
 
 
 def revoke(cur: psycopg.Cursor[Any], tables: Sequence[str]) -> None:
@@ -108,6 +117,19 @@ def _require_membership(cur: psycopg.Cursor[Any]) -> None:
 def _member(cur: psycopg.Cursor[Any], user: str, role: str) -> bool:
     found = cur.execute("SELECT to_regrole(%s) IS NOT NULL AND pg_has_role(%s, %s::regrole, 'MEMBER')", (quote(role), user, quote(role))).fetchone()
     return bool(found and found[0])
+
+
+def superuser_warning(cur: psycopg.Cursor[Any]) -> str | None:
+    """A warning when the target connection's user is a superuser: SQL that escaped both the allowlist and the
+    role switch (``set_config('role', ...)``) would then run with every power of the server."""
+    row = cur.execute("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
+    if not row or not row[1]:
+        return None
+    return (
+        f"the target connection's user {row[0]!r} is a superuser; custom SQL runs as {ROLE}, but a superuser session "
+        "is one escape away from every file and database of the server: connect as a non-superuser that owns the "
+        "target schemas (README: Security)"
+    )
 
 
 def interactive_timeout() -> float:

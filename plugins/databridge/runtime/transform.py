@@ -38,6 +38,11 @@ def transform_sql(schema: str, source: SourcePlan, target: TargetPlan, *, skip_b
 
 
 def transform(ctx: StageContext) -> dict[str, Any]:
+    with ctx.target.transaction("checking the target connection's role") as cur:
+        warning = sandbox.superuser_warning(cur)
+    if warning:
+        ctx.log.warning("%s", warning)
+        ctx.warnings.append(warning)
     summary = {}
     for source in ctx.plan.sources:
         for target in source.targets:

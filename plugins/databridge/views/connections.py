@@ -14,8 +14,9 @@ from dataclasses import asdict
 from typing import Any
 
 from databridge.compiler.plan import TableRef
-from databridge.engines import SOURCE_ENGINES, open_source, open_target
+from databridge.engines import SOURCE_ENGINES, open_source, open_target, sandbox
 from databridge.engines.base import ConnectionInfo, SourceEngine
+from databridge.engines.postgres import PostgresTarget
 from databridge.errors import EngineError
 from databridge.spec.names import did_you_mean
 from databridge.views.errors import ConnectionFailed, NotFound
@@ -57,16 +58,25 @@ def test_connection(conn_id: str) -> dict[str, Any]:
     """Open the engine and run a trivial query; CONNECTION_ERROR with the driver's reason when it fails."""
     info = connection(conn_id)
     start = time.perf_counter()
+    warnings: list[str] = []
     if info.conn_type in TARGET_TYPES:
         target = _opened(info, lambda: open_target(info))
         try:
             detail = _tried(info, lambda: str(target.scalar("SELECT version()", doing="testing the connection")))
+            warnings += _tried(info, lambda: _target_warnings(target))
         finally:
             target.close()
     else:
         with source_engine(conn_id) as source:
             detail = f"{len(_tried(info, source.schemas))} schema(s)"
-    return {"ok": True, "conn_id": conn_id, "conn_type": info.conn_type, "detail": detail, "seconds": round(time.perf_counter() - start, 3)}
+    seconds = round(time.perf_counter() - start, 3)
+    return {"ok": True, "conn_id": conn_id, "conn_type": info.conn_type, "detail": detail, "seconds": seconds, "warnings": warnings}
+
+
+def _target_warnings(target: PostgresTarget) -> list[str]:
+    with target.transaction("checking the connection's role") as cur:
+        warning = sandbox.superuser_warning(cur)
+    return [warning] if warning else []
 
 
 @contextmanager

@@ -33,7 +33,11 @@ function testCell(connId) {
       replace(out);
       try {
         const result = await post(`/connections/${encodeURIComponent(connId)}/test`);
-        replace(out, h("p", { class: "check ok" }, `OK in ${result.seconds} s: ${result.detail}`));
+        replace(
+          out,
+          h("p", { class: "check ok" }, `OK in ${result.seconds} s: ${result.detail}`),
+          ...(result.warnings || []).map((w) => h("p", { class: "check warn", role: "note" }, `Warning: ${w}`)),
+        );
       } catch (err) {
         replace(out, errorMessage(err));
       }
