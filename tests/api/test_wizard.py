@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -164,3 +166,22 @@ def test_load_then_save_keeps_the_spec(api: Api, mappings: Path, example: str) -
     saved = api.call("POST", "/projects", json={"project": loaded["project"], "overwrite": True})
     assert saved.status_code == 201, saved.text
     assert load_project(mappings / f"{before.name}.yaml") == before
+
+
+SLOW = "regexp_replace(repeat(md5({name}), 200000), '[0-9]', '', 'g')"
+"""Allowed, and about 2.5 s a row in PostgreSQL: without a limit, a preview of three rows would take ~8 s, a lint more."""
+
+
+def test_slow_mapping_sql_is_cancelled_on_the_server_at_the_interactive_limit(api: Api, servers: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABRIDGE_INTERACTIVE_SQL_TIMEOUT", "1")
+    started = time.monotonic()
+    body = assert_error(api.call("POST", "/preview", json={"project": project(servers["source"], expression=SLOW)}), 422, "VALIDATION_ERROR")
+    assert "public.customer: the mapping's SQL ran longer than 1 s on 3 sample row(s) and was cancelled on the server" in body["error"]
+    lint = api.call("POST", "/validate", json={"project": project(servers["source"], expression=SLOW), "lint": True}).json()
+    assert [p["message"] for p in lint["lint"] if p["column"] == "(mappings)"] == [
+        "the mappings ran longer than 1 s on 3 sample row(s) and were cancelled on the server"
+    ], json.dumps(lint["lint"])
+    assert time.monotonic() - started < 20
+    with pg_connect(servers["target"]) as conn:
+        running = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%%REGEXP_REPLACE(REPEAT(%%' AND state = 'active' AND pid <> pg_backend_pid()").fetchone()
+    assert running == (0,)

@@ -121,8 +121,13 @@ def map_columns(cur: psycopg.Cursor[Any], target: TargetPlan, reads: dict[str, l
     """Run each target column's mapping on the staged sample (the filter first), as the sandbox role and under the
     interactive time limit; report those that fail."""
     sandbox.prepare(cur, reads=[STAGED])
-    with sandbox.entered(cur, timeout_seconds=sandbox.interactive_timeout(), doing=f"trying the mappings of {target.table} on the sample"):
-        return _map_columns(cur, target, reads, skip, rows)
+    limit = sandbox.interactive_timeout()
+    try:
+        with sandbox.entered(cur, timeout_seconds=limit, doing=f"trying the mappings of {target.table} on the sample"):
+            return _map_columns(cur, target, reads, skip, rows)
+    except sandbox.TimedOut:
+        message = f"the mappings ran longer than {limit:g} s on {rows} sample row(s) and were cancelled on the server"
+        return [LintProblem(str(target.table), "(mappings)", "conversion", message, (), "make the expressions cheaper (a run has no such limit, but will be as slow)")]
 
 
 def _map_columns(cur: psycopg.Cursor[Any], target: TargetPlan, reads: dict[str, list[str]], skip: set[str], rows: int) -> list[LintProblem]:
@@ -144,6 +149,8 @@ def _map_column(cur: psycopg.Cursor[Any], target: TargetPlan, column: ColumnPlan
     insert = f"INSERT INTO {PROBE} SELECT {column.insert_sql} FROM {STAGED}"
     try:
         error = data_error(cur, [create, insert + where])
+    except psycopg.errors.QueryCanceled:
+        raise  # the time limit: map_columns says so for the whole table
     except psycopg.Error as exc:  # not a data error: the mapping's SQL itself is wrong for these types
         return _conversion(target, column, f"its SQL cannot run on the staged types: {str(exc).splitlines()[0]}", (), reads)
     if error is None:

@@ -126,6 +126,11 @@ def _run_target(cur: psycopg.Cursor[Any], target: PostgresTarget, sp: SourcePlan
             names = [c.name for c in tp.columns]
             ready_types = dict(cur.execute(_READY_TYPES, (f"pg_temp.{READY}",)).fetchall())
             raise psycopg.Rollback(savepoint)
+    except sandbox.TimedOut as exc:
+        raise InvalidInput(
+            f"{tp.table}: the mapping's SQL ran longer than {exc.timeout_seconds:g} s on {sampled} sample row(s) and was "
+            "cancelled on the server; make the expressions cheaper (the operator sets this limit with DATABRIDGE_INTERACTIVE_SQL_TIMEOUT)"
+        ) from None
     except psycopg.errors.DataError as exc:
         failing = convert.map_columns(cur, tp, reads_of(tp, sp.columns), set(), sampled)
         problems = [{"path": f"{tp.table}.{p.column}", "message": f"{p.message} -> {p.suggestion}"} for p in failing]
