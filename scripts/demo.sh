@@ -29,16 +29,26 @@ if [[ -n "${DATABRIDGE_TARGET_URI:-}" ]]; then
   say "target: DATABRIDGE_TARGET_URI"
 else
   BASE=$("$PY" scripts/embedded_pg.py start --dir "$DATABRIDGE_HOME/pg")
+  # As the README's Security section recommends: the target connection is a non-superuser that owns its database,
+  # and a member of the sandbox role that custom SQL runs under. (A database left by an older demo, owned by the
+  # superuser, is made again.)
   "$PY" - "$BASE" <<'PY'
 import sys
 
 import psycopg
 
 with psycopg.connect(sys.argv[1] + "postgres", autocommit=True) as conn:
-    if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'databridge'").fetchone():
-        conn.execute("CREATE DATABASE databridge")
+    for role, options in (("databridge", "LOGIN NOSUPERUSER"), ("databridge_sandbox", "NOLOGIN NOSUPERUSER NOINHERIT")):
+        if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone():
+            conn.execute(f"CREATE ROLE {role} {options}")
+    conn.execute("GRANT databridge_sandbox TO databridge")
+    owner = conn.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'databridge'").fetchone()
+    if owner and owner[0] != "databridge":
+        conn.execute("DROP DATABASE databridge WITH (FORCE)")
+    if owner is None or owner[0] != "databridge":
+        conn.execute("CREATE DATABASE databridge OWNER databridge")
 PY
-  URI="${BASE}databridge"
+  URI="${BASE/postgres@/databridge@}databridge"
   say "target: embedded PostgreSQL $URI (data in $DATABRIDGE_HOME/pg)"
 fi
 
