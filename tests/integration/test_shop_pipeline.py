@@ -7,7 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from .conftest import Source
+from tests.conftest import airflow_conn, pg_admin, pg_conn_fields, unique_name
+
+from .conftest import TARGET_CONN, Source
 from .runner import SUPERUSER_WARNING, TargetDB, pipeline_params, run_pipeline, run_stage
 from .shop import NOTES, TARGET_TABLES
 
@@ -204,3 +206,30 @@ def test_cleared_run_loads_the_changed_source_again(shop: Source, target: Target
     assert target.scalar("SELECT email FROM analytics.dim_customer WHERE customer_id = 2") == "hiro.tanaka@example.jp"
     assert target.scalar("SELECT product_name FROM analytics.dim_product WHERE sku = 'SKU-002'") == "Garden Hose"
     assert results["validate"] == {"checks": CHECKS, "passed": CHECKS}
+
+
+@pytest.mark.parametrize("source", ["postgres"], indirect=True)
+def test_a_non_superuser_owner_runs_the_whole_pipeline_without_a_warning(shop: Source, target: TargetDB, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's recommended target role: owns its database, is a member of the sandbox role, nothing more."""
+    owner = unique_name("databridge_owner")
+    with pg_admin() as admin:
+        admin.execute(f"CREATE ROLE {owner} LOGIN NOSUPERUSER")
+        if not admin.execute("SELECT 1 FROM pg_roles WHERE rolname = 'databridge_sandbox'").fetchone():
+            admin.execute("CREATE ROLE databridge_sandbox NOLOGIN NOINHERIT")
+        admin.execute(f"GRANT databridge_sandbox TO {owner}")
+        admin.execute(f'ALTER DATABASE "{target.dbname}" OWNER TO {owner}')
+    airflow_conn(monkeypatch, TARGET_CONN, **(pg_conn_fields(target.dbname) | {"login": owner}))
+    try:
+        results = run_pipeline(shop.project(), "run-1")
+        assert results["validate"] == {"checks": CHECKS, "passed": CHECKS}
+        assert results["report"]["succeeded"] is True
+        assert target.scalar("SELECT report->'warnings' FROM databridge.reports WHERE run_id = 'run-1'") == []
+        owners = target.rows("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname IN ('analytics', 'databridge_staging')")
+        assert owners == [(owner,)]  # the ready tables the sandbox created were handed back
+        assert target.rows("SELECT table_name FROM information_schema.role_table_grants WHERE grantee = 'databridge_sandbox'") == []
+    finally:
+        target.conn.execute(f'ALTER DATABASE "{target.dbname}" OWNER TO postgres')
+        target.conn.execute(f"REASSIGN OWNED BY {owner} TO postgres")
+        target.conn.execute(f"DROP OWNED BY {owner}")
+        with pg_admin() as admin:
+            admin.execute(f"DROP ROLE {owner}")
