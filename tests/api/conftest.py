@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,7 +11,9 @@ from typing import Any
 import pytest
 
 FAB_AUTH_MANAGER = "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
-USERS = {"admin": ("Admin", "admin-pass-1"), "viewer": ("Viewer", "viewer-pass-1")}
+USERS = {"admin": ("Admin", "admin-pass-1"), "viewer": ("Viewer", "viewer-pass-1"), "reader": ("Reader", "reader-pass-1")}
+READER_EXTRA = [("can_read", "Connections")]
+"""The Reader role: a Viewer who may also read connections (browse sources), but not edit DAGs (save a project)."""
 
 
 @dataclass
@@ -21,7 +24,7 @@ class Api:
     tokens: dict[str, str]
 
     def call(self, method: str, path: str, user: str | None = "admin", **kwargs: Any) -> Any:
-        headers = {"Authorization": f"Bearer {self.tokens[user]}"} if user else {}
+        headers = ({"Authorization": f"Bearer {self.tokens[user]}"} if user else {}) | kwargs.pop("headers", {})
         return self.client.request(method, path if path.startswith("/api/") else f"/databridge{path}", headers=headers, **kwargs)
 
 
@@ -47,8 +50,16 @@ def _create_users() -> None:
     from airflow.providers.fab.auth_manager.cli_commands.utils import get_application_builder
 
     with get_application_builder() as appbuilder:
+        _reader_role(appbuilder.sm)
         for name, (role, password) in USERS.items():
             appbuilder.sm.add_user(name, name, "Test", f"{name}@example.org", appbuilder.sm.find_role(role), password=password)
+
+
+def _reader_role(sm: Any) -> None:
+    role = sm.add_role("Reader")
+    viewer = sm.find_role("Viewer")
+    for permission in [*viewer.permissions, *(sm.create_permission(action, resource) for action, resource in READER_EXTRA)]:
+        sm.add_permission_to_role(role, permission)
 
 
 def _token(client: Any, user: str) -> str:
@@ -73,3 +84,12 @@ def assert_error(response: Any, status: int, code: str, words: str = "") -> dict
     assert body["success"] is False and body["code"] == code and isinstance(body["error"], str), body
     assert words.lower() in body["error"].lower(), body
     return body
+
+
+PARAMETERS = {"dag_id": "nothing_here", "run_id": "r", "connection_id": "some_conn", "schema": "s", "table": "t", "path": "js/app.js"}
+"""A value for each path parameter of the plugin's routes."""
+
+
+def concrete(path: str) -> str:
+    """/projects/{dag_id} -> /projects/nothing_here (and {path:path} -> a file)."""
+    return re.sub(r"\{(\w+)(:\w+)?\}", lambda m: PARAMETERS[m[1]], path)

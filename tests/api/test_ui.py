@@ -1,11 +1,11 @@
-"""The UI's pages: behind Airflow's login (an anonymous browser goes to the login page), static files served, and
-registered in Airflow's UI as external views (nav entries and a DAG-run tab)."""
+"""The UI's pages: behind Airflow's login (an anonymous browser goes to the login page), static files served to a
+signed-in user only (401 otherwise), the user's rights in the page, and registered in Airflow's UI as external views (nav entries and a DAG-run tab)."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.api.conftest import Api
+from tests.api.conftest import Api, assert_error
 
 pytestmark = pytest.mark.e2e
 
@@ -43,10 +43,32 @@ def test_the_ui_root_opens_the_wizard(api: Api) -> None:
     assert response.status_code == 307 and response.headers["location"] == "/databridge/ui/wizard"
 
 
-@pytest.mark.parametrize("path", ["static/databridge.css", "static/js/app.js", "static/js/wizard.js", "static/js/steps/columns.js", "static/icon.svg"])
-def test_static_files_are_served(api: Api, path: str) -> None:
-    response = api.client.get(f"/databridge/ui/{path}")
+STATIC = ["static/databridge.css", "static/js/app.js", "static/js/wizard.js", "static/js/steps/columns.js", "static/icon.svg"]
+
+
+@pytest.mark.parametrize("path", STATIC)
+def test_static_files_are_served_to_a_signed_in_user(api: Api, path: str) -> None:
+    response = api.call("GET", f"/ui/{path}", user="viewer")
     assert response.status_code == 200 and len(response.content) > 100
+    assert response.headers["cache-control"] == "private, no-cache" and response.headers["etag"]
+
+
+@pytest.mark.parametrize("path", STATIC)
+def test_static_files_need_a_login(api: Api, path: str) -> None:
+    """A script or style sheet is not a page: 401 in the API's error shape, no redirect."""
+    response = api.call("GET", f"/ui/{path}", user=None, follow_redirects=False)
+    assert_error(response, 401, "AUTH_ERROR", "not authenticated")
+
+
+@pytest.mark.parametrize("path", ["static/nothing.js", "static/", "static//etc/passwd", "static/%2e%2e/ui.py", "static/js/%2e%2e/%2e%2e/ui.py"])
+def test_nothing_outside_the_static_folder_is_served(api: Api, path: str) -> None:
+    assert_error(api.call("GET", f"/ui/{path}"), 404, "NOT_FOUND")
+
+
+@pytest.mark.parametrize(("user", "can"), [("admin", "true"), ("viewer", "false"), ("reader", "false")])
+def test_the_page_says_whether_the_user_may_preview(api: Api, user: str, can: str) -> None:
+    """The Preview button and Validate's data checks are off (with the reason) for a role without DAG edit."""
+    assert f'data-can-preview="{can}"' in api.call("GET", "/ui/wizard", user=user).text
 
 
 def test_the_pages_are_in_airflows_navigation(api: Api) -> None:

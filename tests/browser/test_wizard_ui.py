@@ -330,6 +330,11 @@ def test_a_viewer_sees_but_cannot_save_or_run(airflow: Airflow, browser: Any, sh
     ui = page
     ui.locator("#open-project").select_option(PROJECT)
     ui.get_by_role("button", name="Open", exact=True).click()
+    ui.locator(".stepper button").nth(2).click()  # Preview reads the sources: off for a role that cannot edit DAGs
+    expect(ui.locator("#run-preview")).to_be_disabled()
+    expect(ui.locator("#preview-rights")).to_contain_text("edit DAGs")
+    ui.locator(".stepper button").nth(4).click()  # Validate: the compile check only, and why
+    expect(ui.locator("#validate-results")).to_contain_text("data checks and time estimates were skipped")
     ui.locator(".stepper button").nth(5).click()
     ui.locator("#save-project").click()
     expect(ui.locator("#save-result")).to_contain_text("You are not allowed to do this with your Airflow role")

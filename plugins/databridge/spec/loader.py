@@ -16,6 +16,10 @@ from databridge.spec.checks import check_project
 from databridge.spec.models import PATTERN_HELP, CustomCheck, ForeignKeyCheck, NotNullCheck, Project
 from databridge.spec.names import did_you_mean
 
+MAX_PROJECT_BYTES = 1024 * 1024
+"""The largest project file DataBridge reads or the wizard accepts (1 MB): a real project is a few KB, and every
+DAG parse reads every file, so a runaway file would slow every parse and fill every error message."""
+
 
 def load_project(path: str | Path, display: str | None = None) -> Project:
     """Parse and check one project file; raises SpecError listing every problem found.
@@ -25,6 +29,7 @@ def load_project(path: str | Path, display: str | None = None) -> Project:
     path = Path(path)
     name = display or str(path)
     try:
+        check_size(path.stat().st_size, name)
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         byte = exc.object[exc.start : exc.start + 1].hex()
@@ -34,8 +39,15 @@ def load_project(path: str | Path, display: str | None = None) -> Project:
     return parse_project(text, name)
 
 
+def check_size(size: int, file: str) -> None:
+    """Refuse a project larger than MAX_PROJECT_BYTES before reading or parsing it."""
+    if size > MAX_PROJECT_BYTES:
+        raise SpecError(file, [("", f"is {size:,} bytes, more than the {MAX_PROJECT_BYTES:,} bytes a project may have; split it into several projects")])
+
+
 def parse_project(text: str, file: str) -> Project:
     """Parse and check project YAML given as text; ``file`` names it in errors."""
+    check_size(len(text.encode("utf-8", errors="surrogatepass")), file)
     data = _parse_yaml(text, file)
     try:
         project = Project.model_validate(data)

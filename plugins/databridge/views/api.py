@@ -1,8 +1,11 @@
 """The plugin's HTTP app under /databridge, served by Airflow's api-server behind Airflow's own login.
 
 Every route needs an authenticated Airflow user (``GetUserDep``) and the permission of what it touches: reading
-DAGs for projects and runs, reading connections to browse sources, editing DAGs to save. Every error answers
-``{"success": false, "error": ..., "code": ...}`` (views/errors.py decides the code and status).
+DAGs for projects and runs, reading connections to browse sources, editing DAGs to save or to touch a database
+(lint, estimate, preview). Every error answers ``{"success": false, "error": ..., "code": ...}`` (views/errors.py
+decides the code and status; long messages are cut, so no error echoes a draft back). Request bodies are limited
+(views/limits.py: 413 before parsing), and so are projects (spec/loader.py). The OpenAPI document lists every error
+a route can answer (views/openapi.py), and a 405 names the allowed methods in ``Allow``.
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ from starlette.exceptions import HTTPException
 
 from databridge import __version__
 from databridge.views.errors import ErrorBody, classify, http_error
+from databridge.views.limits import BodyLimit
+from databridge.views.openapi import allowed_methods, with_errors
 from databridge.views.routes import project_router, source_router
 from databridge.views.run_routes import run_router
-from databridge.views.ui import login_redirect, mount_static, ui_router
+from databridge.views.ui import login_redirect, ui_router
 
 
 def create_app() -> FastAPI:
@@ -36,9 +41,9 @@ def create_app() -> FastAPI:
     app.include_router(source_router)
     app.include_router(run_router)
     app.include_router(ui_router)
-    mount_static(app)
     _description(app)
     _error_handlers(app)
+    app.add_middleware(BodyLimit)  # added last: outermost, before any route or handler sees the body
     return app
 
 
@@ -47,7 +52,7 @@ def _description(app: FastAPI) -> None:
 
     @app.get("/openapi.json", include_in_schema=False)
     def openapi(_user: GetUserDep) -> dict[str, Any]:
-        return app.openapi()
+        return with_errors(app.openapi())
 
     @app.get("/docs", include_in_schema=False)
     def docs(request: Request, _user: GetUserDep) -> HTMLResponse:
@@ -59,7 +64,10 @@ def _error_handlers(app: FastAPI) -> None:
     async def on_http(request: Request, exc: HTTPException) -> Response:
         if exc.status_code == 401 and (redirect := login_redirect(request.url.path, request.url.query)):
             return redirect
-        return _answer(http_error(exc.status_code, exc.detail))
+        if exc.status_code == 405:
+            allow = allowed_methods(app, request.scope)
+            return _answer(http_error(405, f"{request.method} is not allowed on this path; use {allow}"), {"Allow": allow})
+        return _answer(http_error(exc.status_code, exc.detail), dict(exc.headers or {}))
 
     @app.exception_handler(RequestValidationError)
     async def on_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -75,5 +83,5 @@ def _error_handlers(app: FastAPI) -> None:
             return _answer(classify(exc))
 
 
-def _answer(body: ErrorBody) -> JSONResponse:
-    return JSONResponse(body.json(), status_code=body.status)
+def _answer(body: ErrorBody, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(body.json(), status_code=body.status, headers=headers)

@@ -11,6 +11,7 @@ from databridge.errors import CompileError, DataBridgeError, EngineError, SpecEr
 STATUS = {
     "VALIDATION_ERROR": 422,
     "NOT_FOUND": 404,
+    "TOO_LARGE": 413,
     "AUTH_ERROR": 401,
     "CONNECTION_ERROR": 502,
     "DB_ERROR": 500,
@@ -42,6 +43,16 @@ class ConnectionFailed(WizardError):
     code = "CONNECTION_ERROR"
 
 
+class TooLarge(WizardError):
+    code = "TOO_LARGE"
+
+
+MAX_MESSAGE = 2000
+"""Characters of an error message answered; the rest is cut, so that no error echoes a whole draft back."""
+MAX_PROBLEMS = 100
+"""Problems listed in one answer; the count of the others is said in the last one."""
+
+
 @dataclass(frozen=True)
 class ErrorBody:
     status: int
@@ -50,14 +61,27 @@ class ErrorBody:
     problems: tuple[dict[str, str], ...] = ()
 
     def json(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"success": False, "error": self.error, "code": self.code}
+        body: dict[str, Any] = {"success": False, "error": clip(self.error), "code": self.code}
         if self.problems:
-            body["problems"] = list(self.problems)
+            body["problems"] = clip_problems(list(self.problems))
         return body
 
 
+def clip(text: str, limit: int = MAX_MESSAGE) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was left out."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text) - limit:,} more characters not shown)"
+
+
+def clip_problems(problems: list[dict[str, str]]) -> list[dict[str, str]]:
+    """At most MAX_PROBLEMS problems, each with a clipped path and message; the last says how many were left out."""
+    shown = [{"path": clip(p["path"], 200), "message": clip(p["message"], 500)} for p in problems[:MAX_PROBLEMS]]
+    if len(problems) > MAX_PROBLEMS:
+        shown.append({"path": "", "message": f"{len(problems) - MAX_PROBLEMS} more problems not shown; fix these first"})
+    return shown
+
+
 def spec_problems(exc: SpecError) -> list[dict[str, str]]:
-    return [{"path": path, "message": message} for path, message in exc.problems]
+    return clip_problems([{"path": path, "message": message} for path, message in exc.problems])
 
 
 def classify(exc: BaseException) -> ErrorBody:
@@ -82,6 +106,8 @@ def http_error(status: int, detail: Any) -> ErrorBody:
         return ErrorBody(status, "AUTH_ERROR", message)
     if status == 404:
         return ErrorBody(status, "NOT_FOUND", message)
+    if status == 413:
+        return ErrorBody(status, "TOO_LARGE", message)
     if 400 <= status < 500:
         return ErrorBody(status, "VALIDATION_ERROR", message)
     return ErrorBody(status, "SERVER_ERROR", message)

@@ -2,6 +2,8 @@
 tables), and checks of single fields (expressions, schedules).
 
 Thin: each route checks the permission with Airflow's own dependencies and calls the framework-free services.
+What reads or writes a database (the lint, the estimate, the preview) needs the rights of saving a project (DAG
+edit) and of reading connections; what only parses text needs DAG read.
 """
 
 from __future__ import annotations
@@ -9,18 +11,21 @@ from __future__ import annotations
 from typing import Any
 
 from airflow.api_fastapi.core_api.security import GetUserDep, requires_access_connection, requires_access_dag
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from databridge.spec import Project
+from databridge.spec.models import NAME_PATTERN
 from databridge.views import connections, fragments, preview, schedules, service
+from databridge.views.openapi import errors
 
 READ_DAGS = Depends(requires_access_dag("GET"))
 EDIT_DAGS = Depends(requires_access_dag("PUT"))
 READ_CONNECTIONS = Depends(requires_access_connection("GET"))
 
 project_router = APIRouter(tags=["projects"])
-source_router = APIRouter(prefix="/connections", tags=["sources"], dependencies=[READ_CONNECTIONS])
+source_router = APIRouter(prefix="/connections", tags=["sources"], dependencies=[READ_CONNECTIONS], responses=errors(502, 503))
 
 
 class Draft(BaseModel):
@@ -44,7 +49,7 @@ class ValidateRequest(Draft):
 
 
 class PreviewRequest(Draft):
-    pipeline: str | None = None
+    pipeline: str | None = Field(None, pattern=NAME_PATTERN)
     """Pipeline name (default: the first)."""
     table: int = Field(0, ge=0)
     """Index of the table mapping in the pipeline's ``tables``."""
@@ -52,11 +57,11 @@ class PreviewRequest(Draft):
 
 
 class ExpressionCheck(BaseModel):
-    expression: str
+    expression: str = Field(max_length=10_000)
     """The text typed: custom SQL with {column} placeholders, a filter, a target type or a date format."""
     kind: fragments.Kind = "expression"
     """Which mapping field the text is for."""
-    columns: list[str] | None = None
+    columns: list[str] | None = Field(None, max_length=5_000)
     """The source columns the wizard knows; placeholders naming others are refused."""
 
 
@@ -91,31 +96,53 @@ def load_project(dag_id: str) -> dict[str, Any]:
     return service.load(dag_id)
 
 
-@project_router.post("/projects", dependencies=[EDIT_DAGS], status_code=201)
+@project_router.post("/projects", dependencies=[EDIT_DAGS], status_code=201, responses=errors(409))
 def save_project(body: SaveRequest) -> dict[str, Any]:
     """Write include/mappings/<name>.yaml; an invalid spec or another project's file is refused, nothing written."""
     return service.save(body.text(), overwrite=body.overwrite)
 
 
-@project_router.post("/validate", dependencies=[READ_DAGS, READ_CONNECTIONS])
-def validate(body: ValidateRequest) -> dict[str, Any]:
+@project_router.post("/validate", dependencies=[READ_DAGS], responses=errors(404, 502, 503))
+async def validate(body: ValidateRequest, request: Request, user: GetUserDep) -> dict[str, Any]:
     """Every problem of a draft as {path, message}; with ``lint``, the data-aware lint's findings; with ``estimate``,
-    each table's estimated extract time from a timed calibration batch."""
-    result = service.validate(body.text())
+    each table's estimated extract time from a timed calibration batch.
+
+    Rights: checking the draft alone only parses and compiles text (no file, connection or database is read), so
+    DAG read is enough. ``lint`` and ``estimate`` read every source and write TEMP tables in every target: they need
+    DAG edit (the right to save a project) and connection read, checked before any database is opened.
+    """
+    if body.lint or body.estimate:
+        await _may_touch_databases(request, user)
+    return await run_in_threadpool(_validate, body)
+
+
+async def _may_touch_databases(request: Request, user: GetUserDep) -> None:
+    """403 unless ``user`` may edit DAGs and read connections: EDIT_DAGS and READ_CONNECTIONS, called by hand."""
+    await run_in_threadpool(requires_access_dag("PUT"), request, user)
+    await requires_access_connection("GET")(request, user)
+
+
+def _validate(body: ValidateRequest) -> dict[str, Any]:
+    text = body.text()
+    result = service.validate(text)
     if body.lint and result["valid"]:
         from databridge.views.checks import lint_draft
 
-        result["lint"] = lint_draft(body.text(), body.sample_rows)
+        result["lint"] = lint_draft(text, body.sample_rows)
     if body.estimate and result["valid"]:
         from databridge.views.estimate import estimate
 
-        result["estimates"] = estimate(body.text(), body.calibration_rows)
+        result["estimates"] = estimate(text, body.calibration_rows)
     return result
 
 
-@project_router.post("/preview", dependencies=[READ_DAGS, READ_CONNECTIONS])
+@project_router.post("/preview", dependencies=[EDIT_DAGS, READ_CONNECTIONS], responses=errors(404, 502, 503))
 def preview_table(body: PreviewRequest) -> dict[str, Any]:
-    """Sample rows of one table mapping, transformed by the transform stage's SQL in TEMP tables of the target."""
+    """Sample rows of one table mapping, transformed by the transform stage's SQL in TEMP tables of the target.
+
+    Rights: it reads the source and writes (then rolls back) TEMP tables in the target, so it needs DAG edit (the
+    right to save a project) and connection read, like the Validate step's lint.
+    """
     return preview.preview(body.text(), pipeline=body.pipeline, table=body.table, limit=body.limit)
 
 

@@ -20,7 +20,8 @@ from databridge.compiler.plan import ProjectPlan
 from databridge.errors import DataBridgeError, SpecError
 from databridge.render.factory import display_name, mappings_dir, project_files
 from databridge.spec import Project, load_project, parse_project
-from databridge.views.errors import InvalidInput, NotFound, spec_problems
+from databridge.spec.loader import MAX_PROJECT_BYTES
+from databridge.views.errors import InvalidInput, NotFound, TooLarge, spec_problems
 
 DRAFT = "draft"
 """How errors name a project that is not saved yet."""
@@ -59,7 +60,11 @@ def draft_text(spec: dict[str, Any] | None, text: str | None) -> str:
     """The draft as YAML text, whether it came as a JSON object or as YAML; exactly one must be given."""
     if (spec is None) == (text is None):
         raise InvalidInput("send the project either as `project` (a JSON object) or as `yaml` (text), not both or neither")
-    return text if text is not None else yaml.safe_dump(spec, sort_keys=False, allow_unicode=True)
+    text = text if text is not None else yaml.safe_dump(spec, sort_keys=False, allow_unicode=True)
+    size = len(text.encode("utf-8", errors="surrogatepass"))
+    if size > MAX_PROJECT_BYTES:
+        raise TooLarge(f"the project is {size:,} bytes as YAML, more than the {MAX_PROJECT_BYTES:,} bytes a project may have; split it into several projects")
+    return text
 
 
 def compiled(text: str, file: str = DRAFT) -> tuple[Project, ProjectPlan]:
@@ -108,6 +113,8 @@ def _refuse_clobber(name: str, path: Path, folder: Path, overwrite: bool) -> Non
 
 def _project_name(path: Path) -> str | None:
     try:
+        if path.stat().st_size > MAX_PROJECT_BYTES:
+            return None  # never loaded as a project (spec/loader.py refuses it), so it names none
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, yaml.YAMLError, RecursionError):  # any file in the folder, broken ones too
         return None

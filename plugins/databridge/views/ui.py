@@ -2,18 +2,19 @@
 
 No build step: the pages are plain HTML + CSS + JavaScript modules in ``views/static/``, drawn in an iframe of
 Airflow's UI (the plugin's ``external_views``). They call the plugin's routes and Airflow's REST API v2 with the
-UI's own login cookie. The static files hold code only, no data, so they are served without a login; the pages
-themselves need an authenticated user, and an anonymous browser is sent to Airflow's login page.
+UI's own login cookie. Everything under /databridge/ui/ needs an authenticated user: an anonymous browser asking
+for a page is sent to Airflow's login page; a static file (CSS, JS, icon) answers 401 in the API's error shape.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from airflow.api_fastapi.core_api.security import GetUserDep
-from fastapi import APIRouter, FastAPI
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 STATIC = Path(__file__).parent / "static"
@@ -22,10 +23,16 @@ Page = Literal["wizard", "reports", "connections", "monitor"]
 TITLES: dict[str, str] = {"wizard": "Mapping wizard", "reports": "Reports", "connections": "Connections", "monitor": "Run monitor"}
 
 ui_router = APIRouter(prefix="/ui", tags=["ui"], include_in_schema=False)
+_FILES = StaticFiles(directory=STATIC)
+"""Starlette's file lookup (no path outside STATIC, content types, ETag and 304), called from a route with a login."""
 
 
-def mount_static(app: FastAPI) -> None:
-    app.mount("/ui/static", StaticFiles(directory=STATIC), name="databridge-static")
+@ui_router.get("/static/{path:path}")
+async def static(path: str, request: Request, _user: GetUserDep) -> Response:
+    """A CSS, JS or image file of the pages; private to the signed-in browser, revalidated by its ETag."""
+    response = await _FILES.get_response(os.path.normpath(os.path.join(*path.split("/"))), request.scope)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
 
 
 @ui_router.get("")
@@ -39,7 +46,17 @@ def page(page: Page, user: GetUserDep) -> HTMLResponse:
     """The page's HTML shell; app.js draws the screen named in ``data-page``."""
     html = (STATIC / "index.html").read_text(encoding="utf-8")
     html = html.replace("{{page}}", page).replace("{{title}}", TITLES[page]).replace("{{user}}", _escape(user.get_name()))
+    html = html.replace("{{can_preview}}", "true" if may_read_data(user) else "false")
     return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+
+
+def may_read_data(user: Any) -> bool:
+    """Whether ``user`` has the rights /preview and /validate's lint check (DAG edit, connection read): the page
+    disables what would only answer 403, and says why."""
+    from airflow.api_fastapi.app import get_auth_manager
+
+    manager = get_auth_manager()
+    return bool(manager.is_authorized_dag(method="PUT", user=user) and manager.is_authorized_connection(method="GET", user=user))
 
 
 def login_redirect(path: str, query: str) -> RedirectResponse | None:

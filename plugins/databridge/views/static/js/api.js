@@ -29,6 +29,11 @@ export async function call(method, path, body) {
   return data;
 }
 
+// Whether the signed-in user may run what reads the source databases (Preview, Validate's data checks): the page
+// carries it in <body data-can-preview>, from the Airflow rights those routes check (edit DAGs, read connections).
+export const mayReadData = () => document.body.dataset.canPreview === "true";
+export const NO_DATA_RIGHTS = "Reading the source databases needs the rights of saving a project (edit DAGs) and of reading connections in Airflow, and your role lacks one of them. Ask an Airflow admin for them.";
+
 export const get = (path) => call("GET", path);
 export const post = (path, body = {}) => call("POST", path, body);
 export const patch = (path, body) => call("PATCH", path, body);

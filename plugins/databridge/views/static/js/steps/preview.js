@@ -1,7 +1,7 @@
 // Step 3, Preview: real sample rows of each source table, transformed by the transform stage's own SQL (in
 // temporary tables of the target, rolled back), with warnings (unmapped columns, type mismatches) and row estimates.
 
-import { post } from "../api.js";
+import { mayReadData, NO_DATA_RIGHTS, post } from "../api.js";
 import { busy, dataTable, errorMessage, field, fmt, h, message, replace } from "../dom.js";
 import { currentPipeline, pipelinePicker } from "../wizard.js";
 
@@ -9,12 +9,14 @@ export function render(w, el) {
   const p = currentPipeline(w);
   const limit = h("input", { id: "preview-limit", type: "number", min: 1, max: 1000, value: 20 });
   const out = h("div", { id: "preview-results" });
-  const run = h("button", { type: "button", class: "primary", id: "run-preview" }, "Preview sample rows");
+  const allowed = mayReadData();
+  const run = h("button", { type: "button", class: "primary", id: "run-preview", disabled: !allowed, "aria-describedby": allowed ? undefined : "preview-rights" }, "Preview sample rows");
   run.addEventListener("click", () => busy(run, "Reading samples…", () => previewAll(w, p, Number(limit.value) || 20, out)));
   replace(el, h("h2", {}, "3. Preview"), pipelinePicker(w),
     h("p", { class: "muted" }, "Nothing is written: the sample is transformed in temporary tables of the target and rolled back."),
     h("div", { class: "row" }, field("Rows per table", limit), h("div", { class: "field" }, run)), out);
-  if (p.tables.length) run.click();
+  if (!allowed) out.append(h("div", { id: "preview-rights" }, message("info", `Preview is off for you. ${NO_DATA_RIGHTS}`)));
+  else if (p.tables.length) run.click();
   else out.append(message("info", "Add a source → target pair in step 1 first."));
 }
 

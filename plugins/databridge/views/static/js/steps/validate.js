@@ -1,11 +1,11 @@
 // Step 5, Validate: the spec compiles (every problem with its path), the data-aware lint on a sample of every
 // source table (problems with examples and the YAML fix), and time estimates per table from a calibration batch.
 
-import { post } from "../api.js";
+import { mayReadData, NO_DATA_RIGHTS, post } from "../api.js";
 import { busy, dataTable, errorMessage, field, fmt, h, message, replace } from "../dom.js";
 
 export function render(w, el) {
-  const sample = h("input", { id: "lint-sample", type: "number", min: 1, max: 100000, value: 1000 });
+  const sample = h("input", { id: "lint-sample", type: "number", min: 1, max: 100000, value: 1000, disabled: !mayReadData() });
   const out = h("div", { id: "validate-results", "aria-live": "polite" });
   const run = h("button", { type: "button", class: "primary", id: "run-validate" }, "Validate");
   run.addEventListener("click", () => busy(run, "Validating…", () => validate(w, Number(sample.value) || 1000, out)));
@@ -18,8 +18,10 @@ export function render(w, el) {
 async function validate(w, sampleRows, out) {
   replace(out);
   try {
-    const result = await post("/validate", { project: w.project, lint: true, estimate: true, sample_rows: sampleRows });
+    const data = mayReadData();  // without the rights, only the compile check: the data checks would answer 403
+    const result = await post("/validate", { project: w.project, lint: data, estimate: data, sample_rows: sampleRows });
     replace(out, ...report(result));
+    if (!data && result.valid) out.append(message("info", `The data checks and time estimates were skipped. ${NO_DATA_RIGHTS}`));
   } catch (err) {
     replace(out, errorMessage(err));
   }
@@ -28,13 +30,17 @@ async function validate(w, sampleRows, out) {
 function report(result) {
   if (!result.valid) return [message("error", "The project does not compile yet:", result.problems.map((p) => `${p.path}: ${p.message}`))];
   const parts = [message("ok", "The project compiles: Airflow will load it as a DAG.")];
-  const lint = result.lint || [];
-  parts.push(h("h3", {}, "Data checks"));
+  if (result.lint) parts.push(...dataChecks(result.lint));
+  if (result.estimates) parts.push(...estimates(result.estimates));
+  return parts;
+}
+
+function dataChecks(lint) {
+  const parts = [h("h3", {}, "Data checks")];
   if (!lint.length) parts.push(message("ok", "The sampled data fits the mappings: no problem found."));
   else parts.push(message(lint.some((p) => p.severity === "error") ? "error" : "warn", `${lint.length} problem(s) in the sampled data; each comes with the fix to write:`),
     dataTable(["Severity", "Table", "Column", "Problem", "Examples", "Fix"],
       lint.map((p) => [p.severity, p.table, p.column, p.message, (p.examples || []).join(", "), h("code", {}, p.suggestion)]), { caption: "Lint problems" }));
-  if (result.estimates) parts.push(...estimates(result.estimates));
   return parts;
 }
 
