@@ -1,11 +1,14 @@
-"""Command line: check mapping projects without Airflow, lint them against the source data, print run reports, roll back runs."""
+"""Command line: check mapping projects without Airflow, lint them against the source data, print run reports, roll back
+runs, list and release staging leases."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlparse
 
 from databridge.compiler import compile_project
@@ -126,6 +129,81 @@ def rollback(file: str, run_id: str, conns: Sequence[str], *, apply: bool, with_
     return 0
 
 
+def target_info(uri: str | None, conn_id: str | None) -> ConnectionInfo:
+    """The target named by --target-uri, or by --target (an Airflow connection, as a task would see it)."""
+    if uri:
+        return info_from_uri(uri)
+    if conn_id:
+        from databridge.operators.base import connection_info
+
+        return connection_info(conn_id)
+    raise DataBridgeError("name the target database: --target-uri postgresql://user@host:port/database, or --target CONN_ID (an Airflow connection)")
+
+
+def leases(info: ConnectionInfo, project: str | None) -> int:
+    """Print every pipeline's staging lease in a target: who holds it, since when, and whether it is live or stale."""
+    from databridge.runtime.lease_admin import lease_states
+
+    target = PostgresTarget(info)
+    try:
+        states = [s for s in lease_states(target) if project in (None, s.lease.project)]
+    finally:
+        target.close()
+    if not states:
+        print(f"no staging lease{f' of project {project!r}' if project else ''} in that database", file=sys.stderr)
+        return 0
+    rows = [("PROJECT", "PIPELINE", "RUN", "TAKEN AT (UTC)", "RELEASED AT (UTC)", "STATE")]
+    rows += [(s.lease.project, s.lease.pipeline, s.lease.run_id, f"{s.lease.taken_at:%Y-%m-%d %H:%M:%S}", f"{s.lease.released_at:%Y-%m-%d %H:%M:%S}" if s.lease.released_at else "-", s.state) for s in states]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    print("\n".join([lines[0], *(f"{line}\n    {s.why}" for line, s in zip(lines[1:], states, strict=True))]))
+    return 0
+
+
+def release_lease(info: ConnectionInfo, project: str, pipeline: str, reason: str, *, force: bool) -> int:
+    """Release one pipeline's staging lease by hand, recording who and why (a live holder's only with ``force``)."""
+    from databridge.runtime.lease_admin import release_by_hand
+
+    if not reason.strip():
+        raise DataBridgeError('say why the lease is released: --reason "the run was killed with its host"')
+    target = PostgresTarget(info)
+    try:
+        lease = release_by_hand(target, project, pipeline, reason.strip(), force=force, by=getpass.getuser())
+    finally:
+        target.close()
+    print(f"released the staging lease of pipeline {pipeline} of project {project}, held by run {lease.run_id!r} since "
+          f"{lease.taken_at:%Y-%m-%d %H:%M:%S} UTC; the next run of the pipeline takes it")  # fmt: skip
+    return 0
+
+
+def _target_options(parser: argparse.ArgumentParser, *, inherited: bool = False) -> None:
+    """--target-uri or --target; on a sub-command ``inherited``, so that one given before it is kept."""
+    group = parser.add_mutually_exclusive_group()
+    default = argparse.SUPPRESS if inherited else None
+    group.add_argument("--target-uri", default=default, help="postgresql:// URI of the target database")
+    group.add_argument("--target", default=default, metavar="CONN_ID", help="the target's Airflow connection (AIRFLOW_CONN_* or a secrets backend)")
+
+
+def _lease_commands(commands: Any) -> None:
+    leases_cmd = commands.add_parser("leases", help="list the pipelines' staging leases in a target (live, stale or released), or release one")
+    _target_options(leases_cmd)
+    leases_cmd.add_argument("--project", help="only this project's leases")
+    actions = leases_cmd.add_subparsers(dest="action")
+    release_cmd = actions.add_parser("release", help="release a pipeline's staging lease, saying why (a live run's only with --force)")
+    release_cmd.add_argument("project")
+    release_cmd.add_argument("pipeline")
+    release_cmd.add_argument("--reason", required=True, help="why, kept with the lease (shown by `leases`)")
+    release_cmd.add_argument("--force", action="store_true", help="release it even though its run looks live (you know it has stopped)")
+    _target_options(release_cmd, inherited=True)
+
+
+def _run_leases(args: argparse.Namespace) -> int:
+    info = target_info(args.target_uri, args.target)
+    if args.action == "release":
+        return release_lease(info, args.project, args.pipeline, args.reason, force=args.force)
+    return leases(info, args.project)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m databridge.cli", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -146,8 +224,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     rollback_cmd.add_argument("--with-later", action="store_true", help="also roll back the later runs that changed the same tables")
     rollback_cmd.add_argument("--force", action="store_true", help="roll back even though a run still holds the pipeline's staging (it was killed)")
     rollback_cmd.add_argument("--conn", action="append", default=[], metavar="CONN_ID=URI", help="a target connection given here instead of in Airflow")
+    _lease_commands(commands)
     args = parser.parse_args(argv)
     try:
+        if args.command == "leases":
+            return _run_leases(args)
         if args.command == "rollback":
             return rollback(args.file, args.run, args.conn, apply=args.yes, with_later=args.with_later, force=args.force)
         if args.command == "lint":

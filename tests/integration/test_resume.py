@@ -145,7 +145,7 @@ def test_a_second_run_cannot_take_staging_from_a_running_extract(
     run_again(project, "run-a", *AFTER_EXTRACT)
 
     assert str(refused.value).startswith("pipeline events of project events_it: run 'run-a' holds its staging tables (since ")
-    assert "and has not finished; run 'run-b' stops so as not to overwrite them." in str(refused.value)
+    assert "and is live: its stage extract is running now; run 'run-b' stops so as not to overwrite them." in str(refused.value)
     assert status == 0, out
     assert_exact_copy(target, events)
     assert run_again(project, "run-b", "extract", *AFTER_EXTRACT)["report"]["succeeded"] is True  # run-a has ended

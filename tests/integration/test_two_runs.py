@@ -23,14 +23,20 @@ def change_source(shop: Source, email: str) -> None:
 
 
 @pytest.mark.parametrize("source", ["sqlite"], indirect=True)
-def test_a_run_idle_between_stages_loses_staging_to_a_newer_run_and_stops(shop: Source, target: TargetDB) -> None:
-    """Outside Airflow (or a run another Airflow holds) the results schema says whether a run is busy: run-a has no
-    stage running, so run-b may take staging; run-a then stops at its next stage instead of using run-b's rows."""
+def test_a_run_idle_between_stages_keeps_staging_until_the_grace_then_loses_it_and_stops(shop: Source, target: TargetDB) -> None:
+    """Outside Airflow (or a run another Airflow holds) no one can vouch for run-a between its stages: a newer run is
+    refused while run-a's last stage ended less than IDLE_GRACE ago, and takes staging over after; run-a then stops at
+    its next stage instead of using run-b's rows."""
     params = pipeline_params(shop.project())
     run_stage(params, "extract", "run-a")
     change_source(shop, "second@example.com")
-    run_b = {stage: run_stage(params, stage, "run-b") for stage in STAGES}
+    with pytest.raises(AirflowFailException) as refused:
+        run_stage(params, "extract", "run-b")
+    assert "run 'run-a' holds its staging tables" in str(refused.value)
+    assert "is live: it is between stages (its last stage ended 0 s ago)" in str(refused.value)
 
+    target.execute("UPDATE databridge.staging_leases SET idle_since = idle_since - interval '11 minutes'")
+    run_b = {stage: run_stage(params, stage, "run-b") for stage in STAGES}
     with pytest.raises(AirflowFailException) as stopped:
         run_stage(params, "transform", "run-a")
 
@@ -40,6 +46,8 @@ def test_a_run_idle_between_stages_loses_staging_to_a_newer_run_and_stops(shop: 
         "run 'run-a' stops rather than transforming that run's rows. Clear this run from its extract stage to run it again"
     )
     assert target.scalar(EMAIL_OF_2) == "second@example.com"
+    [warnings] = target.rows("SELECT report->'warnings' FROM databridge.reports WHERE run_id = 'run-b'")[0]
+    assert any("took over the staging lease of run 'run-a'" in w and "none of its stages has run for 11 min" in w for w in warnings)
 
 
 @pytest.mark.parametrize("source", ["sqlite"], indirect=True)

@@ -21,9 +21,20 @@ def postgres_error(exc: BaseException, doing: str) -> EngineError:
     state = getattr(exc, "sqlstate", None) or ""
     refused = any(words in str(exc) for words in _PG_REFUSALS)
     transient = (
-        isinstance(exc, psycopg.OperationalError) and not state and not refused
-    ) or (state[:2] in _PG_TRANSIENT_CLASSES and state not in _PG_PERMANENT_CODES)
+        (isinstance(exc, psycopg.OperationalError) and not state and not refused)
+        or (state[:2] in _PG_TRANSIENT_CLASSES and state not in _PG_PERMANENT_CODES)
+        or _catalog_race(exc, state)
+    )
     return EngineError(f"PostgreSQL: {doing}: {_first_line(exc)}{_detail(exc)}", transient=transient, engine="postgres")
+
+
+def _catalog_race(exc: BaseException, state: str) -> bool:
+    """Two sessions creating or changing one catalog entry at once (CREATE TABLE or CREATE SCHEMA of one name, IF NOT
+    EXISTS or not; GRANT or ALTER of one object): the later fails on a unique index of pg_catalog, or with "tuple
+    concurrently updated"; the same statement a moment later finds the entry made."""
+    diag = getattr(exc, "diag", None)
+    on_catalog = getattr(diag, "schema_name", None) == "pg_catalog"
+    return (state == "23505" and on_catalog) or (state == "XX000" and "tuple concurrently" in str(exc))
 
 
 def _detail(exc: BaseException) -> str:

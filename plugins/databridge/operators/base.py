@@ -12,6 +12,7 @@ from databridge.compiler.plan import PipelinePlan, from_json
 from databridge.engines import open_source, open_target
 from databridge.engines.base import ConnectionInfo, SourceEngine, SourceOptions
 from databridge.errors import DataBridgeError, EngineError
+from databridge.runtime import lease
 from databridge.runtime.context import StageContext
 from databridge.runtime.lease import RunFinished
 from databridge.runtime.results import ResultStore, RunKey, stage_key
@@ -37,9 +38,10 @@ def _run_finished(context: Any) -> RunFinished:
         if ti is None:
             return None
         try:
-            return str(ti.get_dagrun_state(dag_id=ti.dag_id, run_id=run_id)).lower() in ("success", "failed")
+            state = ti.get_dagrun_state(dag_id=ti.dag_id, run_id=run_id)
         except Exception:  # an unknown run is answered with an error whose type differs by Airflow version
             return None
+        return str(getattr(state, "value", state)).lower() in ("success", "failed")  # an enum: its str() is its name
 
     return finished
 
@@ -66,6 +68,13 @@ class DataBridgeOperator(BaseOperator):
 
     def uses_source(self, plan: PipelinePlan) -> bool:
         return self.needs_source
+
+    doing: ClassVar[str] = ""
+    """What the stage does with the staged rows, for the message when another run has taken them over."""
+
+    def lease_claim(self) -> lease.Claim:
+        """How the stage holds the staging lease while it runs (runtime/lease.py): it must hold it already."""
+        return lease.keeping(self.doing)
 
     run_finished: RunFinished = staticmethod(lambda run_id: None)
     """Whether another run of this DAG has ended, as Airflow knows it (set from the task's context)."""
@@ -101,9 +110,10 @@ class DataBridgeOperator(BaseOperator):
             stage = stage_key(self.stage, self.instance)
             store.stage_started(stage)
             try:
-                options = SourceOptions(zero_dates=plan.zero_dates, naive_timezone=plan.naive_timezone)
-                source = open_source(connection_info(plan.source_conn_id), options) if self.uses_source(plan) else None
-                result = self.run(ctx, source, run_id)
+                with lease.held(ctx, stage, self.lease_claim()):
+                    options = SourceOptions(zero_dates=plan.zero_dates, naive_timezone=plan.naive_timezone)
+                    source = open_source(connection_info(plan.source_conn_id), options) if self.uses_source(plan) else None
+                    result = self.run(ctx, source, run_id)
             except Exception as exc:  # recorded whatever it is, so the report never shows a stage stuck "running"
                 self._record_failure(store, stage, exc, ctx.warnings)
                 raise

@@ -36,9 +36,11 @@ class ExtractOperator(DataBridgeOperator):
         self.chunk = chunk
         self.instance = chunk
 
+    def lease_claim(self) -> lease.Claim:
+        return lease.taking(self.run_finished)
+
     def run(self, ctx: StageContext, source: SourceEngine | None, run_id: str) -> dict[str, Any]:
         assert source is not None
-        lease.take(ctx, self.run_finished)
         summary = extract(ctx, source, self.project_file, self.chunk)
         if ctx.plan.attachments is not None and not self.chunk:
             summary["attachment stubs"] = stage_stubs(ctx, source)
@@ -49,6 +51,7 @@ class TransformOperator(DataBridgeOperator):
     """Applies every column mapping inside the target, one statement per target table."""
 
     stage = "transform"
+    doing = "transforming"
     ui_color = "#a5f3fc"
 
     def run(self, ctx: StageContext, source: SourceEngine | None, run_id: str) -> dict[str, Any]:
@@ -60,6 +63,7 @@ class LoadDimensionsOperator(DataBridgeOperator):
     """Loads the dimension tables, in foreign-key order, each in one transaction."""
 
     stage = "load_dimensions"
+    doing = "loading"
     ui_color = "#99f6e4"
 
     def run(self, ctx: StageContext, source: SourceEngine | None, run_id: str) -> dict[str, Any]:
@@ -70,6 +74,7 @@ class LoadFactsOperator(DataBridgeOperator):
     """Loads the fact tables after the dimensions, each in one transaction; then copies CouchDB attachments to S3."""
 
     stage = "load_facts"
+    doing = "loading"
     ui_color = "#5eead4"
 
     def uses_source(self, plan: PipelinePlan) -> bool:
@@ -87,13 +92,13 @@ class ValidateOperator(DataBridgeOperator):
     """Reconciles row counts, runs the NOT NULL, foreign-key and custom checks and proves every table; stores every result."""
 
     stage = "validate"
+    doing = "validating"
     ui_color = "#32dbbc"
 
     def uses_source(self, plan: PipelinePlan) -> bool:
         return plan.proof.on_failure != "skip"  # the proof fingerprints the source tables in the source database
 
     def run(self, ctx: StageContext, source: SourceEngine | None, run_id: str) -> dict[str, Any]:
-        lease.check(ctx, "validating")
         attachments = ctx.plan.attachments
         s3 = connection_info(attachments.conn_id) if attachments is not None and ctx.plan.proof.on_failure != "skip" else None
         return validate(ctx, source, s3)
@@ -108,6 +113,9 @@ class ReportOperator(DataBridgeOperator):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("trigger_rule", TriggerRule.ALL_DONE)
         super().__init__(**kwargs)
+
+    def lease_claim(self) -> lease.Claim:
+        return lease.reporting
 
     def run(self, ctx: StageContext, source: SourceEngine | None, run_id: str) -> dict[str, Any]:
         report = build_report(ctx, run_id, self.project_file)

@@ -13,6 +13,7 @@ from databridge.compiler.plan import SourcePlan, TargetPlan
 from databridge.errors import EngineError
 from databridge.runtime import bad_rows, existing, lease, ledger, rejects, versions
 from databridge.runtime.context import StageContext, rate, stopwatch
+from databridge.runtime.locks import create_in_turn
 from databridge.spec.names import did_you_mean
 
 
@@ -64,6 +65,7 @@ def _load_one(ctx: StageContext, stage: str, source: SourcePlan, target: TargetP
             with ctx.target.conn.transaction(), ctx.target.conn.cursor() as cur:
                 lease.confirm(cur, ctx, "loading")
                 ledger.lock(cur, place)  # a retry waits for a killed attempt's transaction to end, then sees its commit
+                create_in_turn(cur, target.table.schema or "public", target.table.name)  # another load creating it commits first
                 done = ledger.last(cur, place)
                 # Only an append must not run twice in a run; replace and upsert repeat safely, and must repeat when
                 # a cleared DAG run (same run_id) has transformed new source data since.

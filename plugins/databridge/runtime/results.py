@@ -43,7 +43,12 @@ CREATE TABLE IF NOT EXISTS {RESULTS_SCHEMA}.batch_ledger (
     PRIMARY KEY (project, pipeline, run_id, stage, table_name, chunk, batch));
 CREATE TABLE IF NOT EXISTS {RESULTS_SCHEMA}.staging_leases (
     project text NOT NULL, pipeline text NOT NULL, run_id text NOT NULL, taken_at timestamptz NOT NULL,
-    released_at timestamptz, PRIMARY KEY (project, pipeline));
+    released_at timestamptz, stage text, idle_since timestamptz, note text, PRIMARY KEY (project, pipeline));
+DO $$ BEGIN  -- the lease's stage, idle time and note (runtime/lease.py), added to a table made before them
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = '{RESULTS_SCHEMA}.staging_leases'::regclass AND attname = 'note') THEN
+        ALTER TABLE {RESULTS_SCHEMA}.staging_leases ADD COLUMN stage text, ADD COLUMN idle_since timestamptz, ADD COLUMN note text;
+    END IF;
+END $$;
 CREATE TABLE IF NOT EXISTS {RESULTS_SCHEMA}.reports (
     project text NOT NULL, pipeline text NOT NULL, run_id text NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now(), succeeded boolean NOT NULL, report jsonb NOT NULL,
