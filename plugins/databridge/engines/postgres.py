@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -306,6 +307,11 @@ class PostgresTarget:
                 found = cur.execute(query, params).fetchall()
             raise psycopg.Rollback()  # the sandbox's grant ends here
         return found
+
+    def cancel(self) -> None:
+        """Cancel the statement running on this connection, from another thread or a signal handler."""
+        with contextlib.suppress(psycopg.Error):  # a connection already gone has no statement left to cancel
+            self.conn.cancel_safe(timeout=10)
 
     def close(self) -> None:
         self.conn.close()

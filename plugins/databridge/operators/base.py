@@ -11,6 +11,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from databridge.compiler.plan import PipelinePlan, from_json
 from databridge.engines import open_source, open_target
 from databridge.engines.base import ConnectionInfo, SourceEngine, SourceOptions
+from databridge.engines.postgres import PostgresTarget
 from databridge.errors import DataBridgeError, EngineError
 from databridge.runtime import lease
 from databridge.runtime.context import StageContext
@@ -102,6 +103,7 @@ class DataBridgeOperator(BaseOperator):
     def _execute(self, run_id: str) -> dict[str, Any]:
         plan = from_json(PipelinePlan, self.pipeline)
         target = open_target(connection_info(plan.target_conn_id))
+        self._target = target
         source = None
         try:
             store = ResultStore(target, RunKey(plan.project, plan.name, run_id))
@@ -120,6 +122,18 @@ class DataBridgeOperator(BaseOperator):
             store.stage_finished(stage, error=None, warnings=ctx.warnings)
             return result
         finally:
+            self._target = None
             if source is not None:
                 source.close()
             target.close()
+
+    _target: PostgresTarget | None = None
+    """The target while a stage runs: what ``on_kill`` cancels."""
+
+    def on_kill(self) -> None:
+        """Airflow stops the task (its timeout, marked failed, the run cancelled): the statement the target runs for
+        it is cancelled on the server too, instead of running on after its client is gone."""
+        target = self._target
+        if target is not None:
+            self.log.info("stopping: cancelling the statement the target is running for this stage")
+            target.cancel()
