@@ -202,9 +202,18 @@ def _write(
         cur.execute(f"TRUNCATE {table}")
     statement = load_statement(target, ready)
     cur.execute(versions.append_statement(keep, statement) if target.load == "append" else statement)
-    rows = cur.rowcount
+    rows = _rows_written(cur, target, ready)
     versions.after_write(cur, keep)
     return rows, False
+
+
+def _rows_written(cur: psycopg.Cursor[Any], target: TargetPlan, ready: str) -> int:
+    """The ready rows the statement wrote. A MERGE counts the rows it inserts or updates; when every column is a key
+    (a link table) a match has nothing to update and is not counted, although the row is in the table as it should
+    be: then every ready row counts."""
+    if target.load == "upsert" and all(c.name in target.keys for c in target.columns):
+        return int(cur.execute(f"SELECT count(*) FROM {ready}").fetchone()[0])  # type: ignore[index]
+    return cur.rowcount
 
 
 def _existing_columns(cur: psycopg.Cursor[Any], target: TargetPlan) -> list[str]:
