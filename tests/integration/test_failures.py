@@ -121,8 +121,9 @@ def test_load_into_a_table_missing_a_mapped_column_leaves_it_unchanged(shop: Sou
     message = fails(lambda: run_stage(params, "load_dimensions", "run-1"))
 
     assert message == (
-        "target table analytics.dim_product exists without the mapped column(s) 'product_name' (did you mean 'product_nam'?); "
-        "add them to the table or fix the mapping's target names"
+        "target table analytics.dim_product differs from the mapping: column 'product_name' is missing (the mapping gives text) "
+        "(did you mean 'product_nam'?); add the missing columns to the table, fix the mapping's target names, or set the "
+        "target's on_schema_change: alter (adds them)"
     )
     assert target.checksum("analytics.dim_product") == before
     assert target.rows("SELECT * FROM analytics.dim_product") == [("OLD-1", "kept", "legacy", Decimal("1.50"), True)]

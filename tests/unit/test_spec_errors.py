@@ -216,7 +216,7 @@ EXPECTED = {
         "pipelines[0].source_conn: unknown field 'source_conn' (did you mean 'source_conn_id'?)",
     ),
     "target_unknown_key.yaml": (
-        f"{T0}.primary_key: unknown field 'primary_key' (allowed: columns, filter, foreign_keys, keys, load, max_rejects, on_existing, role, table)"
+        f"{T0}.primary_key: unknown field 'primary_key' (allowed: columns, filter, foreign_keys, keys, load, max_rejects, on_existing, on_schema_change, role, table)"
     ),
     "staging_schema_spaces.yaml": (
         "pipelines[0].staging_schema: 'my staging' must start with a letter and hold only letters, digits and underscores (at most 63)"

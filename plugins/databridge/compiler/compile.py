@@ -10,6 +10,7 @@ from databridge.compiler.plan import (
     AttachmentsPlan,
     CheckPlan,
     ColumnPlan,
+    DiscoverPlan,
     ForeignKeyPlan,
     PipelinePlan,
     ProjectPlan,
@@ -23,8 +24,10 @@ from databridge.compiler.plan import (
 from databridge.compiler.sql_check import Scope
 from databridge.compiler.target_types import check_type
 from databridge.errors import SpecError
+from databridge.generate.naming import convert
+from databridge.generate.patterns import literal_schema
 from databridge.spec.checks import RESULTS_SCHEMA
-from databridge.spec.models import Chunking, CustomCheck, ForeignKeyCheck, Pipeline, Project, TableMapping, TargetTable
+from databridge.spec.models import Chunking, CustomCheck, ForeignKeyCheck, Naming, Pipeline, Project, TableMapping, TargetTable
 from databridge.spec.names import parse_qualified
 
 TARGET_DEFAULT_SCHEMA = "public"
@@ -35,9 +38,7 @@ def compile_project(project: Project, file: str) -> ProjectPlan:
     problems: list[tuple[str, str]] = []
     index = {p.name: i for i, p in enumerate(project.pipelines)}
     order = order_pipelines(list(index), {p.name: p.depends_on for p in project.pipelines})
-    pipelines = [
-        _compile_pipeline(project, project.pipelines[index[n]], f"pipelines[{index[n]}]", problems) for n in order
-    ]
+    pipelines = [_compile_pipeline(project, index[n], problems) for n in order]
     if problems:
         raise SpecError(file, problems)
     schedule, defaults = project.schedule, project.defaults
@@ -60,20 +61,36 @@ def compile_project(project: Project, file: str) -> ProjectPlan:
     )
 
 
+def compile_pipeline(project: Project, index: int, file: str) -> PipelinePlan:
+    """One pipeline whose tables the generator has written out in full (generate/expand.py, when a run starts): the
+    same compilation, without anything left to discover. Raises SpecError with every problem."""
+    problems: list[tuple[str, str]] = []
+    plan = _compile_pipeline(project, index, problems, expanded=True)
+    if problems:
+        raise SpecError(file, problems)
+    return plan
+
+
 def target_ref(text: str) -> TableRef:
     name = parse_qualified(text).with_default_schema(TARGET_DEFAULT_SCHEMA)
     return TableRef(name.schema, name.name)
 
 
-def _compile_pipeline(project: Project, pipeline: Pipeline, path: str, problems: list[tuple[str, str]]) -> PipelinePlan:
+def _compile_pipeline(project: Project, index: int, problems: list[tuple[str, str]], *, expanded: bool = False) -> PipelinePlan:
+    """``expanded``: the generator has written every table out; else a pipeline that takes tables by pattern, or has
+    targets without columns, gets a DiscoverPlan, and its ``sources`` are the tables written out in full."""
+    pipeline, path = project.pipelines[index], f"pipelines[{index}]"
     chunking = pipeline.chunking or project.defaults.chunking
-    sources = tuple(
+    compiled = [
         _compile_source((project.name, pipeline.name), mapping, f"{path}.tables[{i}]", problems, chunking)
         for i, mapping in enumerate(pipeline.tables)
-    )
+    ]
+    complete = [all(t.columns is not None for t in m.targets) for m in pipeline.tables]
+    sources = tuple(source for source, whole in zip(compiled, complete, strict=True) if whole)
+    discover = None if expanded or (all(complete) and not pipeline.include) else _discover(project, index, chunking)
     targets = [t for s in sources for t in s.targets]
     try:
-        load_order = tuple(order_targets(targets))
+        load_order = tuple(order_targets(targets, break_cycles=bool(pipeline.include)))
     except ValueError as exc:
         problems.append((f"{path}.tables", str(exc)))
         load_order = tuple(t.table for t in targets)
@@ -96,7 +113,14 @@ def _compile_pipeline(project: Project, pipeline: Pipeline, path: str, problems:
         proof=ProofPlan(pipeline.proof.on_failure, pipeline.proof.max_rows, pipeline.proof.range_rows),
         keep_versions_days=project.defaults.keep_versions_days,
         check_timeout_seconds=project.defaults.check_timeout_seconds,
+        discover=discover,
     )
+
+
+def _discover(project: Project, index: int, chunking: Chunking) -> DiscoverPlan:
+    pipeline = project.pipelines[index]
+    written = project.model_dump_json(exclude_unset=True)  # exclude_unset: the expansion tells written fields from defaults
+    return DiscoverPlan(written, index, tuple(pipeline.include), tuple(pipeline.exclude), chunking.chunks)
 
 
 def _attachments(project: Project, pipeline: Pipeline) -> AttachmentsPlan | None:
@@ -116,7 +140,7 @@ def _compile_source(
     targets = []
     for i, target in enumerate(mapping.targets):
         tpath = f"{path}.targets[{i}]"
-        excluded += [c.source for c in target.columns if c.exclude and c.source]
+        excluded += [c.source for c in target.columns or [] if c.exclude and c.source]
         targets.append(_compile_target(owner, target, tpath, reads, problems))
     columns = tuple(dict.fromkeys(reads))
     staging_types = []
@@ -143,7 +167,7 @@ def _compile_target(
     owner: tuple[str, str], target: TargetTable, path: str, reads: list[str], problems: list[tuple[str, str]]
 ) -> TargetPlan:
     columns: list[ColumnPlan] = []
-    for i, column in enumerate(target.columns):
+    for i, column in enumerate(target.columns or []):
         if column.exclude:
             continue
         try:
@@ -174,6 +198,7 @@ def _compile_target(
         max_rejects=target.max_rejects if isinstance(target.max_rejects, int) else 0,
         max_rejects_percent=float(target.max_rejects[:-1]) if isinstance(target.max_rejects, str) else None,
         on_existing=target.on_existing,
+        on_schema_change=target.on_schema_change,
     )
 
 
@@ -194,7 +219,16 @@ def _check_scope(project: Project) -> Scope:
     names = [t.table for p in project.pipelines for m in p.tables for t in m.targets]
     names += [p.attachments.table for p in project.pipelines if p.attachments]
     tables = frozenset((ref.schema or TARGET_DEFAULT_SCHEMA, ref.name) for ref in map(target_ref, names))
-    return Scope(check=True, tables=tables, schemas=frozenset({RESULTS_SCHEMA}), default_schema=TARGET_DEFAULT_SCHEMA)
+    schemas = {RESULTS_SCHEMA, *(s for p in project.pipelines for s in _pattern_schemas(p, p.naming or project.naming))}
+    return Scope(check=True, tables=tables, schemas=frozenset(schemas), default_schema=TARGET_DEFAULT_SCHEMA)
+
+
+def _pattern_schemas(pipeline: Pipeline, naming: Naming) -> set[str]:
+    """Where the tables a pipeline takes by pattern go, as far as the spec says: a custom check may read them before
+    they are found (once they are, the extract compiles the check again against the tables themselves)."""
+    if pipeline.target_schema:
+        return {pipeline.target_schema}
+    return {convert(s, naming) for s in map(literal_schema, pipeline.include) if s}
 
 
 def _declared_checks(pipeline: Pipeline, path: str, problems: list[tuple[str, str]], scope: Scope) -> list[CheckPlan]:

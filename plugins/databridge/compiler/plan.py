@@ -31,10 +31,13 @@ class ColumnPlan:
     sql: str
     type: str | None = None
     value_sql: str | None = None
-    unchanged_source: str | None = None
-    """The source column when the value is that column as read (no expression, transform, format or default)."""
     """What is inserted when it differs from ``sql``: for char(n)/varchar(n) the value before the cast, so
     PostgreSQL's assignment cast refuses a value that does not fit instead of silently cutting it."""
+    unchanged_source: str | None = None
+    """The source column when the value is that column as read (no expression, transform, format or default)."""
+    keeps_width_of: str | None = None
+    """The source column whose string the value stays (TRIM/UPPER/LOWER, a default; no type declared): when that
+    column is staged as char(n)/varchar(n), the ready table's column is too (compiler/columns.py ``fit_widths``)."""
 
     @property
     def insert_sql(self) -> str:
@@ -65,6 +68,8 @@ class TargetPlan:
     """Rejected rows the table tolerates (loading the rest with a warning); more fail it."""
     max_rejects_percent: float | None = None
     """When set, the tolerance is this percentage of the table's rows instead of ``max_rejects``."""
+    on_schema_change: str = "fail"
+    """An existing target that differs from the plan: fail, alter or keep (runtime/schema_change.py)."""
     on_existing: str = "fail"
     """Appending, incoming rows whose key the target already holds: fail the load before writing, or skip them
     (runtime/existing.py)."""
@@ -149,6 +154,22 @@ class ProofPlan:
 
 
 @dataclass(frozen=True)
+class DiscoverPlan:
+    """A pipeline whose tables are found in its source when a run starts: it takes tables by ``include`` patterns, or
+    leaves a target's columns out. Its extract stage expands ``project`` with what it finds (generate/expand.py) and
+    stores the result for the run's other stages (runtime/resolve.py)."""
+
+    project: str
+    """The project as written (JSON of the fields given), so the expansion compiles it as the file says."""
+    index: int
+    """The pipeline's place in the project's ``pipelines``."""
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    chunks: int = 1
+    """Chunks a large table taken by pattern may be split into: the extract task is mapped over that many instances."""
+
+
+@dataclass(frozen=True)
 class PipelinePlan:
     name: str
     project: str
@@ -174,11 +195,14 @@ class PipelinePlan:
     """Longest one custom check may run before the server cancels it."""
 
     proof: ProofPlan = ProofPlan()
+    discover: DiscoverPlan | None = None
+    """Set when the pipeline's tables are found in the source at run time (its ``sources`` are then only the tables
+    written out in full): each stage works on the plan its run's extract resolved (runtime/resolve.py)."""
 
     @property
     def extract_chunks(self) -> int:
         """Mapped extract task instances: instance k reads chunk k of every table split into more than k chunks."""
-        return max((s.chunks for s in self.sources), default=1)
+        return max([s.chunks for s in self.sources] + [self.discover.chunks if self.discover else 1])
 
     def targets(self, role: str | None = None) -> list[tuple[SourcePlan, TargetPlan]]:
         """(source, target) pairs in load order, optionally of one role."""

@@ -11,10 +11,9 @@ from databridge.compiler.expressions import sql_literal
 from databridge.compiler.identifiers import qualified, quote_ident, short_name
 from databridge.compiler.plan import SourcePlan, TargetPlan
 from databridge.errors import EngineError
-from databridge.runtime import bad_rows, existing, lease, ledger, rejects, versions
+from databridge.runtime import bad_rows, existing, lease, ledger, rejects, schema_change, versions
 from databridge.runtime.context import StageContext, rate, stopwatch
 from databridge.runtime.locks import create_in_turn
-from databridge.spec.names import did_you_mean
 
 
 def load(ctx: StageContext, role: str) -> dict[str, Any]:
@@ -148,7 +147,7 @@ def _write_rejecting(
             return Written(rows, moved=moved)
     except (psycopg.errors.IntegrityError, psycopg.errors.DataError, psycopg.errors.CardinalityViolation) as exc:
         error = exc
-    rejected = _find_rejects(ctx, cur, target, table, ready)
+    rejected = _find_rejects(ctx, cur, target, table, ready, allowed)
     if rejected.count == 0:
         raise error  # no row to blame
     failure = rejects.judge(ctx, target, f"loading {target.table} ({target.load})", rejected, "fix those source rows or the target's constraints")
@@ -159,14 +158,15 @@ def _write_rejecting(
     return Written(rows, rejected.count, moved=moved)
 
 
-def _find_rejects(ctx: StageContext, cur: psycopg.Cursor[Any], target: TargetPlan, table: str, ready: str) -> rejects.Rejected:
-    """Ready rows that do not convert to an existing target's column types, then those breaking its constraints."""
+def _find_rejects(ctx: StageContext, cur: psycopg.Cursor[Any], target: TargetPlan, table: str, ready: str, allowed: dict[str, list[str]]) -> rejects.Rejected:
+    """Ready rows that do not convert to an existing target's column types, then those breaking its constraints (or
+    the CHECK on ENUM labels a created table gets)."""
     bad_rows.start(cur)
     wanted, have = bad_rows.column_types(cur, table), bad_rows.column_types(cur, ready)
     changed = [bad_rows.Conversion(c, quote_ident(c), wanted[c]) for c in have if c in wanted and wanted[c] != have[c]]
     if changed:
         bad_rows.add_bad_conversions(cur, ready, changed)
-    bad_rows.add_constraint_violations(cur, target, table, ready)
+    bad_rows.add_constraint_violations(cur, target, table, ready, allowed)
     ready_rows = int(cur.execute(f"SELECT count(*) FROM {ready}").fetchone()[0])  # type: ignore[index]
     return rejects.store(ctx, cur, target, "load", ready_rows)
 
@@ -197,7 +197,9 @@ def _write(
         _create(cur, target, table, ready)
         _add_allowed_value_checks(cur, target, table, allowed)
     else:
-        _check_columns(target, existing)
+        for change in schema_change.reconcile(cur, target, table, ready):
+            ctx.log.warning("%s", change)
+            ctx.warnings.append(change)
     if target.load == "replace":
         cur.execute(f"TRUNCATE {table}")
     statement = load_statement(target, ready)
@@ -262,13 +264,3 @@ def _add_allowed_value_checks(cur: psycopg.Cursor[Any], target: TargetPlan, tabl
             name = quote_ident(short_name(target.table.name, column.name, "allowed"))
             values = ", ".join(sql_literal(v) for v in labels)
             cur.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} CHECK ({quote_ident(column.name)} IN ({values}))")
-
-
-def _check_columns(target: TargetPlan, existing: list[str]) -> None:
-    missing = [c.name for c in target.columns if c.name not in existing]
-    if missing:
-        hints = "; ".join(f"{m!r}{did_you_mean(m, existing)}" for m in missing)
-        raise EngineError(
-            f"target table {target.table} exists without the mapped column(s) {hints}; add them to the table or fix the mapping's target names",
-            transient=False,
-        )

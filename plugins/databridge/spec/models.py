@@ -24,6 +24,8 @@ PATTERN_HELP = {
 """What to write instead, for each pattern a field must match."""
 
 StringOp = Literal["trim", "upper", "lower"]
+Naming = Literal["as_is", "lower", "snake_case"]
+"""Naming conventions of generated names (generate/naming.py)."""
 OnFailure = Literal["fail", "warn"]
 
 
@@ -163,10 +165,17 @@ class TargetTable(SpecModel):
     rerun of an append that succeeded). fail: stop before writing anything, naming how many and a few keys; skip:
     leave them out (the table keeps its own rows), append the others and count the skipped ones in the report. Use
     load: upsert to update such rows instead. Rows repeating a key among themselves are rejects (max_rejects)."""
+    on_schema_change: Literal["fail", "alter", "keep"] = "fail"
+    """When the target table exists and differs from what the mappings give it (a missing column, a type that would
+    change or refuse values; a wider type is fine): fail names every difference before anything is written; alter
+    adds the missing columns and widens the table's types; keep loads into the table's own types, converting values
+    and rejecting rows that do not convert."""
     filter: str | None = None
     """Only source rows for which this SQL condition holds, e.g. "{status} <> 'deleted'"."""
-    columns: list[ColumnMapping] = Field(min_length=1)
-    """The column mappings."""
+    columns: list[ColumnMapping] | None = Field(None, min_length=1)
+    """The column mappings. Leave it out to take every source column unchanged (named by the pipeline's naming
+    convention): with nothing else changed, a pass-through table. Under a table taken by include, the columns written
+    here replace the generated mapping of each source column they name; the others stay generated."""
     foreign_keys: list[ForeignKey] = []
     """References to other target tables."""
     max_rejects: int | str = Field(0, examples=[0, 100, "0.5%"])
@@ -314,8 +323,22 @@ class Pipeline(SpecModel):
     """Schema in the target that holds the staging tables."""
     source_options: SourceOptions = SourceOptions()
     """How ambiguous source values (zero dates, date-times without a zone) are read."""
-    tables: list[TableMapping] = Field(min_length=1)
-    """Source tables and their targets."""
+    tables: list[TableMapping] = []
+    """Source tables and their targets. With include, an entry here overrides what the pattern gives its table
+    (target name, columns, keys, role, load mode)."""
+    include: list[str] = []
+    """Take source tables by pattern: globs on schema.table (* any characters, ? one, [abc] one of), matched ignoring
+    case, e.g. ["shop.*"]. Every matching table is migrated with every column, its primary key as keys, and its
+    foreign keys to the other tables, whose graph gives the roles (a referenced table is a dimension). The tables are
+    found when each run starts, so a table new in the source is picked up by the next run (its report names it)."""
+    exclude: list[str] = []
+    """Leave out tables include would take: globs on schema.table, e.g. ["shop.tmp_*"]."""
+    naming: Naming | None = None
+    """How the names of generated target tables and columns are written: as_is, lower or snake_case
+    (InvoiceLineId → invoice_line_id, HTTPStatus → http_status, spaces and dashes → _). Default: the project's naming."""
+    target_schema: str | None = Field(None, min_length=1)
+    """Target schema of the tables taken by include, e.g. public. Default: the source schema, named by the naming
+    convention."""
     validations: list[Check] = []
     """Checks run after loading, in addition to the row counts that are always checked."""
     chunking: Chunking | None = None
@@ -343,6 +366,9 @@ class Project(SpecModel):
     """Airflow tags, besides "databridge"."""
     pipelines: list[Pipeline] = Field(min_length=1)
     """The pipelines."""
+    naming: Naming = "as_is"
+    """How generated target table and column names are written (tables taken by include, targets without columns):
+    as_is, lower or snake_case. A pipeline's own naming wins."""
 
     @field_validator("tags")
     @classmethod
