@@ -11,7 +11,7 @@ from databridge.compiler.expressions import sql_literal
 from databridge.compiler.identifiers import qualified, quote_ident, short_name
 from databridge.compiler.plan import SourcePlan, TargetPlan
 from databridge.errors import EngineError
-from databridge.runtime import bad_rows, existing, lease, ledger, rejects, schema_change, versions
+from databridge.runtime import bad_rows, existing, lease, ledger, referencing, rejects, schema_change, versions
 from databridge.runtime.context import StageContext, rate, stopwatch
 from databridge.runtime.locks import create_in_turn
 
@@ -27,6 +27,8 @@ def load(ctx: StageContext, role: str) -> dict[str, Any]:
         allowed = extracted.get(str(source.source), {}).get("allowed_values", {})
         ready_rows = int(transformed.get(str(target.table), {}).get("ready_rows") or 0)
         summary[str(target.table)] = _load_one(ctx, stage, source, target, allowed, ready_rows)
+    if role == "fact":  # the last load stage: every table is in, so every foreign key must hold again
+        referencing.validate_all(ctx)
     return summary
 
 
@@ -200,11 +202,11 @@ def _write(
         for change in schema_change.reconcile(cur, target, table, ready):
             ctx.log.warning("%s", change)
             ctx.warnings.append(change)
-    if target.load == "replace":
-        cur.execute(f"TRUNCATE {table}")
+    detached = referencing.truncate(cur, table) if target.load == "replace" else []
     statement = load_statement(target, ready)
     cur.execute(versions.append_statement(keep, statement) if target.load == "append" else statement)
     rows = _rows_written(cur, target, ready)
+    referencing.put_back(cur, detached)
     versions.after_write(cur, keep)
     return rows, False
 
