@@ -3,8 +3,13 @@ and validated when the load ends; a key the new rows break fails the load naming
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
+
+from databridge.cli import main
+from tests.conftest import PG
 
 from .conftest import SOURCE_CONN, TARGET_CONN, Source
 from .runner import TargetDB, pipeline_params, run_pipeline, run_stage
@@ -83,3 +88,18 @@ def test_a_key_the_new_rows_break_fails_the_load_naming_it(rental: Source, targe
 
     assert "foreign key payment_staff_fkey of rental.payment does not hold after this run's load: Key (staff_id)=(30) is not present in table \"staff\"" in str(caught.value)
     assert ("payment_staff_fkey", False) in _keys(target)
+
+
+@pytest.mark.parametrize("source", ["postgres"], indirect=True)
+def test_rolling_back_a_replace_under_a_cycle_restores_the_rows_and_the_keys(rental: Source, target: TargetDB, tmp_path: Path) -> None:
+    before = {t: target.checksum(f"rental.{t}") for t in ("store", "staff", "payment")}
+    rental.db.execute("UPDATE staff SET store_id = 2 WHERE staff_id = 30")
+    assert run_pipeline(_project(rental), "run-2")["report"]["succeeded"]
+    project = tmp_path / "cycle_it.yaml"
+    project.write_text(_project(rental))
+    uri = f"postgresql://{PG['user']}@{PG['host']}:{PG['port']}/{target.dbname}"
+
+    assert main(["rollback", str(project), "--run", "run-2", "--conn", f"{target.conn_id}={uri}", "--yes"]) == 0
+
+    assert {t: target.checksum(f"rental.{t}") for t in ("store", "staff", "payment")} == before
+    assert _keys(target) == [("payment_staff_fkey", True), ("staff_store_fkey", True), ("store_manager_fkey", True)]

@@ -43,10 +43,13 @@ def truncate(cur: psycopg.Cursor[Any], table: str) -> list[Key]:
     return keys
 
 
-def put_back(cur: psycopg.Cursor[Any], keys: list[Key]) -> None:
-    """The keys ``truncate`` took off, back as NOT VALID: checked for new rows now, for old ones when the load ends."""
+def put_back(cur: psycopg.Cursor[Any], keys: list[Key], *, validate: bool = False) -> None:
+    """The keys ``truncate`` took off, back as NOT VALID: checked for new rows now, for old ones when the load ends
+    (or here, with ``validate``: a rollback puts back tables that held together before)."""
     for key in keys:
         cur.execute(f"ALTER TABLE {key.table} ADD CONSTRAINT {quote_ident(key.name)} {key.definition} NOT VALID")
+        if validate:
+            cur.execute(f"ALTER TABLE {key.table} VALIDATE CONSTRAINT {quote_ident(key.name)}")
 
 
 def validate_all(ctx: StageContext) -> list[str]:

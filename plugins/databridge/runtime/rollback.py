@@ -18,6 +18,7 @@ import psycopg
 from databridge.compiler.identifiers import quote_ident
 from databridge.engines.postgres import PostgresTarget
 from databridge.errors import DataBridgeError
+from databridge.runtime import referencing
 from databridge.runtime.lease import LEASES
 from databridge.runtime.versions import ACTION, VERSIONS_TABLE
 
@@ -138,10 +139,12 @@ def apply_rollback(target: PostgresTarget, plan: RollbackPlan, *, force: bool = 
     for pipeline in pipelines:
         with target.transaction(f"rolling back pipeline {pipeline} of project {plan.project}") as cur:
             _no_live_run(cur, plan.project, pipeline, force)
+            detached: list[referencing.Key] = []
             for step in plan.steps:
                 if step.version.pipeline == pipeline:
-                    _undo(cur, step.version)
+                    detached += _undo(cur, step.version)
                     _retire(cur, plan.project, step.version)
+            referencing.put_back(cur, detached, validate=True)
 
 
 def _no_live_run(cur: psycopg.Cursor[Any], project: str, pipeline: str, force: bool) -> None:
@@ -159,17 +162,21 @@ def _no_live_run(cur: psycopg.Cursor[Any], project: str, pipeline: str, force: b
         )
 
 
-def _undo(cur: psycopg.Cursor[Any], v: Version) -> None:
+def _undo(cur: psycopg.Cursor[Any], v: Version) -> list[referencing.Key]:
+    """Undo one step; the foreign keys of other tables a replaced table's refill took off (to put back after)."""
     if v.kind == "created":
-        cur.execute(f"DROP TABLE IF EXISTS {v.target_table}")
+        # The keys other tables of the run hold to it (rebuilt after the load, a cycle included) go with it.
+        cur.execute(f"DROP TABLE IF EXISTS {v.target_table} CASCADE")
     elif v.kind == "replaced":
         cols = _columns(cur, v.history or "")
-        cur.execute(f"DELETE FROM {v.target_table}")
+        detached = referencing.truncate(cur, v.target_table)
         cur.execute(f"INSERT INTO {v.target_table} ({cols}) OVERRIDING SYSTEM VALUE SELECT {cols} FROM {v.history}")
+        return detached
     elif v.kind == "appended":
         _delete_appended(cur, v)
     else:
         _restore_upserted(cur, v)
+    return []
 
 
 def _delete_appended(cur: psycopg.Cursor[Any], v: Version) -> None:
