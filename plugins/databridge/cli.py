@@ -1,5 +1,5 @@
 """Command line: check mapping projects without Airflow, lint them against the source data, print run reports, roll back
-runs, list and release staging leases."""
+runs, list and release staging leases, write a project from a source database (init)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from databridge.compiler import compile_project
 from databridge.engines.base import ConnectionInfo
 from databridge.engines.postgres import PostgresTarget
 from databridge.errors import DataBridgeError
+from databridge.generate import init
 from databridge.render.factory import display_name, mappings_dir, project_files
 from databridge.runtime.report import format_report
 from databridge.runtime.results import latest_reports
@@ -225,10 +226,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     rollback_cmd.add_argument("--force", action="store_true", help="roll back even though a run still holds the pipeline's staging (it was killed)")
     rollback_cmd.add_argument("--conn", action="append", default=[], metavar="CONN_ID=URI", help="a target connection given here instead of in Airflow")
     _lease_commands(commands)
+    init.add_parser(commands)
     args = parser.parse_args(argv)
     try:
         if args.command == "leases":
             return _run_leases(args)
+        if args.command == "init":
+            return init.run(args)
         if args.command == "rollback":
             return rollback(args.file, args.run, args.conn, apply=args.yes, with_later=args.with_later, force=args.force)
         if args.command == "lint":

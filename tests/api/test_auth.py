@@ -38,6 +38,7 @@ ROUTES = [
     ("GET", "/connections/{connection_id}/schemas", None, 403, None),
     ("GET", "/connections/{connection_id}/schemas/{schema}/tables", None, 403, None),
     ("GET", "/connections/{connection_id}/schemas/{schema}/tables/{table}", None, 403, None),
+    ("POST", "/connections/{connection_id}/generate", {"tables": ["shop.orders"]}, 403, None),  # reads the catalog, like browsing
     ("GET", "/ui/static/{path:path}", None, None, None),  # the pages' CSS and JS: 401, not a redirect
 ]
 # The UI's pages answer an anonymous browser with a redirect to Airflow's login instead of a 401 (tests/api/test_ui.py).

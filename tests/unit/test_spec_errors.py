@@ -56,9 +56,9 @@ EXPECTED = {
     "missing_name.yaml": "name: is required but missing",
     "missing_pipelines.yaml": "pipelines: is required but missing",
     "missing_source_conn_id.yaml": "pipelines[0].source_conn_id: is required but missing",
-    "missing_tables.yaml": "pipelines[0].tables: is required but missing",
+    "missing_tables.yaml": 'pipelines[0].tables: list the source tables, or take them by pattern with include, e.g. include: ["shop.*"]',
     "missing_targets.yaml": "pipelines[0].tables[0].targets: is required but missing",
-    "missing_columns.yaml": f"{T0}.columns: is required but missing",
+    "columns_empty.yaml": f"{T0}.columns: list should have at least 1 item after validation, not 0 (got [])",
     "name_with_spaces.yaml": "name: 'my shop' must start with a letter and hold only letters, digits and underscores (at most 63)",
     "name_leading_digit.yaml": "name: '1shop' must start with a letter and hold only letters, digits and underscores (at most 63)",
     "cron_four_fields.yaml": f"schedule.cron: '0 3 * *' is not a cron expression; {CRON_HELP}",
@@ -66,6 +66,20 @@ EXPECTED = {
     "timezone_unknown.yaml": (
         "schedule.timezone: unknown time zone 'Europe/Pariss' (did you mean 'Europe/Paris'?); "
         "write an IANA name such as UTC or Europe/Paris"
+    ),
+    # tables taken by pattern (spec checks)
+    "include_not_qualified.yaml": (
+        "pipelines[0].include[1]: 'orders*' is not a pattern of schema.table; write e.g. shop.* (every table of shop) or shop.order_*"
+    ),
+    "naming_typo.yaml": "naming: 'snake' is not allowed; write one of 'as_is', 'lower' or 'snake_case' (did you mean 'snake_case'?)",
+    "exclude_without_include.yaml": 'pipelines[0].exclude: exclude leaves out tables that include takes; add include, e.g. include: ["shop.*"]',
+    "target_schema_without_include.yaml": (
+        "pipelines[0].target_schema: names the schema of the tables include takes; add include, or write the schema in each "
+        "target table's name"
+    ),
+    "target_schema_staging.yaml": (
+        "pipelines[0].target_schema: schema 'databridge_staging' is this pipeline's staging schema; put the target table in a "
+        "schema of its own, e.g. analytics"
     ),
     # names that must exist, be unique, or not loop (spec checks)
     "single_pipeline_with_two.yaml": "strategy: single-pipeline allows one pipeline but 2 are defined; write strategy: multi-pipeline",

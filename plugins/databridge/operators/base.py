@@ -13,7 +13,7 @@ from databridge.engines import open_source, open_target
 from databridge.engines.base import ConnectionInfo, SourceEngine, SourceOptions
 from databridge.engines.postgres import PostgresTarget
 from databridge.errors import DataBridgeError, EngineError
-from databridge.runtime import lease
+from databridge.runtime import lease, resolve
 from databridge.runtime.context import StageContext
 from databridge.runtime.lease import RunFinished
 from databridge.runtime.results import ResultStore, RunKey, stage_key
@@ -77,6 +77,11 @@ class DataBridgeOperator(BaseOperator):
         """How the stage holds the staging lease while it runs (runtime/lease.py): it must hold it already."""
         return lease.keeping(self.doing)
 
+    def resolved(self, ctx: StageContext) -> PipelinePlan:
+        """The plan of this run: the file's, or, for a pipeline that takes tables by pattern, the one its extract found
+        and stored (runtime/resolve.py)."""
+        return resolve.for_stage(ctx)
+
     run_finished: RunFinished = staticmethod(lambda run_id: None)
     """Whether another run of this DAG has ended, as Airflow knows it (set from the task's context)."""
 
@@ -112,6 +117,7 @@ class DataBridgeOperator(BaseOperator):
             stage = stage_key(self.stage, self.instance)
             store.stage_started(stage)
             try:
+                ctx.plan = self.resolved(ctx)
                 with lease.held(ctx, stage, self.lease_claim()):
                     options = SourceOptions(zero_dates=plan.zero_dates, naive_timezone=plan.naive_timezone)
                     source = open_source(connection_info(plan.source_conn_id), options) if self.uses_source(plan) else None

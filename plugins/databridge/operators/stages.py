@@ -7,10 +7,11 @@ from typing import Any
 from airflow.sdk import TriggerRule
 
 from databridge.compiler.plan import PipelinePlan
-from databridge.engines.base import SourceEngine
+from databridge.engines import open_source
+from databridge.engines.base import SourceEngine, SourceOptions
 from databridge.errors import DataBridgeError
 from databridge.operators.base import DataBridgeOperator, connection_info
-from databridge.runtime import lease
+from databridge.runtime import lease, resolve
 from databridge.runtime.attachments import copy_attachments, stage_stubs
 from databridge.runtime.context import StageContext
 from databridge.runtime.extract import extract
@@ -38,6 +39,11 @@ class ExtractOperator(DataBridgeOperator):
 
     def lease_claim(self) -> lease.Claim:
         return lease.taking(self.run_finished)
+
+    def resolved(self, ctx: StageContext) -> PipelinePlan:
+        plan = ctx.plan
+        options = SourceOptions(zero_dates=plan.zero_dates, naive_timezone=plan.naive_timezone)
+        return resolve.for_extract(ctx, lambda: open_source(connection_info(plan.source_conn_id), options), self.project_file)
 
     def run(self, ctx: StageContext, source: SourceEngine | None, run_id: str) -> dict[str, Any]:
         assert source is not None
@@ -116,6 +122,9 @@ class ReportOperator(DataBridgeOperator):
 
     def lease_claim(self) -> lease.Claim:
         return lease.reporting
+
+    def resolved(self, ctx: StageContext) -> PipelinePlan:
+        return resolve.for_stage(ctx, required=False)  # it reports whatever happened, an extract that found nothing too
 
     def run(self, ctx: StageContext, source: SourceEngine | None, run_id: str) -> dict[str, Any]:
         report = build_report(ctx, run_id, self.project_file)

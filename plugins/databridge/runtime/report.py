@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from databridge.runtime import ledger
+from databridge.runtime import ledger, resolve
 from databridge.runtime.context import StageContext, rate
 from databridge.runtime.proof import SHOWN_DIFFERENCES
 from databridge.runtime.rejects import REJECTS_TABLE
@@ -46,6 +46,7 @@ def build_report(ctx: StageContext, run_id: str, project_file: str | None = None
         "errors": errors,
         "rejects": _rejects(ctx),
         "undo": undo_command(project_file, run_id) if project_file and _kept_versions(ctx) else None,
+        **resolve.changes(ctx),
         "totals": {"source_rows": source_rows, "loaded_rows": moved, "seconds": round(seconds, 2), "rows_per_second": rate(moved, seconds)},
     }
 
@@ -109,6 +110,8 @@ def format_report(report: dict[str, Any]) -> str:
         f"  {name:<16} {stages[name].get('status', 'not run'):<8} {stages[name].get('seconds', 0.0):>8.2f}s" for name in STAGES if name in stages
     ]
     lines += ["", "Tables:", _table_lines(report["tables"])]
+    if report.get("new_tables"):
+        lines += ["", "New in the source since the previous run (taken by include): " + ", ".join(report["new_tables"])]
     resumed = {t["source"]: t["resumed"] for t in report["tables"] if t.get("resumed")}
     if resumed:
         lines += ["", "Resumed after a failure (committed batches kept):"] + [f"  {s}: {', '.join(r)}" for s, r in resumed.items()]

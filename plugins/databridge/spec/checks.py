@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from databridge.generate.patterns import pattern_problem
 from databridge.spec.models import (
     ColumnMapping,
     CustomCheck,
@@ -33,7 +34,7 @@ def target_column_name(column: ColumnMapping) -> str | None:
 
 
 def target_columns(target: TargetTable) -> list[str]:
-    return [name for name in (target_column_name(c) for c in target.columns) if name]
+    return [name for name in (target_column_name(c) for c in target.columns or []) if name]
 
 
 def _check_strategy(project: Project) -> Iterator[Problem]:
@@ -89,8 +90,14 @@ def _duplicates(values: Iterable[str], path_of, what: str) -> Iterator[Problem]:
         seen.add(value)
 
 
+def check_pipeline(pipeline: Pipeline, path: str) -> list[Problem]:
+    """Every cross-field problem of one pipeline (``path`` names it: pipelines[i])."""
+    return list(_check_pipeline(pipeline, path))
+
+
 def _check_pipeline(pipeline: Pipeline, path: str) -> Iterator[Problem]:
     tables: dict[str, TargetTable] = {}
+    yield from _check_patterns(pipeline, path)
     yield from _check_sources(pipeline, path)
     for t, mapping in enumerate(pipeline.tables):
         for g, target in enumerate(mapping.targets):
@@ -99,10 +106,27 @@ def _check_pipeline(pipeline: Pipeline, path: str) -> Iterator[Problem]:
             if key in tables:
                 yield f"{tpath}.table", f"target table {target.table!r} is already fed by another mapping in this pipeline; merge the two mappings or use another table"
             tables[key] = target
-            yield from _check_target(target, tpath)
+            yield from _check_target(target, tpath, generated_keys=bool(pipeline.include))
             yield from _check_target_place(target.table, pipeline.staging_schema, f"{tpath}.table")
     for v, check in enumerate(pipeline.validations):
-        yield from _check_validation(check, tables, f"{path}.validations[{v}]")
+        yield from _check_validation(check, tables, f"{path}.validations[{v}]", bool(pipeline.include))
+
+
+def _check_patterns(pipeline: Pipeline, path: str) -> Iterator[Problem]:
+    """include / exclude / target_schema: tables taken by pattern (generate/)."""
+    if not pipeline.tables and not pipeline.include:
+        yield f"{path}.tables", 'list the source tables, or take them by pattern with include, e.g. include: ["shop.*"]'
+    for field in ("include", "exclude"):
+        for i, pattern in enumerate(getattr(pipeline, field)):
+            if (problem := pattern_problem(pattern)) is not None:
+                yield f"{path}.{field}[{i}]", problem
+    if pipeline.exclude and not pipeline.include:
+        yield f"{path}.exclude", 'exclude leaves out tables that include takes; add include, e.g. include: ["shop.*"]'
+    if pipeline.target_schema is None:
+        return
+    if not pipeline.include:
+        yield f"{path}.target_schema", "names the schema of the tables include takes; add include, or write the schema in each target table's name"
+    yield from _check_target_place(f'"{pipeline.target_schema.replace(chr(34), chr(34) * 2)}".t', pipeline.staging_schema, f"{path}.target_schema")
 
 
 def _check_sources(pipeline: Pipeline, path: str) -> Iterator[Problem]:
@@ -132,22 +156,31 @@ def _normal_table(text: str, default_schema: str | None = "public") -> str:
     return str(name.with_default_schema(default_schema) if default_schema else name)
 
 
-def _check_target(target: TargetTable, path: str) -> Iterator[Problem]:
+def _check_target(target: TargetTable, path: str, *, generated_keys: bool = False) -> Iterator[Problem]:
+    """``generated_keys``: a target of a pipeline taking tables by include, whose keys the generator may write from the
+    source's primary key (the extract checks the target again once it has)."""
     yield from _check_name(target.table, f"{path}.table")
-    for c, column in enumerate(target.columns):
+    keys_later = generated_keys and not target.keys
+    if target.load == "upsert" and not target.keys and not keys_later:
+        yield f"{path}.keys", "upsert needs keys: list the target columns that identify a row"
+    yield from _check_on_existing(target, path, keys_later)
+    for k, key in enumerate(target.keys):
+        if key in target.keys[:k]:
+            yield f"{path}.keys[{k}]", f"key column {key!r} is listed twice; list each key column once"
+    if target.columns is not None:
+        yield from _check_columns(target, target.columns, path)
+
+
+def _check_columns(target: TargetTable, columns: list[ColumnMapping], path: str) -> Iterator[Problem]:
+    """What needs the columns written out (those of a target without them are checked once the extract has them)."""
+    for c, column in enumerate(columns):
         yield from _check_column(column, f"{path}.columns[{c}]")
-    named = [(c, name) for c, name in enumerate(map(target_column_name, target.columns)) if name]
+    named = [(c, name) for c, name in enumerate(map(target_column_name, columns)) if name]
     yield from _duplicates([name for _, name in named], lambda i: f"{path}.columns[{named[i][0]}]", "target column")
     names = [name for _, name in named]
     if not names:
         yield f"{path}.columns", "every column is excluded; map at least one column"
-    if target.load == "upsert" and not target.keys:
-        yield f"{path}.keys", "upsert needs keys: list the target columns that identify a row"
-    yield from _check_on_existing(target, path)
     yield from _unknown_columns(target.keys, names, f"{path}.keys")
-    for k, key in enumerate(target.keys):
-        if key in target.keys[:k]:
-            yield f"{path}.keys[{k}]", f"key column {key!r} is listed twice; list each key column once"
     for c, name in named:
         yield from _check_length(name, "target column", f"{path}.columns[{c}]")
     for f, fk in enumerate(target.foreign_keys):
@@ -156,14 +189,14 @@ def _check_target(target: TargetTable, path: str) -> Iterator[Problem]:
         yield from _check_name(fk.references, f"{path}.foreign_keys[{f}].references")
 
 
-def _check_on_existing(target: TargetTable, path: str) -> Iterator[Problem]:
+def _check_on_existing(target: TargetTable, path: str, keys_later: bool = False) -> Iterator[Problem]:
     """Skipping the rows already in the target is an append's choice, made by key."""
     if target.on_existing != "skip":
         return
     if target.load != "append":
         why = "an upsert updates the rows already in the target" if target.load == "upsert" else "a replace empties the table first"
         yield f"{path}.on_existing", f"on_existing: skip is for load: append ({why}); remove on_existing or write load: append"
-    elif not target.keys:
+    elif not target.keys and not keys_later:
         yield f"{path}.keys", "on_existing: skip needs keys: list the target columns that identify a row"
 
 
@@ -230,15 +263,18 @@ def _check_column(column: ColumnMapping, path: str) -> Iterator[Problem]:
         yield f"{path}.target", "a column computed by an expression needs target: its name in the target table"
 
 
-def _check_validation(check: object, tables: dict[str, TargetTable], path: str) -> Iterator[Problem]:
+def _check_validation(check: object, tables: dict[str, TargetTable], path: str, patterned: bool) -> Iterator[Problem]:
+    """``patterned``: the pipeline takes tables by include, which the extract finds; checks on them are checked then."""
     if isinstance(check, CustomCheck):
         return
     assert isinstance(check, NotNullCheck | ForeignKeyCheck)
     key = _normal_table(check.table)
     target = tables.get(key)
     if target is None:
-        yield f"{path}.table", f"{check.table!r} is not a target table of this pipeline{did_you_mean(key, tables)}"
+        if not patterned:
+            yield f"{path}.table", f"{check.table!r} is not a target table of this pipeline{did_you_mean(key, tables)}"
         return
-    yield from _unknown_columns(check.columns, target_columns(target), f"{path}.columns")
+    if target.columns is not None:
+        yield from _unknown_columns(check.columns, target_columns(target), f"{path}.columns")
     if isinstance(check, ForeignKeyCheck):
         yield from _same_count(check.referenced_columns, check.columns, f"{path}.referenced_columns")

@@ -16,8 +16,8 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from databridge.spec import Project
-from databridge.spec.models import NAME_PATTERN
-from databridge.views import connections, fragments, preview, schedules, service
+from databridge.spec.models import NAME_PATTERN, Naming
+from databridge.views import connections, fragments, generator, preview, schedules, service
 from databridge.views.openapi import errors
 
 READ_DAGS = Depends(requires_access_dag("GET"))
@@ -71,6 +71,15 @@ class ScheduleRequest(BaseModel):
     timezone: str = "UTC"
     count: int = Field(5, ge=1, le=50)
     """How many next run times to list."""
+
+
+class GenerateRequest(BaseModel):
+    tables: list[str] = Field(min_length=1, max_length=5_000)
+    """Source tables, schema-qualified (shop.customers); the mappings come back in this order."""
+    naming: Naming = "as_is"
+    """How target table and column names are written: as_is, lower or snake_case."""
+    target_schema: str | None = Field(None, min_length=1, max_length=63)
+    """Schema of the target tables. Default: the source schema, named by the convention."""
 
 
 class SaveRequest(Draft):
@@ -178,6 +187,14 @@ def schemas(connection_id: str) -> list[str]:
 @source_router.get("/{connection_id}/schemas/{schema}/tables")
 def tables(connection_id: str, schema: str) -> list[str]:
     return connections.tables(connection_id, schema)
+
+
+@source_router.post("/{connection_id}/generate", responses=errors(404))
+def generate_tables(connection_id: str, body: GenerateRequest) -> dict[str, Any]:
+    """Table mappings of the named source tables by the generator behind include patterns and `databridge init`: every
+    column (renamed by the naming convention), the primary key as keys, foreign keys among them and the roles they
+    give; a reference closing a cycle comes back as a foreign_key check in ``validations``."""
+    return generator.generate_tables(connection_id, body.tables, body.naming, body.target_schema)
 
 
 @source_router.get("/{connection_id}/schemas/{schema}/tables/{table}")

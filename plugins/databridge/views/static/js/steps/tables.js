@@ -1,9 +1,11 @@
 // Step 1, Tables: the project's name, its source and target connections (with a test), browsing schema-qualified
-// tables on both sides, and the source -> target pairs (one source table may feed several targets).
+// tables on both sides, and the source -> target pairs (one source table may feed several targets); whole schemas at
+// once with "Add all tables" and "Auto-map all" (bulk.js).
 
 import { get, post } from "../api.js";
 import { busy, errorMessage, field, h, message, option, replace } from "../dom.js";
 import { currentPipeline, draw, joinName, openProject, pipelinePicker, spec } from "../wizard.js";
+import { autoMapAllButton, bulkPanel } from "./bulk.js";
 
 export function render(w, el) {
   const p = currentPipeline(w);
@@ -14,7 +16,8 @@ export function render(w, el) {
     projectPanel(w),
     pipelinePicker(w),
     h("div", { class: "two" }, sidePanel(w, p, "source", side), sidePanel(w, p, "target", side)),
-    h("div", { class: "actions" }, addButton(w, p, side, pairs)),
+    bulkPanel(w, p, side, () => drawPairs(w, p, pairs)),
+    h("div", { class: "actions" }, addButton(w, p, side, pairs), autoMapAllButton(w, p, () => drawPairs(w, p, pairs))),
     pairs);
   drawPairs(w, p, pairs);
 }
@@ -121,6 +124,7 @@ async function loadTables(connId, schema, list, state, out) {
     if (state.schema !== schema) return; // another schema was chosen while this one loaded
     if (!names.length) replace(list, h("li", { class: "muted" }, h("span", { class: "help" }, "No tables in this schema.")));
     else replace(list, names.map((t) => h("li", {}, pickButton(list, t, () => choose(state, schema, t)))));
+    if (state.onTables) state.onTables(schema, names); // the "Add all tables" panel lists them too
   } catch (err) {
     replace(out, errorMessage(err));
   }
