@@ -78,7 +78,8 @@ def check(files: Sequence[str]) -> int:
             print(exc, file=sys.stderr)
             continue
         tables = sum(len(p.load_order) for p in plan.pipelines)
-        print(f"ok  {display_name(path)}: DAG {plan.name}, {len(plan.pipelines)} pipeline(s), {tables} target table(s)")
+        found = " and the tables include takes (found when a run starts)" if any(p.discover for p in plan.pipelines) else ""
+        print(f"ok  {display_name(path)}: DAG {plan.name}, {len(plan.pipelines)} pipeline(s), {tables} target table(s){found}")
     return 1 if broken else 0
 
 

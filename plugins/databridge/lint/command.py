@@ -12,6 +12,7 @@ from databridge.engines import open_source, open_target
 from databridge.engines.base import ConnectionInfo, SourceOptions
 from databridge.engines.postgres import PostgresTarget
 from databridge.errors import DataBridgeError, EngineError
+from databridge.generate.discover import expanded
 from databridge.lint.pipeline import lint_pipeline
 from databridge.lint.problems import LintProblem, format_problems, has_errors
 from databridge.render.factory import display_name
@@ -42,6 +43,7 @@ def lint_one(plan: PipelinePlan, given: Mapping[str, ConnectionInfo], *, sample_
     target = None
     try:
         target = _open_target(plan.target_conn_id, given)
+        plan = expanded(plan, source, plan.project)  # the tables include takes, found as the extract would
         return lint_pipeline(plan, source, target, sample_rows=sample_rows, full_scan=full_scan)
     finally:
         source.close()

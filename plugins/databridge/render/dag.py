@@ -132,6 +132,6 @@ def _default_args(plan: ProjectPlan) -> dict[str, Any]:
 def _doc(plan: ProjectPlan) -> str:
     lines = [f"# {plan.name}", "", plan.description.strip(), "", f"Mapping project: `{plan.file}`", "", "| pipeline | source | target | tables | after |", "|---|---|---|---|---|"]
     for p in plan.pipelines:
-        tables = ", ".join(str(t) for t in p.load_order)
+        tables = ", ".join([str(t) for t in p.load_order] + ([f"every table of {', '.join(p.discover.include)}"] if p.discover and p.discover.include else []))
         lines.append(f"| {p.name} | `{p.source_conn_id}` | `{p.target_conn_id}` | {tables} | {', '.join(p.depends_on) or '-'} |")
     return "\n".join(lines)
