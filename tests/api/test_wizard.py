@@ -124,6 +124,13 @@ def test_a_preview_runs_the_transform_sql_on_real_rows(api: Api, servers: dict[s
         assert conn.execute("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'databridge%'").fetchone() == (0,)
 
 
+def test_a_preview_shows_the_width_a_clean_up_keeps_as_the_load_creates_it(api: Api, servers: dict[str, str]) -> None:
+    draft = project(servers["source"])
+    draft["pipelines"][0]["tables"][0]["targets"][0]["columns"][1] = {"source": "name", "transform": ["trim", "upper"]}
+    (target,) = api.call("POST", "/preview", json={"project": draft, "limit": 10}).json()["targets"]
+    assert {c["name"]: c["type"] for c in target["columns"]}["name"] == "character varying(40)"
+
+
 def test_a_bad_preview_is_a_clear_4xx(api: Api, servers: dict[str, str]) -> None:
     source = servers["source"]
     assert_error(api.call("POST", "/preview", json={"project": project(source, table="customer")}), 404, "NOT_FOUND", "did you mean 'customers'")

@@ -230,3 +230,54 @@ def test_dates_are_utc_instants(mongo_database: str) -> None:
     table = TableRef(mongo_database, "events")
     engine.copy_rows(table, engine.columns(table), sink, 10)
     assert sink.rows == [(1, when, Decimal("-0.000001"))]
+
+
+def _players(count: int = 300) -> list[dict[str, Any]]:
+    """Scores keyed by the ids of the players met (objects holding arrays): 300 distinct keys; nicknames keyed by
+    words: 60 distinct keys. Each document holds three of each."""
+    ids = [f"{i:024x}" for i in range(count)]
+    return [
+        {
+            "_id": i, "name": f"player {i}", "profile": {"city": "Wien"},
+            "scores": {ids[(i + k) % count]: {"points": k, "rounds": [k, k + 1]} for k in range(1, 4)},
+            "nicknames": {f"nick{(i * 7 + k) % 60}": k for k in range(3)},
+            "extra": i,
+        }
+        for i in range(count)
+    ]  # fmt: skip
+
+
+def test_map_like_objects_are_one_jsonb_column_and_their_sub_paths_are_never_warned_about(
+    mongo_database: str, target: TargetDB, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    players = _players()
+    mongo_client()[mongo_database].players.insert_many(players)
+    engine = source(mongo_database)
+    info = engine.describe(TableRef(mongo_database, "players"))
+
+    assert [(c.name, c.native_type, c.pg_type) for c in info.columns] == [
+        ("_id", "int", "integer"), ("name", "string", "text"), ("profile", "object", "jsonb"), ("profile.city", "string", "text"),
+        ("scores", "object", "jsonb"), ("nicknames", "object", "jsonb"), ("extra", "int", "integer"),
+    ]  # fmt: skip
+    notes = {c.name: c.note for c in info.columns}
+    assert notes["scores"].startswith("a map: 300 distinct keys in 300 documents (e.g. ") and "kept whole as jsonb" in notes["scores"]
+    assert engine.tables(mongo_database) == ["players"], "no child table for an array inside a map"
+
+    airflow_conn(monkeypatch, SOURCE_CONN, **mongo_conn_fields(mongo_database))
+    project = f"""
+name: maps_it
+pipelines:
+  - name: maps
+    source_conn_id: {SOURCE_CONN}
+    target_conn_id: {TARGET_CONN}
+    tables:
+      - source: {mongo_database}.players
+        targets:
+          - {{table: public.players, keys: [id], columns: [{{source: _id, target: id}}, {{source: name}}, {{source: profile}}, {{source: scores}}, {{source: nicknames}}]}}
+"""
+    run_pipeline(project, "maps-1")
+
+    warnings = target.scalar("SELECT warnings FROM databridge.stage_runs WHERE run_id = 'maps-1' AND stage = 'extract'")
+    assert warnings == [f"{mongo_database}.players: 1 source column not mapped: extra (map it, or list it with exclude: true)"]
+    scores = dict(target.rows("SELECT id, scores FROM public.players"))
+    assert scores == {p["_id"]: p["scores"] for p in players}

@@ -8,6 +8,13 @@ import psycopg
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
+from databridge.compiler import compile_project
+from databridge.engines import open_source
+from databridge.engines.base import ConnectionInfo
+from databridge.lint import lint_pipeline
+from databridge.spec import parse_project
+from tests.conftest import MYSQL
+
 from .conftest import TARGET_CONN, Source
 from .runner import TargetDB, passthrough_yaml, pipeline_params, run_pipeline, run_stage
 
@@ -153,3 +160,60 @@ def test_source_types_naming_an_unread_column_is_refused_before_staging(source: 
     message = str(pytest.raises(AirflowFailException, run_stage, pipeline_params(project_text), "extract", "flags-1").value)
     assert message.endswith("source_types names 'flgg', which no mapping reads (did you mean 'flag'?)")
     assert target.tables("databridge_staging") == []
+
+
+def _moods(source: Source) -> None:
+    """'angry' is no label: with a permissive sql_mode MariaDB stores it as '' (the invalid value, index 0)."""
+    source.db.execute("CREATE TABLE moods (id INT PRIMARY KEY, mood ENUM('happy','sad'), note VARCHAR(10))")
+    source.db.execute("SET SESSION sql_mode = ''")
+    source.db.execute("INSERT INTO moods VALUES (1, 'happy', 'a'), (2, 'angry', ' b '), (3, NULL, 'c'), (4, 'sad', 'd')")
+
+
+def _moods_project(source: Source, max_rejects: int, *, pass_through: bool) -> str:
+    text = project(source, "moods", ["mood", "note"]).replace("            keys: [id]\n", f"            keys: [id]\n            max_rejects: {max_rejects}\n")
+    return text if pass_through else text.replace("{source: note}", "{source: note, transform: [trim]}")
+
+
+@pytest.mark.parametrize("source", ["mysql"], indirect=True)
+@pytest.mark.parametrize("pass_through", [True, False], ids=["pass-through", "transformed"])
+def test_an_invalid_enum_value_is_a_rejected_row_and_the_rest_loads(source: Source, target: TargetDB, pass_through: bool) -> None:
+    _moods(source)
+    result = run_pipeline(_moods_project(source, 1, pass_through=pass_through), "enum-3")
+
+    assert target.rows("SELECT id, mood FROM landing.moods ORDER BY id") == [(1, "happy"), (3, None), (4, "sad")]
+    assert target.rows("SELECT stage, column_name, reason, row_data->>'id' FROM databridge.rejects WHERE run_id = 'enum-3'") == [
+        ("load", "mood", "'' is not a label of the source ENUM ('happy','sad'): MySQL stores a value it could not take as ''", "2"),
+    ]
+    assert result["load_facts"]["landing.moods"]["rejected_rows"] == 1
+    assert result["validate"]["passed"] == result["validate"]["checks"]
+
+
+@pytest.mark.parametrize("source", ["mysql"], indirect=True)
+def test_invalid_enum_values_over_max_rejects_fail_the_table_naming_column_and_value(source: Source, target: TargetDB) -> None:
+    _moods(source)
+    params = pipeline_params(_moods_project(source, 0, pass_through=True))
+    for stage in ("extract", "transform"):
+        run_stage(params, stage, "enum-4")
+
+    with pytest.raises(AirflowFailException) as failed:
+        run_stage(params, "load_facts", "enum-4")
+
+    assert str(failed.value).startswith(
+        "loading landing.moods (replace): 1 of 4 row(s) rejected, more than max_rejects (0) allows; nothing of landing.moods "
+        "written. column 'mood': '' is not a label of the source ENUM ('happy','sad'): MySQL stores a value it could not take as '' (1 row)."
+    )
+    assert target.tables("landing") == []
+
+
+@pytest.mark.parametrize("source", ["mysql"], indirect=True)
+def test_the_lint_counts_invalid_enum_values(source: Source, target: TargetDB) -> None:
+    _moods(source)
+    plan = compile_project(parse_project(_moods_project(source, 0, pass_through=True), "moods.yaml"), "moods.yaml").pipelines[0]
+    engine = open_source(ConnectionInfo("lint", "mysql", MYSQL["host"], MYSQL["port"], MYSQL["user"], database=source.schema))
+    try:
+        problems = [p for p in lint_pipeline(plan, engine, None) if p.kind == "enum_value"]
+    finally:
+        engine.close()
+
+    assert [(p.table, p.column, p.severity, p.examples) for p in problems] == [(f"{source.schema}.moods", "mood", "error", ("",))]
+    assert problems[0].message == "holds values that are not labels of its ENUM ('happy','sad'); a table created from the column unchanged refuses them (1 of 4 rows read)"

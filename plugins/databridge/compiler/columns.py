@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from databridge.compiler.expressions import check_expression, sql_literal
 from databridge.compiler.identifiers import quote_ident
-from databridge.compiler.plan import ColumnPlan
+from databridge.compiler.plan import ColumnPlan, TargetPlan
 from databridge.compiler.target_types import check_type
 from databridge.spec.models import ColumnMapping
 
@@ -17,7 +18,7 @@ _STRFTIME_TO_PG = {
     "%j": "DDD", "%z": "OF", "%Z": "TZ", "%%": "%",
 }  # fmt: skip
 # An explicit CAST to these types cuts long strings silently; an assignment to them refuses them.
-_LENGTH_LIMITED = re.compile(r"^\s*(varchar|char|character|character\s+varying|nchar)\s*\(", re.IGNORECASE)
+_LENGTH_LIMITED = re.compile(r"^\s*(varchar|char|character|character\s+varying|nchar|bpchar)\s*\(", re.IGNORECASE)
 _STRING_OPS: dict[str, Callable[[str], str]] = {
     "trim": lambda sql: f"btrim(CAST({sql} AS text))",
     "upper": lambda sql: f"upper(CAST({sql} AS text))",
@@ -51,9 +52,25 @@ def compile_column(column: ColumnMapping, reads: list[str]) -> ColumnPlan:
     declared = _guarded("type", lambda: check_type(column.type or "")) if column.type else None
     unchanged = column.source if sql == quote_ident(column.source or "") and _keeps_text(declared) else None
     if not declared:
-        return ColumnPlan(name=name, sql=sql, unchanged_source=unchanged)
+        keeps = column.source if unchanged is None and column.expression is None and column.date_format is None else None
+        return ColumnPlan(name=name, sql=sql, unchanged_source=unchanged, keeps_width_of=keeps)
     value_sql = f"CAST({sql} AS text)" if _LENGTH_LIMITED.match(declared) else None
     return ColumnPlan(name, f"CAST({sql} AS {declared})", declared, value_sql, unchanged)
+
+
+def fit_widths(target: TargetPlan, staged: Mapping[str, str]) -> TargetPlan:
+    """``target`` with each column that keeps a source column's string (ColumnPlan.keeps_width_of) typed as that
+    column is staged when it has a length (``staged``: source column → staged type, known once it is staged).
+
+    The ready table is created from ``sql`` WITH NO DATA, so the cast there only gives the type; the rows are filled
+    with ``value_sql``, whose assignment refuses a value grown too long (a long default) instead of cutting it."""
+    return dataclasses.replace(target, columns=tuple(_fitted(c, staged.get(c.keeps_width_of or "")) for c in target.columns))
+
+
+def _fitted(column: ColumnPlan, staged_type: str | None) -> ColumnPlan:
+    if staged_type is None or not _LENGTH_LIMITED.match(staged_type):
+        return column
+    return dataclasses.replace(column, sql=f"CAST({column.sql} AS {staged_type})", value_sql=column.sql)
 
 
 def _with_default(sql: str, default: str, *, text: bool) -> str:

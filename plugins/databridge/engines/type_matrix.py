@@ -21,6 +21,9 @@ class TypeRule(NamedTuple):
 
 
 _GEOMETRY = r"geometry|point|linestring|polygon|multipoint|multilinestring|multipolygon|geometrycollection"
+# SQLite's character types with a length, as its documentation lists them: CHAR, VARCHAR, NCHAR, NVARCHAR, CHARACTER,
+# VARYING CHARACTER, NATIVE CHARACTER, NATIONAL (VARYING) CHARACTER, VARCHAR2.
+_SQLITE_CHAR = r"(n|national |native |varying |national varying )?(var)?char(acter)?2?( varying)?\s*\(\s*(?P<n>\d+)\s*\)"
 _NAIVE = "naive: stays timestamp, or with source_options.naive_timezone becomes timestamptz read in that zone"
 
 MATRIX: tuple[TypeRule, ...] = (
@@ -47,7 +50,7 @@ MATRIX: tuple[TypeRule, ...] = (
     TypeRule("mysql", r"(var)?char\((\d+)\)", r"varchar(\2)", "both count characters; MySQL already drops CHAR's trailing spaces"),
     TypeRule("mysql", r"(tiny|medium|long)?text", "text", "exact, any bytes of utf8mb4 (read in utf8mb4)"),
     TypeRule("mysql", r"json", "jsonb", "MariaDB's JSON is longtext with a json_valid check; jsonb drops whitespace and sorts keys, the last duplicate key wins"),
-    TypeRule("mysql", r"enum\(.*\)", "text", "the label as text; a target table created from the column unchanged gets a CHECK on the labels (also in the column note)"),
+    TypeRule("mysql", r"enum\(.*\)", "text", "the label as text; a target table created from the column unchanged gets a CHECK on the labels (also in the column note): MySQL's invalid value '' (not a label) makes its row a rejected row"),
     TypeRule("mysql", r"set\(.*\)", "text[]", "split on commas in the set's declared order; the empty set → '{}'; NULL stays NULL"),
     TypeRule("mysql", r"(var)?binary\(\d+\)|(tiny|medium|long)?blob", "bytea", "exact bytes (BINARY(n) keeps its trailing zero bytes)"),
     TypeRule("mysql", _GEOMETRY, "text", "WKT text via ST_AsText in the SELECT; PostGIS is not used and the SRID is dropped"),
@@ -88,7 +91,8 @@ MATRIX: tuple[TypeRule, ...] = (
     TypeRule("sqlite", r"date", "date", "text as the application wrote it, parsed by PostgreSQL"),
     TypeRule("sqlite", r"time", "time", "text as the application wrote it, parsed by PostgreSQL"),
     TypeRule("sqlite", r"(decimal|numeric)\s*\(\s*(\d+)\s*,\s*(\d+)\s*\)", r"numeric(\2,\3)", "exact when stored as text; SQLite may have stored the value as a float"),
-    TypeRule("sqlite", r"(var)?char\s*\(\s*(\d+)\s*\)", r"varchar(\2)", "SQLite does not enforce the length: longer values are refused by the load and reported by the lint"),
+    TypeRule("sqlite", r"(decimal|numeric)\s*\(\s*(\d+)\s*\)", r"numeric(\2,0)", "the declared precision, no fraction: SQLite does not enforce it, so the lint reports the values it would round"),
+    TypeRule("sqlite", _SQLITE_CHAR, r"varchar(\g<n>)", "the declared length (SQLite neither enforces it nor pads CHAR): longer values are refused by the load and reported by the lint"),
     TypeRule("sqlite", r".*int.*", "bigint", "INTEGER affinity: 64-bit integers, exact"),
     TypeRule("sqlite", r".*(char|clob|text).*", "text", "TEXT affinity: exact"),
     TypeRule("sqlite", r".*blob.*", "bytea", "exact bytes"),

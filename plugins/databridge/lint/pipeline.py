@@ -9,6 +9,7 @@ from typing import Any
 
 import psycopg
 
+from databridge.compiler.columns import fit_widths
 from databridge.compiler.identifiers import quote_ident
 from databridge.compiler.plan import ColumnPlan, PipelinePlan, SourcePlan, TableRef, TargetPlan
 from databridge.engines.base import SourceColumn, SourceEngine
@@ -19,7 +20,16 @@ from databridge.lint import convert
 from databridge.lint.declared import DeclaredType, parse_type
 from databridge.lint.problems import LintProblem, examples
 from databridge.lint.sample import is_mysql_date, is_zero_date, read_rows
-from databridge.lint.values import BooleanValues, Checker, DecimalLimits, IntegerRange, StringLength, Where, ZeroDates
+from databridge.lint.values import (
+    BooleanValues,
+    Checker,
+    DecimalLimits,
+    EnumLabels,
+    IntegerRange,
+    StringLength,
+    Where,
+    ZeroDates,
+)
 
 _DIRECT = re.compile(r'^(?:CAST\()?("(?:[^"]|"")*")(?: AS .+\))?$', re.DOTALL)
 _BOOLEAN_NUMBERS = re.compile(r"^(tinyint\(1\)|bit\(1\))", re.IGNORECASE)
@@ -75,9 +85,10 @@ def _lint_on_target(
                 rows = read_rows(source, sp.source, columns, limit, consume, plan.batch_size)
             found = checks.problems(rows)
             found += convert.stage(cur, checks.source, columns, checks.failing_sources(found), rows)
+            widths = {c.name: c.pg_type for c in columns}
             for target_plan in sp.targets:
                 skip = {p.column for p in found if p.table == str(target_plan.table) and p.severity == "error"}
-                found += convert.map_columns(cur, target_plan, reads_of(target_plan, sp.columns), skip, rows)
+                found += convert.map_columns(cur, fit_widths(target_plan, widths), reads_of(target_plan, sp.columns), skip, rows)
     except psycopg.Error as exc:
         raise postgres_error(exc, f"linting {sp.source} on {target.info.describe()}") from None
     return found
@@ -154,6 +165,8 @@ def _source_checkers(plan: PipelinePlan, table: str, column: SourceColumn, engin
         found.append(BooleanValues(where))
     if engine == "mysql" and is_mysql_date(column):
         found.append(ZeroDates(where, plan.zero_dates))
+    if column.allowed_values:
+        found.append(EnumLabels(where, column.allowed_values))
     if plan.naive_timezone is None and _NAIVE.match(column.pg_type):
         found.append(NaiveDateTimes(where, column.native_type, plan.name))
     return found

@@ -22,7 +22,7 @@ class LintProblem:
     table: str
     column: str
     kind: str
-    """boolean_values, decimal_scale, decimal_precision, string_too_long, integer_range, zero_date,
+    """boolean_values, decimal_scale, decimal_precision, string_too_long, integer_range, zero_date, enum_value,
     naive_datetime, conversion."""
     message: str
     examples: tuple[str, ...]

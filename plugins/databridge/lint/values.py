@@ -103,6 +103,28 @@ class ZeroDates(Checker):
         )]  # fmt: skip
 
 
+class EnumLabels(Checker):
+    """An ENUM holding a value that is none of its labels: MySQL stores what it could not take (sql_mode without
+    STRICT) as '', index 0. The CHECK a table created from the column gets refuses it: the load rejects the row."""
+
+    def __init__(self, where: Where, labels: tuple[str, ...]) -> None:
+        super().__init__(where)
+        self.labels = frozenset(labels)
+        self.shown = ",".join("'" + v.replace("'", "''") + "'" for v in labels)
+
+    def see(self, value: Any) -> None:
+        if value is not None and value not in self.labels:
+            self.tally.add(value)
+
+    def problems(self, rows: int) -> list[LintProblem]:
+        if not self.tally.count:
+            return []
+        return [self.problem(
+            rows, "enum_value", f"holds values that are not labels of its ENUM ({self.shown}); a table created from the column unchanged refuses them",
+            f"the load rejects those rows (allow them with the table's `max_rejects`), or give them a label with `default:` in the mapping of {self.where.source_column} (a default replaces ''), or correct them in the source",
+        )]  # fmt: skip
+
+
 class IntegerRange(Checker):
     def __init__(self, where: Where, declared: DeclaredType, bounds: tuple[int, int]) -> None:
         super().__init__(where)

@@ -9,7 +9,7 @@ is found by a PL/pgSQL function that tries every conversion of a row under an ex
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,9 +74,14 @@ def _checker_sql(table: str, conversions: Sequence[Conversion], condition: str |
     return f"CREATE OR REPLACE FUNCTION {_CHECKER}(databridge_row {table}) RETURNS text[] LANGUAGE plpgsql AS {_dollar(body)}"
 
 
-def add_constraint_violations(cur: psycopg.Cursor[Any], target: TargetPlan, table: str, ready: str) -> None:
+def add_constraint_violations(
+    cur: psycopg.Cursor[Any], target: TargetPlan, table: str, ready: str, labels: Mapping[str, Sequence[str]] | None = None
+) -> None:
     """Rows of the ready table the target would refuse: NULL where it may not be, a failing CHECK, a reference to a
-    missing parent, a key an earlier row (or, appending, the table) already has. The keys count as a primary key."""
+    missing parent, a key an earlier row (or, appending, the table) already has. The keys count as a primary key.
+
+    ``labels`` (source column → its ENUM's labels): a table the load creates gets a CHECK on them for each column
+    loaded unchanged from an ENUM, so a value that is not a label (MySQL's invalid '') is refused too."""
     exists = cur.execute("SELECT to_regclass(%s) IS NOT NULL", (table,)).fetchone() == (True,)
     mapped = {c.name for c in target.columns}
     not_null = [*target.keys, *(_not_null_columns(cur, table) if exists else [])]
@@ -89,12 +94,25 @@ def add_constraint_violations(cur: psycopg.Cursor[Any], target: TargetPlan, tabl
         for columns, parent, parent_columns in _foreign_keys(cur, table):
             if set(columns) <= mapped and parent != _regclass_text(cur, table):
                 _add_orphans(cur, ready, columns, parent, parent_columns)
+    else:
+        _add_invalid_labels(cur, target, ready, labels or {})
     uniques = [list(target.keys)] if target.keys else []
     uniques += [u for u in (_unique_keys(cur, table) if exists else []) if set(u) <= mapped and u != list(target.keys)]
     for columns in uniques:
         _add_duplicates(cur, ready, columns)
         if exists and target.load != "replace":
             _add_existing(cur, target, table, ready, columns)
+
+
+def _add_invalid_labels(cur: psycopg.Cursor[Any], target: TargetPlan, ready: str, labels: Mapping[str, Sequence[str]]) -> None:
+    """Values of columns loaded unchanged from an ENUM that are none of its labels, the value named in the reason."""
+    for column in target.columns:
+        allowed = labels.get(column.unchanged_source or "")
+        if allowed:
+            shown = ",".join(sql_literal(v) for v in allowed).replace("%", "%%")
+            pattern = f"%L is not a label of the source ENUM ({shown}): MySQL stores a value it could not take as ''"
+            value = f"r.{quote_ident(column.name)}"
+            _add(cur, ready, column.name, f"{value} NOT IN ({', '.join(map(sql_literal, allowed))})", f"format({sql_literal(pattern)}, {value})")
 
 
 def _add(cur: psycopg.Cursor[Any], ready: str, column: str, condition: str, reason_sql: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from databridge.compiler.expressions import sql_literal
@@ -11,6 +11,7 @@ from databridge.compiler.identifiers import qualified, quote_ident
 from databridge.compiler.plan import SourcePlan
 from databridge.engines.base import SourceColumn, SourceEngine, drain_warnings
 from databridge.engines.chunks import RANGE, BatchableSource, Chunk, ChunkableSource
+from databridge.engines.map_like import within
 from databridge.errors import MissingTable, SpecError
 from databridge.runtime import lease, ledger
 from databridge.runtime.aside import Aside
@@ -19,6 +20,9 @@ from databridge.runtime.chunks import chunks_of, copy_chunk, orderable_key, slot
 from databridge.runtime.context import StageContext, rate, stopwatch
 from databridge.runtime.load import moved_into_target
 from databridge.spec.names import did_you_mean
+
+UNMAPPED_SHOWN = 10
+"""Unmapped source columns named in the warning (the rest are counted)."""
 
 
 def extract(ctx: StageContext, source: SourceEngine, project_file: str, instance: int | None = None) -> dict[str, Any]:
@@ -76,9 +80,8 @@ def preflight(ctx: StageContext, source: SourceEngine, project_file: str) -> lis
         for name in plan.columns:
             if name not in available:
                 problems.append((where, f"unknown source column {name!r}{did_you_mean(name, available)}"))
-        unmapped = [c for c in available if c not in plan.columns and c not in plan.excluded]
-        if unmapped:
-            ctx.warn(f"{plan.source}: source columns not mapped: {', '.join(unmapped)} (map them, or list them with exclude: true)")
+        if warning := unmapped_warning(plan, available):
+            ctx.warn(warning)
         for name, _type in plan.staging_types:
             if name not in plan.columns:
                 problems.append((where, f"source_types names {name!r}, which no mapping reads{did_you_mean(name, plan.columns)}"))
@@ -89,6 +92,24 @@ def preflight(ctx: StageContext, source: SourceEngine, project_file: str) -> lis
     if problems:
         raise SpecError(project_file, problems)
     return resolved
+
+
+def unmapped_warning(plan: SourcePlan, available: Mapping[str, SourceColumn]) -> str | None:
+    """The source columns no mapping reads or excludes, counted, with the first few named. The sub-paths of an object
+    read (or excluded) whole are not among them, nor is an object whose sub-paths are read one by one."""
+    taken = {*plan.columns, *plan.excluded}
+    objects = {n for n, c in available.items() if c.pg_type == "jsonb"}
+    unmapped = [n for n in available if n not in taken and not within(n, taken & objects) and not (n in objects and _read_by_path(n, taken))]
+    if not unmapped:
+        return None
+    more = len(unmapped) - UNMAPPED_SHOWN
+    shown = ", ".join(unmapped[:UNMAPPED_SHOWN]) + (f" and {more} more" if more > 0 else "")
+    columns, them = ("column", "it") if len(unmapped) == 1 else ("columns", "them")
+    return f"{plan.source}: {len(unmapped)} source {columns} not mapped: {shown} (map {them}, or list {them} with exclude: true)"
+
+
+def _read_by_path(name: str, taken: set[str]) -> bool:
+    return any(t.startswith(f"{name}.") for t in taken)
 
 
 def _staged_as(column: SourceColumn, overrides: dict[str, str]) -> SourceColumn:

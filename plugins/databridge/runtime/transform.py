@@ -8,6 +8,7 @@ from typing import Any
 
 import psycopg
 
+from databridge.compiler.columns import fit_widths
 from databridge.compiler.identifiers import qualified, quote_ident
 from databridge.compiler.plan import ColumnPlan, SourcePlan, TargetPlan
 from databridge.engines import sandbox
@@ -61,6 +62,7 @@ def _transform_one(ctx: StageContext, source: SourcePlan, target: TargetPlan) ->
             with ctx.target.conn.transaction(), ctx.target.conn.cursor() as cur:
                 lease.confirm(cur, ctx, "transforming")
                 cur.execute(f"DROP TABLE IF EXISTS {ready}")
+                target = fit_widths(target, bad_rows.column_types(cur, raw))  # TRIM of a varchar(n) stays varchar(n)
                 sandbox.prepare(cur, reads=[raw], schemas=[schema])
                 create, insert = transform_sql(schema, source, target)
                 sandboxed(cur, create, f"transforming {source.source} into {target.table}")

@@ -14,6 +14,7 @@ from typing import Any
 
 import psycopg
 
+from databridge.compiler.columns import fit_widths
 from databridge.compiler.plan import PipelinePlan, SourcePlan, TableRef, TargetPlan
 from databridge.engines import open_target, sandbox
 from databridge.engines.base import SourceColumn, SourceEngine
@@ -22,6 +23,7 @@ from databridge.errors import EngineError
 from databridge.lint import convert
 from databridge.lint.pipeline import reads_of
 from databridge.lint.sample import is_mysql_date, is_zero_date, read_rows
+from databridge.runtime.extract import unmapped_warning
 from databridge.runtime.transform import transform_sql
 from databridge.spec.names import did_you_mean
 from databridge.views import connections
@@ -78,9 +80,8 @@ def source_side(source: SourceEngine, sp: SourcePlan) -> tuple[list[SourceColumn
         raise InvalidInput(f"{sp.source}: unknown source column(s) {', '.join(unknown)}", problems=problems)
     overrides = dict(sp.staging_types)
     columns = [dataclasses.replace(available[n], pg_type=overrides.get(n, available[n].pg_type)) for n in sp.columns]
-    unmapped = [c for c in available if c not in sp.columns and c not in sp.excluded]
-    warnings = [f"{sp.source}: source columns not mapped: {', '.join(unmapped)} (map them, or list them with exclude: true)"] if unmapped else []
-    return columns, warnings, info.approx_rows
+    warning = unmapped_warning(sp, available)
+    return columns, [warning] if warning else [], info.approx_rows
 
 
 def _staged(row: tuple[Any, ...], columns: list[SourceColumn], engine: str) -> tuple[Any, ...]:
@@ -107,7 +108,8 @@ def _run_on_target(target: PostgresTarget, sp: SourcePlan, columns: list[SourceC
                 for row in rows:
                     copy.write_row(row)
             problems = convert.stage(cur, str(sp.source), columns, set(), len(rows))
-            results = [_run_target(cur, target, staged, tp, len(rows)) for tp in sp.targets]
+            widths = {c.name: c.pg_type for c in columns}
+            results = [_run_target(cur, target, staged, fit_widths(tp, widths), len(rows)) for tp in sp.targets]
     except psycopg.Error as exc:
         raise InvalidInput(f"previewing {sp.source}: {str(exc).splitlines()[0]}") from None
     return results, [f"{p.column}: {p.message} -> {p.suggestion}" for p in problems]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -9,6 +10,7 @@ from functools import partial
 from typing import Any
 
 from databridge.engines.base import ColumnInfo
+from databridge.engines.map_like import ObjectKeys, map_paths, within
 from databridge.engines.type_matrix import notes_for, pg_type_for
 
 FIXED = ("_id", "_rev")
@@ -35,11 +37,13 @@ def json_kind(value: Any) -> str:
 
 
 class Shape:
-    """What a sample of documents showed: each dotted path and the JSON kinds seen there."""
+    """What a sample of documents showed: each dotted path and the JSON kinds seen there. An object used as a map
+    (engines/map_like.py) is one jsonb column: its sub-paths are no columns."""
 
     def __init__(self) -> None:
         self.rows = 0
         self.fields: dict[str, Counter[str]] = {name: Counter() for name in FIXED}
+        self.objects: dict[str, ObjectKeys] = {}
 
     def add_document(self, document: Mapping[str, Any]) -> None:
         self.rows += 1
@@ -50,10 +54,13 @@ class Shape:
             path, kind = f"{prefix}{key}", json_kind(value)
             self.fields.setdefault(path, Counter())[kind] += 1
             if kind == "object":
+                self.objects.setdefault(path, ObjectKeys()).add(value)
                 self._walk(value, f"{path}.")
 
     def columns(self) -> list[ColumnInfo]:
-        return [_column(path, kinds, self.rows) for path, kinds in self.fields.items()]
+        maps = map_paths(self.objects)
+        columns = [_column(path, kinds, self.rows) for path, kinds in self.fields.items() if not within(path, maps)]
+        return [dataclasses.replace(c, note=maps[c.name]) if c.name in maps else c for c in columns]
 
 
 def survey(documents: Iterable[Mapping[str, Any]]) -> Shape:

@@ -1,4 +1,7 @@
-"""Inferring columns from sampled MongoDB documents: dotted paths, the BSON type seen most, and how sure that is."""
+"""Inferring columns from sampled MongoDB documents: dotted paths, the BSON type seen most, and how sure that is.
+
+An object used as a map (engines/map_like.py) is one jsonb column: its sub-paths are no columns, its arrays no
+child tables."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from bson import Binary, Code, Decimal128, Int64, MaxKey, MinKey, ObjectId, Rege
 from bson.datetime_ms import DatetimeMS
 
 from databridge.engines.base import ColumnInfo
+from databridge.engines.map_like import ObjectKeys, map_paths, within
 from databridge.engines.type_matrix import pg_type_for
 
 PARENT_ID, INDEX, VALUE = "_parent_id", "_index", "value"
@@ -58,12 +62,23 @@ class Shape:
     def __init__(self) -> None:
         self.rows = 0
         self.fields: dict[str, Counter[str]] = {}
+        self.objects: dict[str, ObjectKeys] = {}
+        self.maps: dict[str, str] = {}
+        """Paths of map-like objects → the note saying so (set by ``settle``)."""
 
     def add(self, path: str, kind: str) -> None:
         self.fields.setdefault(path, Counter())[kind] += 1
 
+    def add_object(self, path: str, value: Mapping[str, Any]) -> None:
+        self.objects.setdefault(path, ObjectKeys()).add(value)
+
+    def settle(self) -> None:
+        """Once sampled: the sub-paths of map-like objects are no columns."""
+        self.maps = map_paths(self.objects)
+        self.fields = {path: kinds for path, kinds in self.fields.items() if not within(path, self.maps)}
+
     def columns(self) -> list[ColumnInfo]:
-        return [_column(path, kinds, self.rows) for path, kinds in self.fields.items()]
+        return [_column(path, kinds, self.rows, self.maps.get(path, "")) for path, kinds in self.fields.items()]
 
 
 def survey(documents: Iterable[Mapping[str, Any]]) -> dict[str, Shape]:
@@ -73,7 +88,9 @@ def survey(documents: Iterable[Mapping[str, Any]]) -> dict[str, Shape]:
     for document in documents:
         shapes[""].rows += 1
         _walk(document, "", shapes[""], shapes)
-    return shapes
+    for shape in shapes.values():
+        shape.settle()
+    return {path: shape for path, shape in shapes.items() if not within(path, shapes[""].maps)}
 
 
 def _walk(document: Mapping[str, Any], prefix: str, shape: Shape, children: dict[str, Shape] | None) -> None:
@@ -82,6 +99,7 @@ def _walk(document: Mapping[str, Any], prefix: str, shape: Shape, children: dict
         kind = bson_kind(value)
         shape.add(path, kind)
         if kind == "object":
+            shape.add_object(path, value)
             _walk(value, f"{path}.", shape, children)
         elif kind == "array" and children is not None:  # arrays inside array elements stay jsonb
             _walk_elements(value, children.setdefault(path, Shape()))
@@ -96,7 +114,7 @@ def _walk_elements(elements: list[Any], shape: Shape) -> None:
             shape.add(VALUE, bson_kind(element))
 
 
-def _column(path: str, kinds: Counter[str], sampled: int) -> ColumnInfo:
+def _column(path: str, kinds: Counter[str], sampled: int, note: str = "") -> ColumnInfo:
     present = Counter({k: n for k, n in kinds.items() if k != "null"})
     nullable = sum(present.values()) < sampled
     if not present:
@@ -104,9 +122,9 @@ def _column(path: str, kinds: Counter[str], sampled: int) -> ColumnInfo:
     ranked = [k for k, _ in present.most_common()]
     native = _widened(frozenset(ranked))
     if native is None:
-        return ColumnInfo(path, "mixed(" + "|".join(ranked) + ")", nullable, None, pg_type_for("mongo", "mixed"), present[ranked[0]] / sampled)
+        return ColumnInfo(path, "mixed(" + "|".join(ranked) + ")", nullable, None, pg_type_for("mongo", "mixed"), present[ranked[0]] / sampled, note)
     shown = native if len(ranked) == 1 else "|".join(ranked)
-    return ColumnInfo(path, shown, nullable, None, pg_type_for("mongo", native), sum(present.values()) / sampled)
+    return ColumnInfo(path, shown, nullable, None, pg_type_for("mongo", native), sum(present.values()) / sampled, note)
 
 
 def _widened(kinds: frozenset[str]) -> str | None:

@@ -177,9 +177,17 @@ function mappingTable(view) {
     h("tbody", {}, rows))));
 }
 
+// The type a new target column gets when none is declared, as the compiler decides it (compiler/columns.py): the
+// source column's staged type, kept through TRIM/UPPER/LOWER and a default when it is a string (a varchar(45) stays
+// varchar(45)); text after a date format, or a clean-up of a non-string column; custom SQL: its result's type.
+const STRING_TYPE = /^(text|varchar|character varying|char|character|bpchar)\b/i;
+
 export function suggestion(view, m) {
   if (view.existing) return (view.existing.columns.find((c) => c.name === effectiveTarget(m)) || {}).native_type;
-  return (view.source.columns.find((c) => c.name === m.source) || {}).pg_type;
+  if (m.expression) return undefined;
+  const staged = (view.source.columns.find((c) => c.name === m.source) || {}).pg_type;
+  if (staged && (m.date_format || ((m.transform || []).length && !STRING_TYPE.test(staged)))) return "text";
+  return staged;
 }
 
 function mappingRow(view, m, i) {
