@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from databridge.compiler.plan import TableRef
+
+if TYPE_CHECKING:
+    from databridge.engines.schema import TableSchema
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,13 @@ class SourceEngine(Protocol):
         ...
 
     def tables(self, schema: str) -> list[str]: ...
+
+    def schema_of(self, table: TableRef) -> TableSchema:
+        """Every schema object of the table as its catalog holds it: columns (nullability, defaults, identity,
+        comments), primary key, uniques, indexes, CHECKs, foreign keys, the table's comment, ENUM/SET labels; SQL
+        texts in the source's dialect (engines/schema.py). Document stores have no catalog: columns only. Raises
+        EngineError (permanent) naming close matches when the table is absent."""
+        ...
 
     def row_count(self, table: TableRef) -> int: ...
 

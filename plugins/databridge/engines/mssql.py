@@ -50,6 +50,16 @@ from databridge.engines.base import (
 )
 from databridge.engines.chunks import RANGE, Chunk, Split, quantile_bounds, range_predicate
 from databridge.engines.postgres import CONNECT_TIMEOUT_SECONDS, missing_table
+from databridge.engines.schema import (
+    CheckDef,
+    ColumnDef,
+    IndexDef,
+    IndexPart,
+    TableSchema,
+    foreign_keys_from_rows,
+    indexes_from_parts,
+    sorted_checks,
+)
 from databridge.engines.values import row_converter
 from databridge.errors import EngineError
 
@@ -165,6 +175,41 @@ WHERE fk.parent_object_id = OBJECT_ID({table}) ORDER BY fk.name, fkc.constraint_
 _APPROX_ROWS_SQL = """
 SELECT SUM(p.rows) FROM sys.partitions AS p WHERE p.object_id = OBJECT_ID({table}) AND p.index_id IN (0, 1)
 """
+# schema_of: per column its nullability, default constraint, identity and MS_Description (the comment SSMS shows).
+_SCHEMA_COLUMNS_SQL = """
+SELECT c.name, c.is_nullable, dc.definition, c.is_identity, CAST(ep.value AS NVARCHAR(4000)) AS comment
+FROM sys.columns AS c
+LEFT JOIN sys.default_constraints AS dc ON dc.object_id = c.default_object_id
+LEFT JOIN sys.extended_properties AS ep ON ep.class = 1 AND ep.major_id = c.object_id AND ep.minor_id = c.column_id
+AND ep.name = 'MS_Description'
+WHERE c.object_id = OBJECT_ID({table}) ORDER BY c.column_id
+"""
+# Every position of every index but the primary key's (heaps and hypothetical indexes left out), keys before
+# included columns.
+_INDEXES_SQL = """
+SELECT i.name, i.is_unique, ic.is_included_column, c.name, ic.is_descending_key, i.filter_definition, i.type_desc
+FROM sys.indexes AS i
+JOIN sys.index_columns AS ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id
+JOIN sys.columns AS c ON c.object_id = ic.object_id AND c.column_id = ic.column_id
+WHERE i.object_id = OBJECT_ID({table}) AND i.is_primary_key = 0 AND i.is_hypothetical = 0 AND i.type > 0
+ORDER BY i.name, ic.is_included_column, ic.key_ordinal, ic.index_column_id
+"""
+_CHECKS_SQL = """
+SELECT cc.name, cc.definition FROM sys.check_constraints AS cc WHERE cc.parent_object_id = OBJECT_ID({table}) ORDER BY cc.name
+"""
+_SCHEMA_FOREIGN_KEYS_SQL = """
+SELECT fk.name, pc.name, SCHEMA_NAME(rt.schema_id), rt.name, rc.name, fk.delete_referential_action_desc,
+fk.update_referential_action_desc FROM sys.foreign_keys AS fk
+JOIN sys.foreign_key_columns AS fkc ON fkc.constraint_object_id = fk.object_id
+JOIN sys.columns AS pc ON pc.object_id = fkc.parent_object_id AND pc.column_id = fkc.parent_column_id
+JOIN sys.tables AS rt ON rt.object_id = fkc.referenced_object_id
+JOIN sys.columns AS rc ON rc.object_id = fkc.referenced_object_id AND rc.column_id = fkc.referenced_column_id
+WHERE fk.parent_object_id = OBJECT_ID({table}) ORDER BY fk.name, fkc.constraint_column_id
+"""
+_TABLE_COMMENT_SQL = """
+SELECT CAST(ep.value AS NVARCHAR(4000)) FROM sys.extended_properties AS ep
+WHERE ep.class = 1 AND ep.major_id = OBJECT_ID({table}) AND ep.minor_id = 0 AND ep.name = 'MS_Description'
+"""
 # Long values (text, nvarchar(max), xml) are cut at TEXTSIZE, which FreeTDS sets low: raise it to the maximum.
 SESSION_SQL = ("SET TEXTSIZE 2147483647", "SET DATEFORMAT ymd", "SELECT SCHEMA_NAME()")
 
@@ -191,6 +236,26 @@ def foreign_keys_sql(schema: str, table: str) -> str:
 
 def approx_rows_sql(schema: str, table: str) -> str:
     return _one_line(_APPROX_ROWS_SQL, table=qualified_name(schema, table))
+
+
+def schema_columns_sql(schema: str, table: str) -> str:
+    return _one_line(_SCHEMA_COLUMNS_SQL, table=qualified_name(schema, table))
+
+
+def indexes_sql(schema: str, table: str) -> str:
+    return _one_line(_INDEXES_SQL, table=qualified_name(schema, table))
+
+
+def checks_sql(schema: str, table: str) -> str:
+    return _one_line(_CHECKS_SQL, table=qualified_name(schema, table))
+
+
+def schema_foreign_keys_sql(schema: str, table: str) -> str:
+    return _one_line(_SCHEMA_FOREIGN_KEYS_SQL, table=qualified_name(schema, table))
+
+
+def table_comment_sql(schema: str, table: str) -> str:
+    return _one_line(_TABLE_COMMENT_SQL, table=qualified_name(schema, table))
 
 
 def count_sql(schema: str, table: str) -> str:
@@ -260,6 +325,20 @@ def _closes_at_end(text: str) -> bool:
         if depth == 0:
             return i == len(text) - 1
     return False
+
+
+def index_method(type_desc: str) -> str:
+    """sys.indexes.type_desc as an access method: "" for the B-trees (CLUSTERED, NONCLUSTERED)."""
+    kind = type_desc.upper()
+    return next((m for m in ("columnstore", "xml", "spatial", "hash") if m.upper() in kind), "")
+
+
+def index_parts(rows: Sequence[Sequence[Any]]) -> tuple[tuple[IndexDef, ...], tuple[IndexDef, ...]]:
+    """(uniques, indexes) from indexes_sql rows (name, unique, included, column, descending, filter, type)."""
+    return indexes_from_parts(
+        IndexPart(str(r[0]), bool(r[1]), str(r[3]), descending=bool(r[4]), included=bool(r[2]), where=strip_parentheses(r[5]), method=index_method(str(r[6])))
+        for r in rows
+    )
 
 
 # --- errors ---------------------------------------------------------------------------------------------------
@@ -385,6 +464,21 @@ class MSSQLSource:
             foreign_keys=foreign_keys,
             approx_rows=int(approx[0][0]) if approx and approx[0][0] is not None else None,
         )
+
+    def schema_of(self, table: TableRef) -> TableSchema:
+        staged = self.columns(table)  # raises for an absent table
+        schema, name = table.schema or self.default_schema(), table.name
+        rows = self._run(schema_columns_sql(schema, name), f"reading the schema of {schema}.{name}")
+        columns = tuple(
+            ColumnDef(r[0], bool(r[1]), strip_parentheses(r[2]), bool(r[3]), comment=r[4] or "", type=c.native_type, pg_type=c.pg_type)
+            for r, c in zip(rows, staged, strict=True)
+        )
+        uniques, indexes = index_parts(self._run(indexes_sql(schema, name)))
+        checks = sorted_checks(CheckDef(str(r[0]), strip_parentheses(str(r[1])) or "") for r in self._run(checks_sql(schema, name)))
+        comment = self._run(table_comment_sql(schema, name))
+        primary_key = tuple(str(r[0]) for r in self._run(primary_key_sql(schema, name)))
+        foreign_keys = foreign_keys_from_rows(self._run(schema_foreign_keys_sql(schema, name)))
+        return TableSchema(TableRef(schema, name), "tsql", columns, primary_key, uniques, indexes, checks, foreign_keys, str(comment[0][0] or "") if comment else "")
 
     def row_count(self, table: TableRef, chunk: Chunk | None = None) -> int:
         schema = table.schema or self.default_schema()

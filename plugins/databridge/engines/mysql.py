@@ -27,6 +27,16 @@ from databridge.engines.chunks import HASH, RANGE, Chunk, Split, next_key, quant
 from databridge.engines.errors import mysql_error
 from databridge.engines.fingerprint import Dialect, ProofColumn, Runner, SqlSide
 from databridge.engines.postgres import CONNECT_TIMEOUT_SECONDS, missing_table
+from databridge.engines.schema import (
+    CheckDef,
+    ColumnDef,
+    IndexDef,
+    IndexPart,
+    TableSchema,
+    foreign_keys_from_rows,
+    indexes_from_parts,
+    sorted_checks,
+)
 from databridge.engines.type_matrix import notes_for, pg_type_for, zoned
 from databridge.engines.values import localizer, row_converter, split_set
 from databridge.errors import EngineError
@@ -54,6 +64,48 @@ ORDER BY CONSTRAINT_NAME = 'PRIMARY' DESC, CONSTRAINT_NAME, ORDINAL_POSITION
 """
 # InnoDB's estimate from its index statistics: no table scan.
 _APPROX_ROWS_SQL = "SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s"
+
+# --- schema_of: what the catalog says of each schema object --------------------------------------------------------
+# COLUMN_DEFAULT: MariaDB writes SQL ('active', 0.00, current_timestamp(), NULL for none); MySQL writes a string's
+# bare text and marks expressions DEFAULT_GENERATED in EXTRA (_mysql_default).
+_SCHEMA_COLUMNS_SQL = """
+SELECT COLUMN_NAME, IS_NULLABLE = 'YES', COLUMN_DEFAULT, EXTRA, COLUMN_COMMENT, COLUMN_TYPE, DATA_TYPE
+FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s ORDER BY ORDINAL_POSITION
+"""
+# Every index position, the primary key's first; {expression} is EXPRESSION on MySQL 8.0.13+ (functional key parts),
+# NULL on MariaDB and older MySQL, which have none.
+_INDEXES_SQL = """
+SELECT INDEX_NAME, NON_UNIQUE = 0, COLUMN_NAME, SUB_PART, COLLATION = 'D', INDEX_TYPE, {expression}
+FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s
+ORDER BY INDEX_NAME <> 'PRIMARY', INDEX_NAME, SEQ_IN_INDEX
+"""
+_FOREIGN_KEYS_SQL = """
+SELECT k.CONSTRAINT_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_SCHEMA, k.REFERENCED_TABLE_NAME, k.REFERENCED_COLUMN_NAME,
+       r.DELETE_RULE, r.UPDATE_RULE
+FROM information_schema.KEY_COLUMN_USAGE k
+JOIN information_schema.REFERENTIAL_CONSTRAINTS r
+  ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.TABLE_NAME = k.TABLE_NAME AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME
+WHERE k.TABLE_SCHEMA = %s AND k.TABLE_NAME = %s AND k.REFERENCED_TABLE_NAME IS NOT NULL
+ORDER BY k.CONSTRAINT_NAME, k.ORDINAL_POSITION
+"""
+# MariaDB names CHECKs per table (a column's own CHECK is named after the column); MySQL per schema, and its
+# CHECK_CONSTRAINTS has no TABLE_NAME: the table comes from TABLE_CONSTRAINTS.
+_MARIADB_CHECKS_SQL = """
+SELECT CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = %s AND TABLE_NAME = %s
+"""
+_MYSQL_CHECKS_SQL = """
+SELECT t.CONSTRAINT_NAME, c.CHECK_CLAUSE FROM information_schema.TABLE_CONSTRAINTS t
+JOIN information_schema.CHECK_CONSTRAINTS c ON c.CONSTRAINT_SCHEMA = t.CONSTRAINT_SCHEMA AND c.CONSTRAINT_NAME = t.CONSTRAINT_NAME
+WHERE t.TABLE_SCHEMA = %s AND t.TABLE_NAME = %s AND t.CONSTRAINT_TYPE = 'CHECK'
+"""
+_TABLE_COMMENT_SQL = """
+SELECT CASE WHEN TABLE_TYPE = 'VIEW' THEN '' ELSE TABLE_COMMENT END
+FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s
+"""
+_ON_UPDATE = re.compile(r"\bon update (.+)$", re.IGNORECASE)
+_LABELLED = re.compile(r"(enum|set)\((.*)\)", re.IGNORECASE | re.DOTALL)
+_NUMERIC_TYPES = {"tinyint", "smallint", "mediumint", "int", "integer", "bigint", "decimal", "numeric", "float", "double", "bit", "year"}
+_INDEX_METHODS = {"BTREE": "", "HASH": "hash", "FULLTEXT": "fulltext", "SPATIAL": "spatial", "RTREE": "spatial"}
 
 # What the SELECT reads instead of the bare column, by native type (the first match wins).
 _SELECT_AS: tuple[tuple[str, str], ...] = (
@@ -161,6 +213,26 @@ class MySQLSource:
         if "mariadb" not in self.conn.get_server_info().lower():
             return set()
         return {str(r[0]) for r in self._run(_CHECKS_SQL, (schema, table))}
+
+    def schema_of(self, table: TableRef) -> TableSchema:
+        staged = self.columns(table)  # raises for an absent table
+        key = (table.schema or self.default_schema(), table.name)
+        rows = self._run(_SCHEMA_COLUMNS_SQL, key)
+        columns = tuple(_column_def(row, c.pg_type, self._mariadb) for row, c in zip(rows, staged, strict=True))
+        expression = "EXPRESSION" if _has_key_expressions(self.conn.get_server_info()) else "NULL"
+        primary_key, uniques, indexes = _indexes(self._run(_INDEXES_SQL.format(expression=expression), key))
+        enums, sets = _labels(columns)
+        foreign_keys = foreign_keys_from_rows(self._run(_FOREIGN_KEYS_SQL, key))
+        comment = str(next(iter(self._run(_TABLE_COMMENT_SQL, key)), ("",))[0] or "")
+        return TableSchema(TableRef(*key), "mysql", columns, primary_key, uniques, indexes, self._checks(key), foreign_keys, comment, enums, sets)
+
+    def _checks(self, key: tuple[str, str]) -> tuple[CheckDef, ...]:
+        rows = self._run(_MARIADB_CHECKS_SQL if self._mariadb else _MYSQL_CHECKS_SQL, key)
+        return sorted_checks(c for c in map(_check, rows) if c is not None)
+
+    @property
+    def _mariadb(self) -> bool:
+        return "mariadb" in self.conn.get_server_info().lower()
 
     def row_count(self, table: TableRef, chunk: Chunk | None = None) -> int:
         query = f"SELECT COUNT(*) FROM {self._ref(table)}{self._where(table, chunk)}"
@@ -320,6 +392,60 @@ def _column_info(column: SourceColumn, default: str | None) -> ColumnInfo:
     note = "; ".join(n for n in (notes_for("mysql", column.native_type), column.note) if n)
     default = None if default == "NULL" else default
     return ColumnInfo(column.name, column.native_type, column.nullable, default, column.pg_type, note=note)
+
+
+def _column_def(row: tuple[Any, ...], pg_type: str, mariadb: bool) -> ColumnDef:
+    """A _SCHEMA_COLUMNS_SQL row as a column staged as ``pg_type``."""
+    name, nullable, default, extra, comment, column_type, data_type = row
+    extra = extra or ""
+    on_update = _ON_UPDATE.search(extra)
+    return ColumnDef(
+        name, bool(nullable), _mysql_default(default, extra, data_type, mariadb), "auto_increment" in extra.lower(),
+        on_update.group(1) if on_update else None, comment or "", column_type, pg_type,
+    )
+
+
+def _mysql_default(raw: str | None, extra: str, data_type: str, mariadb: bool) -> str | None:
+    """The default as MySQL SQL: MariaDB writes it so already (NULL for none); MySQL writes a string's bare text."""
+    if raw is None or (mariadb and raw == "NULL"):
+        return None
+    if mariadb or "DEFAULT_GENERATED" in extra.upper() or data_type.lower() in _NUMERIC_TYPES or raw.upper().startswith("CURRENT_TIMESTAMP"):
+        return raw
+    return "'" + raw.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _has_key_expressions(server_info: str) -> bool:
+    """Functional key parts (and STATISTICS.EXPRESSION) came with MySQL 8.0.13; MariaDB has none."""
+    if "mariadb" in server_info.lower():
+        return False
+    version = tuple(int(p) for p in re.findall(r"\d+", server_info)[:3])
+    return version >= (8, 0, 13)
+
+
+def _indexes(rows: list[tuple[Any, ...]]) -> tuple[tuple[str, ...], tuple[IndexDef, ...], tuple[IndexDef, ...]]:
+    """(primary key, uniques, indexes) from _INDEXES_SQL rows."""
+    primary_key = tuple(str(r[2]) for r in rows if r[0] == "PRIMARY")
+    parts = (
+        IndexPart(str(r[0]), bool(r[1]), str(r[2] or ""), str(r[6] or ""), r[3], bool(r[4]), method=_INDEX_METHODS.get(str(r[5]), str(r[5]).lower()))
+        for r in rows
+        if r[0] != "PRIMARY"
+    )
+    return (primary_key, *indexes_from_parts(parts))
+
+
+def _check(row: tuple[Any, ...]) -> CheckDef | None:
+    """A CHECK, or None for MariaDB's json_valid() on a JSON column: that is the column's type, not a rule."""
+    name, clause = str(row[0]), str(row[1])
+    return None if clause == f"json_valid({_mysql_ident(name)})" else CheckDef(name, clause)
+
+
+def _labels(columns: Sequence[ColumnDef]) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], tuple[str, ...]]:
+    """(column, labels) of the ENUM columns, then of the SET columns; and the SET columns' names."""
+    typed = [(c.name, _LABELLED.fullmatch(c.type)) for c in columns]
+    found = [(name, m.group(1).lower(), tuple(v.replace("''", "'") for v in _ENUM_LABEL.findall(m.group(2)))) for name, m in typed if m]
+    enums = [(name, labels) for name, kind, labels in found if kind == "enum"]
+    sets = [(name, labels) for name, kind, labels in found if kind == "set"]
+    return (*enums, *sets), tuple(name for name, _ in sets)
 
 
 def _mysql_ident(name: str) -> str:

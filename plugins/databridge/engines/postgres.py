@@ -27,6 +27,16 @@ from databridge.engines.canonical import kind_of
 from databridge.engines.chunks import RANGE, Chunk, Split, distinct_bounds, next_key, quantile_bounds, range_predicate
 from databridge.engines.errors import postgres_error
 from databridge.engines.fingerprint import Dialect, ProofColumn, Runner, SqlSide
+from databridge.engines.schema import (
+    CheckDef,
+    ColumnDef,
+    IndexDef,
+    IndexPart,
+    TableSchema,
+    foreign_keys_from_rows,
+    indexes_from_parts,
+    sorted_checks,
+)
 from databridge.engines.type_matrix import notes_for, zoned
 from databridge.errors import EngineError, MissingTable
 from databridge.spec.names import did_you_mean
@@ -87,6 +97,65 @@ ORDER BY con.contype DESC, con.conname, k.pos
 _APPROX_ROWS_SQL = """
 SELECT c.reltuples::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relname = %s
 """
+
+# --- schema_of: what the catalog says of each schema object --------------------------------------------------------
+# Per column: its default (not a generated column's expression), whether it is an identity or a serial (a sequence
+# it owns), its comment, and an enum type's labels.
+_SCHEMA_COLUMNS_SQL = """
+SELECT a.attname, NOT a.attnotnull, CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END,
+       a.attidentity <> '' OR EXISTS (SELECT 1 FROM pg_depend dep JOIN pg_class s ON s.oid = dep.objid AND s.relkind = 'S'
+                                      WHERE dep.refobjid = c.oid AND dep.refobjsubid = a.attnum AND dep.deptype = 'a'),
+       coalesce(col_description(c.oid, a.attnum), ''),
+       CASE WHEN t.typtype = 'e' THEN ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) END
+FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+WHERE n.nspname = %s AND c.relname = %s AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attnum
+"""
+# Every position of every valid index (exclusion constraints left out): primary, unique, included, the column or
+# the expression's text, descending, the partial predicate and the access method.
+_INDEXES_SQL = """
+SELECT i.relname, x.indisprimary, x.indisunique, k.pos > x.indnkeyatts, coalesce(a.attname, ''),
+       CASE WHEN k.attnum = 0 THEN pg_get_indexdef(x.indexrelid, k.pos::int, true) ELSE '' END,
+       coalesce((x.indoption[k.pos::int - 1] & 1) = 1, false), pg_get_expr(x.indpred, x.indrelid, true), am.amname
+FROM pg_index x
+JOIN pg_class i ON i.oid = x.indexrelid
+JOIN pg_class c ON c.oid = x.indrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_am am ON am.oid = i.relam
+CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, pos)
+LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum AND k.attnum > 0
+WHERE n.nspname = %s AND c.relname = %s AND x.indisvalid
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = x.indexrelid AND con.conrelid = x.indrelid AND con.contype = 'x')
+ORDER BY i.relname, k.pos
+"""
+_CHECKS_SQL = """
+SELECT con.conname, pg_get_expr(con.conbin, con.conrelid, true)
+FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = %s AND c.relname = %s AND con.contype = 'c'
+"""
+_FOREIGN_KEYS_SQL = """
+SELECT con.conname, a.attname, rn.nspname, rc.relname, ra.attname, con.confdeltype, con.confupdtype
+FROM pg_constraint con
+JOIN pg_class c ON c.oid = con.conrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+CROSS JOIN LATERAL unnest(con.conkey, con.confkey) WITH ORDINALITY AS k(attnum, refnum, pos)
+JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
+JOIN pg_class rc ON rc.oid = con.confrelid
+JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+JOIN pg_attribute ra ON ra.attrelid = con.confrelid AND ra.attnum = k.refnum
+WHERE n.nspname = %s AND c.relname = %s AND con.contype = 'f'
+ORDER BY con.conname, k.pos
+"""
+_TABLE_COMMENT_SQL = """
+SELECT coalesce(obj_description(c.oid, 'pg_class'), '')
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relname = %s
+"""
+_ACTIONS = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
+"""pg_constraint's confdeltype / confupdtype codes."""
 
 
 def connect(info: ConnectionInfo, *, autocommit: bool = False) -> psycopg.Connection[Any]:
@@ -160,6 +229,21 @@ class PostgresSource:
         if not rows:
             raise missing_table(self, TableRef(schema, table.name))
         return schema, rows
+
+    def schema_of(self, table: TableRef) -> TableSchema:
+        staged = self.columns(table)  # raises for an absent table
+        key = (table.schema or self.default_schema(), table.name)
+        rows = self._catalog(_SCHEMA_COLUMNS_SQL, key)
+        columns = tuple(ColumnDef(r[0], r[1], r[2], r[3], comment=r[4], type=c.native_type, pg_type=c.pg_type) for r, c in zip(rows, staged, strict=True))
+        primary_key, uniques, indexes = _indexes(self._catalog(_INDEXES_SQL, key))
+        checks = sorted_checks(CheckDef(*r) for r in self._catalog(_CHECKS_SQL, key))
+        foreign_keys = foreign_keys_from_rows([(*r[:5], _ACTIONS[r[5]], _ACTIONS[r[6]]) for r in self._catalog(_FOREIGN_KEYS_SQL, key)])
+        comment = self._catalog(_TABLE_COMMENT_SQL, key)[0][0]
+        enums = tuple((r[0], tuple(r[5])) for r in rows if r[5] is not None)
+        return TableSchema(TableRef(*key), "postgres", columns, primary_key, uniques, indexes, checks, foreign_keys, comment, enums)
+
+    def _catalog(self, query: str, key: tuple[str, str]) -> list[tuple[Any, ...]]:
+        return self._read(query, key, f"reading the schema of {key[0]}.{key[1]}")
 
     def row_count(self, table: TableRef, chunk: Chunk | None = None) -> int:
         query = f"SELECT count(*) FROM {self._ref(table)}{self._where(chunk)}"
@@ -239,6 +323,13 @@ def _as_text(column: SourceColumn, naive_timezone: str | None) -> str:
     if naive_timezone and column.native_type.startswith("timestamp") and "without" in column.native_type:
         return f"({ident} AT TIME ZONE {sql_literal(naive_timezone)})"
     return f"{ident}::text" if column.pg_type == "text" and column.native_type != "text" else ident
+
+
+def _indexes(rows: list[tuple[Any, ...]]) -> tuple[tuple[str, ...], tuple[IndexDef, ...], tuple[IndexDef, ...]]:
+    """(primary key, uniques, indexes) from _INDEXES_SQL rows."""
+    primary_key = tuple(str(r[4]) for r in rows if r[1])
+    parts = (IndexPart(r[0], r[2], r[4], r[5], None, r[6], r[3], r[7], "" if r[8] == "btree" else r[8]) for r in rows if not r[1])
+    return (primary_key, *indexes_from_parts(parts))
 
 
 def missing_table(source: Any, table: TableRef) -> MissingTable:

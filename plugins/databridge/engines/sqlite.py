@@ -7,6 +7,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import sqlglot
+from sqlglot import TokenType, exp
+from sqlglot.errors import SqlglotError
+
 from databridge.compiler.expressions import sql_literal
 from databridge.compiler.identifiers import quote_ident
 from databridge.compiler.plan import TableRef
@@ -25,6 +29,15 @@ from databridge.engines.chunks import RANGE, Chunk, Split, next_key, quantile_bo
 from databridge.engines.errors import sqlite_error
 from databridge.engines.fingerprint import Dialect, ProofColumn, SqlSide
 from databridge.engines.postgres import missing_table
+from databridge.engines.schema import (
+    CheckDef,
+    ColumnDef,
+    IndexPart,
+    TableSchema,
+    foreign_keys_from_rows,
+    indexes_from_parts,
+    sorted_checks,
+)
 from databridge.engines.type_matrix import notes_for, pg_type_for, zoned
 from databridge.errors import EngineError
 
@@ -36,6 +49,13 @@ _FOREIGN_KEYS_SQL = "PRAGMA {schema}.foreign_key_list({table})"
 # ANALYZE's estimate: the first number of a table's sqlite_stat1 row is its row count (no table scan).
 _STAT_TABLE_SQL = "SELECT 1 FROM {schema}.sqlite_master WHERE name = 'sqlite_stat1'"
 _APPROX_ROWS_SQL = "SELECT stat FROM {schema}.sqlite_stat1 WHERE tbl = ? ORDER BY idx IS NOT NULL LIMIT 1"
+# schema_of: columns with generated ones (hidden 2, 3; a virtual table's hidden columns, 1, are left out), the
+# indexes (origin c: CREATE INDEX, u: UNIQUE, pk: a primary key that is not the rowid) with their key columns, and
+# the CREATE statements, which alone hold CHECKs, index expressions and partial predicates.
+_XCOLUMNS_SQL = "PRAGMA {schema}.table_xinfo({table})"
+_INDEX_LIST_SQL = "PRAGMA {schema}.index_list({table})"
+_INDEX_XINFO_SQL = "PRAGMA {schema}.index_xinfo({index})"
+_CREATE_SQL = "SELECT sql FROM {schema}.sqlite_master WHERE type = ? AND name = ?"
 
 
 class SQLiteSource:
@@ -93,11 +113,37 @@ class SQLiteSource:
         return SourceColumn(str(row[1]), str(row[2]), not row[3] and not row[5], pg_type)
 
     def _foreign_key_rows(self, schema: str, table: str) -> list[tuple[Any, ...]]:
-        """(constraint, column, ref schema, ref table, ref column) rows; a reference without columns means the
-        parent's primary key."""
+        """(constraint id, column, ref schema, ref table, ref column, on delete, on update) rows; a reference without
+        columns means the parent's primary key."""
         rows = self._run(_FOREIGN_KEYS_SQL.format(schema=quote_ident(schema), table=quote_ident(table)))
         parent_keys = {str(r[2]): _primary_key(self._column_rows(TableRef(schema, str(r[2])))[1]) for r in rows if r[4] is None}
-        return [(str(r[0]), r[3], schema, r[2], r[4] if r[4] is not None else parent_keys[str(r[2])][r[1]]) for r in rows]
+        return [(str(r[0]), r[3], schema, r[2], r[4] if r[4] is not None else parent_keys[str(r[2])][r[1]], r[6], r[5]) for r in rows]
+
+    def schema_of(self, table: TableRef) -> TableSchema:
+        """SQLite keeps no names for UNIQUE constraints and foreign keys, nor comments: those names are ""."""
+        schema, _rows = self._column_rows(table)
+        pragma = {"schema": quote_ident(schema), "table": quote_ident(table.name)}
+        rows = [r for r in self._run(_XCOLUMNS_SQL.format(**pragma)) if r[6] != 1]
+        listed = self._run(_INDEX_LIST_SQL.format(**pragma))
+        alias = _rowid_alias(rows, listed)
+        columns = tuple(_column_def(r, self._source_column(r), r[1] == alias) for r in rows)
+        uniques, indexes = indexes_from_parts(p for row in listed if row[3] != "pk" for p in self._index_parts(schema, row))
+        checks = sorted_checks(checks_in(self._create_sql(schema, "table", table.name)))
+        foreign_keys = foreign_keys_from_rows(self._foreign_key_rows(schema, table.name), named=False)
+        return TableSchema(TableRef(schema, table.name), "sqlite", columns, _primary_key(rows), uniques, indexes, checks, foreign_keys)
+
+    def _index_parts(self, schema: str, listed: tuple[Any, ...]) -> list[IndexPart]:
+        """An index_list row's key columns; an expression and a partial predicate come from its CREATE INDEX."""
+        _seq, name, unique, origin, partial = listed
+        keys = [r for r in self._run(_INDEX_XINFO_SQL.format(schema=quote_ident(schema), index=quote_ident(name))) if r[5]]
+        expressions, where = ([""] * len(keys), None)
+        if origin == "c" and (partial or any(r[1] == -2 for r in keys)):
+            expressions, where = _index_sql(self._create_sql(schema, "index", name), name)
+        return [IndexPart(name, bool(unique), r[2] or "", expressions[i], None, bool(r[3]), where=where, anonymous=origin == "u") for i, r in enumerate(keys)]
+
+    def _create_sql(self, schema: str, kind: str, name: str) -> str:
+        found = self._run(_CREATE_SQL.format(schema=quote_ident(schema)), (kind, name))
+        return str(found[0][0] or "") if found else ""
 
     def _approx_rows(self, schema: str, table: str) -> int | None:
         if not self._run(_STAT_TABLE_SQL.format(schema=quote_ident(schema))):
@@ -194,6 +240,55 @@ def _literal(value: Any) -> str:
 def _primary_key(rows: list[tuple[Any, ...]]) -> tuple[str, ...]:
     """The primary-key columns of PRAGMA table_info rows, in key order (pk is the 1-based position, 0 if none)."""
     return tuple(str(r[1]) for r in sorted(rows, key=lambda r: int(r[5])) if r[5])
+
+
+def _rowid_alias(rows: list[tuple[Any, ...]], listed: list[tuple[Any, ...]]) -> str | None:
+    """The INTEGER PRIMARY KEY column of a rowid table: an alias of the rowid, so its values come from the table."""
+    keys = [r for r in rows if r[5]]
+    if len(keys) == 1 and str(keys[0][2]).upper() == "INTEGER" and not any(r[3] == "pk" for r in listed):
+        return str(keys[0][1])
+    return None
+
+
+def _column_def(row: tuple[Any, ...], staged: SourceColumn, identity: bool) -> ColumnDef:
+    """A table_xinfo row (cid, name, type, notnull, dflt_value, pk, hidden) as a column; NULL is no default."""
+    default = None if row[4] is None or str(row[4]).upper() == "NULL" else str(row[4])
+    return ColumnDef(staged.name, staged.nullable, default, identity, type=staged.native_type, pg_type=staged.pg_type)
+
+
+def checks_in(create_sql: str) -> list[CheckDef]:
+    """The CHECK constraints of a CREATE TABLE, as written, each with its CONSTRAINT name ("" without one)."""
+    tokens = sqlglot.Dialect.get_or_raise("sqlite").tokenize(create_sql)
+    found = []
+    for i, token in enumerate(tokens[:-1]):
+        if token.text.upper() == "CHECK" and token.token_type != TokenType.IDENTIFIER and tokens[i + 1].token_type == TokenType.L_PAREN:
+            close = _closing(tokens, i + 1)
+            named = i >= 2 and tokens[i - 2].token_type == TokenType.CONSTRAINT
+            found.append(CheckDef(tokens[i - 1].text if named else "", create_sql[tokens[i + 1].end + 1 : tokens[close].start].strip()))
+    return found
+
+
+def _closing(tokens: list[Any], opening: int) -> int:
+    """The position of the parenthesis closing the one at ``opening``."""
+    depth = 0
+    for i in range(opening, len(tokens)):
+        depth += {TokenType.L_PAREN: 1, TokenType.R_PAREN: -1}.get(tokens[i].token_type, 0)
+        if depth == 0:
+            return i
+    raise EngineError(f"SQLite: unbalanced parentheses in {' '.join(t.text for t in tokens)[:200]}", transient=False)
+
+
+def _index_sql(create_sql: str, name: str) -> tuple[list[str], str | None]:
+    """Per key position of a CREATE INDEX, the expression's text ("" for a column), and its WHERE."""
+    try:
+        params = sqlglot.parse_one(create_sql, read="sqlite").find(exp.IndexParameters)
+    except SqlglotError:
+        params = None
+    if params is None:
+        raise EngineError(f"SQLite: cannot read the columns of index {name!r} from {create_sql!r}", transient=False)
+    parts = [c.this.this if isinstance(c.this, exp.Collate) else c.this for c in params.args.get("columns") or []]
+    where = params.args.get("where")
+    return ["" if isinstance(p, exp.Column) else p.sql(dialect="sqlite") for p in parts], where.this.sql(dialect="sqlite") if where else None
 
 
 def _column_info(column: SourceColumn, default: Any) -> ColumnInfo:

@@ -29,6 +29,7 @@ from databridge.engines.couchdb.client import CouchClient
 from databridge.engines.couchdb.shape import Mismatch, Shape, converter, lookup
 from databridge.engines.couchdb.stubs import AttachmentStub, StubSpool
 from databridge.engines.fingerprint import ProofColumn
+from databridge.engines.schema import TableSchema, columns_only
 from databridge.engines.streamed import StreamSide, stream_side
 from databridge.errors import EngineError
 from databridge.spec.names import did_you_mean
@@ -75,6 +76,10 @@ class CouchDBSource:
         database = table.schema or self.default_schema()
         estimate = self._estimate(TableRef(database, table.name), shape)
         return TableInfo(database, table.name, tuple(shape.columns()), primary_key=("_id",), approx_rows=estimate, sampled=shape.rows)
+
+    def schema_of(self, table: TableRef) -> TableSchema:
+        """Documents have no catalog: the columns discovery infers and the key, nothing else to rebuild."""
+        return columns_only(self.describe(table))
 
     def columns(self, table: TableRef) -> list[SourceColumn]:
         return [_source_column(c) for c in self._shape(table).columns()]

@@ -27,6 +27,7 @@ from databridge.engines.fingerprint import ProofColumn
 from databridge.engines.mongo.shape import INDEX, PARENT_ID, VALUE, Shape, child_columns, survey
 from databridge.engines.mongo.values import ValueMismatch, lookup, projection, row_reader, to_text
 from databridge.engines.postgres import CONNECT_TIMEOUT_SECONDS, missing_table
+from databridge.engines.schema import TableSchema, columns_only
 from databridge.engines.streamed import StreamSide, stream_side
 from databridge.errors import EngineError
 
@@ -142,6 +143,10 @@ class MongoSource:
             return shapes[""].columns()
         ids = [c for c in shapes[""].columns() if c.name == "_id"]
         return child_columns(shapes[path], ids[0].native_type if ids else "objectId")
+
+    def schema_of(self, table: TableRef) -> TableSchema:
+        """Documents have no catalog: the columns discovery infers and the key, nothing else to rebuild."""
+        return columns_only(self.describe(table))
 
     def columns(self, table: TableRef) -> list[SourceColumn]:
         return [SourceColumn(c.name, c.native_type, c.nullable, c.pg_type) for c in self.describe(table).columns]
