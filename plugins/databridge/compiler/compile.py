@@ -27,7 +27,16 @@ from databridge.errors import SpecError
 from databridge.generate.naming import convert
 from databridge.generate.patterns import literal_schema
 from databridge.spec.checks import RESULTS_SCHEMA
-from databridge.spec.models import Chunking, CustomCheck, ForeignKeyCheck, Naming, Pipeline, Project, TableMapping, TargetTable
+from databridge.spec.models import (
+    Chunking,
+    CustomCheck,
+    ForeignKeyCheck,
+    Naming,
+    Pipeline,
+    Project,
+    TableMapping,
+    TargetTable,
+)
 from databridge.spec.names import parse_qualified
 
 TARGET_DEFAULT_SCHEMA = "public"
@@ -113,6 +122,7 @@ def _compile_pipeline(project: Project, index: int, problems: list[tuple[str, st
         proof=ProofPlan(pipeline.proof.on_failure, pipeline.proof.max_rows, pipeline.proof.range_rows),
         keep_versions_days=project.defaults.keep_versions_days,
         check_timeout_seconds=project.defaults.check_timeout_seconds,
+        schema_rebuild=pipeline.schema_rebuild == "full",
         discover=discover,
     )
 

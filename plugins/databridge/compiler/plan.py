@@ -193,6 +193,8 @@ class PipelinePlan:
     """At most this many extract chunks running at once; None: no limit of its own."""
     check_timeout_seconds: int = 600
     """Longest one custom check may run before the server cancels it."""
+    schema_rebuild: bool = True
+    """Rebuild the source's schema objects on the tables the load creates (runtime/schema_rebuild.py)."""
 
     proof: ProofPlan = ProofPlan()
     discover: DiscoverPlan | None = None

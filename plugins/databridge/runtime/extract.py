@@ -13,7 +13,7 @@ from databridge.engines.base import SourceColumn, SourceEngine, drain_warnings
 from databridge.engines.chunks import RANGE, BatchableSource, Chunk, ChunkableSource
 from databridge.engines.map_like import within
 from databridge.errors import MissingTable, SpecError
-from databridge.runtime import lease, ledger
+from databridge.runtime import lease, ledger, schema_rebuild
 from databridge.runtime.aside import Aside
 from databridge.runtime.batches import Batches, copy_batches, copy_into, path_stat
 from databridge.runtime.chunks import chunks_of, copy_chunk, orderable_key, slot
@@ -34,6 +34,8 @@ def extract(ctx: StageContext, source: SourceEngine, project_file: str, instance
     if instance and not isinstance(source, ChunkableSource):
         return {}  # every table of this source is one chunk, read by instance 0
     resolved = preflight(ctx, source, project_file)
+    if not instance:  # one instance reads the tables' schema objects for the load (runtime/schema_rebuild.py)
+        schema_rebuild.read_source(ctx, source, [plan for plan, _ in resolved])
     schema = ctx.plan.staging_schema
     with ctx.target.transaction(f"creating schema {schema}") as cur:  # chunk instances start together: one at a time
         cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"databridge-schema/{schema}",))

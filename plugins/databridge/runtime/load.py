@@ -11,7 +11,17 @@ from databridge.compiler.expressions import sql_literal
 from databridge.compiler.identifiers import qualified, quote_ident, short_name
 from databridge.compiler.plan import SourcePlan, TargetPlan
 from databridge.errors import EngineError
-from databridge.runtime import bad_rows, existing, lease, ledger, referencing, rejects, schema_change, versions
+from databridge.runtime import (
+    bad_rows,
+    existing,
+    lease,
+    ledger,
+    referencing,
+    rejects,
+    schema_change,
+    schema_rebuild,
+    versions,
+)
 from databridge.runtime.context import StageContext, rate, stopwatch
 from databridge.runtime.locks import create_in_turn
 
@@ -27,7 +37,8 @@ def load(ctx: StageContext, role: str) -> dict[str, Any]:
         allowed = extracted.get(str(source.source), {}).get("allowed_values", {})
         ready_rows = int(transformed.get(str(target.table), {}).get("ready_rows") or 0)
         summary[str(target.table)] = _load_one(ctx, stage, source, target, allowed, ready_rows)
-    if role == "fact":  # the last load stage: every table is in, so every foreign key must hold again
+    if role == "fact":  # the last load stage: every table is in, so its keys and indexes are built, every key holds
+        schema_rebuild.after_load(ctx)
         referencing.validate_all(ctx)
     return summary
 
@@ -194,6 +205,7 @@ def _write(
     if not existing and move is not None:
         rows = _move(cur, target, table, ctx.plan.staging_schema, move)
         _add_allowed_value_checks(cur, target, table, allowed)
+        schema_rebuild.created(ctx, cur, target)
         return rows, True
     if not existing:
         _create(cur, target, table, ready)
@@ -207,6 +219,8 @@ def _write(
     cur.execute(versions.append_statement(keep, statement) if target.load == "append" else statement)
     rows = _rows_written(cur, target, ready)
     referencing.put_back(cur, detached)
+    if not existing:  # built over the rows: one that breaks NOT NULL or a default is listed, not lost
+        schema_rebuild.created(ctx, cur, target)
     versions.after_write(cur, keep)
     return rows, False
 

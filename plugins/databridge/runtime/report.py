@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from databridge.runtime import ledger, resolve
+from databridge.runtime import ledger, resolve, schema_rebuild
 from databridge.runtime.context import StageContext, rate
 from databridge.runtime.proof import SHOWN_DIFFERENCES
 from databridge.runtime.rejects import REJECTS_TABLE
@@ -45,10 +45,39 @@ def build_report(ctx: StageContext, run_id: str, project_file: str | None = None
         "warnings": [w for s in STAGES for w in stages.get(s, {}).get("warnings") or []],
         "errors": errors,
         "rejects": _rejects(ctx),
+        "schema_objects": _schema_objects(ctx),
         "undo": undo_command(project_file, run_id) if project_file and _kept_versions(ctx) else None,
         **resolve.changes(ctx),
         "totals": {"source_rows": source_rows, "loaded_rows": moved, "seconds": round(seconds, 2), "rows_per_second": rate(moved, seconds)},
     }
+
+
+def _schema_objects(ctx: StageContext) -> dict[str, dict[str, Any]]:
+    """Per created table: how many of the source's schema objects were built, and each skipped or failed one with
+    its reason (runtime/schema_rebuild.py)."""
+    found = {}
+    for table, stat in sorted(ctx.store.table_stats(schema_rebuild.RESULT_STAGE).items()):
+        objects = stat.get("objects", [])
+        built = [o for o in objects if o["status"] == "built"]
+        found[table] = {
+            "built": len(built),
+            "built_by_kind": {k: sum(o["kind"] == k for o in built) for k in dict.fromkeys(o["kind"] for o in built)},
+            "notes": [f"{o['kind']} {o['name']}: {o['note']}" for o in built if o.get("note")],
+            "not_built": [{k: o.get(k) for k in ("kind", "name", "source", "status", "reason")} for o in objects if o["status"] != "built"],
+        }
+    return found
+
+
+def _schema_lines(objects: dict[str, dict[str, Any]]) -> list[str]:
+    if not objects:
+        return []
+    lines = ["", "Schema objects rebuilt from the source (schema_rebuild: full):"]
+    for table, entry in objects.items():
+        kinds = ", ".join(f"{n} {k}" for k, n in entry["built_by_kind"].items())
+        lines.append(f"  {table}: {entry['built']} built ({kinds or 'none'})")
+        lines += [f"    note: {n}" for n in entry["notes"]]
+        lines += [f"    {o['status']}: {o['kind']} {o['source'] or o['name']}: {o['reason']}" for o in entry["not_built"]]
+    return lines
 
 
 def _proof_entry(proof: dict[str, Any]) -> dict[str, Any]:
@@ -128,6 +157,7 @@ def format_report(report: dict[str, Any]) -> str:
             f"  {r['table']} ({r['stage']}): {r['rows']} row(s), e.g. {'; '.join(r['first_reasons'])}" for r in report["rejects"]
         ]
     lines += _skipped_lines(report["tables"])
+    lines += _schema_lines(report.get("schema_objects", {}))
     if report["errors"]:
         lines += ["", "Errors:"] + [f"  - {e}" for e in report["errors"]]
     if report.get("undo"):

@@ -347,6 +347,11 @@ class Pipeline(SpecModel):
     """CouchDB sources only: copy document attachments to S3 and link them in a target table."""
     proof: Proof = Proof()
     """How the validate stage proves that the target holds what the source holds."""
+    schema_rebuild: Literal["full", "data_only"] = "full"
+    """full: a target table the load creates gets the source table's NOT NULLs, defaults, identity, UNIQUE
+    constraints, indexes, CHECKs, comments and foreign keys (those the mapping allows: columns copied unchanged,
+    tables of this pipeline), built after the data is in; the report lists each object built or skipped and why.
+    data_only: columns and the primary key from keys only."""
 
 
 class Project(SpecModel):
