@@ -70,3 +70,16 @@ def test_names_that_collide_and_missing_tables_are_clear_errors(api: Api, source
     missing = api.call("POST", "/connections/gen_src/generate", json={"tables": [f"{source}.Albun"]})
     assert_error(missing, 404, "NOT_FOUND", f"source table {source}.Albun does not exist")
     assert_error(api.call("POST", "/connections/gen_src/generate", json={"tables": [], "naming": "camel"}), 422, "VALIDATION_ERROR")
+
+
+def test_a_draft_taking_tables_by_pattern_validates_and_previews_them(api: Api, source: str) -> None:
+    pipeline = {"name": "main", "source_conn_id": "gen_src", "target_conn_id": "gen_tgt", "include": [f"{source}.A*"], "naming": "snake_case", "target_schema": "music"}
+    draft = {"project": {"name": "by_pattern", "pipelines": [pipeline]}}
+
+    assert api.call("POST", "/validate", json=draft).json()["valid"] is True
+    preview = api.call("POST", "/preview", json={**draft, "table": 0})
+
+    assert preview.status_code == 200, preview.text
+    assert preview.json()["source"] == f"{source}.Album"  # the tables the pattern takes, in name order
+    assert [t["table"] for t in preview.json()["targets"]] == ["music.album"]
+    assert_error(api.call("POST", "/preview", json={**draft, "table": 2}), 422, "VALIDATION_ERROR", "has 2 table mapping(s)")

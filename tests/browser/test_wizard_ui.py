@@ -368,6 +368,44 @@ def test_a_hand_written_project_walked_through_and_saved_loses_nothing(airflow: 
     assert load_project(path, path.name) == original
 
 
+def test_add_all_tables_migrates_a_whole_schema_in_a_handful_of_actions(airflow: Airflow, browser: Any, shots: Shots) -> None:
+    """Step 1's Add all tables (search, select all, snake_case, a target schema) maps every table with its keys; Auto-map
+    all has nothing left to do; the project saved as it is runs to success."""
+    from playwright.sync_api import expect
+
+    page = login(browser, airflow, "admin")
+    ui = plugin_page(page, airflow, "databridge-wizard", "Mapping wizard")
+    ui.locator("#project-name").fill("ui_whole")
+    ui.locator("#source-conn").select_option("bridge_src")
+    ui.locator("#source-schema").select_option(airflow.source_db)
+    ui.locator("#target-conn").select_option("bridge_tgt")
+    ui.get_by_text("Add all tables").click()
+    ui.locator("#bulk-search").fill("ORD")
+    expect(ui.locator("#bulk-tables input[type=checkbox]")).to_have_count(1)  # the search filters, ignoring case
+    ui.locator("#bulk-search").fill("")
+    ui.locator("#bulk-select-all").check()
+    ui.locator("#bulk-naming").select_option("snake_case")
+    ui.locator("#bulk-target-schema").fill("whole")
+    ui.locator("#bulk-add").click()
+    expect(ui.locator("#bulk-panel .message")).to_contain_text("Added 2 pairs, every column mapped")
+    rows = ui.locator("#pair-table tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("whole.customers")
+    expect(rows.nth(0).locator("input")).to_have_value("id")  # keys from the primary key
+    ui.locator("#auto-map-all").click()
+    expect(ui.locator("#auto-map-all + div .message")).to_contain_text("Every pair has its columns already")
+    shots.take(page, "1-tables-add-all")
+    ui.locator(".stepper button").nth(5).click()
+    ui.locator("#save-project").click()
+    expect(ui.locator("#save-result")).to_contain_text("ui_whole.yaml (new file)")
+    ui.locator("#run-project").click()
+    expect(ui.locator("#run-result")).to_contain_text("started", timeout=90_000)
+    ui.locator("#monitor").get_by_role("button", name="Resume DAG").click()
+    expect(ui.locator("#monitor .run-state .badge").first).to_have_text("success", timeout=RUN_TIMEOUT)
+    assert target_rows(airflow, "SELECT count(*) FROM whole.customers") == [(200,)]
+    assert target_rows(airflow, "SELECT count(*) FROM whole.orders") == [(500,)]
+
+
 def test_screenshots_were_kept(shots: Shots) -> None:
     names = {p.stem for p in Path(shots.folder).glob("*.png")}
     assert {"1-tables", "2-columns", "3-preview", "4-schedule", "5-validate", "6-run-success", "6-run-cancelled", "viewer-403"} <= names

@@ -191,3 +191,28 @@ def test_init_writes_an_explicit_project_that_loads_compiles_and_runs(music: Sou
     results = run_pipeline(text, "run-1")
     assert results["report"]["succeeded"] is True and results["report"]["tables"] == 13
     assert target.count("music.invoice_line") == 3
+
+
+@pytest.mark.parametrize("source", ["mysql"], indirect=True)
+def test_a_target_without_columns_takes_every_column_and_is_moved_into_place(music: Source, target: TargetDB) -> None:
+    text = f"""\
+name: music
+pipelines:
+  - name: store
+    source_conn_id: {music.conn_id}
+    target_conn_id: {target.conn_id}
+    tables:
+      - source: {music.schema}.Track
+        targets: [{{table: landing.track, keys: [TrackId]}}]
+"""
+    params = pipeline_params(text)
+    run_stage(params, "extract", "run-1")
+    staging = target.tables("databridge_staging")
+    assert len(staging) == 1
+
+    for stage in STAGES[1:]:
+        run_stage(params, stage, "run-1")
+
+    assert list(target.column_types("landing", "track")) == ["TrackId", "Name", "AlbumId", "MediaTypeId", "GenreId", "Milliseconds", "UnitPrice"]
+    assert target.count("landing.track") == 4 and target.primary_key("landing", "track") == ["TrackId"]
+    assert staging[0] not in target.tables("databridge_staging")  # the pass-through path: the staging table became the target

@@ -18,9 +18,10 @@ from databridge.compiler.plan import PipelinePlan, SourcePlan
 from databridge.engines.base import SourceColumn, SourceEngine
 from databridge.engines.errors import postgres_error
 from databridge.engines.postgres import PostgresTarget
+from databridge.generate.discover import expanded
 from databridge.runtime.context import rate, stopwatch
 from databridge.views import connections, preview
-from databridge.views.service import compiled
+from databridge.views.service import DRAFT, compiled
 
 CALIBRATION_TABLE = "databridge_calibration"
 STAGE = "extract"
@@ -37,6 +38,7 @@ def _pipeline(pipeline: PipelinePlan, calibration_rows: int) -> list[dict[str, A
     target = preview.open_target_of(pipeline)
     try:
         with connections.source_engine(pipeline.source_conn_id) as source:
+            pipeline = expanded(pipeline, source, DRAFT)  # the tables include takes, as a run would find them
             return [_table(source, target, pipeline, sp, calibration_rows) for sp in pipeline.sources]
     finally:
         target.close()

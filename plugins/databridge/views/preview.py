@@ -20,15 +20,16 @@ from databridge.engines import open_target, sandbox
 from databridge.engines.base import SourceColumn, SourceEngine
 from databridge.engines.postgres import PostgresTarget
 from databridge.errors import EngineError
+from databridge.generate.discover import expanded
 from databridge.lint import convert
 from databridge.lint.pipeline import reads_of
-from databridge.lint.sample import is_mysql_date, is_zero_date, read_rows
+from databridge.lint.sample import read_rows, stager
 from databridge.runtime.extract import unmapped_warning
 from databridge.runtime.transform import transform_sql
 from databridge.spec.names import did_you_mean
 from databridge.views import connections
 from databridge.views.errors import ConnectionFailed, InvalidInput, NotFound
-from databridge.views.service import compiled
+from databridge.views.service import DRAFT, compiled
 
 READY = "databridge_preview_ready"
 MAX_ROWS = 1000
@@ -39,16 +40,17 @@ def preview(text: str, *, pipeline: str | None = None, table: int = 0, limit: in
     """Sample rows of the ``table``-th table mapping of a pipeline (default: the first), with every target's rows."""
     _project, plan = compiled(text)
     pp = _pipeline(plan.pipelines, pipeline)
-    if not 0 <= table < len(pp.sources):
-        raise InvalidInput(f"pipeline {pp.name} has {len(pp.sources)} table mapping(s); `table` must be 0 to {len(pp.sources) - 1}")
-    sp = pp.sources[table]
     limit = max(1, min(limit, MAX_ROWS))
     with connections.source_engine(pp.source_conn_id) as source:
+        pp = expanded(pp, source, DRAFT)  # the tables include takes (after the written ones, in their order), as a run finds them
+        if not 0 <= table < len(pp.sources):
+            raise InvalidInput(f"pipeline {pp.name} has {len(pp.sources)} table mapping(s); `table` must be 0 to {len(pp.sources) - 1}")
+        sp = pp.sources[table]
         columns, warnings, estimate = source_side(source, sp)
         rows: list[tuple[Any, ...]] = []
         read_rows(source, sp.source, columns, limit, rows.append, pp.batch_size)
+        rows = [stager(source, columns)(row) for row in rows]  # as the extract stages them
         label = str(TableRef(sp.source.schema or source.default_schema(), sp.source.name))
-    rows = [_staged(row, columns, source.name) for row in rows]
     target = open_target_of(pp)
     try:
         targets, staging = _run_on_target(target, sp, columns, rows)
@@ -82,13 +84,6 @@ def source_side(source: SourceEngine, sp: SourcePlan) -> tuple[list[SourceColumn
     columns = [dataclasses.replace(available[n], pg_type=overrides.get(n, available[n].pg_type)) for n in sp.columns]
     warning = unmapped_warning(sp, available)
     return columns, [warning] if warning else [], info.approx_rows
-
-
-def _staged(row: tuple[Any, ...], columns: list[SourceColumn], engine: str) -> tuple[Any, ...]:
-    """MySQL zero dates become NULL, as the extract stages them."""
-    if engine != "mysql":
-        return row
-    return tuple(None if is_mysql_date(c) and is_zero_date(v) else v for v, c in zip(row, columns, strict=True))
 
 
 def open_target_of(pp: PipelinePlan) -> PostgresTarget:

@@ -70,13 +70,13 @@ export function autoMapAllButton(w, p, onDone) {
   const out = h("div", { "aria-live": "polite" });
   const button = h("button", { type: "button", class: "secondary", id: "auto-map-all" }, "Auto-map all");
   button.addEventListener("click", () => busy(button, "Mapping…", async () => {
-    const open = p.tables.filter((t) => t.targets.some((g) => !(g.columns || []).length));
+    const open = p.tables.filter((t) => t.targets.some(unmapped));
     if (!open.length) return replace(out, message("info", "Every pair has its columns already."));
     const generated = await generateFor(w, p, open.map((t) => t.source), null);
     let mapped = 0;
     open.forEach((mapping, i) => {
       const made = generated.tables[i].targets[0];
-      for (const target of mapping.targets.filter((g) => !(g.columns || []).length)) {
+      for (const target of mapping.targets.filter(unmapped)) {
         target.columns = made.columns;
         if (!(target.keys || []).length && made.keys) target.keys = made.keys;
         if (!target.role) target.role = made.role;
@@ -88,6 +88,9 @@ export function autoMapAllButton(w, p, onDone) {
   }, out));
   return h("div", {}, button, out);
 }
+
+// A pair whose column list is empty (a target written without columns takes every column already: left as it is).
+const unmapped = (target) => Array.isArray(target.columns) && !target.columns.length;
 
 function generateFor(w, p, tables, targetSchema = w.targetSchema ?? "public") {
   if (!p.source_conn_id) throw new Error("Choose the source connection first.");

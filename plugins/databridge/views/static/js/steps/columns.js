@@ -35,9 +35,20 @@ async function drawPair(w, p, area) {
     return replace(area, errorMessage(err));
   }
   if (!source) return replace(area, message("error", `Source table ${mapping.source} not found in connection ${p.source_conn_id}.`));
+  if (!target.columns) return everyColumn(w, p, area, mapping, target, source);
   const view = { w, p, mapping, target, source, existing, area, selected: { source: null, target: null }, newTargets: [] };
   redraw(view);
   return undefined;
+}
+
+// A target written without columns takes every source column unchanged: said so, and written out on demand.
+function everyColumn(w, p, area, mapping, target, source) {
+  const write = h("button", { type: "button", class: "secondary", id: "write-columns" }, "List the columns to edit them");
+  write.addEventListener("click", () => {
+    target.columns = source.columns.map((c) => ({ source: c.name }));
+    drawPair(w, p, area);
+  });
+  return replace(area, message("info", `${target.table} takes every column of ${mapping.source} unchanged (its columns are left out of the project).`), write);
 }
 
 export function redraw(view) {

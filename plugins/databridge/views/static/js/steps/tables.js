@@ -189,5 +189,5 @@ function pairRow(w, p, el, ti, gi) {
     w.pair = { table: 0, target: 0 };
     drawPairs(w, p, el);
   });
-  return h("tr", {}, h("td", { class: "src-text" }, mapping.source), h("td", { class: "tgt-text" }, target.table), h("td", {}, load), h("td", {}, keys), h("td", { class: "num" }, String(target.columns.length)), h("td", {}, remove));
+  return h("tr", {}, h("td", { class: "src-text" }, mapping.source), h("td", { class: "tgt-text" }, target.table), h("td", {}, load), h("td", {}, keys), h("td", { class: "num" }, target.columns ? String(target.columns.length) : "all"), h("td", {}, remove));
 }
