@@ -40,6 +40,8 @@ _DDL = f"""CREATE TABLE IF NOT EXISTS {RESOLVED_TABLE} (
     project text NOT NULL, pipeline text NOT NULL, run_id text NOT NULL, resolved_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     tables jsonb NOT NULL, new_tables jsonb NOT NULL, gone_tables jsonb NOT NULL, plan jsonb NOT NULL,
     PRIMARY KEY (project, pipeline, run_id))"""
+KEPT_RUNS = 20
+"""Runs of a pipeline whose tables are kept (the newest): a plan can be large, and only the latest is compared with."""
 _KEY = "project = %s AND pipeline = %s AND run_id = %s"
 _REPORTED_SINCE = (
     f"EXISTS (SELECT 1 FROM {RESULTS_SCHEMA}.reports p WHERE p.project = r.project AND p.pipeline = r.pipeline "
@@ -102,12 +104,9 @@ def _stored(ctx: StageContext, what: str) -> Any:
 
 
 def _store(cur: Any, ctx: StageContext, resolved: PipelinePlan) -> None:
+    """The run's plan and tables, with those new or gone since the previous run (said in the log and the report)."""
     tables = [str(s.source) for s in resolved.sources]
-    previous = cur.execute(
-        f"SELECT tables FROM {RESOLVED_TABLE} WHERE project = %s AND pipeline = %s AND run_id <> %s ORDER BY resolved_at DESC LIMIT 1",
-        ctx.store.key.values(),
-    ).fetchone()
-    before = list(previous[0]) if previous else tables  # a first run has nothing to compare with
+    before = _previous_tables(cur, ctx) or tables  # a first run has nothing to compare with
     new, gone = [t for t in tables if t not in before], [t for t in before if t not in tables]
     cur.execute(
         f"""INSERT INTO {RESOLVED_TABLE} (project, pipeline, run_id, tables, new_tables, gone_tables, plan) VALUES (%s, %s, %s, %s, %s, %s, %s)
@@ -115,6 +114,17 @@ def _store(cur: Any, ctx: StageContext, resolved: PipelinePlan) -> None:
         new_tables = EXCLUDED.new_tables, gone_tables = EXCLUDED.gone_tables, plan = EXCLUDED.plan""",
         (*ctx.store.key.values(), *(json.dumps(v) for v in (tables, new, gone, to_json(resolved)))),
     )
+    cur.execute(
+        f"""DELETE FROM {RESOLVED_TABLE} WHERE project = %s AND pipeline = %s AND run_id NOT IN
+        (SELECT run_id FROM {RESOLVED_TABLE} WHERE project = %s AND pipeline = %s ORDER BY resolved_at DESC LIMIT {KEPT_RUNS})""",
+        ctx.store.key.values()[:2] * 2,
+    )
     ctx.log.info("pipeline %s: %d table(s) found in the source%s", resolved.name, len(tables), f", new since the previous run: {', '.join(new)}" if new else "")
     for table in gone:
         ctx.warn(f"{table}: no longer in the source, so this run did not migrate it (its target table is left as it is)")
+
+
+def _previous_tables(cur: Any, ctx: StageContext) -> list[str] | None:
+    query = f"SELECT tables FROM {RESOLVED_TABLE} WHERE project = %s AND pipeline = %s AND run_id <> %s ORDER BY resolved_at DESC LIMIT 1"
+    row = cur.execute(query, ctx.store.key.values()).fetchone()
+    return None if row is None else list(row[0])
