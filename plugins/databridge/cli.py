@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlparse
 
 from databridge.compiler import compile_project
+from databridge.engines import FILE_URIS, URI_SCHEMES
 from databridge.engines.base import ConnectionInfo
 from databridge.engines.postgres import PostgresTarget
 from databridge.errors import DataBridgeError
@@ -20,9 +21,6 @@ from databridge.render.factory import display_name, mappings_dir, project_files
 from databridge.runtime.report import format_report
 from databridge.runtime.results import latest_reports
 from databridge.spec import load_project
-
-URI_SCHEMES = {"postgres": "postgres", "postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql", "sqlite": "sqlite"}
-"""URI scheme → the Airflow conn_type it stands for."""
 
 
 def info_from_uri(uri: str, conn_id: str = "target") -> ConnectionInfo:
@@ -37,11 +35,11 @@ def info_from_uri(uri: str, conn_id: str = "target") -> ConnectionInfo:
             f"connection {conn_id!r}: URI scheme {parts.scheme or '(none)'!r} is not known; write postgresql://user@host:port/database, "
             "mysql://user@host:port/database or sqlite:////absolute/path.db"
         )
-    if conn_type == "sqlite":
+    if conn_type in FILE_URIS:
         path = unquote(uri.split("://", 1)[1].split("?", 1)[0])[1:]
         if not path:
-            raise DataBridgeError(f"connection {conn_id!r}: a SQLite URI names a file: sqlite:////absolute/path.db")
-        return ConnectionInfo(conn_id=conn_id, conn_type="sqlite", host=path)
+            raise DataBridgeError(f"connection {conn_id!r}: a {FILE_URIS[conn_type]} URI names a file: {parts.scheme.lower()}:////absolute/path.db")
+        return ConnectionInfo(conn_id=conn_id, conn_type=conn_type, host=path)
     try:
         port = parts.port
     except ValueError:

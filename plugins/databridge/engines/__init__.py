@@ -20,6 +20,11 @@ SOURCE_ENGINES: dict[str, tuple[str, str]] = {
     "couchdb": ("databridge.engines.couchdb", "CouchDBSource"),
 }
 
+URI_SCHEMES: dict[str, str] = {"postgres": "postgres", "postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql", "sqlite": "sqlite"}
+"""URI scheme → the conn_type it stands for (the command line's --conn and init --source)."""
+FILE_URIS: dict[str, str] = {"sqlite": "SQLite"}
+"""conn_type → engine name, for engines whose URI names a file (sqlite:////absolute/path.db): the path is the host."""
+
 
 def open_source(info: ConnectionInfo, options: SourceOptions | None = None) -> SourceEngine:
     """Open the source engine for a connection; a clear error for an engine this version cannot read."""
@@ -39,4 +44,4 @@ def open_target(info: ConnectionInfo) -> PostgresTarget:
     return PostgresTarget(info)
 
 
-__all__ = ["ConnectionInfo", "SourceColumn", "SourceEngine", "open_source", "open_target"]
+__all__ = ["FILE_URIS", "URI_SCHEMES", "ConnectionInfo", "SourceColumn", "SourceEngine", "open_source", "open_target"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -109,6 +109,10 @@ class SourceColumn:
     """The labels an ENUM allows: a target table created from this column unchanged gets a CHECK on them."""
 
 
+Consume = Callable[[tuple[Any, ...]], None]
+"""Takes one sampled row (``SourceEngine.sample_rows``)."""
+
+
 class RowSink(Protocol):
     """Where rows go: a COPY ... FROM STDIN into the staging table."""
 
@@ -153,6 +157,17 @@ class SourceEngine(Protocol):
 
     def copy_rows(self, table: TableRef, columns: list[SourceColumn], sink: RowSink, batch_size: int) -> int:
         """Stream every row of ``columns`` into ``sink`` in batches of ``batch_size``; returns rows sent."""
+        ...
+
+    def sample_rows(self, table: TableRef, columns: list[SourceColumn], limit: int | None, consume: Consume, batch_size: int) -> int:
+        """Hand each row of ``columns`` (at most ``limit``; None: every row) to ``consume``, its values as the source
+        holds them, before the extract's conversions (the lint and the preview check these); returns rows read.
+        ``engines/sample.py`` holds the shared parts (``through_copy_rows`` for an engine without SQL)."""
+        ...
+
+    def zero_dated(self, column: SourceColumn) -> bool:
+        """Whether sampled values of ``column`` may be zero dates (MySQL's 0000-00-00, sampled as text), which the
+        extract stages as NULL or refuses (source_options.zero_dates)."""
         ...
 
     def close(self) -> None: ...

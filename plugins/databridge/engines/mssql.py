@@ -41,6 +41,7 @@ from databridge.engines import type_matrix
 from databridge.engines.base import (
     ColumnInfo,
     ConnectionInfo,
+    Consume,
     RowSink,
     SourceColumn,
     SourceOptions,
@@ -50,6 +51,7 @@ from databridge.engines.base import (
 )
 from databridge.engines.chunks import RANGE, Chunk, Split, quantile_bounds, range_predicate
 from databridge.engines.postgres import CONNECT_TIMEOUT_SECONDS, missing_table
+from databridge.engines.sample import through_copy_rows
 from databridge.engines.schema import (
     CheckDef,
     ColumnDef,
@@ -508,6 +510,12 @@ class MSSQLSource:
         except pymssql.Error as exc:
             raise mssql_error(exc, f"reading {schema}.{table.name}", self.info.password) from None
         return rows
+
+    def sample_rows(self, table: TableRef, columns: list[SourceColumn], limit: int | None, consume: Consume, batch_size: int) -> int:
+        return through_copy_rows(self, table, columns, limit, consume, batch_size)
+
+    def zero_dated(self, column: SourceColumn) -> bool:
+        return False
 
     def _converter(self, column: SourceColumn) -> Callable[[Any], Any] | None:
         native = column.native_type.lower()

@@ -14,6 +14,7 @@ from databridge.compiler.plan import TableRef
 from databridge.engines.base import (
     ColumnInfo,
     ConnectionInfo,
+    Consume,
     RowPathNeeded,
     RowSink,
     SourceColumn,
@@ -27,6 +28,7 @@ from databridge.engines.chunks import HASH, RANGE, Chunk, Split, next_key, quant
 from databridge.engines.errors import mysql_error
 from databridge.engines.fingerprint import Dialect, ProofColumn, Runner, SqlSide
 from databridge.engines.postgres import CONNECT_TIMEOUT_SECONDS, missing_table
+from databridge.engines.sample import drain, limit_clause
 from databridge.engines.schema import (
     CheckDef,
     ColumnDef,
@@ -280,6 +282,22 @@ class MySQLSource:
             raise mysql_error(exc, f"reading {table}") from None
         return rows
 
+    def sample_rows(self, table: TableRef, columns: list[SourceColumn], limit: int | None, consume: Consume, batch_size: int) -> int:
+        """Dates as text, so zero dates stay visible (the extract reads them as NULL); BIT(n) as its number."""
+        bits = [c.native_type.lower().startswith("bit") for c in columns]
+        select = f"SELECT {', '.join(_sample_expr(c) for c in columns)} FROM {self._ref(table)}{limit_clause(limit)}"
+        try:
+            cur = self.conn.cursor(MySQLdb.cursors.SSCursor)
+            cur.execute(select)
+            rows = drain(cur.fetchmany, batch_size, lambda row: consume(tuple(_bit(v) if b else v for v, b in zip(row, bits, strict=True))))
+            cur.close()
+        except MySQLdb.Error as exc:
+            raise mysql_error(exc, f"sampling {table}") from None
+        return rows
+
+    def zero_dated(self, column: SourceColumn) -> bool:
+        return bool(_DATED.match(column.native_type.lower()))
+
     def arrow_batches(self, table: TableRef, columns: list[SourceColumn], batch_size: int, chunk: Chunk | None = None) -> Iterator[pa.RecordBatch] | None:
         """The rows (of ``chunk``) as Arrow record batches read by ConnectorX, or None when a column needs the row path.
 
@@ -460,6 +478,16 @@ def _select_expr(column: SourceColumn) -> str:
         if match:
             return match.expand(template).format(c=ident)
     return ident
+
+
+def _sample_expr(column: SourceColumn) -> str:
+    if _DATED.match(column.native_type.lower()):
+        return f"CAST({_mysql_ident(column.name)} AS CHAR)"
+    return f"CAST({_mysql_ident(column.name)} AS DOUBLE)" if column.pg_type == "real" else _mysql_ident(column.name)
+
+
+def _bit(value: Any) -> Any:
+    return int.from_bytes(value, "big") if isinstance(value, bytes) else value
 
 
 __all__ = ["MySQLSource"]

@@ -17,6 +17,7 @@ from databridge.engines import sandbox
 from databridge.engines.base import (
     ColumnInfo,
     ConnectionInfo,
+    Consume,
     RowSink,
     SourceColumn,
     SourceOptions,
@@ -27,6 +28,7 @@ from databridge.engines.canonical import kind_of
 from databridge.engines.chunks import RANGE, Chunk, Split, distinct_bounds, next_key, quantile_bounds, range_predicate
 from databridge.engines.errors import postgres_error
 from databridge.engines.fingerprint import Dialect, ProofColumn, Runner, SqlSide
+from databridge.engines.sample import limit_clause
 from databridge.engines.schema import (
     CheckDef,
     ColumnDef,
@@ -299,6 +301,22 @@ class PostgresSource:
             if block:
                 write(bytes(block))
             return cur.rowcount
+
+    def sample_rows(self, table: TableRef, columns: list[SourceColumn], limit: int | None, consume: Consume, batch_size: int) -> int:
+        """Every value as text: enums, composites and json arrive as the strings COPY would send."""
+        select = f"SELECT {', '.join(quote_ident(c.name) + '::text' for c in columns)} FROM {self._ref(table)}{limit_clause(limit)}"
+        rows = 0
+        try:
+            with self.conn.cursor() as cur:
+                for row in cur.stream(select):
+                    consume(row)
+                    rows += 1
+        except psycopg.Error as exc:
+            raise postgres_error(exc, f"sampling {table}") from None
+        return rows
+
+    def zero_dated(self, column: SourceColumn) -> bool:
+        return False
 
     def proof_column(self, column: SourceColumn) -> ProofColumn | None:
         """The column as extract reads it, with the kind of its staging type; every kind is computable here."""

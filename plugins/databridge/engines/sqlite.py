@@ -17,6 +17,7 @@ from databridge.compiler.plan import TableRef
 from databridge.engines.base import (
     ColumnInfo,
     ConnectionInfo,
+    Consume,
     RowSink,
     SourceColumn,
     SourceOptions,
@@ -29,6 +30,7 @@ from databridge.engines.chunks import RANGE, Chunk, Split, next_key, quantile_bo
 from databridge.engines.errors import sqlite_error
 from databridge.engines.fingerprint import Dialect, ProofColumn, SqlSide
 from databridge.engines.postgres import missing_table
+from databridge.engines.sample import drain, limit_clause
 from databridge.engines.schema import (
     CheckDef,
     ColumnDef,
@@ -186,6 +188,16 @@ class SQLiteSource:
         except sqlite3.Error as exc:
             raise sqlite_error(exc, f"reading {table}") from None
         return rows
+
+    def sample_rows(self, table: TableRef, columns: list[SourceColumn], limit: int | None, consume: Consume, batch_size: int) -> int:
+        select = f"SELECT {', '.join(quote_ident(c.name) for c in columns)} FROM {self._ref(table)}{limit_clause(limit)}"
+        try:
+            return drain(self.conn.execute(select).fetchmany, batch_size, consume)
+        except sqlite3.Error as exc:
+            raise sqlite_error(exc, f"sampling {table}") from None
+
+    def zero_dated(self, column: SourceColumn) -> bool:
+        return False
 
     def _select_expr(self, column: SourceColumn) -> str:
         """Naive date-time text declared to be in a zone gets the zone's name appended: PostgreSQL parses

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +19,7 @@ from databridge.errors import EngineError
 from databridge.lint import convert
 from databridge.lint.declared import DeclaredType, parse_type
 from databridge.lint.problems import LintProblem, examples
-from databridge.lint.sample import is_mysql_date, is_zero_date, read_rows
+from databridge.lint.sample import Row, is_zero_date, read_rows, stager
 from databridge.lint.values import (
     BooleanValues,
     Checker,
@@ -64,7 +64,7 @@ def _lint_table(plan: PipelinePlan, sp: SourcePlan, source: SourceEngine, target
     columns = [available[n] for n in sp.columns if n in available]
     if not columns:
         return problems
-    checks = TableChecks.build(plan, sp, label, columns, source.name)
+    checks = TableChecks.build(plan, sp, label, columns, source)
     if target is None:
         rows = read_rows(source, sp.source, columns, limit, checks.see, plan.batch_size)
         return problems + checks.problems(rows)
@@ -111,17 +111,17 @@ class TableChecks:
 
     source: str
     checkers: list[tuple[int, Checker]] = field(default_factory=list)
-    zero_dates: tuple[int, ...] = ()
+    staged: Callable[[Row], Row] = field(default=lambda row: row)
+    """The row as the extract stages it (zero dates become NULL)."""
     staged_types: dict[str, str] = field(default_factory=dict)
     """Target columns checked against the staged type (no `type:` declared) → the source column staged."""
 
     @classmethod
-    def build(cls, plan: PipelinePlan, sp: SourcePlan, label: str, columns: list[SourceColumn], engine: str) -> TableChecks:
-        checks = cls(label)
+    def build(cls, plan: PipelinePlan, sp: SourcePlan, label: str, columns: list[SourceColumn], source: SourceEngine) -> TableChecks:
+        checks = cls(label, staged=stager(source, columns))
         position = {c.name: i for i, c in enumerate(columns)}
         for i, read in enumerate(columns):
-            checks.checkers += [(i, c) for c in _source_checkers(plan, checks.source, read, engine)]
-        checks.zero_dates = tuple(i for i, c in enumerate(columns) if engine == "mysql" and is_mysql_date(c))
+            checks.checkers += [(i, c) for c in _source_checkers(plan, checks.source, read, source.zero_dated(read))]
         for target in sp.targets:
             for column in target.columns:
                 name = direct_source(column)
@@ -143,12 +143,6 @@ class TableChecks:
         for index, checker in self.checkers:
             checker.see(row[index])
 
-    def staged(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
-        """The row as the extract stages it: zero dates become NULL."""
-        if not self.zero_dates:
-            return row
-        return tuple(None if i in self.zero_dates and is_zero_date(v) else v for i, v in enumerate(row))
-
     def problems(self, rows: int) -> list[LintProblem]:
         return [p for _index, checker in self.checkers for p in checker.problems(rows)]
 
@@ -158,12 +152,12 @@ class TableChecks:
         return {p.column for p in errors if p.table == self.source} | {self.staged_types[p.column] for p in errors if p.column in self.staged_types}
 
 
-def _source_checkers(plan: PipelinePlan, table: str, column: SourceColumn, engine: str) -> list[Checker]:
+def _source_checkers(plan: PipelinePlan, table: str, column: SourceColumn, zero_dated: bool) -> list[Checker]:
     where = Where(table, column.name, column.name)
     found: list[Checker] = []
     if column.pg_type == "boolean" and _BOOLEAN_NUMBERS.match(column.native_type):
         found.append(BooleanValues(where))
-    if engine == "mysql" and is_mysql_date(column):
+    if zero_dated:
         found.append(ZeroDates(where, plan.zero_dates))
     if column.allowed_values:
         found.append(EnumLabels(where, column.allowed_values))

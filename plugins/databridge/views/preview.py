@@ -48,8 +48,8 @@ def preview(text: str, *, pipeline: str | None = None, table: int = 0, limit: in
         sp = pp.sources[table]
         columns, warnings, estimate = source_side(source, sp)
         rows: list[tuple[Any, ...]] = []
-        read_rows(source, sp.source, columns, limit, rows.append, pp.batch_size)
-        rows = [stager(source, columns)(row) for row in rows]  # as the extract stages them
+        stage = stager(source, columns)  # the rows as the extract stages them
+        read_rows(source, sp.source, columns, limit, lambda row: rows.append(stage(row)), pp.batch_size)
         label = str(TableRef(sp.source.schema or source.default_schema(), sp.source.name))
     target = open_target_of(pp)
     try:

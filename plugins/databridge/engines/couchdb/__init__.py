@@ -23,12 +23,13 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from databridge.compiler.plan import TableRef
-from databridge.engines.base import ColumnInfo, ConnectionInfo, RowSink, SourceColumn, SourceOptions, TableInfo
+from databridge.engines.base import ColumnInfo, ConnectionInfo, Consume, RowSink, SourceColumn, SourceOptions, TableInfo
 from databridge.engines.canonical import kind_of
 from databridge.engines.couchdb.client import CouchClient
 from databridge.engines.couchdb.shape import Mismatch, Shape, converter, lookup
 from databridge.engines.couchdb.stubs import AttachmentStub, StubSpool
 from databridge.engines.fingerprint import ProofColumn
+from databridge.engines.sample import through_copy_rows
 from databridge.engines.schema import TableSchema, columns_only
 from databridge.engines.streamed import StreamSide, stream_side
 from databridge.errors import EngineError
@@ -101,6 +102,12 @@ class CouchDBSource:
                 self.stubs.add_document(database, document)
             rows += len(page)
         return rows
+
+    def sample_rows(self, table: TableRef, columns: list[SourceColumn], limit: int | None, consume: Consume, batch_size: int) -> int:
+        return through_copy_rows(self, table, columns, limit, consume, batch_size)
+
+    def zero_dated(self, column: SourceColumn) -> bool:
+        return False
 
     def attachment_stubs(self) -> Iterator[AttachmentStub]:
         """Every attachment stub of the documents read by ``copy_rows`` so far."""

@@ -15,6 +15,7 @@ from databridge.compiler.plan import TableRef
 from databridge.engines.base import (
     ColumnInfo,
     ConnectionInfo,
+    Consume,
     ForeignKeyInfo,
     RowSink,
     SourceColumn,
@@ -27,6 +28,7 @@ from databridge.engines.fingerprint import ProofColumn
 from databridge.engines.mongo.shape import INDEX, PARENT_ID, VALUE, Shape, child_columns, survey
 from databridge.engines.mongo.values import ValueMismatch, lookup, projection, row_reader, to_text
 from databridge.engines.postgres import CONNECT_TIMEOUT_SECONDS, missing_table
+from databridge.engines.sample import through_copy_rows
 from databridge.engines.schema import TableSchema, columns_only
 from databridge.engines.streamed import StreamSide, stream_side
 from databridge.errors import EngineError
@@ -190,6 +192,12 @@ class MongoSource:
         finally:
             cursor.close()
         return sent
+
+    def sample_rows(self, table: TableRef, columns: list[SourceColumn], limit: int | None, consume: Consume, batch_size: int) -> int:
+        return through_copy_rows(self, table, columns, limit, consume, batch_size)
+
+    def zero_dated(self, column: SourceColumn) -> bool:
+        return False
 
     def proof_column(self, column: SourceColumn) -> ProofColumn | None:
         """Every staged column can be fingerprinted: the reader's values are hashed in Python."""
