@@ -123,6 +123,7 @@ def _compile_pipeline(project: Project, index: int, problems: list[tuple[str, st
         keep_versions_days=project.defaults.keep_versions_days,
         check_timeout_seconds=project.defaults.check_timeout_seconds,
         schema_rebuild=pipeline.schema_rebuild == "full",
+        enums=pipeline.enums,
         discover=discover,
     )
 

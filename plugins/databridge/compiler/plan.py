@@ -195,6 +195,9 @@ class PipelinePlan:
     """Longest one custom check may run before the server cancels it."""
     schema_rebuild: bool = True
     """Rebuild the source's schema objects on the tables the load creates (runtime/schema_rebuild.py)."""
+    enums: str = "check"
+    """A column copied unchanged from an ENUM in a table the load creates: "check" (text and a CHECK on its labels)
+    or "type" (a PostgreSQL enum type, runtime/enum_types.py)."""
 
     proof: ProofPlan = ProofPlan()
     discover: DiscoverPlan | None = None

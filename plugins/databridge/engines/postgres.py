@@ -50,7 +50,8 @@ COPY_BLOCK = 1 << 20
 """The key of a table split without a usable key: its pages, by row locator."""
 
 # Enums, composites, ranges and user base types travel as text (the target may not have them), arrays of them as
-# text[], domains as their base type; everything else keeps its type. The fifth column is the default expression.
+# text[], domains as their base type; everything else keeps its type. The fifth column is the default expression,
+# the sixth an enum's labels in their order.
 _COLUMNS_SQL = """
 SELECT a.attname,
        format_type(a.atttypid, a.atttypmod),
@@ -61,7 +62,8 @@ SELECT a.attname,
             WHEN t.typcategory = 'A' AND (et.typtype IN ('e', 'c', 'r', 'm', 'd')
                  OR (et.typtype = 'b' AND etn.nspname NOT IN ('pg_catalog', 'information_schema'))) THEN 'text[]'
             ELSE format_type(a.atttypid, a.atttypmod) END,
-       pg_get_expr(d.adbin, d.adrelid)
+       pg_get_expr(d.adbin, d.adrelid),
+       CASE WHEN t.typtype = 'e' THEN ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) END
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace cn ON cn.oid = c.relnamespace
@@ -215,7 +217,7 @@ class PostgresSource:
     def columns(self, table: TableRef) -> list[SourceColumn]:
         _schema, rows = self._column_rows(table)
         zone = self.options.naive_timezone
-        return [SourceColumn(name, native, nullable, zoned(pg_type, zone)) for name, native, nullable, pg_type, _default in rows]
+        return [SourceColumn(n, native, nullable, zoned(pg_type, zone), allowed_values=tuple(labels or ())) for n, native, nullable, pg_type, _default, labels in rows]
 
     def describe(self, table: TableRef) -> TableInfo:
         schema, rows = self._column_rows(table)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +15,7 @@ from databridge.compiler.plan import SourcePlan, TargetPlan
 from databridge.errors import EngineError
 from databridge.runtime import (
     bad_rows,
+    enum_types,
     existing,
     lease,
     ledger,
@@ -91,6 +94,7 @@ def _load_one(ctx: StageContext, stage: str, source: SourcePlan, target: TargetP
                     skipped = existing.settle(cur, target, table, ready, ready_rows)  # rows whose key the table holds: fail or skip
                     written = _write_rejecting(ctx, cur, target, table, ready, allowed, move=_move_of(ctx, cur, source, target))
                     loaded, rejected, failure = written.rows, written.rejected, written.failure
+                    _log_enum_types(ctx, target, written.enum_types)
                     if failure is None:
                         ledger.record(cur, place, 0 if done is None else done.batch + 1, loaded)
                 total = None if failure else (loaded,) if written.moved else cur.execute(f"SELECT count(*) FROM {table}").fetchone()
@@ -102,7 +106,7 @@ def _load_one(ctx: StageContext, stage: str, source: SourcePlan, target: TargetP
         raise EngineError(failure, transient=False)  # raised after the commit: the rejects are kept, the table is not touched
     stat = {
         "load": target.load, "loaded_rows": loaded, "target_rows": int(total[0]) if total else 0, "rejected_rows": rejected,
-        "skipped_rows": skipped, "rows_per_second": rate(loaded, elapsed[0]),
+        "skipped_rows": skipped, "rows_per_second": rate(loaded, elapsed[0]), "enum_types": list(written.enum_types),
     }  # fmt: skip
     ctx.store.table_stat(stage, str(target.table), loaded, elapsed[0], **stat)
     ctx.log.info("%s %s: %d rows (%s) in %.2fs; table holds %d", stage, target.table, loaded, target.load, elapsed[0], stat["target_rows"])
@@ -129,6 +133,8 @@ class Written:
     """Set when more rows were rejected than the table's max_rejects allows: nothing was loaded."""
     moved: bool = False
     """The ready table was moved into place (it is the target: it holds ``rows`` rows)."""
+    enum_types: tuple[dict[str, Any], ...] = ()
+    """The enum types a created table's ENUM columns got (enums: type), made or reused (runtime/enum_types.py)."""
 
 
 @dataclass(frozen=True)
@@ -156,8 +162,7 @@ def _write_rejecting(
     max_rejects, nothing."""
     try:
         with cur.connection.transaction():
-            rows, moved = _write(ctx, cur, target, table, ready, allowed, move=move)
-            return Written(rows, moved=moved)
+            return _write(ctx, cur, target, table, ready, allowed, move=move)
     except (psycopg.errors.IntegrityError, psycopg.errors.DataError, psycopg.errors.CardinalityViolation) as exc:
         error = exc
     rejected = _find_rejects(ctx, cur, target, table, ready, allowed)
@@ -167,13 +172,13 @@ def _write_rejecting(
     if failure:
         return Written(0, rejected.count, failure)
     bad_rows.set_aside(cur, ready)
-    rows, moved = _write(ctx, cur, target, table, ready, allowed, move=None if move is None else Move(move.name, None))
-    return Written(rows, rejected.count, moved=moved)
+    written = _write(ctx, cur, target, table, ready, allowed, move=None if move is None else Move(move.name, None))
+    return dataclasses.replace(written, rejected=rejected.count)
 
 
 def _find_rejects(ctx: StageContext, cur: psycopg.Cursor[Any], target: TargetPlan, table: str, ready: str, allowed: dict[str, list[str]]) -> rejects.Rejected:
-    """Ready rows that do not convert to an existing target's column types, then those breaking its constraints (or
-    the CHECK on ENUM labels a created table gets)."""
+    """Ready rows that do not convert to an existing target's column types (its enum types included), then those
+    breaking its constraints (or a created table's ENUM labels, as its CHECK or enum type holds them)."""
     bad_rows.start(cur)
     wanted, have = bad_rows.column_types(cur, table), bad_rows.column_types(cur, ready)
     changed = [bad_rows.Conversion(c, quote_ident(c), wanted[c]) for c in have if c in wanted and wanted[c] != have[c]]
@@ -192,24 +197,25 @@ def _rejected_before(cur: psycopg.Cursor[Any], ctx: StageContext, target: Target
 
 def _write(
     ctx: StageContext, cur: psycopg.Cursor[Any], target: TargetPlan, table: str, ready: str, allowed: dict[str, list[str]], *, move: Move | None = None
-) -> tuple[int, bool]:
-    """The rows loaded, and whether the ready table was moved into place. What the load replaces or changes is kept as
-    this run's version (runtime/versions.py).
+) -> Written:
+    """The rows loaded, whether the ready table was moved into place, and the enum types ENUM columns got. What the
+    load replaces or changes is kept as this run's version (runtime/versions.py).
 
     ``move`` is a pass-through table's ready table (SourcePlan.moves_staging): a target that does not exist yet is
     that table itself, moved by rename; no row is copied."""
     cur.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(target.table.schema or 'public')}")
     keep = versions.keeper(ctx, cur, target, table)
     existing = _existing_columns(cur, target)
+    typed = tuple(enum_types.prepare(cur, ctx.plan, target, table, ready, allowed, exists=bool(existing)))
     versions.before_write(cur, keep, ready)
     if not existing and move is not None:
         rows = _move(cur, target, table, ctx.plan.staging_schema, move)
-        _add_allowed_value_checks(cur, target, table, allowed)
+        _add_allowed_value_checks(cur, target, table, enum_types.checked(ctx.plan, allowed))
         schema_rebuild.created(ctx, cur, target)
-        return rows, True
+        return Written(rows, moved=True, enum_types=typed)
     if not existing:
         _create(cur, target, table, ready)
-        _add_allowed_value_checks(cur, target, table, allowed)
+        _add_allowed_value_checks(cur, target, table, enum_types.checked(ctx.plan, allowed))
     else:
         for change in schema_change.reconcile(cur, target, table, ready):
             ctx.log.warning("%s", change)
@@ -222,7 +228,12 @@ def _write(
     if not existing:  # built over the rows: one that breaks NOT NULL or a default is listed, not lost
         schema_rebuild.created(ctx, cur, target)
     versions.after_write(cur, keep)
-    return rows, False
+    return Written(rows, enum_types=typed)
+
+
+def _log_enum_types(ctx: StageContext, target: TargetPlan, typed: tuple[dict[str, Any], ...]) -> None:
+    for t in typed:
+        ctx.log.info("load %s: column %s is the enum type %s (%s, enums: type)", target.table, t["column"], t["type"], t["status"])
 
 
 def _rows_written(cur: psycopg.Cursor[Any], target: TargetPlan, ready: str) -> int:
@@ -272,7 +283,7 @@ def _add_primary_key(cur: psycopg.Cursor[Any], target: TargetPlan, table: str) -
     cur.execute(f"ALTER TABLE {table} ADD PRIMARY KEY ({', '.join(quote_ident(k) for k in target.keys)})")
 
 
-def _add_allowed_value_checks(cur: psycopg.Cursor[Any], target: TargetPlan, table: str, allowed: dict[str, list[str]]) -> None:
+def _add_allowed_value_checks(cur: psycopg.Cursor[Any], target: TargetPlan, table: str, allowed: Mapping[str, Sequence[str]]) -> None:
     """A column loaded unchanged from an ENUM keeps the ENUM's rule: a CHECK on its labels (NULL still allowed)."""
     for column in target.columns:
         labels = allowed.get(column.unchanged_source or "")

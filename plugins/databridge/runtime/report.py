@@ -7,6 +7,7 @@ from typing import Any
 
 from databridge.runtime import ledger, resolve, schema_rebuild
 from databridge.runtime.context import StageContext, rate
+from databridge.runtime.enum_types import listed
 from databridge.runtime.proof import SHOWN_DIFFERENCES
 from databridge.runtime.rejects import REJECTS_TABLE
 from databridge.runtime.rollback import undo_command
@@ -127,6 +128,7 @@ def _table_row(source: Any, target: Any, stats: dict[str, dict[str, Any]], loade
         "transform_seconds": round(tr.get("seconds", 0.0), 3),
         "load_seconds": round(ld.get("seconds", 0.0), 3),
         "rows_per_second": rate(ld.get("loaded_rows") or 0, seconds),
+        "enum_types": ld.get("enum_types") or [],
     }
 
 
@@ -157,6 +159,7 @@ def format_report(report: dict[str, Any]) -> str:
             f"  {r['table']} ({r['stage']}): {r['rows']} row(s), e.g. {'; '.join(r['first_reasons'])}" for r in report["rejects"]
         ]
     lines += _skipped_lines(report["tables"])
+    lines += _enum_type_lines(report["tables"])
     lines += _schema_lines(report.get("schema_objects", {}))
     if report["errors"]:
         lines += ["", "Errors:"] + [f"  - {e}" for e in report["errors"]]
@@ -195,6 +198,14 @@ def _skipped_lines(tables: list[dict[str, Any]]) -> list[str]:
     if not skipped:
         return []
     return ["", "Skipped rows, their key already in the target (on_existing: skip):"] + [f"  {t['target']}: {t['skipped_rows']} row(s)" for t in skipped]
+
+
+def _enum_type_lines(tables: list[dict[str, Any]]) -> list[str]:
+    """The enum types the ENUM columns of created tables got (enums: type), made or reused."""
+    typed = [(t["target"], e) for t in tables for e in t.get("enum_types") or []]
+    if not typed:
+        return []
+    return ["", "Enum types (enums: type):"] + [f"  {table}.{e['column']}: {e['type']} {listed(e['labels'])}, {e['status']}" for table, e in typed]
 
 
 def _proof_lines(proofs: list[dict[str, Any]]) -> list[str]:

@@ -109,7 +109,7 @@ class Pipeline:
             return []
         types = {c.name: c.type for c in target.columns if c.type}
         found = schema_objects(schema, target.table, copied_columns(target), self.tables, types=types, referenced=self.referenced, taken=taken)
-        return [o for o in found if o.kind != "enum_check"]  # the load adds its own CHECK on an ENUM's labels
+        return [o for o in found if o.kind != "enum_check"]  # the load holds an ENUM's labels itself: a CHECK or an enum type (enums)
 
 
 def copied_columns(target: TargetPlan) -> dict[str, str]:

@@ -352,6 +352,12 @@ class Pipeline(SpecModel):
     constraints, indexes, CHECKs, comments and foreign keys (those the mapping allows: columns copied unchanged,
     tables of this pipeline), built after the data is in; the report lists each object built or skipped and why.
     data_only: columns and the primary key from keys only."""
+    enums: Literal["check", "type"] = "check"
+    """What a column copied unchanged from an ENUM (MySQL/MariaDB ENUM, PostgreSQL enum) becomes in a target table the
+    load creates. check: text with a CHECK on the ENUM's labels. type: a PostgreSQL enum type of those labels in their
+    order, named <table>_<column> in the table's schema (an existing one with the same labels is reused; one with
+    other labels is an error). Either way a value that is no label (MySQL's invalid '') is a rejected row. SET
+    columns stay text[]."""
 
 
 class Project(SpecModel):
