@@ -178,3 +178,36 @@ pipelines:
     assert typed == {("shop.Customers", "shop.Customers_Status", "created"), ("shop.orders", "shop.orders_status", "created")}
     target.execute("""INSERT INTO shop."Customers" ("Email", "FirstName") VALUES ('new@example.com', 'New')""")  # the default, as the enum
     assert target.scalar("""SELECT "Status"::text FROM shop."Customers" WHERE "Email" = 'new@example.com'""") == "active"
+
+
+@pytest.mark.parametrize("source", ["mysql"], indirect=True)
+def test_a_label_longer_than_postgresql_holds_fails_the_load_saying_to_use_check(source: Source, target: TargetDB) -> None:
+    label = "x" * 70
+    source.db.execute(f"CREATE TABLE kinds (id INT PRIMARY KEY, mood ENUM('a', '{label}'))")
+    source.db.execute("INSERT INTO kinds VALUES (1, 'a')")
+    with pytest.raises(AirflowFailException) as failed:
+        run_pipeline(_project(source, "kinds", "type"), "long-1")
+    assert str(failed.value) == (
+        f"landing.kinds.mood (enums: type): the label '{label}' is 70 bytes, and a PostgreSQL enum label holds at most 63; "
+        "set the pipeline's enums: check (text with a CHECK on the labels)"
+    )
+    assert target.tables("landing") == []
+
+
+@pytest.mark.parametrize("source", ["mysql"], indirect=True)
+def test_a_type_that_would_take_a_target_tables_name_fails_the_load_naming_both(source: Source, target: TargetDB) -> None:
+    _kinds(source)
+    source.db.execute("CREATE TABLE kinds_mood (id INT PRIMARY KEY)")
+    project = _project(source, "kinds", "type") + f"""\
+      - source: {source.schema}.kinds_mood
+        targets:
+          - table: landing.kinds_mood
+            keys: [id]
+            columns: [{{source: id}}]
+"""
+    with pytest.raises(AirflowFailException) as failed:
+        run_pipeline(project, "name-1")
+    assert str(failed.value) == (
+        "landing.kinds.mood (enums: type): its type would be landing.kinds_mood, the name of this pipeline's target table "
+        "landing.kinds_mood (a table is a type too); rename the table or the column, or set the pipeline's enums: check"
+    )
