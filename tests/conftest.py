@@ -43,6 +43,14 @@ def pg_admin() -> psycopg.Connection[Any]:
     return psycopg.connect(host=PG["host"], port=PG["port"], user=PG["user"], dbname="postgres", autocommit=True)
 
 
+def grant_sandbox(admin: psycopg.Connection[Any], role: str) -> None:
+    """Let a non-superuser target role run custom SQL as the README says: a member of databridge_sandbox."""
+    admin.execute(
+        "DO $$ BEGIN CREATE ROLE databridge_sandbox NOLOGIN NOINHERIT; EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+    )
+    admin.execute(f"GRANT databridge_sandbox TO {role}")
+
+
 def pg_connect(dbname: str) -> psycopg.Connection[Any]:
     return psycopg.connect(host=PG["host"], port=PG["port"], user=PG["user"], dbname=dbname, autocommit=True)
 

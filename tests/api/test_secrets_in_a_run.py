@@ -16,7 +16,16 @@ import MySQLdb
 import pytest
 
 from tests.api.conftest import Api
-from tests.conftest import MYSQL, airflow_conn, mysql_conn_fields, pg_admin, pg_conn_fields, pg_connect, unique_name
+from tests.conftest import (
+    MYSQL,
+    airflow_conn,
+    grant_sandbox,
+    mysql_conn_fields,
+    pg_admin,
+    pg_conn_fields,
+    pg_connect,
+    unique_name,
+)
 from tests.e2e.conftest import dagbag
 from tests.integration.runner import TargetDB
 from tests.integration.test_couchdb import COUCH, S3_KEYS, bucket, couch_fields, require_servers, s3_fields
@@ -81,6 +90,7 @@ def pg_role(pg_database: str) -> Iterator[str]:
     with pg_admin() as admin:
         admin.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{PG_SECRET}'")
         admin.execute(f'ALTER DATABASE "{pg_database}" OWNER TO {role}')
+        grant_sandbox(admin, role)
     yield role
     with pg_connect(pg_database) as conn:
         conn.execute(f"REASSIGN OWNED BY {role} TO postgres")

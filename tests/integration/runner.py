@@ -9,7 +9,7 @@ from databridge.compiler import compile_project
 from databridge.compiler.plan import to_json
 from databridge.render.dag import STAGE_OPERATORS
 from databridge.spec import parse_project
-from tests.conftest import pg_connect
+from tests.conftest import PG, pg_connect
 
 PROJECT_FILE = "include/mappings/shop_it.yaml"
 STAGES = tuple(task_id for task_id, _ in STAGE_OPERATORS)
@@ -114,4 +114,13 @@ class TargetDB:
 
     def close(self) -> None:
         self.conn.close()
+
+
+def end_lease(target: TargetDB, project: str, pipeline: str, reason: str) -> None:
+    """Release a run's staging lease as its operator would once it has ended (a run driven stage by stage here has no
+    Airflow to say so): ``databridge.cli leases release ... --force``."""
+    from databridge.cli import main
+
+    uri = f"postgresql://{PG['user']}@{PG['host']}:{PG['port']}/{target.dbname}"
+    assert main(["leases", "release", project, pipeline, "--target-uri", uri, "--reason", reason, "--force"]) == 0
 

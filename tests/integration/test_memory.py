@@ -7,7 +7,7 @@ import tracemalloc
 import pytest
 
 from .conftest import Source
-from .runner import TargetDB, pipeline_params, run_stage
+from .runner import TargetDB, end_lease, pipeline_params, run_stage
 
 pytestmark = pytest.mark.integration
 
@@ -55,6 +55,7 @@ def peak_extract_bytes(source: Source, rows: int, run_id: str) -> int:
 def test_extract_memory_is_flat_from_5k_to_50k_rows(source: Source, target: TargetDB) -> None:
     source.db.execute("CREATE TABLE wide (id INTEGER PRIMARY KEY, payload TEXT)")
     small = peak_extract_bytes(source, SMALL, "run-small")
+    end_lease(target, "memory_check", "wide", "the small run was measured and ended")
     large = peak_extract_bytes(source, LARGE, "run-large")
     table_bytes = LARGE * PAYLOAD
     # Holding the table would need ~10 MB more for 45,000 more rows; one batch of 500 rows is ~0.1 MB.

@@ -21,7 +21,7 @@ from tests.conftest import REPO, airflow_conn
 
 from .conftest import TARGET_CONN
 from .mongo_source import fill_catalog, mongo_client, mongo_conn_fields, mongo_database
-from .runner import PROJECT_FILE, TargetDB, pipeline_params, run_pipeline, run_stage
+from .runner import PROJECT_FILE, TargetDB, end_lease, pipeline_params, run_pipeline, run_stage
 
 pytestmark = pytest.mark.integration
 __all__ = ["mongo_database"]  # the fixture, used by name
@@ -217,6 +217,7 @@ pipelines:
 def test_extract_memory_is_flat_from_5k_to_50k_documents(mongo_database: str, target: TargetDB, monkeypatch: pytest.MonkeyPatch) -> None:
     airflow_conn(monkeypatch, SOURCE_CONN, **mongo_conn_fields(mongo_database))
     small = peak_extract_bytes(mongo_database, SMALL, "run-small")
+    end_lease(target, "memory_check", "wide", "the small run was measured and ended")
     large = peak_extract_bytes(mongo_database, LARGE, "run-large")
     # Holding the collection would need ~10 MB more for 45,000 more documents; one batch of 500 is ~0.1 MB.
     assert large < small + LARGE * PAYLOAD // 10, (small, large)
