@@ -18,7 +18,7 @@ help:
 	@echo "make demo     venv + embedded PostgreSQL + demo SQLite shop + run the demo_shop DAG + report"
 	@echo "make test     start PostgreSQL/MariaDB/Redis if down, then ruff, mypy, the test servers (MongoDB wire) and pytest (PYTEST_ARGS=...)"
 	@echo "make lint     ruff + mypy"
-	@echo "make airflow  Airflow standalone on http://127.0.0.1:8080 (user admin)"
+	@echo "make airflow  Airflow (api-server, scheduler, dag-processor, triggerer) on http://127.0.0.1:8080 (AIRFLOW_PORT=...); users admin, viewer"
 	@echo "make bench    DataBridge vs the raw pipe, pgloader and dlt on 1M rows (BENCH_ARGS=--quick|--10m|--rounds N)"
 	@echo "make venv     create/update .venv from requirements-dev.txt and the package"
 	@echo "make clean    stop the embedded PostgreSQL and remove the state in $(DATABRIDGE_HOME)"
@@ -51,8 +51,9 @@ lint: venv
 	$(VENV)/bin/ruff check plugins dags tests scripts
 	$(VENV)/bin/mypy
 
+AIRFLOW_PORT ?= 8080
 airflow: venv
-	@scripts/airflow.sh standalone
+	@AIRFLOW_PORT=$(AIRFLOW_PORT) scripts/airflow.sh serve
 
 BENCH_ARGS ?=
 bench: venv

@@ -6,6 +6,8 @@ set -euo pipefail
 # shellcheck source=scripts/airflow_env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/airflow_env.sh"
 cd "$DATABRIDGE_REPO"
+# The demo runs the repository's demo_shop project, whatever DATABRIDGE_MAPPINGS_DIR says.
+export DATABRIDGE_MAPPINGS_DIR="$DATABRIDGE_REPO/include/mappings"
 PY="$DATABRIDGE_REPO/.venv/bin/python"
 LOGS="$DATABRIDGE_HOME/logs"
 mkdir -p "$DATABRIDGE_HOME" "$LOGS"

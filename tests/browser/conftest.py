@@ -1,19 +1,20 @@
-"""A real Airflow (api-server, scheduler, dag-processor) with the plugin, FAB users, a MariaDB source and a PostgreSQL
-target, and headless Debian Chromium driven by Playwright (no browser download: ``executable_path``)."""
+"""A real Airflow started as `make airflow` starts it (scripts/airflow.sh serve) with the plugin, FAB users, a MariaDB
+source and a PostgreSQL target, and headless Debian Chromium driven by Playwright (no browser download: ``executable_path``)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import shlex
+import re
 import shutil
+import signal
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +26,9 @@ from tests.conftest import MYSQL, PG, REPO, free_port, pg_admin, stop_process_gr
 CHROMIUM = "/usr/bin/chromium"
 # The flags this machine needs: no sandbox as root, and no background calls to Google's hosts (the network is closed).
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-FAB_AUTH_MANAGER = "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
-START_TIMEOUT = 120
-SERVERS = ("api-server", "scheduler", "dag-processor")
+SCRIPT = REPO / "scripts" / "airflow.sh"  # what `make airflow` runs
+READY = "airflow.sh: ready on http://"
+START_TIMEOUT = 240
 
 
 @dataclass
@@ -39,10 +40,11 @@ class Airflow:
     source_db: str
     target_db: str
     logs: Path
-    env: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str]
+    output: Path  # what scripts/airflow.sh printed
 
     def log_tail(self, lines: int = 40) -> str:
-        parts = []
+        parts = [f"--- {self.output.name}\n" + self.output.read_text(encoding="utf-8", errors="replace")]
         for path in sorted(self.logs.glob("*.log")):
             text = path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
             parts.append(f"--- {path.name}\n" + "\n".join(text))
@@ -87,32 +89,21 @@ def databases() -> Iterator[dict[str, str]]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def airflow_env(home: Path, mappings: Path, port: int, dbs: dict[str, str]) -> dict[str, str]:
-    venv_bin = str(Path(sys.executable).parent)
+def airflow_env(root: Path, mappings: Path, port: int, dbs: dict[str, str]) -> dict[str, str]:
+    """What a user could set before `make airflow`: its home, port, mappings folder and metadata database, plus the
+    test's connections and shorter intervals. Everything else comes from scripts/airflow_env.sh."""
     conn = {"host": MYSQL["host"], "port": MYSQL["port"], "login": MYSQL["user"], "schema": dbs["source"]}
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "DATABRIDGE_"))}
     env.update({
-        "PATH": f"{venv_bin}:{env.get('PATH', '')}",
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "DATABRIDGE_HOME": str(root),
+        "AIRFLOW_PORT": str(port),
+        "DATABRIDGE_MAPPINGS_DIR": str(mappings),
         "AIRFLOW__CORE__PARALLELISM": "2",
-        "AIRFLOW__CORE__AUTH_MANAGER": FAB_AUTH_MANAGER,
-        "AIRFLOW__FAB__SESSION_BACKEND": "securecookie",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"postgresql://{PG['user']}@{PG['host']}:{PG['port']}/{dbs['meta']}",
-        "AIRFLOW__API__HOST": "127.0.0.1",
-        "AIRFLOW__API__PORT": str(port),
-        "AIRFLOW__API__WORKERS": "1",
-        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
-        "AIRFLOW__API_AUTH__JWT_SECRET": "databridge-browser-tests-" + "k" * 40,
         "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "3",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
         "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
         "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "300",
-        "DATABRIDGE_MAPPINGS_DIR": str(mappings),
         "AIRFLOW_CONN_BRIDGE_SRC": json.dumps({"conn_type": "mysql", **conn, "password": ""}),
         "AIRFLOW_CONN_BRIDGE_TGT": json.dumps({"conn_type": "postgres", "host": PG["host"], "port": PG["port"], "login": PG["user"], "schema": dbs["target"]}),
     })  # fmt: skip
@@ -121,54 +112,67 @@ def airflow_env(home: Path, mappings: Path, port: int, dbs: dict[str, str]) -> d
 
 @pytest.fixture(scope="module")
 def airflow(databases: dict[str, str]) -> Iterator[Airflow]:
-    """Airflow's api-server, scheduler and dag-processor in one process group, stopped as a group even on failure."""
+    """Airflow as `make airflow` starts it: scripts/airflow.sh serve (api-server, scheduler, dag-processor and
+    triggerer, FAB auth manager, the users of databridge_users.json). Stopped as Ctrl-C stops it, even on failure;
+    any Airflow process left afterwards fails the module."""
     root = Path(tempfile.mkdtemp(prefix="databridge-ui-"))
-    home, mappings, logs = root / "airflow", root / "mappings", root / "logs"
-    for folder in (home, mappings, logs):
-        folder.mkdir()
+    mappings = root / "mappings"
+    mappings.mkdir()
     port = free_port()
-    env = airflow_env(home, mappings, port, databases)
+    env = airflow_env(root, mappings, port, databases)
+    server = Airflow(f"http://127.0.0.1:{port}", root / "airflow", mappings, {}, databases["source"], databases["target"], root / "logs" / "airflow", env, root / "airflow.sh.out")
     started = time.monotonic()
-    _run(["airflow", "db", "migrate"], env, logs / "migrate.log")
-    users = home / "databridge_users.json"
-    _run([sys.executable, str(REPO / "scripts" / "demo_users.py"), "--file", str(users)], env, logs / "users.log")
-    prepared = time.monotonic()
-    passwords = {name: entry["password"] for name, entry in json.loads(users.read_text()).items()}
-    script = " & ".join(f"airflow {c} > {shlex.quote(str(logs / f'{c}.log'))} 2>&1" for c in SERVERS) + " & wait"
-    group = subprocess.Popen(["bash", "-c", script], env=env, start_new_session=True, cwd=root)
-    server = Airflow(f"http://127.0.0.1:{port}", home, mappings, passwords, databases["source"], databases["target"], logs, env)
+    with server.output.open("w") as out:
+        script = subprocess.Popen([str(SCRIPT), "serve"], env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, cwd=root)
+    left: list[str] = []
     try:
-        _wait_healthy(server, group)
-        print(f"\nairflow: metadata + users {prepared - started:.1f} s, servers healthy {time.monotonic() - prepared:.1f} s")
+        _wait_ready(server, script)
+        users = json.loads((server.home / "databridge_users.json").read_text())
+        server.passwords.update({name: entry["password"] for name, entry in users.items()})
+        print(f"\nairflow: scripts/airflow.sh serve ready in {time.monotonic() - started:.1f} s")
         yield server
     finally:
-        stop_process_groups([group], grace=10)
+        left = stop_like_ctrl_c(script, server)
         # Airflow's logs of the last run stay beside the screenshots (the servers' logs are where failures show).
-        shutil.copytree(logs, screenshots_dir().parent / "airflow-logs", dirs_exist_ok=True)
+        shutil.copytree(root / "logs", screenshots_dir().parent / "airflow-logs", dirs_exist_ok=True)
+        shutil.copy(server.output, screenshots_dir().parent / "airflow-logs")
         shutil.rmtree(root, ignore_errors=True)
+    assert not left, f"Airflow processes left after Ctrl-C to scripts/airflow.sh: {left}"
 
 
-def _run(command: list[str], env: dict[str, str], log: Path) -> None:
-    with log.open("w") as out:
-        done = subprocess.run(command, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=180, check=False)
-    if done.returncode:
-        pytest.fail(f"{' '.join(command[:3])} failed:\n{log.read_text()[-3000:]}")
-
-
-def _wait_healthy(server: Airflow, group: subprocess.Popen[Any]) -> None:
+def _wait_ready(server: Airflow, script: subprocess.Popen[Any]) -> None:
+    """The script's ready line (it waits for the login page and every component healthy), then the login page."""
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
-        if group.poll() is not None:
-            pytest.fail(f"Airflow stopped at start:\n{server.log_tail()}")
-        try:
-            with urllib.request.urlopen(f"{server.url}/api/v2/monitor/health", timeout=2) as response:
-                health = json.loads(response.read())
-            if health["scheduler"]["status"] == "healthy" and (health.get("dag_processor") or {}).get("status") == "healthy":
-                return
-        except (OSError, ValueError, KeyError):
-            pass
+        if script.poll() is not None:
+            pytest.fail(f"scripts/airflow.sh serve stopped at start:\n{server.log_tail()}")
+        if READY in server.output.read_text():
+            with urllib.request.urlopen(f"{server.url}/auth/login/", timeout=10) as response:
+                assert response.status == 200
+            return
         time.sleep(1)
-    pytest.fail(f"Airflow was not healthy after {START_TIMEOUT} s:\n{server.log_tail()}")
+    pytest.fail(f"scripts/airflow.sh serve was not ready after {START_TIMEOUT} s:\n{server.log_tail()}")
+
+
+def stop_like_ctrl_c(script: subprocess.Popen[Any], server: Airflow) -> list[str]:
+    """SIGINT to the script's process group, as Ctrl-C in a terminal sends it; the script stops Airflow's own process
+    group. Returns the Airflow processes still there afterwards (killed, so that nothing outlives the tests)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(script.pid, signal.SIGINT)
+    try:
+        script.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        stop_process_groups([script], grace=1)
+    found = re.search(r"process group (\d+)", server.output.read_text())
+    if not found:
+        return []
+    group = int(found.group(1))
+    left = [line for line in subprocess.run(["ps", "-e", "-o", "pgid=,stat=,args="], capture_output=True, text=True, check=True).stdout.splitlines()
+            if line.split()[0] == str(group) and not line.split()[1].startswith("Z")]  # fmt: skip
+    if left:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGKILL)
+    return left
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,11 @@ re-save without change; a viewer sees the pages and gets readable 403 messages. 
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
+import subprocess
+import urllib.request
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -107,6 +110,32 @@ def target_rows(airflow: Airflow, sql: str) -> list[tuple[Any, ...]]:
         return conn.execute(sql).fetchall()
 
 
+def test_make_airflow_serves_the_users_of_databridge_users_json(airflow: Airflow, browser: Any) -> None:
+    """The Airflow that `make airflow` starts (scripts/airflow.sh serve, the fixture's): its four components are
+    healthy, and admin and viewer log in through the login page with the passwords of databridge_users.json."""
+    from playwright.sync_api import expect
+
+    assert "scripts/airflow.sh serve" in subprocess.run(["make", "-n", "airflow"], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    with urllib.request.urlopen(f"{airflow.url}/api/v2/monitor/health", timeout=10) as response:
+        health = json.loads(response.read())
+    assert {name: health[name]["status"] for name in ("metadatabase", "scheduler", "dag_processor", "triggerer")} == dict.fromkeys(("metadatabase", "scheduler", "dag_processor", "triggerer"), "healthy")
+    users = json.loads((airflow.home / "databridge_users.json").read_text())
+    assert {name: entry["role"] for name, entry in users.items()} == {"admin": "Admin", "viewer": "Viewer"}
+    for user in users:
+        page = login(browser, airflow, user)  # the passwords the fixture read from the same file
+        expect(page.locator("#username")).to_have_count(0)
+        assert page.goto(f"{airflow.url}/databridge/ui/reports").status == 200  # behind Airflow's login
+        page.context.close()
+    page = browser.new_context().new_page()
+    page.goto(f"{airflow.url}/auth/login/?next=/")
+    page.fill("#username", "viewer")
+    page.fill("#password", "not-the-password")
+    page.click("input[type=submit]")
+    expect(page).to_have_url(re.compile(r"/auth/login"))
+    expect(page.locator("#username")).to_be_visible()
+    page.context.close()
+
+
 def test_admin_designs_saves_runs_and_cancels(airflow: Airflow, browser: Any, shots: Shots) -> None:
     from playwright.sync_api import expect
 
@@ -133,7 +162,7 @@ def test_admin_designs_saves_runs_and_cancels(airflow: Airflow, browser: Any, sh
     shots.take(page, "5-validate")
     apply_the_lint_fix(ui, expect)
     next_step(ui)
-    run_and_watch(ui, airflow, expect)
+    run_and_watch(page, ui, airflow, expect)
     shots.take(page, "6-run-success")
     cancel_a_run(ui, expect)
     shots.take(page, "6-run-cancelled")
@@ -221,7 +250,7 @@ def apply_the_lint_fix(ui: Any, expect: Any) -> None:
     expect(ui.locator("#validate-results")).to_contain_text("no problem found", timeout=60_000)
 
 
-def run_and_watch(ui: Any, airflow: Airflow, expect: Any) -> None:
+def run_and_watch(page: Any, ui: Any, airflow: Airflow, expect: Any) -> None:
     ui.locator("#save-project").click()
     expect(ui.locator("#save-result")).to_contain_text(f"{PROJECT}.yaml (new file)")
     saved = yaml.safe_load((airflow.mappings / f"{PROJECT}.yaml").read_text())
@@ -239,10 +268,22 @@ def run_and_watch(ui: Any, airflow: Airflow, expect: Any) -> None:
     expect(monitor.get_by_role("button", name="Pause DAG")).to_be_visible()
     expect(monitor.locator(".run-state .badge").first).to_have_text("success", timeout=RUN_TIMEOUT)
     expect(monitor.locator("tbody tr").filter(has_text="load_facts")).to_contain_text("700")
-    expect(monitor.get_by_role("link", name="Log of main.extract")).to_have_attribute("href", re.compile(r"^/dags/ui_bridge/runs/.+/tasks/main\.extract$"))
+    expect(monitor.get_by_role("link", name="Log of main.load_facts")).to_have_attribute("href", re.compile(r"^/dags/ui_bridge/runs/.+/tasks/main\.load_facts$"))
+    extract = monitor.get_by_role("link", name="Log of main.extract [0]")  # a mapped stage: a link per instance
+    expect(extract).to_have_attribute("href", re.compile(r"^/dags/ui_bridge/runs/.+/tasks/main\.extract/mapped/0$"))
+    with page.context.expect_page() as opened:  # Ctrl-click: the log in a new tab, the wizard stays
+        extract.click(modifiers=["Control"])
+    expect_task_log(opened.value, expect, r"tasks/main\.extract/mapped/0", r"extract \S+\.customers: 200 rows staged")
+    opened.value.close()
     assert target_rows(airflow, "SELECT count(*) FROM public.customers") == [(200,)]
     assert target_rows(airflow, "SELECT full_name, email, active FROM public.customers WHERE id = 1") == [("CUSTOMER 1", "c1@example.org", True)]
     assert target_rows(airflow, "SELECT count(*) FROM public.orders") == [(500,)]
+
+
+def expect_task_log(page: Any, expect: Any, task_path: str, line: str) -> None:
+    """Airflow's page of a task instance, showing its log: a line the stage wrote."""
+    expect(page).to_have_url(re.compile(rf"/dags/ui_bridge/runs/[^/]+/{task_path}"))
+    expect(page.get_by_text(re.compile(line)).first).to_be_visible(timeout=30_000)
 
 
 def cancel_a_run(ui: Any, expect: Any) -> None:
@@ -292,6 +333,9 @@ def test_reports_and_connections_pages(airflow: Airflow, browser: Any, shots: Sh
     tab = page.frame_locator("iframe[title='DataBridge']")  # the run's DataBridge tab in Airflow's DAG run page
     expect(tab.locator(".run-state .badge").first).to_have_text("success")
     shots.take(page, "dag-run-tab")
+    tab.get_by_role("link", name="Log of main.load_facts").click()  # Airflow's page itself goes to the task's log
+    expect_task_log(page, expect, r"tasks/main\.load_facts$", r"public\.orders: 500 rows")
+    shots.take(page, "task-log")
     page.goto(f"{airflow.url}/dags/{PROJECT}/plugin/databridge-dag")
     tab = page.frame_locator("iframe[title='DataBridge reports']")  # the DAG's reports tab
     expect(tab.locator("section.run")).to_have_count(2)

@@ -94,10 +94,38 @@ function pipelineTable(view, pipeline) {
     s.rows_per_second ?? null,
     s.seconds ?? null,
     problems(s),
-    h("a", { href: `/dags/${enc(view.dagId)}/runs/${enc(view.runId)}/tasks/${enc(s.task_id)}`, target: "_top", "aria-label": `Log of ${s.task_id}` }, "Log"),
+    logLinks(view, s),
   ]);
   return h("div", { class: "pipeline" }, h("h3", {}, "Pipeline ", h("code", {}, pipeline.pipeline)),
     dataTable(["Stage", "State", "Rows", "Rows/s", "Seconds", "Errors & warnings", "Task log"], rows.map((r) => r.map((c, i) => (i >= 2 && i <= 4 ? fmt(c) : c))), { caption: `Stages of pipeline ${pipeline.pipeline}`, numeric: ["Rows", "Rows/s", "Seconds"] }));
+}
+
+const MAX_LOG_LINKS = 4;
+
+// Airflow's page of the task instance, which opens on its log: one link, or for a mapped stage (extract chunks) one
+// per instance (the first few, then Airflow's list of them all). Nothing before the task instance exists.
+function logLinks(view, stage) {
+  const task = `/dags/${enc(view.dagId)}/runs/${enc(view.runId)}/tasks/${enc(stage.task_id)}`;
+  const link = (href, label, text) => h("a", { href, onclick: openInAirflow, "aria-label": label }, text);
+  if (!stage.instances) return stage.state ? link(task, `Log of ${stage.task_id}`, "Log") : "";
+  const shown = stage.instances.slice(0, MAX_LOG_LINKS).map((i) => link(`${task}/mapped/${i.map_index}`, `Log of ${stage.task_id} [${i.map_index}]`, `Log [${i.map_index}]`));
+  const more = stage.instances.length > MAX_LOG_LINKS ? link(`${task}/mapped`, `All ${stage.instances.length} instances of ${stage.task_id}`, `all ${stage.instances.length}`) : null;
+  return h("span", { class: "log-links" }, shown.flatMap((a) => [a, " "]), more);
+}
+
+// Airflow draws this page in an iframe sandboxed without allow-top-navigation and allow-popups: a link can neither
+// take Airflow's page to the log (target="_top": "Unsafe attempt to initiate navigation") nor open a tab. The iframe
+// is same-origin, so a link of Airflow's own page is followed instead (Ctrl/Cmd-click: in a new tab). Outside an
+// iframe the link is a plain link.
+function openInAirflow(event) {
+  if (window.top === window) return;
+  event.preventDefault();
+  const link = window.top.document.createElement("a");
+  link.href = event.currentTarget.href;
+  if (event.ctrlKey || event.metaKey) Object.assign(link, { target: "_blank", rel: "noopener" });
+  window.top.document.body.append(link);
+  link.click();
+  link.remove();
 }
 
 function problems(stage) {
