@@ -19,7 +19,7 @@ help:
 	@echo "make test     start PostgreSQL/MariaDB/Redis if down, then ruff, mypy, the test servers (MongoDB wire) and pytest (PYTEST_ARGS=...)"
 	@echo "make lint     ruff + mypy"
 	@echo "make airflow  Airflow (api-server, scheduler, dag-processor, triggerer) on http://127.0.0.1:8080 (AIRFLOW_PORT=...); users admin, viewer"
-	@echo "make bench    DataBridge vs the raw pipe, pgloader and dlt on 1M rows (BENCH_ARGS=--quick|--10m|--rounds N)"
+	@echo "make bench    DataBridge vs the raw pipe, pgloader and dlt on 1M rows (BENCH_ARGS=--quick|--10m|--rounds N|--schema: a 12-table schema vs pgloader)"
 	@echo "make venv     create/update .venv from requirements-dev.txt and the package"
 	@echo "make clean    stop the embedded PostgreSQL and remove the state in $(DATABRIDGE_HOME)"
 
