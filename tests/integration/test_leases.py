@@ -135,9 +135,15 @@ def test_a_runner_started_while_a_run_is_between_stages_is_refused_and_that_run_
 def test_two_runners_started_at_once_one_runs_and_the_other_is_refused_naming_it(
     shop: Source, target: TargetDB, tmp_path: Path, processes: list[StageProcess]
 ) -> None:
-    project, go = shop_file(shop, tmp_path), tmp_path / "go"
-    runners = {run: start(processes, project, run, f"wait={go},{','.join(STAGES)}") for run in ("run-a", "run-b")}
+    """Both wait for one signal and start their extract together. The one that takes the lease then waits after its
+    extract until the other has ended, so the two overlap however the machine schedules them (a loaded machine could
+    otherwise run one whole run before the other starts, and then both rightly succeed)."""
+    project, go, hold = shop_file(shop, tmp_path), tmp_path / "go", tmp_path / "hold"
+    steps = f"wait={go},extract,wait={hold},{AFTER_EXTRACT}"
+    runners = {run: start(processes, project, run, steps) for run in ("run-a", "run-b")}
     go.touch()
+    wait_until("one runner ending", lambda: any(not p.running() for p in runners.values()), timeout=120)
+    hold.touch()
     outcomes = {run: proc.finish(timeout=120) for run, proc in runners.items()}
 
     [winner] = [run for run, (status, _) in outcomes.items() if status == 0]
