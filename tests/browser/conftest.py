@@ -98,6 +98,8 @@ def airflow_env(root: Path, mappings: Path, port: int, dbs: dict[str, str]) -> d
         "DATABRIDGE_HOME": str(root),
         "AIRFLOW_PORT": str(port),
         "DATABRIDGE_MAPPINGS_DIR": str(mappings),
+        # The module logs in a dozen times within minutes; FAB's login rate limit would turn the later ones away.
+        "AIRFLOW__FAB__AUTH_RATE_LIMITED": "False",
         "AIRFLOW__CORE__PARALLELISM": "2",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"postgresql://{PG['user']}@{PG['host']}:{PG['port']}/{dbs['meta']}",
         "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "3",

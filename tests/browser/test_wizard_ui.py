@@ -59,7 +59,8 @@ def login(browser: Any, airflow: Airflow, user: str, **context: Any) -> Any:
     page.fill("#username", user)
     page.fill("#password", airflow.passwords[user])
     page.click("input[type=submit]")
-    page.wait_for_url(lambda url: "/auth/login" not in url)
+    # Past the login page once the next one is on its way: the whole Airflow UI loading can outlast a timeout on a busy machine.
+    page.wait_for_url(lambda url: "/auth/login" not in url, wait_until="commit", timeout=60_000)
     return page
 
 
