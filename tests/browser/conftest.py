@@ -25,7 +25,16 @@ from tests.conftest import MYSQL, PG, REPO, free_port, pg_admin, stop_process_gr
 
 CHROMIUM = "/usr/bin/chromium"
 # The flags this machine needs: no sandbox as root, and no background calls to Google's hosts (the network is closed).
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SCRIPT = REPO / "scripts" / "airflow.sh"  # what `make airflow` runs
 READY = "airflow.sh: ready on http://"
 START_TIMEOUT = 240
@@ -66,7 +75,7 @@ def chromium_path() -> str:
     return CHROMIUM
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def databases() -> Iterator[dict[str, str]]:
     """A MariaDB source database with two small tables, and empty PostgreSQL databases for the target and Airflow's metadata."""
     source, target, meta = unique_name("uisrc"), unique_name("uitgt"), unique_name("uimeta")
@@ -74,10 +83,20 @@ def databases() -> Iterator[dict[str, str]]:
     cur = conn.cursor()
     cur.execute(f"CREATE DATABASE `{source}` CHARACTER SET utf8mb4")
     cur.execute(f"USE `{source}`")
-    cur.execute("CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL, email VARCHAR(80), active TINYINT(1), joined DATE)")
-    cur.executemany("INSERT INTO customers VALUES (%s, %s, %s, %s, %s)", [(i, f"  customer {i} ", f"C{i}@Example.org", i % 2, f"2024-01-{i % 28 + 1:02d}") for i in range(1, 201)])
-    cur.execute("CREATE TABLE orders (id INT PRIMARY KEY, customer_id INT NOT NULL, total DECIMAL(10,2), placed DATETIME)")
-    cur.executemany("INSERT INTO orders VALUES (%s, %s, %s, %s)", [(i, i % 200 + 1, i * 1.25, f"2024-02-{i % 28 + 1:02d} 10:00:00") for i in range(1, 501)])
+    cur.execute(
+        "CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL, email VARCHAR(80), active TINYINT(1), joined DATE)"
+    )
+    cur.executemany(
+        "INSERT INTO customers VALUES (%s, %s, %s, %s, %s)",
+        [(i, f"  customer {i} ", f"C{i}@Example.org", i % 2, f"2024-01-{i % 28 + 1:02d}") for i in range(1, 201)],
+    )
+    cur.execute(
+        "CREATE TABLE orders (id INT PRIMARY KEY, customer_id INT NOT NULL, total DECIMAL(10,2), placed DATETIME)"
+    )
+    cur.executemany(
+        "INSERT INTO orders VALUES (%s, %s, %s, %s)",
+        [(i, i % 200 + 1, i * 1.25, f"2024-02-{i % 28 + 1:02d} 10:00:00") for i in range(1, 501)],
+    )
     with pg_admin() as admin:
         admin.execute(f'CREATE DATABASE "{target}"')
         admin.execute(f'CREATE DATABASE "{meta}"')
@@ -101,6 +120,7 @@ def airflow_env(root: Path, mappings: Path, port: int, dbs: dict[str, str]) -> d
         # The module logs in a dozen times within minutes; FAB's login rate limit would turn the later ones away.
         "AIRFLOW__FAB__AUTH_RATE_LIMITED": "False",
         "AIRFLOW__CORE__PARALLELISM": "2",
+        "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",  # the Connections page's Test buttons (Airflow's default: Disabled)
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"postgresql://{PG['user']}@{PG['host']}:{PG['port']}/{dbs['meta']}",
         "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "3",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
@@ -112,7 +132,7 @@ def airflow_env(root: Path, mappings: Path, port: int, dbs: dict[str, str]) -> d
     return env
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def airflow(databases: dict[str, str]) -> Iterator[Airflow]:
     """Airflow as `make airflow` starts it: scripts/airflow.sh serve (api-server, scheduler, dag-processor and
     triggerer, FAB auth manager, the users of databridge_users.json). Stopped as Ctrl-C stops it, even on failure;
@@ -122,10 +142,22 @@ def airflow(databases: dict[str, str]) -> Iterator[Airflow]:
     mappings.mkdir()
     port = free_port()
     env = airflow_env(root, mappings, port, databases)
-    server = Airflow(f"http://127.0.0.1:{port}", root / "airflow", mappings, {}, databases["source"], databases["target"], root / "logs" / "airflow", env, root / "airflow.sh.out")
+    server = Airflow(
+        f"http://127.0.0.1:{port}",
+        root / "airflow",
+        mappings,
+        {},
+        databases["source"],
+        databases["target"],
+        root / "logs" / "airflow",
+        env,
+        root / "airflow.sh.out",
+    )
     started = time.monotonic()
     with server.output.open("w") as out:
-        script = subprocess.Popen([str(SCRIPT), "serve"], env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, cwd=root)
+        script = subprocess.Popen(
+            [str(SCRIPT), "serve"], env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, cwd=root
+        )
     left: list[str] = []
     try:
         _wait_ready(server, script)
@@ -177,7 +209,7 @@ def stop_like_ctrl_c(script: subprocess.Popen[Any], server: Airflow) -> list[str
     return left
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser(chromium_path: str) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
@@ -187,3 +219,18 @@ def browser(chromium_path: str) -> Iterator[Any]:
             yield launched
         finally:
             launched.close()
+
+
+@pytest.fixture(scope="session")
+def shots() -> Any:
+    from tests.browser.pages import Shots
+
+    return Shots()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def patient_expectations() -> None:
+    """Pages answer within seconds, but the machine is shared: wait up to 20 s for what the UI should show."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=20_000)

@@ -14,101 +14,25 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import psycopg
 import pytest
 import yaml
 
 from tests.browser.conftest import Airflow, screenshots_dir
-from tests.conftest import PG, REPO
+from tests.browser.pages import (
+    RUN_TIMEOUT,
+    Shots,
+    assert_contrast,
+    assert_fits,
+    login,
+    next_step,
+    plugin_page,
+    target_rows,
+)
+from tests.conftest import REPO
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.integration]
 
 PROJECT = "ui_bridge"
-WIDE = {"width": 1366, "height": 1500}
-RUN_TIMEOUT = 150_000
-
-
-class Shots:
-    """Screenshots named by step, in the artifacts folder (its path is printed)."""
-
-    def __init__(self) -> None:
-        self.folder = screenshots_dir()
-        print(f"\nbrowser screenshots: {self.folder}")
-
-    def take(self, page: Any, name: str) -> None:
-        page.screenshot(path=str(self.folder / f"{name}.png"), full_page=True)
-
-
-@pytest.fixture(scope="module")
-def shots() -> Shots:
-    return Shots()
-
-
-@pytest.fixture(autouse=True, scope="module")
-def patient_expectations() -> None:
-    """Pages answer within seconds, but the machine is shared: wait up to 20 s for what the UI should show."""
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=20_000)
-
-
-def login(browser: Any, airflow: Airflow, user: str, **context: Any) -> Any:
-    page = browser.new_context(viewport=context.pop("viewport", WIDE), **context).new_page()
-    page.set_default_timeout(30_000)
-    page.goto(f"{airflow.url}/auth/login/?next=/")
-    page.fill("#username", user)
-    page.fill("#password", airflow.passwords[user])
-    page.click("input[type=submit]")
-    # Past the login page once the next one is on its way: the whole Airflow UI loading can outlast a timeout on a busy machine.
-    page.wait_for_url(lambda url: "/auth/login" not in url, wait_until="commit", timeout=60_000)
-    return page
-
-
-def plugin_page(page: Any, airflow: Airflow, route: str, title: str) -> Any:
-    """An Airflow UI page showing one of the plugin's views in its iframe; the iframe's content."""
-    page.goto(f"{airflow.url}/plugin/{route}")
-    return page.frame_locator(f"iframe[title='{title}']")
-
-
-def next_step(ui: Any) -> None:
-    ui.locator(".wizard-nav button.primary").click()
-
-
-WIDER_THAN_SCREEN = """() => [...document.querySelectorAll('body *')]
-    .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1 && !(e.parentElement && e.parentElement.closest('.scroll')))
-    .slice(0, 5).map((e) => e.tagName + '#' + e.id + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"""
-
-
-def assert_fits(page: Any) -> None:
-    """Nothing but the scrollable data tables is wider than the screen."""
-    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"], page.evaluate(WIDER_THAN_SCREEN)
-
-
-# The contrast ratio (WCAG 2) of each element's text against the first opaque background behind it.
-LOW_CONTRAST = """(selector) => {
-  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
-  const lum = ([r, g, b]) => [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
-    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
-  const background = (e) => {
-    for (; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor); if (c.length === 3 || c[3] === 1) return c; }
-    return [255, 255, 255];
-  };
-  return [...document.querySelectorAll(selector)].filter((e) => e.offsetParent && !e.disabled && e.textContent.trim()).map((e) => {
-    const [a, b] = [lum(rgb(getComputedStyle(e).color)), lum(background(e))];
-    return [e.textContent.trim().slice(0, 30), (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)];
-  }).filter(([, ratio]) => ratio < 4.5);
-}"""
-TEXT = "button, a, .badge, .src-text, .tgt-text, .muted, .help, .check, .message, th, td, label, h1, h2, h3"
-
-
-def assert_contrast(page: Any) -> None:
-    """Every visible text of the page (buttons, links, badges, help) has a contrast of at least 4.5:1."""
-    assert page.evaluate(LOW_CONTRAST, TEXT) == []
-
-
-def target_rows(airflow: Airflow, sql: str) -> list[tuple[Any, ...]]:
-    with psycopg.connect(host=PG["host"], port=PG["port"], user=PG["user"], dbname=airflow.target_db) as conn:
-        return conn.execute(sql).fetchall()
 
 
 def test_make_airflow_serves_the_users_of_databridge_users_json(airflow: Airflow, browser: Any) -> None:
@@ -116,10 +40,15 @@ def test_make_airflow_serves_the_users_of_databridge_users_json(airflow: Airflow
     healthy, and admin and viewer log in through the login page with the passwords of databridge_users.json."""
     from playwright.sync_api import expect
 
-    assert "scripts/airflow.sh serve" in subprocess.run(["make", "-n", "airflow"], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    assert (
+        "scripts/airflow.sh serve"
+        in subprocess.run(["make", "-n", "airflow"], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    )
     with urllib.request.urlopen(f"{airflow.url}/api/v2/monitor/health", timeout=10) as response:
         health = json.loads(response.read())
-    assert {name: health[name]["status"] for name in ("metadatabase", "scheduler", "dag_processor", "triggerer")} == dict.fromkeys(("metadatabase", "scheduler", "dag_processor", "triggerer"), "healthy")
+    assert {
+        name: health[name]["status"] for name in ("metadatabase", "scheduler", "dag_processor", "triggerer")
+    } == dict.fromkeys(("metadatabase", "scheduler", "dag_processor", "triggerer"), "healthy")
     users = json.loads((airflow.home / "databridge_users.json").read_text())
     assert {name: entry["role"] for name, entry in users.items()} == {"admin": "Admin", "viewer": "Viewer"}
     for user in users:
@@ -184,7 +113,7 @@ def step_tables(ui: Any, airflow: Airflow) -> None:
     ui.locator("#add-pair").click()
     rows = ui.locator("#pair-table tbody tr")
     rows.nth(0).locator("input").fill("id")
-    rows.nth(1).locator("select").select_option("upsert")
+    rows.nth(1).locator("select").first.select_option("upsert")  # Load (Role is the second)
     rows.nth(1).locator("input").fill("id")
     assert rows.count() == 2 and "public.orders" in rows.nth(1).inner_text()
 
@@ -259,7 +188,9 @@ def run_and_watch(page: Any, ui: Any, airflow: Airflow, expect: Any) -> None:
     assert {"target": "full_name", "type": "varchar(60)", "expression": "UPPER(TRIM({name}))"} in columns
     assert {"source": "email", "transform": ["trim", "lower"]} in columns
     assert saved["schedule"]["cron"] == "30 2 * * 1-5" and saved["defaults"]["retries"] == 1
-    assert saved["schedule"]["deadline_minutes"] == 30 and saved["pipelines"][0]["source_options"] == {"naive_timezone": "Europe/Paris"}
+    assert saved["schedule"]["deadline_minutes"] == 30 and saved["pipelines"][0]["source_options"] == {
+        "naive_timezone": "Europe/Paris"
+    }
     ui.locator("#run-project").click()
     expect(ui.locator("#run-result")).to_contain_text("started", timeout=90_000)
     monitor = ui.locator("#monitor")
@@ -269,7 +200,9 @@ def run_and_watch(page: Any, ui: Any, airflow: Airflow, expect: Any) -> None:
     expect(monitor.get_by_role("button", name="Pause DAG")).to_be_visible()
     expect(monitor.locator(".run-state .badge").first).to_have_text("success", timeout=RUN_TIMEOUT)
     expect(monitor.locator("tbody tr").filter(has_text="load_facts")).to_contain_text("700")
-    expect(monitor.get_by_role("link", name="Log of main.load_facts")).to_have_attribute("href", re.compile(r"^/dags/ui_bridge/runs/.+/tasks/main\.load_facts$"))
+    expect(monitor.get_by_role("link", name="Log of main.load_facts")).to_have_attribute(
+        "href", re.compile(r"^/dags/ui_bridge/runs/.+/tasks/main\.load_facts$")
+    )
     extract = monitor.get_by_role("link", name="Log of main.extract [0]")  # a mapped stage: a link per instance
     expect(extract).to_have_attribute("href", re.compile(r"^/dags/ui_bridge/runs/.+/tasks/main\.extract/mapped/0$"))
     with page.context.expect_page() as opened:  # Ctrl-click: the log in a new tab, the wizard stays
@@ -277,7 +210,9 @@ def run_and_watch(page: Any, ui: Any, airflow: Airflow, expect: Any) -> None:
     expect_task_log(opened.value, expect, r"tasks/main\.extract/mapped/0", r"extract \S+\.customers: 200 rows staged")
     opened.value.close()
     assert target_rows(airflow, "SELECT count(*) FROM public.customers") == [(200,)]
-    assert target_rows(airflow, "SELECT full_name, email, active FROM public.customers WHERE id = 1") == [("CUSTOMER 1", "c1@example.org", True)]
+    assert target_rows(airflow, "SELECT full_name, email, active FROM public.customers WHERE id = 1") == [
+        ("CUSTOMER 1", "c1@example.org", True)
+    ]
     assert target_rows(airflow, "SELECT count(*) FROM public.orders") == [(500,)]
 
 
@@ -392,7 +327,9 @@ def test_a_viewer_sees_but_cannot_save_or_run(airflow: Airflow, browser: Any, sh
 
 
 @pytest.mark.parametrize("example", ["warehouse_sync", "demo_shop"])
-def test_a_hand_written_project_walked_through_and_saved_loses_nothing(airflow: Airflow, browser: Any, example: str) -> None:
+def test_a_hand_written_project_walked_through_and_saved_loses_nothing(
+    airflow: Airflow, browser: Any, example: str
+) -> None:
     """Every step of the wizard visited on an example project (several pipelines, validations, foreign keys,
     source options), then saved: the spec read back equals the original one (comments and key order are not kept)."""
     from playwright.sync_api import expect
@@ -413,7 +350,9 @@ def test_a_hand_written_project_walked_through_and_saved_loses_nothing(airflow: 
     assert load_project(path, path.name) == original
 
 
-def test_add_all_tables_migrates_a_whole_schema_in_a_handful_of_actions(airflow: Airflow, browser: Any, shots: Shots) -> None:
+def test_add_all_tables_migrates_a_whole_schema_in_a_handful_of_actions(
+    airflow: Airflow, browser: Any, shots: Shots
+) -> None:
     """Step 1's Add all tables (search, select all, snake_case, a target schema) maps every table with its keys; Auto-map
     all has nothing left to do; the project saved as it is runs to success."""
     from playwright.sync_api import expect
@@ -424,7 +363,7 @@ def test_add_all_tables_migrates_a_whole_schema_in_a_handful_of_actions(airflow:
     ui.locator("#source-conn").select_option("bridge_src")
     ui.locator("#source-schema").select_option(airflow.source_db)
     ui.locator("#target-conn").select_option("bridge_tgt")
-    ui.get_by_text("Add all tables").click()
+    expect(ui.locator("#bulk-panel")).to_have_attribute("open", "")  # open while the project has no pair
     ui.locator("#bulk-search").fill("ORD")
     expect(ui.locator("#bulk-tables input[type=checkbox]")).to_have_count(1)  # the search filters, ignoring case
     ui.locator("#bulk-search").fill("")
@@ -453,4 +392,13 @@ def test_add_all_tables_migrates_a_whole_schema_in_a_handful_of_actions(airflow:
 
 def test_screenshots_were_kept(shots: Shots) -> None:
     names = {p.stem for p in Path(shots.folder).glob("*.png")}
-    assert {"1-tables", "2-columns", "3-preview", "4-schedule", "5-validate", "6-run-success", "6-run-cancelled", "viewer-403"} <= names
+    assert {
+        "1-tables",
+        "2-columns",
+        "3-preview",
+        "4-schedule",
+        "5-validate",
+        "6-run-success",
+        "6-run-cancelled",
+        "viewer-403",
+    } <= names

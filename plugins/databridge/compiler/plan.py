@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -21,6 +22,10 @@ class TableRef:
 
     def __str__(self) -> str:
         return f"{self.schema}.{self.name}" if self.schema else self.name
+
+
+_COPIED = re.compile(r'^(?:CAST\()?("(?:[^"]|"")*")(?: AS .+\))?$', re.DOTALL)
+"""A quoted staging column, alone or in one CAST: what a mapping that copies its source column compiles to."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,12 @@ class ColumnPlan:
     @property
     def insert_sql(self) -> str:
         return self.value_sql or self.sql
+
+    @property
+    def copied_source(self) -> str | None:
+        """The source column this column copies unchanged but for its type (cast or not), or None for computed values."""
+        match = _COPIED.match(self.sql)
+        return match.group(1)[1:-1].replace('""', '"') if match else None
 
 
 @dataclass(frozen=True)
@@ -224,6 +235,10 @@ class SchedulePlan:
     catchup: bool
     deadline_minutes: int | None = None
     """A run should finish within this many minutes of being queued (Airflow deadline alert); None: no deadline."""
+    assets: tuple[str, ...] = ()
+    """Asset URIs (canonical) whose updates start a run."""
+    after_projects: tuple[str, ...] = ()
+    """Projects whose every pipeline's load must have finished since this project's last run to start one."""
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ import psycopg
 from psycopg import sql
 from sqlglot import exp
 
+from databridge.compiler.identifiers import quote_ident
 from databridge.errors import EngineError
 
 ROLE = "databridge_sandbox"
@@ -39,17 +40,25 @@ _LOCK_CLASS = "databridge.sandbox"
 """Advisory-lock namespace for the grants: two sessions granting on one object at once would race in the catalog."""
 
 
-def prepare(cur: psycopg.Cursor[Any], *, reads: Sequence[str] = (), writes: Sequence[str] = (), schemas: Sequence[str] = ()) -> None:
+def prepare(
+    cur: psycopg.Cursor[Any], *, reads: Sequence[str] = (), writes: Sequence[str] = (), schemas: Sequence[str] = ()
+) -> None:
     """In the caller's transaction: the role exists and is harmless, may read ``reads`` (qualified, quoted table
     names), insert into ``writes``, and use and create in ``schemas`` (and use the schemas of the tables). Grants end
     with the caller's transaction when it rolls back; table grants with ``revoke`` too."""
     ensure_role(cur)
     role = sql.Identifier(ROLE)
     for schema in schemas:
-        _granted(cur, f"schema {schema}", sql.SQL("GRANT USAGE, CREATE ON SCHEMA {} TO {}").format(sql.Identifier(schema), role))
+        _granted(
+            cur,
+            f"schema {schema}",
+            sql.SQL("GRANT USAGE, CREATE ON SCHEMA {} TO {}").format(sql.Identifier(schema), role),
+        )
     for used in dict.fromkeys(_schema_of(t) for t in [*reads, *writes]):
         if used and used != "pg_temp" and used not in schemas:
-            _granted(cur, f"schema {used}", sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(used), role))
+            _granted(
+                cur, f"schema {used}", sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(used), role)
+            )
     for table in dict.fromkeys(reads):
         _granted(cur, table, sql.SQL("GRANT SELECT ON TABLE {} TO {}").format(sql.SQL(table), role))
     for table in dict.fromkeys(writes):
@@ -75,11 +84,17 @@ def _granted(cur: psycopg.Cursor[Any], key: str, statement: sql.Composed) -> Non
 def ensure_role(cur: psycopg.Cursor[Any]) -> None:
     """Create the sandbox role when it is missing (and the connection may), and refuse one that could do harm."""
     cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s), 0)", (_LOCK_CLASS,))
-    row = cur.execute("SELECT rolsuper OR rolcreaterole OR rolcreatedb OR rolbypassrls OR rolreplication FROM pg_roles WHERE rolname = %s", (ROLE,)).fetchone()
+    row = cur.execute(
+        "SELECT rolsuper OR rolcreaterole OR rolcreatedb OR rolbypassrls OR rolreplication FROM pg_roles WHERE rolname = %s",
+        (ROLE,),
+    ).fetchone()
     if row is None:
         _create_role(cur)
     elif row[0]:
-        raise EngineError(f"the role {ROLE} has superuser, CREATEROLE, CREATEDB, BYPASSRLS or REPLICATION; custom SQL runs under it, so it must have none: {_ALTER}", transient=False)
+        raise EngineError(
+            f"the role {ROLE} has superuser, CREATEROLE, CREATEDB, BYPASSRLS or REPLICATION; custom SQL runs under it, so it must have none: {_ALTER}",
+            transient=False,
+        )
     _refuse_powerful(cur)
     _require_membership(cur)
 
@@ -90,7 +105,11 @@ _ALTER = f"ALTER ROLE {ROLE} NOSUPERUSER NOCREATEROLE NOCREATEDB NOBYPASSRLS NOR
 def _create_role(cur: psycopg.Cursor[Any]) -> None:
     try:
         with cur.connection.transaction():
-            cur.execute(sql.SQL("CREATE ROLE {} NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION NOBYPASSRLS").format(sql.Identifier(ROLE)))
+            cur.execute(
+                sql.SQL(
+                    "CREATE ROLE {} NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION NOBYPASSRLS"
+                ).format(sql.Identifier(ROLE))
+            )
             cur.execute(sql.SQL("GRANT {} TO CURRENT_USER").format(sql.Identifier(ROLE)))
     except psycopg.errors.InsufficientPrivilege:
         user = cur.execute("SELECT current_user").fetchone()[0]  # type: ignore[index]
@@ -105,17 +124,26 @@ def _refuse_powerful(cur: psycopg.Cursor[Any]) -> None:
     held = [r for r in POWERFUL_ROLES if _member(cur, ROLE, r)]
     if held:
         revoke_sql = "; ".join(f"REVOKE {r} FROM {ROLE}" for r in held)
-        raise EngineError(f"the role {ROLE} is a member of {', '.join(held)}; custom SQL runs under it, so revoke: {revoke_sql}", transient=False)
+        raise EngineError(
+            f"the role {ROLE} is a member of {', '.join(held)}; custom SQL runs under it, so revoke: {revoke_sql}",
+            transient=False,
+        )
 
 
 def _require_membership(cur: psycopg.Cursor[Any]) -> None:
     user = cur.execute("SELECT current_user").fetchone()[0]  # type: ignore[index]
     if not _member(cur, user, ROLE):
-        raise EngineError(f"the target connection's user {user!r} may not SET ROLE {ROLE}; ask a database administrator to run: GRANT {ROLE} TO {user};", transient=False)
+        raise EngineError(
+            f"the target connection's user {user!r} may not SET ROLE {ROLE}; ask a database administrator to run: GRANT {ROLE} TO {user};",
+            transient=False,
+        )
 
 
 def _member(cur: psycopg.Cursor[Any], user: str, role: str) -> bool:
-    found = cur.execute("SELECT to_regrole(%s) IS NOT NULL AND pg_has_role(%s, %s::regrole, 'MEMBER')", (quote(role), user, quote(role))).fetchone()
+    found = cur.execute(
+        "SELECT to_regrole(%s) IS NOT NULL AND pg_has_role(%s, %s::regrole, 'MEMBER')",
+        (quote_ident(role), user, quote_ident(role)),
+    ).fetchone()
     return bool(found and found[0])
 
 
@@ -138,11 +166,10 @@ def interactive_timeout() -> float:
     try:
         return float(text) if text.strip() else INTERACTIVE_TIMEOUT_SECONDS
     except ValueError:
-        raise EngineError(f"DATABRIDGE_INTERACTIVE_SQL_TIMEOUT={text!r} is not a number of seconds; set it to e.g. 30", transient=False) from None
-
-
-def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+        raise EngineError(
+            f"DATABRIDGE_INTERACTIVE_SQL_TIMEOUT={text!r} is not a number of seconds; set it to e.g. 30",
+            transient=False,
+        ) from None
 
 
 @contextmanager
@@ -167,7 +194,10 @@ def _leave(cur: psycopg.Cursor[Any], doing: str, limit: str) -> None:
     """Back to the connection's own role and limit; custom SQL that changed the role is caught here."""
     current = cur.execute("SELECT current_user").fetchone()
     if current is None or current[0] != ROLE:
-        raise EngineError(f"{doing}: the custom SQL changed the session's role; it was stopped and nothing it did is kept", transient=False)
+        raise EngineError(
+            f"{doing}: the custom SQL changed the session's role; it was stopped and nothing it did is kept",
+            transient=False,
+        )
     cur.execute("RESET ROLE")
     cur.execute("SELECT set_config('statement_timeout', %s, true)", (limit,))
 

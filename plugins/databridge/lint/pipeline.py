@@ -30,14 +30,19 @@ from databridge.lint.values import (
     Where,
     ZeroDates,
 )
+from databridge.spec.names import unknown_source_column
 
-_DIRECT = re.compile(r'^(?:CAST\()?("(?:[^"]|"")*")(?: AS .+\))?$', re.DOTALL)
 _BOOLEAN_NUMBERS = re.compile(r"^(tinyint\(1\)|bit\(1\))", re.IGNORECASE)
 _NAIVE = re.compile(r"^timestamp(\s*\(\d+\))?(\s+without time zone)?$", re.IGNORECASE)
 
 
 def lint_pipeline(
-    plan: PipelinePlan, source: SourceEngine, target: PostgresTarget | None, *, sample_rows: int = 10_000, full_scan: bool = False
+    plan: PipelinePlan,
+    source: SourceEngine,
+    target: PostgresTarget | None,
+    *,
+    sample_rows: int = 10_000,
+    full_scan: bool = False,
 ) -> list[LintProblem]:
     """Every problem found in at most ``sample_rows`` rows per source table (all rows with ``full_scan``).
 
@@ -51,14 +56,16 @@ def lint_pipeline(
     return problems
 
 
-def _lint_table(plan: PipelinePlan, sp: SourcePlan, source: SourceEngine, target: PostgresTarget | None, limit: int | None) -> list[LintProblem]:
+def _lint_table(
+    plan: PipelinePlan, sp: SourcePlan, source: SourceEngine, target: PostgresTarget | None, limit: int | None
+) -> list[LintProblem]:
     label = str(TableRef(sp.source.schema or source.default_schema(), sp.source.name))
     try:
         available = {c.name: c for c in source.columns(sp.source)}
     except EngineError as exc:
         return [LintProblem(label, "(table)", "unknown_table", str(exc), (), "fix the table mapping's `source:`")]
     problems = [
-        LintProblem(label, name, "unknown_column", "the source table has no such column", (), "fix the column mapping's `source:` (or its {column} in an expression)")
+        LintProblem(label, name, "unknown_column", unknown_source_column(name, available), (), "fix the column mapping's `source:` (or its {column} in an expression)")
         for name in sp.columns if name not in available
     ]  # fmt: skip
     columns = [available[n] for n in sp.columns if n in available]
@@ -72,7 +79,13 @@ def _lint_table(plan: PipelinePlan, sp: SourcePlan, source: SourceEngine, target
 
 
 def _lint_on_target(
-    plan: PipelinePlan, sp: SourcePlan, source: SourceEngine, target: PostgresTarget, limit: int | None, columns: list[SourceColumn], checks: TableChecks
+    plan: PipelinePlan,
+    sp: SourcePlan,
+    source: SourceEngine,
+    target: PostgresTarget,
+    limit: int | None,
+    columns: list[SourceColumn],
+    checks: TableChecks,
 ) -> list[LintProblem]:
     try:
         with convert.scratch(target.conn, columns) as cur:
@@ -86,9 +99,12 @@ def _lint_on_target(
             found = checks.problems(rows)
             found += convert.stage(cur, checks.source, columns, checks.failing_sources(found), rows)
             widths = {c.name: c.pg_type for c in columns}
+            missing = set(sp.columns) - set(widths)  # reported as unknown columns: the mappings reading them cannot run
             for target_plan in sp.targets:
+                reads = reads_of(target_plan, sp.columns)
                 skip = {p.column for p in found if p.table == str(target_plan.table) and p.severity == "error"}
-                found += convert.map_columns(cur, fit_widths(target_plan, widths), reads_of(target_plan, sp.columns), skip, rows)
+                skip |= {column for column, names in reads.items() if missing.intersection(names)}
+                found += convert.map_columns(cur, fit_widths(target_plan, widths), reads, skip, rows)
     except psycopg.Error as exc:
         raise postgres_error(exc, f"linting {sp.source} on {target.info.describe()}") from None
     return found
@@ -101,8 +117,7 @@ def reads_of(target: TargetPlan, names: Sequence[str]) -> dict[str, list[str]]:
 
 def direct_source(column: ColumnPlan) -> str | None:
     """The source column a mapping copies unchanged (but for its type), or None for computed values."""
-    match = _DIRECT.match(column.sql)
-    return match.group(1)[1:-1].replace('""', '"') if match else None
+    return column.copied_source
 
 
 @dataclass
@@ -117,7 +132,9 @@ class TableChecks:
     """Target columns checked against the staged type (no `type:` declared) → the source column staged."""
 
     @classmethod
-    def build(cls, plan: PipelinePlan, sp: SourcePlan, label: str, columns: list[SourceColumn], source: SourceEngine) -> TableChecks:
+    def build(
+        cls, plan: PipelinePlan, sp: SourcePlan, label: str, columns: list[SourceColumn], source: SourceEngine
+    ) -> TableChecks:
         checks = cls(label, staged=stager(source, columns))
         position = {c.name: i for i, c in enumerate(columns)}
         for i, read in enumerate(columns):
@@ -149,7 +166,9 @@ class TableChecks:
     def failing_sources(self, found: list[LintProblem]) -> set[str]:
         """Source columns already reported as failing: their staging failures would say it twice."""
         errors = [p for p in found if p.severity == "error"]
-        return {p.column for p in errors if p.table == self.source} | {self.staged_types[p.column] for p in errors if p.column in self.staged_types}
+        return {p.column for p in errors if p.table == self.source} | {
+            self.staged_types[p.column] for p in errors if p.column in self.staged_types
+        }
 
 
 def _source_checkers(plan: PipelinePlan, table: str, column: SourceColumn, zero_dated: bool) -> list[Checker]:

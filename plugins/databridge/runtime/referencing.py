@@ -55,8 +55,13 @@ def put_back(cur: psycopg.Cursor[Any], keys: list[Key], *, validate: bool = Fals
 def validate_all(ctx: StageContext) -> list[str]:
     """Validate every NOT VALID foreign key from or to the pipeline's target tables; the keys validated."""
     tables = [qualified(t.schema, t.name) for t in ctx.plan.load_order]
-    present = [t for t in tables if ctx.target.scalar("SELECT to_regclass(%s) IS NOT NULL", (t,), doing="finding the tables") is True]
-    pending = ctx.target.rows(_NOT_VALID, (present, present), doing="finding foreign keys to validate") if present else []
+    found = ctx.target.rows(
+        "SELECT t FROM unnest(%s::text[]) AS t WHERE to_regclass(t) IS NOT NULL", (tables,), doing="finding the tables"
+    )
+    present = [t for (t,) in found]
+    pending = (
+        ctx.target.rows(_NOT_VALID, (present, present), doing="finding foreign keys to validate") if present else []
+    )
     for table, name in pending:
         _validate(ctx, table, name)
     return [f"{table}.{name}" for table, name in pending]

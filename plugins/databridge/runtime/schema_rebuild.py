@@ -13,7 +13,6 @@ built, skipped or failed is kept (stage ``schema``) for the report. ``schema_reb
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +27,6 @@ from databridge.runtime.context import StageContext
 
 SOURCE_STAGE = "source_schema"
 RESULT_STAGE = "schema"
-_COPIED = re.compile(r'^(?:CAST\()?("(?:[^"]|"")*")(?: AS .+\))?$', re.DOTALL)
 """A column mapping that copies its source column, perhaps cast: the source's constraints on it still apply."""
 
 
@@ -68,7 +66,9 @@ def after_load(ctx: StageContext) -> None:
             found = view.objects(target, names)
             names |= relation_names(found)
             planned += [(target, o) for o in found if o.phase == AFTER]
-        ordered = [p for p in planned if p[1].kind != "foreign_key"] + [p for p in planned if p[1].kind == "foreign_key"]
+        ordered = [p for p in planned if p[1].kind != "foreign_key"] + [
+            p for p in planned if p[1].kind == "foreign_key"
+        ]
         for target, obj in ordered:
             outcomes[str(target.table)].append(_build(cur, obj))
     for table, done in outcomes.items():
@@ -108,13 +108,23 @@ class Pipeline:
         if schema is None:
             return []
         types = {c.name: c.type for c in target.columns if c.type}
-        found = schema_objects(schema, target.table, copied_columns(target), self.tables, types=types, referenced=self.referenced, taken=taken)
-        return [o for o in found if o.kind != "enum_check"]  # the load holds an ENUM's labels itself: a CHECK or an enum type (enums)
+        found = schema_objects(
+            schema,
+            target.table,
+            copied_columns(target),
+            self.tables,
+            types=types,
+            referenced=self.referenced,
+            taken=taken,
+        )
+        return [
+            o for o in found if o.kind != "enum_check"
+        ]  # the load holds an ENUM's labels itself: a CHECK or an enum type (enums)
 
 
 def copied_columns(target: TargetPlan) -> dict[str, str]:
     """Source column → target column, for the mappings that copy their source column (cast or not)."""
-    return {m.group(1)[1:-1].replace('""', '"'): c.name for c in target.columns if (m := _COPIED.match(c.sql))}
+    return {source: c.name for c in target.columns if (source := c.copied_source) is not None}
 
 
 def _build(cur: psycopg.Cursor[Any], obj: SchemaObject) -> dict[str, Any]:
@@ -142,7 +152,12 @@ def _created_this_run(ctx: StageContext) -> set[str]:
 def _relation_names(cur: psycopg.Cursor[Any], schema: str) -> set[str]:
     rows = cur.execute("SELECT relname FROM pg_class WHERE relnamespace = to_regnamespace(%s)", (schema,)).fetchall()
     names = {str(r[0]) for r in rows}
-    names |= {str(r[0]) for r in cur.execute("SELECT conname FROM pg_constraint WHERE connamespace = to_regnamespace(%s)", (schema,)).fetchall()}
+    names |= {
+        str(r[0])
+        for r in cur.execute(
+            "SELECT conname FROM pg_constraint WHERE connamespace = to_regnamespace(%s)", (schema,)
+        ).fetchall()
+    }
     return names
 
 
@@ -156,7 +171,9 @@ def table_schema(data: dict[str, Any]) -> TableSchema:
             "uniques": tuple(IndexDef(**_tupled(i)) for i in data["uniques"]),
             "indexes": tuple(IndexDef(**_tupled(i)) for i in data["indexes"]),
             "checks": tuple(CheckDef(**c) for c in data["checks"]),
-            "foreign_keys": tuple(ForeignKeyDef(**{**_tupled(f), "references": _ref(f["references"])}) for f in data["foreign_keys"]),
+            "foreign_keys": tuple(
+                ForeignKeyDef(**{**_tupled(f), "references": _ref(f["references"])}) for f in data["foreign_keys"]
+            ),
             "enums": tuple((c, tuple(labels)) for c, labels in data["enums"]),
         }
     )
