@@ -6,6 +6,8 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.stamp
+# Versions measured to work together (Airflow 3.3.2, Python 3.11); scripts/constraints.py writes it from .venv.
+CONSTRAINTS := constraints-3.11.txt
 DATABRIDGE_HOME ?= $(CURDIR)/.databridge
 export DATABRIDGE_HOME
 PYTEST_ARGS ?=
@@ -26,13 +28,13 @@ help:
 venv: $(STAMP)
 	@:
 
-$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml $(CONSTRAINTS)
 	@scripts/system_deps.sh
 	@test -x $(PY) || { echo "venv: creating $(VENV) with $$(python3 --version)"; python3 -m venv $(VENV); }
 	@echo "venv: installing requirements-dev.txt and the databridge package (a few minutes on a cold cache)"
 	@$(PY) -m pip install --quiet --progress-bar off --upgrade pip 2>&1 | $(PIP_QUIET)
-	@$(PY) -m pip install --quiet --progress-bar off -r requirements-dev.txt 2>&1 | $(PIP_QUIET)
-	@$(PY) -m pip install --quiet --progress-bar off -e . 2>&1 | $(PIP_QUIET)
+	@$(PY) -m pip install --quiet --progress-bar off -c $(CONSTRAINTS) -r requirements-dev.txt 2>&1 | $(PIP_QUIET)
+	@$(PY) -m pip install --quiet --progress-bar off -c $(CONSTRAINTS) -e . 2>&1 | $(PIP_QUIET)
 	@touch $@
 	@echo "venv: ready"
 

@@ -23,6 +23,9 @@ export AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL="${AIRFLOW__DAG_PROCESS
 # session backend sends the UI's login into a redirect loop here; signed cookies work.
 export AIRFLOW__CORE__AUTH_MANAGER=airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager
 export AIRFLOW__FAB__SESSION_BACKEND=securecookie
+# The Connections page and the wizard test connections on this local Airflow; Airflow's own default (and the compose
+# deployment's) is Disabled. Set AIRFLOW__CORE__TEST_CONNECTION=Disabled before `make airflow` to keep it off.
+export AIRFLOW__CORE__TEST_CONNECTION="${AIRFLOW__CORE__TEST_CONNECTION:-Enabled}"
 
 # The UI, REST API and the task workers' execution API, on loopback (AIRFLOW_PORT, default 8080).
 export AIRFLOW_PORT="${AIRFLOW_PORT:-8080}"

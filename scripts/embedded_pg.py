@@ -14,6 +14,7 @@ Authentication is `trust` for the user `postgres` (a local demo/development targ
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import logging
 import os
@@ -122,6 +123,14 @@ class TcpPostgresServer(PostgresServer):
     def __init__(self, pgdata: Path, port: int) -> None:
         self.port = port
         super().__init__(pgdata, cleanup_mode=None)  # runs initdb if needed, then ensure_postgres_running()
+        self.release()
+
+    def release(self) -> None:
+        """Give up this process's handle now rather than at exit. The wheel's exit handler only drops the handle (the
+        server is kept: cleanup_mode None), but it logs while doing so; at interpreter exit the log handlers' streams
+        may be closed already (pytest's captured output), and each line became a `--- Logging error ---` traceback."""
+        atexit.unregister(self._cleanup)
+        self._cleanup()
 
     def ensure_postgres_running(self) -> None:
         info = running_info(self.pgdata)

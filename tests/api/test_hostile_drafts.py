@@ -24,7 +24,8 @@ def test_every_broken_file_gets_the_same_problems_from_the_api(api: Api) -> None
             load_and_compile(str(BROKEN / name))
         response = api.call("POST", "/validate", json={"yaml": (BROKEN / name).read_text(encoding="utf-8")})
         answers[name] = (response.status_code, response.json())
-        assert answers[name] == (200, {"valid": False, "problems": [{"path": p, "message": m} for p, m in caught.value.problems]}), name
+        spec_terms = [{"path": p["path"], "message": p["message"]} for p in answers[name][1]["problems"]]  # besides the wizard's
+        assert (answers[name][0], answers[name][1]["valid"], spec_terms) == (200, False, [{"path": p, "message": m} for p, m in caught.value.problems]), name
     assert len(answers) == len(EXPECTED) - 1
 
 

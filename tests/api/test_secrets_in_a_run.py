@@ -156,6 +156,7 @@ def test_known_secrets_appear_in_no_output_of_a_run(
     api: Api, mappings: Path, mysql_database: str, mysql_user: str, pg_database: str, pg_role: str, couch_notes: str,
     bucket: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
+    monkeypatch.setenv("AIRFLOW__CORE__TEST_CONNECTION", "Enabled")  # the Test route must answer too
     airflow_conn(monkeypatch, "sec_mysql", **{**mysql_conn_fields(mysql_database), "login": mysql_user, "password": MYSQL_SECRET})
     airflow_conn(monkeypatch, "sec_bad_mysql", **{**mysql_conn_fields(mysql_database), "login": mysql_user, "password": PG_SECRET})
     airflow_conn(monkeypatch, "sec_target", **{**pg_conn_fields(pg_database), "login": pg_role, "password": PG_SECRET})

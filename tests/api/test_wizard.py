@@ -66,7 +66,8 @@ def test_connections_are_listed_without_secrets(api: Api, servers: dict[str, str
     assert "hunter2" not in text and "s3cr3t" not in text and "secret_token" not in text and "password" not in text
 
 
-def test_a_connection_is_tested(api: Api, servers: dict[str, str]) -> None:
+def test_a_connection_is_tested(api: Api, servers: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW__CORE__TEST_CONNECTION", "Enabled")  # Airflow's default (Disabled): tests/api/test_connections.py
     assert api.call("POST", "/connections/wiz_src/test").json()["ok"] is True
     target = api.call("POST", "/connections/wiz_tgt/test").json()
     assert "PostgreSQL" in target["detail"]

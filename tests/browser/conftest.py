@@ -120,7 +120,6 @@ def airflow_env(root: Path, mappings: Path, port: int, dbs: dict[str, str]) -> d
         # The module logs in a dozen times within minutes; FAB's login rate limit would turn the later ones away.
         "AIRFLOW__FAB__AUTH_RATE_LIMITED": "False",
         "AIRFLOW__CORE__PARALLELISM": "2",
-        "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",  # the Connections page's Test buttons (Airflow's default: Disabled)
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"postgresql://{PG['user']}@{PG['host']}:{PG['port']}/{dbs['meta']}",
         "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "3",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",

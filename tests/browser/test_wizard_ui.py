@@ -230,8 +230,9 @@ def cancel_a_run(ui: Any, expect: Any) -> None:
     # Cancel once the run is under way (a stage running or done), before it ends.
     expect(monitor.locator("tbody .badge.running, tbody .badge.success").first).to_be_visible(timeout=60_000)
     monitor.get_by_role("button", name="Cancel run").click()
-    expect(monitor).to_contain_text("Run cancelled")
-    expect(monitor.locator(".run-state .badge").first).to_have_text("failed", timeout=30_000)
+    ui.locator("dialog.confirm").get_by_role("button", name="Cancel the run").click()  # asked first
+    expect(monitor).to_contain_text("Run cancelled by admin")
+    expect(monitor.locator(".run-state .badge").first).to_have_text("cancelled", timeout=30_000)
     expect(monitor.locator("tbody tr").filter(has_text="report").locator(".badge")).not_to_have_text("success")
 
 
@@ -310,16 +311,18 @@ def test_a_viewer_sees_but_cannot_save_or_run(airflow: Airflow, browser: Any, sh
     ui = page
     ui.locator("#open-project").select_option(PROJECT)
     ui.get_by_role("button", name="Open", exact=True).click()
+    expect(ui.locator("#source-conn option:checked")).to_have_text("bridge_src (mysql)")  # the project's own connection, by name
     ui.locator(".stepper button").nth(2).click()  # Preview reads the sources: off for a role that cannot edit DAGs
     expect(ui.locator("#run-preview")).to_be_disabled()
-    expect(ui.locator("#preview-rights")).to_contain_text("edit DAGs")
+    expect(ui.locator("#preview-rights")).to_contain_text("'can edit on DAGs' and 'can read on Connections' permissions")
     ui.locator(".stepper button").nth(4).click()  # Validate: the compile check only, and why
     expect(ui.locator("#validate-results")).to_contain_text("data checks and time estimates were skipped")
-    ui.locator(".stepper button").nth(5).click()
-    ui.locator("#save-project").click()
-    expect(ui.locator("#save-result")).to_contain_text("You are not allowed to do this with your Airflow role")
-    ui.locator("#run-project").click()
-    expect(ui.locator("#run-result")).to_contain_text("You are not allowed to do this with your Airflow role")
+    ui.locator(".stepper button").nth(5).click()  # Save and Run are off, each naming the permission it needs
+    expect(ui.locator("#save-project")).to_be_disabled()
+    expect(ui.locator("#save-project")).to_have_attribute("title", re.compile(r"^Saving needs the 'can edit on DAGs' permission in Airflow; your role \(Viewer\) lacks it"))
+    expect(ui.locator("#run-project")).to_be_disabled()
+    expect(ui.locator("#run-project")).to_have_attribute("title", re.compile(r"^Running needs the 'can create on DAG Runs' permission"))
+    expect(ui.locator("#save-rights")).to_contain_text("your role (Viewer) lacks it")
     shots.take(page, "viewer-403")
     assert (airflow.mappings / f"{PROJECT}.yaml").read_text() == before
     page.goto(f"{airflow.url}/databridge/ui/reports?dag_id={PROJECT}")

@@ -23,14 +23,23 @@ def airflow_db() -> Iterator[None]:
     yield
 
 
-def dagbag(mappings: Path | None = None, monkeypatch: pytest.MonkeyPatch | None = None) -> Any:
-    """Parse dags/ as Airflow's dag processor does, optionally over another mappings folder."""
+def dagbag(mappings: Path | None = None, monkeypatch: pytest.MonkeyPatch | None = None, dags: Path | None = None) -> Any:
+    """Parse dags/ (or ``dags``) as Airflow's dag processor does, optionally over another mappings folder."""
     from airflow.dag_processing.dagbag import DagBag
 
     if mappings is not None:
         assert monkeypatch is not None
         monkeypatch.setenv("DATABRIDGE_MAPPINGS_DIR", str(mappings))
-    return DagBag(dag_folder=str(REPO / "dags"))
+    return DagBag(dag_folder=str(dags or REPO / "dags"))
+
+
+@pytest.fixture
+def dags_folder(tmp_path: Path) -> Path:
+    """A DAGs folder of one's own holding the factory file, as a user's Airflow has: broken projects write there."""
+    folder = tmp_path / "dags"
+    folder.mkdir()
+    shutil.copy(REPO / "dags" / "databridge_dags.py", folder)
+    return folder
 
 
 @pytest.fixture

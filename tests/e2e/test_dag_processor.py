@@ -23,12 +23,14 @@ WAIT_SECONDS = 120
 
 
 @pytest.fixture
-def processor(tmp_path: Path, mappings: Path) -> Iterator[Path]:
-    """A real `airflow dag-processor` over dags/ and a test mappings folder; yields its metadata database."""
+def processor(tmp_path: Path, mappings: Path, dags_folder: Path) -> Iterator[Path]:
+    """A real `airflow dag-processor` over a DAGs folder holding the factory file and a test mappings folder; yields its
+    metadata database."""
     home = tmp_path / "airflow"
     env = {
         **os.environ,
         "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
         "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "2",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
@@ -80,7 +82,10 @@ def test_new_and_broken_projects_reach_a_running_dag_processor(processor: Path, 
     wait_for(lambda: live_dags(processor) >= {"demo_shop", "second_shop"}, "pick up the new project")
     errors = wait_for(lambda: query(processor, "SELECT filename, stacktrace FROM import_error"), "record the broken project")
 
-    assert [(Path(f).name, "did you mean 'upsert'?" in trace) for f, trace in errors] == [("broken.yaml", True)]
+    # The broken project's own DAG file (render/import_errors.py) carries the loader's message naming the YAML.
+    assert [(f, "include/mappings/broken.yaml: " in trace and "did you mean 'upsert'?" in trace) for f, trace in errors] == [
+        ("databridge_import_errors/broken.py", True)
+    ]
     assert live_dags(processor) == {"demo_shop", "second_shop"}
 
     # Fixed: the DAG appears, and the error goes at the next refresh of the dags folder (refresh_interval).

@@ -75,20 +75,55 @@ def test_schedule_retries_tags_and_doc_come_from_the_spec() -> None:
     assert type(dagbag().dags["demo_shop"].timetable).__name__ == "NullTimetable"
 
 
-def test_broken_project_is_an_import_error_of_its_own_file_and_others_load(
-    mappings: Path, monkeypatch: pytest.MonkeyPatch
+def test_broken_project_is_an_import_error_naming_its_yaml_and_others_load(
+    mappings: Path, dags_folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("DATABRIDGE_STRICT")
     copy_project("demo_shop", mappings)
+    (mappings / "broken.yaml").write_text(BROKEN)
+    assert dagbag(mappings, monkeypatch, dags_folder).dag_ids == ["demo_shop"]  # this parse writes the broken one's file
+    stub = dags_folder / "databridge_import_errors" / "broken.py"
+    bag = dagbag(mappings, monkeypatch, dags_folder)  # as the dag processor's next listing of the folder
+    assert bag.dag_ids == ["demo_shop"]
+    assert list(bag.import_errors) == [str(stub)]
+    shown = bag.import_errors[str(stub)]  # Airflow's traceback of the file: its one line, then the loader's message
+    assert shown.rstrip().endswith(
+        "databridge.errors.SpecError: include/mappings/broken.yaml: pipelines[0].tables[0].targets[0].load: 'upsrt' is "
+        "not allowed; write one of 'replace', 'append' or 'upsert' (did you mean 'upsert'?)"
+    )
+    assert f"raise_if_broken({str(mappings / 'broken.yaml')!r})" in shown
+    assert "loader.py" not in shown
+
+
+def test_a_fixed_project_loses_its_import_error_and_becomes_a_dag(mappings: Path, dags_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATABRIDGE_STRICT")
     broken = mappings / "broken.yaml"
     broken.write_text(BROKEN)
-    bag = dagbag(mappings, monkeypatch)
-    assert bag.dag_ids == ["demo_shop"]
-    assert list(bag.import_errors) == [str(broken)]
-    assert bag.import_errors[str(broken)] == (
-        "include/mappings/broken.yaml: pipelines[0].tables[0].targets[0].load: 'upsrt' is not allowed; "
-        "write one of 'replace', 'append' or 'upsert' (did you mean 'upsert'?)"
-    )
+    dagbag(mappings, monkeypatch, dags_folder)
+    stub = dags_folder / "databridge_import_errors" / "broken.py"
+    assert stub.is_file()
+    broken.write_text(BROKEN.replace("upsrt", "replace"))
+    bag = dagbag(mappings, monkeypatch, dags_folder)  # the stub parses without error now; the factory removes it
+    assert bag.import_errors == {}
+    assert bag.dag_ids == ["broken_project"]
+    assert not stub.exists()
+    assert dagbag(mappings, monkeypatch, dags_folder).import_errors == {}
+
+
+def test_a_deleted_broken_project_loses_its_dag_file(mappings: Path, dags_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATABRIDGE_STRICT")
+    (mappings / "broken.yaml").write_text(BROKEN)
+    dagbag(mappings, monkeypatch, dags_folder)
+    assert [p.name for p in (dags_folder / "databridge_import_errors").iterdir()] == ["broken.py"]
+    (mappings / "broken.yaml").unlink()
+    assert dagbag(mappings, monkeypatch, dags_folder).import_errors == {}
+    assert list((dags_folder / "databridge_import_errors").iterdir()) == []
+
+
+def test_a_broken_project_without_a_dag_file_is_a_warning(mappings: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (mappings / "broken.yaml").write_text(BROKEN)
+    with pytest.warns(UserWarning, match=r"include/mappings/broken.yaml: .*did you mean 'upsert'"):
+        assert build_dags({}, mappings, strict=False) == {}
 
 
 def test_strict_mode_fails_on_a_broken_project(mappings: Path) -> None:
@@ -104,11 +139,13 @@ def test_a_new_project_file_is_a_new_dag_on_the_next_parse(mappings: Path, monke
     assert sorted(dagbag(mappings, monkeypatch).dag_ids) == ["demo_shop", "second_shop"]
 
 
-def test_two_files_with_the_same_project_name_are_refused(mappings: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_files_with_the_same_project_name_are_refused(mappings: Path, dags_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DATABRIDGE_STRICT")
     copy_project("demo_shop", mappings)
     twin = mappings / "zz_twin.yaml"
     twin.write_text((mappings / "demo_shop.yaml").read_text())
-    bag = dagbag(mappings, monkeypatch)
+    dagbag(mappings, monkeypatch, dags_folder)
+    bag = dagbag(mappings, monkeypatch, dags_folder)
     assert bag.dag_ids == ["demo_shop"]
-    assert "project name 'demo_shop' is already used by include/mappings/demo_shop.yaml" in bag.import_errors[str(twin)]
+    stub = dags_folder / "databridge_import_errors" / "zz_twin.py"
+    assert "project name 'demo_shop' is already used by include/mappings/demo_shop.yaml" in bag.import_errors[str(stub)]

@@ -11,12 +11,15 @@ from typing import Any
 import pymongo
 import pytest
 
-from tests.conftest import REPO, unique_name
+from tests.conftest import REPO, TEST_SERVER_PORTS, unique_name
 
-MONGO_URL = os.environ.get("DATABRIDGE_TEST_MONGO_URL", "mongodb://127.0.0.1:27017")
+MONGO_URL = os.environ.get("DATABRIDGE_TEST_MONGO_URL", "")
+"""From the ports file of scripts/test_servers.sh (tests/conftest.py): a free port, never a MongoDB of the user's own."""
 
 
 def mongo_client() -> pymongo.MongoClient[dict[str, Any]]:
+    if not MONGO_URL:
+        pytest.fail(f"no MongoDB-wire test server: start it with scripts/test_servers.sh start (it writes its port to {TEST_SERVER_PORTS})")
     return pymongo.MongoClient(MONGO_URL, serverSelectionTimeoutMS=5_000, tz_aware=True)
 
 

@@ -24,8 +24,10 @@ from .runner import TargetDB, pipeline_params, run_pipeline, run_stage
 
 pytestmark = pytest.mark.integration
 
-COUCH = {"host": "127.0.0.1", "port": int(os.environ.get("DATABRIDGE_TEST_COUCH_PORT", "5984"))}
-S3_URL = f"http://127.0.0.1:{os.environ.get('DATABRIDGE_TEST_S3_PORT', '8333')}"
+# The ports scripts/test_servers.sh picked (tests/conftest.py reads its ports file); 0 when it has not run: no server
+# answers there, and require_servers says to start them.
+COUCH = {"host": "127.0.0.1", "port": int(os.environ.get("DATABRIDGE_TEST_COUCH_PORT", "0"))}
+S3_URL = f"http://127.0.0.1:{os.environ.get('DATABRIDGE_TEST_S3_PORT', '0')}"
 S3_KEYS = (os.environ.get("DATABRIDGE_TEST_S3_ACCESS_KEY", "databridge-test"), os.environ.get("DATABRIDGE_TEST_S3_SECRET_KEY", "databridge-test-secret"))
 LARGE_MB = 6  # above the example's 5 MB multipart threshold: uploaded in two parts
 

@@ -214,3 +214,15 @@ def test_cli_lint_of_a_clean_table_exits_0(mysql_dirty: ConnectionInfo, tmp_path
     target_uri = f"postgresql://{PG['user']}@{PG['host']}:{PG['port']}/postgres"
     assert main(["lint", str(project), "--conn", f"lint_src={uri}", "--conn", f"lint_tgt={target_uri}", "--sample", "100"]) == 0
     assert capsys.readouterr().out.strip().endswith("lint_ok.yaml pipeline p: 0 error(s), 0 warning(s)")
+
+
+def test_an_unknown_column_is_one_error_with_the_closest_name(mysql_dirty: ConnectionInfo, pg_target: PostgresTarget) -> None:
+    """The extract's message (with its did-you-mean), and nothing more: the mappings reading the column are not tried
+    (they would fail with a misleading error about types), with or without a target."""
+    columns = [{"source": "id"}, {"source": "nmae", "type": "varchar(20)"}, {"expression": "upper({nmae})", "target": "shout"}]
+    plan = plan_for([table("clean", "public.clean", columns)], naive_timezone="UTC")
+    for target in (pg_target, None):
+        problems = lint(plan, mysql_dirty, target)
+        assert [(p.severity, p.kind, p.column, p.message) for p in problems] == [
+            ("error", "unknown_column", "nmae", "unknown source column 'nmae' (did you mean 'name'?)")
+        ]

@@ -3,15 +3,20 @@ A dry run changes nothing; a later run on the same tables is refused unless roll
 
 from __future__ import annotations
 
+import os
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from databridge.cli import main
+from databridge.render.factory import build_dags
 from tests.conftest import PG
 
 from .conftest import Source
-from .runner import TargetDB, pipeline_params, run_pipeline, run_stage
+from .runner import PROJECT_FILE, STAGES, TargetDB, pipeline_params, run_pipeline, run_stage
 
 pytestmark = pytest.mark.integration
 
@@ -83,7 +88,8 @@ def test_rolling_back_run_2_restores_the_state_after_run_1(
     path = _write(tmp_path, project)
     assert result["report"]["succeeded"]
     [report] = target.rows("SELECT report FROM databridge.reports WHERE run_id = 'run-2'")
-    assert report[0]["undo"] == "python -m databridge.cli rollback include/mappings/shop_it.yaml --run run-2"
+    undo = [sys.executable, "-m", "databridge.cli", "rollback", os.path.abspath(PROJECT_FILE), "--run", "run-2"]
+    assert report[0]["undo"] == shlex.join(undo)
 
     assert _cli(path, target, "run-2") == 0  # dry run
     dry = capsys.readouterr().out
@@ -96,6 +102,34 @@ def test_rolling_back_run_2_restores_the_state_after_run_1(
     assert target.scalar("SELECT rolled_back_at IS NOT NULL FROM databridge.versions WHERE run_id = 'run-2'")
     assert _cli(path, target, "run-2", "--yes") == 2, "already rolled back: nothing kept"
     assert "nothing of run 'run-2' is kept" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("source", ["postgres"], indirect=True)
+def test_the_reports_undo_command_runs_as_printed_from_another_folder(
+    items: Source, target: TargetDB, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The DAG's report task names the project file by absolute path, and the interpreter too: pasted in a shell
+    elsewhere (here: a folder that is neither the repository nor the mappings folder), the command works."""
+    folder = tmp_path / "mappings"
+    folder.mkdir()
+    (folder / "rollback_it.yaml").write_text(_project(items, target, "replace"))
+    dag = build_dags({}, folder, strict=True)["rollback_it"]
+    run_pipeline((folder / "rollback_it.yaml").read_text(), "run-1")
+    _change_source(items)
+    run_pipeline((folder / "rollback_it.yaml").read_text(), "run-2", stages=STAGES[:-1])
+    dag.get_task("items.report").execute({"run_id": "run-2"})
+    [report] = target.rows("SELECT report FROM databridge.reports WHERE run_id = 'run-2'")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    done = subprocess.run(shlex.split(report[0]["undo"]), cwd=elsewhere, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "would roll back (dry run; add --yes to do it) project rollback_it" in done.stdout and "run run-2, pipeline items:" in done.stdout
+
+    monkeypatch.chdir(tmp_path)  # `report` in a terminal: the paths inside its folder, relative to it
+    uri = f"postgresql://{PG['user']}@{PG['host']}:{PG['port']}/{target.dbname}"
+    capsys.readouterr()
+    assert main(["report", "--target-uri", uri, "--project", "rollback_it"]) == 0
+    assert f"To undo this run: {shlex.quote(sys.executable)} -m databridge.cli rollback mappings/rollback_it.yaml --run run-2" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("source", ["postgres"], indirect=True)

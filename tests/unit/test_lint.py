@@ -6,8 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from databridge.cli import info_from_uri, parse_conn
+from databridge.cli import parse_conn
 from databridge.compiler.plan import ColumnPlan
+from databridge.engines.uri import info_from_uri
 from databridge.errors import DataBridgeError
 from databridge.lint import LintProblem, format_problems, has_errors
 from databridge.lint.declared import parse_type

@@ -57,7 +57,13 @@ def compile_project(project: Project, file: str) -> ProjectPlan:
         file=file,
         tags=tuple(project.tags),
         schedule=SchedulePlan(
-            schedule.cron, schedule.timezone, schedule.start_date.isoformat(), schedule.catchup, schedule.deadline_minutes
+            schedule.cron,
+            schedule.timezone,
+            schedule.start_date.isoformat(),
+            schedule.catchup,
+            schedule.deadline_minutes,
+            tuple(schedule.assets),
+            tuple(schedule.after_projects),
         ),
         defaults=TaskDefaults(
             defaults.retries,

@@ -6,6 +6,7 @@ import importlib
 
 from databridge.engines.base import ConnectionInfo, SourceColumn, SourceEngine, SourceOptions
 from databridge.engines.postgres import PostgresTarget
+from databridge.engines.uri import FILE_URIS, URI_SCHEMES
 from databridge.errors import EngineError
 
 # Airflow conn_type → (module, class) of the source engine; modules load only when used.
@@ -20,10 +21,6 @@ SOURCE_ENGINES: dict[str, tuple[str, str]] = {
     "couchdb": ("databridge.engines.couchdb", "CouchDBSource"),
 }
 
-URI_SCHEMES: dict[str, str] = {"postgres": "postgres", "postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql", "sqlite": "sqlite"}
-"""URI scheme → the conn_type it stands for (the command line's --conn and init --source)."""
-FILE_URIS: dict[str, str] = {"sqlite": "SQLite"}
-"""conn_type → engine name, for engines whose URI names a file (sqlite:////absolute/path.db): the path is the host."""
 
 
 def open_source(info: ConnectionInfo, options: SourceOptions | None = None) -> SourceEngine:

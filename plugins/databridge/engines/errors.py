@@ -9,7 +9,10 @@ from databridge.errors import EngineError
 _PG_TRANSIENT_CLASSES = ("08", "40", "53", "57")
 _PG_PERMANENT_CODES = {"57014"}  # query_canceled: a timeout we set, not a passing fault
 # A server refusing a new session gives libpq no SQLSTATE: its words tell a wrong setting from a passing fault.
-_PG_REFUSALS = ("does not exist", "authentication failed", "no pg_hba.conf entry", "permission denied")
+_PG_REFUSALS = (
+    "does not exist", "authentication failed", "no pg_hba.conf entry", "permission denied",
+    "certificate verify failed", "does not support SSL",  # the connection's TLS extras (sslmode, sslrootcert) to fix
+)  # fmt: skip
 
 # MySQL/MariaDB error numbers worth a retry: lost/refused connections, lock timeouts, deadlocks, too many connections.
 _MYSQL_TRANSIENT = {1040, 1205, 1213, 2002, 2003, 2006, 2013, 2055, 1927, 4031}

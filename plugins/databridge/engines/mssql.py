@@ -50,6 +50,7 @@ from databridge.engines.base import (
     keys_from_rows,
 )
 from databridge.engines.chunks import RANGE, Chunk, Split, quantile_bounds, range_predicate
+from databridge.engines.hooks import mssql_extras
 from databridge.engines.postgres import CONNECT_TIMEOUT_SECONDS, missing_table
 from databridge.engines.sample import through_copy_rows
 from databridge.engines.schema import (
@@ -397,17 +398,20 @@ class MSSQLSource:
         self.info = info
         self.options = options or SourceOptions()
         try:
+            # Every extra is a pymssql.connect argument, as MsSqlHook passes them (engines/hooks.py); DataBridge's
+            # defaults fill what the connection leaves out.
+            given: dict[str, Any] = {
+                "login_timeout": CONNECT_TIMEOUT_SECONDS, "timeout": QUERY_TIMEOUT_SECONDS, "charset": "UTF-8",
+                "appname": "databridge", "tds_version": "7.4",
+            }  # fmt: skip
+            given |= {k: int(v) if k.endswith("timeout") else v for k, v in mssql_extras(info).items() if k != "autocommit"}
             self.conn = pymssql.connect(
                 server=info.host or "127.0.0.1",
                 port=str(info.port or DEFAULT_PORT),
                 user=info.login or "",
                 password=info.password or "",
                 database=info.database or "",
-                login_timeout=CONNECT_TIMEOUT_SECONDS,
-                timeout=int(info.extra.get("timeout", QUERY_TIMEOUT_SECONDS)),
-                charset="UTF-8",
-                appname="databridge",
-                tds_version=str(info.extra.get("tds_version", "7.4")),
+                **given,
                 autocommit=True,  # reads only: no transaction may outlive a statement and hold locks on the source
             )
         except pymssql.Error as exc:

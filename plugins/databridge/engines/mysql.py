@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import MySQLdb
 import MySQLdb.cursors
@@ -27,6 +27,7 @@ from databridge.engines.canonical import kind_of
 from databridge.engines.chunks import HASH, RANGE, Chunk, Split, next_key, quantile_bounds, range_predicate
 from databridge.engines.errors import mysql_error
 from databridge.engines.fingerprint import Dialect, ProofColumn, Runner, SqlSide
+from databridge.engines.hooks import connectorx_ssl, mysql_params, mysql_wants_tls
 from databridge.engines.postgres import CONNECT_TIMEOUT_SECONDS, missing_table
 from databridge.engines.sample import drain, limit_clause
 from databridge.engines.schema import (
@@ -147,13 +148,10 @@ class MySQLSource:
         """Whether each table holds zero dates, counted once: a table read in many batches or chunks is scanned once."""
         self._rows_only: set[TableRef] = set()
         """Tables whose Arrow stream met a zero date: the row path reads the rest of them."""
+        self.params = _params(info)
         try:
             self.conn = MySQLdb.connect(
-                host=info.host or "127.0.0.1",
-                port=info.port or 3306,
-                user=info.login or "root",
-                passwd=info.password or "",
-                db=info.database or "",
+                **self.params,
                 charset="utf8mb4",
                 use_unicode=True,
                 connect_timeout=CONNECT_TIMEOUT_SECONDS,
@@ -163,6 +161,21 @@ class MySQLSource:
             self._run("SET SESSION time_zone = '+00:00'")
         except MySQLdb.Error as exc:
             raise mysql_error(exc, f"cannot connect with {info.describe()}") from None
+        if mysql_wants_tls(self.params):
+            self._require_tls()
+
+    def _require_tls(self) -> None:
+        """MariaDB's client library opens a session without TLS to a server that offers none even when ssl_mode is
+        REQUIRED: such a session is refused here, as the connection's extra asks."""
+        cipher = self._run("SHOW SESSION STATUS LIKE 'Ssl_cipher'", doing="checking TLS")
+        if not cipher or not cipher[0][1]:
+            self.conn.close()
+            raise EngineError(
+                f"MySQL: {self.info.describe()}: its extra asks for TLS (ssl / ssl_mode) but the server answered without "
+                "it: enable TLS on the server, or fix the connection's extra",
+                transient=False,
+                engine="mysql",
+            )
 
     def default_schema(self) -> str:
         return self.info.database or ""
@@ -303,7 +316,7 @@ class MySQLSource:
 
         A zero date stops the stream with RowPathNeeded (ConnectorX cannot read one): the row path reads it as NULL
         and says so, or fails, by source_options.zero_dates. Counting them first would cost a scan of every table."""
-        if table in self._rows_only or not all(self._arrow_ready(c) for c in columns):
+        if table in self._rows_only or not self._arrow_reaches() or not all(self._arrow_ready(c) for c in columns):
             return None
         import connectorx
 
@@ -331,8 +344,8 @@ class MySQLSource:
     def _arrow_error(self, exc: BaseException, table: TableRef) -> EngineError:
         """ConnectorX's message, without a password it might echo."""
         text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if self.info.password:
-            text = text.replace(quote(self.info.password, safe=""), "***").replace(self.info.password, "***")
+        for secret in {self.info.password, self.params["passwd"]} - {None, ""}:  # an IAM token is a password too
+            text = text.replace(quote(secret, safe=""), "***").replace(secret, "***")
         transient = any(word in text.lower() for word in ("connection", "timed out", "broken pipe", "reset"))
         return EngineError(f"MySQL: reading {table}: {text}", transient=transient, engine="mysql")
 
@@ -346,9 +359,17 @@ class MySQLSource:
             return False  # another scale than the source's (source_types): PostgreSQL's rounding decides, by rows
         return arrow.fits(column.pg_type) and any(re.fullmatch(n, native) and re.fullmatch(p, column.pg_type) for n, p in _ARROW_NATIVE)
 
+    def _arrow_reaches(self) -> bool:
+        """Whether ConnectorX can open the connection mysqlclient opened: not through a socket file, nor with a client
+        certificate (its URI has no place for either)."""
+        return not self.params.get("unix_socket") and connectorx_ssl(self.params) is not None
+
     def _url(self) -> str:
-        auth = quote(self.info.login or "root", safe="") + (f":{quote(self.info.password, safe='')}" if self.info.password else "")
-        return f"mysql://{auth}@{self.info.host or '127.0.0.1'}:{self.info.port or 3306}/{quote(self.info.database or '', safe='')}"
+        """ConnectorX's URI for the same connection mysqlclient opens: address, credentials (an IAM token too) and TLS."""
+        p = self.params
+        auth = quote(p["user"], safe="") + (f":{quote(p['passwd'], safe='')}" if p["passwd"] else "")
+        query = urlencode(connectorx_ssl(p) or {})
+        return f"mysql://{auth}@{p['host']}:{p['port']}/{quote(p['db'], safe='')}" + (f"?{query}" if query else "")
 
     def _converter(self, column: SourceColumn) -> Callable[[Any], Any] | None:
         """Python work for the few columns that need it; every other column passes as the driver read it."""
@@ -403,6 +424,18 @@ class MySQLSource:
 
     def close(self) -> None:
         self.conn.close()
+
+
+def _params(info: ConnectionInfo) -> dict[str, Any]:
+    """mysqlclient's parameters as MySqlHook reads them (engines/hooks.py: TLS, unix socket, IAM), with DataBridge's
+    defaults where the connection sets none (TCP on 127.0.0.1 unless the extra names a unix_socket: MySQL's
+    "localhost" means its socket file)."""
+    params = mysql_params(info)
+    params["host"] = info.host or ("localhost" if params.get("unix_socket") else "127.0.0.1")
+    params["user"] = params.get("user") or "root"
+    params.pop("charset", None)  # utf8mb4, always: the extract's text must hold every character
+    params.pop("use_unicode", None)
+    return params
 
 
 def _column_info(column: SourceColumn, default: str | None) -> ColumnInfo:

@@ -170,21 +170,28 @@ def connect(info: ConnectionInfo, *, autocommit: bool = False) -> psycopg.Connec
             transient=False,
         )
     try:
-        conn = psycopg.connect(
-            host=info.host or "127.0.0.1",
-            port=info.port or 5432,
-            user=info.login or None,
-            password=info.password or None,
-            dbname=info.database or None,
-            connect_timeout=CONNECT_TIMEOUT_SECONDS,
-            application_name="databridge",
-            autocommit=autocommit,
-            options="-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=postgres -c extra_float_digits=3",
-            **{k: v for k, v in info.extra.items() if k in ("sslmode", "sslrootcert", "sslcert", "sslkey")},
-        )
+        conn = psycopg.connect(**conninfo(info), autocommit=autocommit)
     except psycopg.Error as exc:
         raise postgres_error(exc, f"cannot connect with {info.describe()}") from None
     return conn
+
+
+SESSION_OPTIONS = "-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=postgres -c extra_float_digits=3"
+
+
+def conninfo(info: ConnectionInfo) -> dict[str, Any]:
+    """libpq parameters: those PostgresHook would use for the connection (TLS and every other extra: engines/hooks.py),
+    DataBridge's defaults where the connection sets none, and its session settings after the connection's own
+    ``options`` (so a value read or written never depends on the server's settings)."""
+    from databridge.engines.hooks import postgres_params
+
+    params = {k: v for k, v in postgres_params(info).items() if v not in (None, "")}
+    params.setdefault("host", "127.0.0.1")
+    params.setdefault("port", 5432)
+    params.setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)
+    params.setdefault("application_name", "databridge")
+    params["options"] = f"{params.get('options', '')} {SESSION_OPTIONS}".strip()
+    return params
 
 
 class PostgresSource:

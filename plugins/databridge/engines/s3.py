@@ -1,7 +1,9 @@
 """An S3-compatible object store (AWS, SeaweedFS, MinIO) through boto3: head, streamed upload, sorted errors.
 
-Opened from an Airflow connection of type aws: login = access key id, password = secret access key, extra
-``endpoint_url`` (absent for AWS itself) and ``region_name``. The secret goes to boto3 only: never into a message.
+Opened from an Airflow connection of type aws, read as the amazon provider reads it (engines/hooks.py): login =
+access key id, password = secret access key, extra ``endpoint_url`` (absent for AWS itself), ``region_name``, and the
+provider's other extras (role_arn, profile_name, aws_session_token, service_config...). The secret goes to boto3 only:
+never into a message.
 """
 
 from __future__ import annotations
@@ -9,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import IO, Any
 
-import boto3
 from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, ConnectTimeoutError, ReadTimeoutError
 
 from databridge.engines.base import ConnectionInfo
+from databridge.engines.hooks import s3_client
 from databridge.errors import EngineError
 
 # Codes of a passing fault (retry); every other S3 error code is a wrong setting (fail now).
@@ -38,15 +40,8 @@ class S3Store:
             raise EngineError(f"{info.describe()}: attachments need a connection of type aws (with extra endpoint_url for an S3-compatible store)", transient=False)
         self.info = info
         self.bucket = bucket
-        self.endpoint = info.extra.get("endpoint_url") or "AWS"
-        self.client = boto3.client(
-            "s3",
-            endpoint_url=info.extra.get("endpoint_url"),
-            region_name=info.extra.get("region_name") or "us-east-1",
-            aws_access_key_id=info.login or None,
-            aws_secret_access_key=info.password or None,
-            config=Config(connect_timeout=10, read_timeout=120, retries={"max_attempts": 3, "mode": "standard"}),
-        )
+        config = Config(connect_timeout=10, read_timeout=120, retries={"max_attempts": 3, "mode": "standard"})
+        self.client, self.endpoint = s3_client(info, config)
         part = part_mb << 20
         self.transfer = TransferConfig(multipart_threshold=part, multipart_chunksize=part, max_concurrency=2)
 

@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
 def _source_info(source: str, conn_id: str) -> ConnectionInfo:
     """A URI as given, or an Airflow connection (AIRFLOW_CONN_* variables outside a scheduler)."""
     if "://" in source:
-        from databridge.cli import info_from_uri
+        from databridge.engines.uri import info_from_uri
 
         return info_from_uri(source, conn_id)
     from databridge.operators.base import connection_info

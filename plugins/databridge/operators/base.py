@@ -88,13 +88,37 @@ class DataBridgeOperator(BaseOperator):
     def execute(self, context: Any) -> dict[str, Any]:
         self.run_finished = _run_finished(context)
         try:
-            return self._execute(context["run_id"])
+            result = self._execute(context["run_id"])
+            self._emit_assets(context)
+            return result
         except EngineError as exc:
             if exc.transient:
                 raise AirflowException(f"{exc} (transient: will retry)") from None
             raise AirflowFailException(str(exc)) from None
         except DataBridgeError as exc:
             raise AirflowFailException(str(exc)) from None
+
+    ran: PipelinePlan | None = None
+    """The plan the stage ran on (the tables its run found), once it succeeded: what its assets and lineage name."""
+
+    def _emit_assets(self, context: Any) -> None:
+        """A load's tables that its outlets could not name when the DAG was parsed, as asset events of its alias."""
+        if self.ran is None or "outlet_events" not in context:
+            return
+        from databridge.render.assets import emit_found_tables
+
+        emitted = emit_found_tables(context["outlet_events"], self.outlets, self.ran, self.stage, connection_info(self.ran.target_conn_id))
+        if emitted:
+            self.log.info("asset events for the tables found at run time: %s", ", ".join(emitted))
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """What Airflow's openlineage provider reports for this stage (operators/lineage.py)."""
+        if self.ran is None:
+            return None
+        from databridge.operators.lineage import stage_lineage
+
+        plan = self.ran
+        return stage_lineage(self.stage, plan, connection_info(plan.source_conn_id), connection_info(plan.target_conn_id))
 
     def _record_failure(self, store: ResultStore, stage: str, exc: Exception, warnings: list[str]) -> None:
         """Store the stage's error; when the target itself is what failed (lost, restarting), the error raised stays
@@ -126,6 +150,7 @@ class DataBridgeOperator(BaseOperator):
                 self._record_failure(store, stage, exc, ctx.warnings)
                 raise
             store.stage_finished(stage, error=None, warnings=ctx.warnings)
+            self.ran = ctx.plan
             return result
         finally:
             self._target = None

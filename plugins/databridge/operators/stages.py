@@ -116,9 +116,11 @@ class ReportOperator(DataBridgeOperator):
     stage = "report"
     ui_color = "#06b6d4"
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, project_path: str | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("trigger_rule", TriggerRule.ALL_DONE)
         super().__init__(**kwargs)
+        self.project_path = project_path
+        """The project file's absolute path, for the rollback command (the DAG factory's; else project_file)."""
 
     def lease_claim(self) -> lease.Claim:
         return lease.reporting
@@ -127,7 +129,7 @@ class ReportOperator(DataBridgeOperator):
         return resolve.for_stage(ctx, required=False)  # it reports whatever happened, an extract that found nothing too
 
     def run(self, ctx: StageContext, source: SourceEngine | None, run_id: str) -> dict[str, Any]:
-        report = build_report(ctx, run_id, self.project_file)
+        report = build_report(ctx, run_id, self.project_path or self.project_file)
         ctx.store.save_report(report, report["succeeded"])
         lease.release(ctx)
         self.log.info("\n%s", format_report(report))

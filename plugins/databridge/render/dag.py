@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import pendulum
-from airflow.sdk import DAG, TaskGroup
+from airflow.sdk import DAG, AssetOrTimeSchedule, TaskGroup
 from airflow.sdk.definitions.callback import AsyncCallback
 from airflow.sdk.definitions.deadline import DeadlineAlert, DeadlineReference
 
@@ -21,6 +22,8 @@ from databridge.operators import (
     TransformOperator,
     ValidateOperator,
 )
+from databridge.render.assets import schedule_condition, stage_outlets, target_at_parse
+from databridge.render.timetable import ResumeSafeCronTimetable
 
 STAGE_OPERATORS = (
     ("extract", ExtractOperator),
@@ -33,13 +36,17 @@ STAGE_OPERATORS = (
 _NO_CRON_PRESETS = {"@once", "@continuous"}
 
 
-def build_dag(plan: ProjectPlan, fileloc: str | None = None) -> DAG:
-    """The project's DAG (dag_id = project name)."""
+def build_dag(
+    plan: ProjectPlan, fileloc: str | None = None, project_path: str | None = None, projects: Mapping[str, tuple[str, ...]] | None = None
+) -> DAG:
+    """The project's DAG (dag_id = project name); ``project_path``, the project file's absolute path, goes into the
+    report's rollback command; ``projects``, the pipelines of every project of the folder, gives ``after_projects``
+    its assets."""
     with DAG(
         dag_id=plan.name,
         description=(plan.description.strip().splitlines() or [""])[0][:200] or None,
         doc_md=_doc(plan),
-        schedule=_schedule(plan),
+        schedule=_with_assets(_schedule(plan), plan, projects or {}),
         start_date=_start_date(plan),
         catchup=plan.schedule.catchup,
         tags=["databridge", *plan.tags],
@@ -47,7 +54,7 @@ def build_dag(plan: ProjectPlan, fileloc: str | None = None) -> DAG:
         max_active_runs=1,
         deadline=_deadline(plan),
     ) as dag:
-        groups = {p.name: _pipeline_group(p, plan.file) for p in plan.pipelines}
+        groups = {p.name: _pipeline_group(p, plan.file, project_path) for p in plan.pipelines}
         for pipeline in plan.pipelines:
             for dependency in pipeline.depends_on:
                 groups[dependency] >> groups[pipeline.name]
@@ -56,15 +63,19 @@ def build_dag(plan: ProjectPlan, fileloc: str | None = None) -> DAG:
     return dag
 
 
-def _pipeline_group(pipeline: PipelinePlan, project_file: str) -> TaskGroup:
+def _pipeline_group(pipeline: PipelinePlan, project_file: str, project_path: str | None) -> TaskGroup:
     params = json.loads(json.dumps(to_json(pipeline)))
     with TaskGroup(group_id=pipeline.name, tooltip=f"{pipeline.source_conn_id} -> {pipeline.target_conn_id}") as group:
         previous = None
+        target = target_at_parse(pipeline.target_conn_id)
         for task_id, operator in STAGE_OPERATORS:
             if operator is ExtractOperator:
                 task = _extract(pipeline, params, project_file)
+            elif operator is ReportOperator:
+                task = ReportOperator(task_id=task_id, pipeline=params, project_file=project_file, project_path=project_path)
             else:
-                task = operator(task_id=task_id, pipeline=params, project_file=project_file)
+                outlets = stage_outlets(pipeline, task_id, target)
+                task = operator(task_id=task_id, pipeline=params, project_file=project_file, outlets=outlets)
             if previous is not None:
                 previous >> task
             previous = task
@@ -97,9 +108,15 @@ def _schedule(plan: ProjectPlan) -> Any:
     cron = plan.schedule.cron
     if not cron or cron in _NO_CRON_PRESETS:
         return cron or None
-    from airflow.sdk.definitions.timetables.trigger import CronTriggerTimetable
+    return ResumeSafeCronTimetable(cron, timezone=plan.schedule.timezone)
 
-    return CronTriggerTimetable(cron, timezone=plan.schedule.timezone)
+
+def _with_assets(timetable: Any, plan: ProjectPlan, projects: Mapping[str, tuple[str, ...]]) -> Any:
+    """The schedule with the assets the project waits for: those alone, or either them or the cron."""
+    condition = schedule_condition(plan, projects)
+    if condition is None:
+        return timetable
+    return condition if timetable is None else AssetOrTimeSchedule(timetable=timetable, assets=condition)
 
 
 def _deadline(plan: ProjectPlan) -> DeadlineAlert | None:

@@ -1,44 +1,87 @@
-"""Show a broken project as an Airflow import error of its own YAML file, while the other projects load."""
+"""Show a broken project as an Airflow import error naming its YAML file, while the other projects load.
+
+Airflow records import errors per DAG file it parses, and a DAG file that raises loses every DAG it defines: the
+factory file cannot raise for one project. So each broken project gets a small DAG file of its own, written into
+``databridge_import_errors/`` beside the factory file. Parsing it loads the project again and raises the loader's
+message (``include/mappings/x.yaml: pipelines[0]...``), which Airflow keeps as that file's import error, through
+nothing but its ordinary parsing. Once the YAML loads (or is deleted) the file raises nothing, and the factory
+removes it on its next parse.
+"""
 
 from __future__ import annotations
 
+import ast
 import logging
-import sys
+import re
 import warnings
-from typing import Any
+from collections.abc import Iterable
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
+FOLDER = "databridge_import_errors"
+_CALL = re.compile(r"^raise_if_broken\((.+)\)$", re.MULTILINE)
+_STUB = '''"""DataBridge mapping project {yaml} does not load: this airflow DAG file shows why, as its import error.
 
-def report_import_error(file: str, message: str) -> bool:
-    """Attach ``message`` to the import result Airflow is building for the factory file.
+Written by DataBridge when it parsed {factory}; fix the YAML file and this file goes away on the next parse.
+"""
 
-    All projects come from one factory file, and Airflow records import errors per file it parses: raising
-    would drop every project's DAG. Airflow 3's Python importer keeps the errors of the file being parsed in
-    a ``DagImportResult`` on its stack; an error added there under the YAML file's own path is stored and
-    shown as that file's import error (and never marks the good DAGs stale). Outside Airflow's parser (a
-    plain import, a test) the error is logged and raised as a warning instead. Returns True when attached.
+from databridge.render.import_errors import raise_if_broken
+
+raise_if_broken({path!r})
+'''
+
+
+def raise_if_broken(project_file: str) -> None:
+    """Raise what keeps the project out of the DAGs, if anything still does (Airflow's import error of the caller)."""
+    from databridge.render.factory import project_error
+
+    path = Path(project_file)
+    error = project_error(path) if path.is_file() else None
+    if error is not None:
+        # Without the loader's frames, the traceback Airflow shows is the DAG file's line, then this, then the message.
+        raise error.with_traceback(None)
+
+
+def report_import_error(dag_file: str | None, project_file: Path, message: str) -> Path | None:
+    """Write the broken project's DAG file beside ``dag_file`` (the factory's); returns it, or None when it cannot be.
+
+    Without a DAG file (a plain import, a test) or a writable DAG folder, the message is logged and raised as a
+    warning instead (Airflow keeps a DAG file's warnings too).
     """
-    result = _current_import_result()
-    if result is None:
-        log.error("%s", message)
-        warnings.warn(message, stacklevel=3)
-        return False
-    from airflow.dag_processing.importers.base import DagImportError
-
-    result.errors.append(DagImportError(file_path=file, message=message, error_type="databridge-spec", stacktrace=message))
-    return True
-
-
-def _current_import_result() -> Any:
-    try:
-        from airflow.dag_processing.importers.base import DagImportResult
-    except ImportError:  # not inside an Airflow installation that has importers
+    if dag_file is None:
+        _warn(message)
         return None
-    frame = sys._getframe(1)
-    while frame is not None:
-        candidate = frame.f_locals.get("result")
-        if isinstance(candidate, DagImportResult):
-            return candidate
-        frame = frame.f_back  # type: ignore[assignment]
-    return None
+    stub = Path(dag_file).parent / FOLDER / f"{project_file.stem}.py"
+    text = _STUB.format(yaml=project_file.name, factory=Path(dag_file).name, path=str(project_file.resolve()))
+    try:
+        stub.parent.mkdir(exist_ok=True)
+        if not stub.is_file() or stub.read_text() != text:  # unchanged: no new modification time, no extra parse
+            stub.write_text(text)
+    except OSError as exc:
+        _warn(f"{message} (DataBridge could not write {stub} to show it as an import error: {exc.strerror})")
+        return None
+    return stub
+
+
+def remove_fixed(dag_file: str | None, folder: Path, broken: Iterable[Path]) -> None:
+    """Delete the DAG files of this mappings folder's projects that load again, and of any project file now gone."""
+    if dag_file is None:
+        return
+    still_broken = {p.resolve() for p in broken}
+    for stub in (Path(dag_file).parent / FOLDER).glob("*.py"):
+        target = _project_of(stub)
+        if target is None:
+            continue
+        if not target.is_file() or (target.parent == folder.resolve() and target not in still_broken):
+            stub.unlink(missing_ok=True)
+
+
+def _project_of(stub: Path) -> Path | None:
+    match = _CALL.search(stub.read_text())
+    return Path(ast.literal_eval(match.group(1))) if match else None
+
+
+def _warn(message: str) -> None:
+    log.error("%s", message)
+    warnings.warn(message, stacklevel=3)

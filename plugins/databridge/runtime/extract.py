@@ -19,7 +19,7 @@ from databridge.runtime.batches import Batches, copy_batches, copy_into, path_st
 from databridge.runtime.chunks import chunks_of, copy_chunk, orderable_key, slot
 from databridge.runtime.context import StageContext, rate, stopwatch
 from databridge.runtime.load import moved_into_target
-from databridge.spec.names import did_you_mean
+from databridge.spec.names import did_you_mean, unknown_source_column
 
 UNMAPPED_SHOWN = 10
 """Unmapped source columns named in the warning (the rest are counted)."""
@@ -81,7 +81,7 @@ def preflight(ctx: StageContext, source: SourceEngine, project_file: str) -> lis
         where = f"pipeline {ctx.plan.name}, source table {plan.source}"
         for name in plan.columns:
             if name not in available:
-                problems.append((where, f"unknown source column {name!r}{did_you_mean(name, available)}"))
+                problems.append((where, unknown_source_column(name, available)))
         if warning := unmapped_warning(plan, available):
             ctx.warn(warning)
         for name, _type in plan.staging_types:

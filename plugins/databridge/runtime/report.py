@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from databridge.runtime import ledger, resolve, schema_rebuild
@@ -10,7 +11,7 @@ from databridge.runtime.context import StageContext, rate
 from databridge.runtime.enum_types import listed
 from databridge.runtime.proof import SHOWN_DIFFERENCES
 from databridge.runtime.rejects import REJECTS_TABLE
-from databridge.runtime.rollback import undo_command
+from databridge.runtime.rollback import shown_from, undo_command
 from databridge.runtime.versions import VERSIONS_TABLE
 
 STAGES = ("extract", "transform", "load_dimensions", "load_facts", "validate")
@@ -132,8 +133,8 @@ def _table_row(source: Any, target: Any, stats: dict[str, dict[str, Any]], loade
     }
 
 
-def format_report(report: dict[str, Any]) -> str:
-    """The report as text for a terminal or a task log."""
+def format_report(report: dict[str, Any], cwd: Path | None = None) -> str:
+    """The report as text for a terminal or a task log; paths inside ``cwd`` (the terminal's) are shown relative to it."""
     status = "SUCCEEDED" if report["succeeded"] else "FAILED"
     lines = [f"DataBridge report - project {report['project']}, pipeline {report['pipeline']}, run {report['run_id']}: {status}", ""]
     stages = report["stages"]
@@ -164,7 +165,7 @@ def format_report(report: dict[str, Any]) -> str:
     if report["errors"]:
         lines += ["", "Errors:"] + [f"  - {e}" for e in report["errors"]]
     if report.get("undo"):
-        lines += ["", f"To undo this run: {report['undo']}"]
+        lines += ["", f"To undo this run: {shown_from(report['undo'], cwd) if cwd else report['undo']}"]
     return "\n".join(lines)
 
 

@@ -8,9 +8,12 @@ runs are rolled back too (``with_later``): undoing only the older change would l
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shlex
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -61,9 +64,27 @@ class RollbackPlan:
         return [f"run {s.version.run_id}, pipeline {s.version.pipeline}: {s.description}" for s in self.steps]
 
 
-def undo_command(project_file: str, run_id: str) -> str:
-    """The command that rolls a project back to its state before ``run_id`` (shown in the report)."""
-    return f"python -m databridge.cli rollback {shlex.quote(project_file)} --run {shlex.quote(run_id)}"
+def undo_command(project_file: str, run_id: str, python: str = sys.executable) -> str:
+    """The command that rolls a project back to its state before ``run_id`` (shown in the report).
+
+    Absolute paths, the interpreter's and the file's: the report is read in a task log or by `report`, far from the
+    worker's working directory, and the command must run as printed wherever it is pasted."""
+    argv = [python or "python3", "-m", "databridge.cli", "rollback", os.path.abspath(project_file), "--run", run_id]
+    return shlex.join(argv)
+
+
+def shown_from(command: str, cwd: Path) -> str:
+    """A command with its absolute paths inside ``cwd`` made relative to it (shorter, and still runs from there)."""
+    argv = shlex.split(command)
+    return shlex.join([_relative(arg, cwd) for arg in argv])
+
+
+def _relative(arg: str, cwd: Path) -> str:
+    path = Path(arg)
+    if not path.is_absolute() or not path.is_relative_to(cwd) or path == cwd:
+        return arg
+    relative = str(path.relative_to(cwd))
+    return relative if "/" in relative else f"./{relative}"  # a bare name would be looked up on PATH
 
 
 def plan_rollback(target: PostgresTarget, project: str, run_id: str, *, with_later: bool = False, required: bool = True) -> RollbackPlan:

@@ -143,6 +143,8 @@ def _describe(err: Any) -> tuple[str, str]:
         return format_path(loc), f"unknown field {key!r}{hint}"
     if kind == "missing":
         return format_path(loc), "is required but missing"
+    if kind == "too_short":
+        return format_path(loc), _too_short(loc, err["ctx"]["min_length"])
     if kind == "literal_error":
         expected = err["ctx"]["expected"]
         hint = did_you_mean(str(value), [e.strip(" '") for e in expected.replace(" or ", ",").split(",")])
@@ -160,6 +162,16 @@ def _describe(err: Any) -> tuple[str, str]:
     if kind == "string_pattern_mismatch":
         return format_path(loc), f"{_short(value)} {PATTERN_HELP.get(err['ctx']['pattern'], 'has the wrong form')}"
     return format_path(loc), f"{err['msg'][0].lower()}{err['msg'][1:]} (got {_short(value)}){_TYPE_HINTS.get(kind, '')}"
+
+
+NO_COLUMNS = "no column is mapped: list at least one column, or leave columns out to take every source column unchanged"
+"""The message of a target table whose ``columns`` is an empty list (the wizard says it in its own terms)."""
+
+
+def _too_short(loc: tuple[int | str, ...], least: int) -> str:
+    if len(loc) > 2 and loc[-1] == "columns" and loc[-3] == "targets":
+        return NO_COLUMNS
+    return f"is empty: list at least {least} item{'s' if least > 1 else ''}"
 
 
 _TYPE_HINTS = {

@@ -6,8 +6,9 @@ import datetime as dt
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from databridge.spec.asset_uris import canonical_uri
 from databridge.spec.names import did_you_mean
 
 NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,62}$"
@@ -52,6 +53,13 @@ class Schedule(SpecModel):
     deadline_minutes: int | None = Field(None, gt=0, le=525_600)
     """A run should finish within this many minutes of being queued; a run still going then raises a deadline
     alert (a warning in Airflow naming the project and run). Empty: no deadline."""
+    assets: list[Annotated[str, AfterValidator(canonical_uri)]] = []
+    """Run when each of these Airflow assets has been updated since the project's last run: URIs as Airflow's Assets
+    page shows them, e.g. a table another project loads, postgres://host:5432/database/schema/table. With a cron
+    too, the project runs on either."""
+    after_projects: list[Annotated[str, Field(pattern=NAME_PATTERN)]] = []
+    """Run when each of these projects (names of mapping projects in the same folder) has loaded its tables since
+    this project's last run: every pipeline of theirs has finished its load_facts stage."""
 
     @field_validator("cron")
     @classmethod
@@ -63,6 +71,12 @@ class Schedule(SpecModel):
         if not croniter.is_valid(cron):
             raise ValueError(f"{cron!r} is not a cron expression{did_you_mean(cron, sorted(PRESETS))}; write five fields like '0 3 * * *' or a preset: {', '.join(sorted(PRESETS))}")
         return cron
+
+    @model_validator(mode="after")
+    def _assets_with_a_cron_or_none(self) -> "Schedule":
+        if (self.assets or self.after_projects) and self.cron in ("@once", "@continuous"):
+            raise ValueError(f"cron {self.cron} cannot be combined with assets or after_projects; leave cron empty to run only on them, or write a cron expression to run on either")
+        return self
 
     @field_validator("timezone")
     @classmethod

@@ -72,3 +72,8 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
         lowered = {o.lower(): o for o in options}
         close = [lowered[word.lower()]] if word.lower() in lowered else []
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def unknown_source_column(name: str, available: Iterable[str]) -> str:
+    """What the extract and the lint say of a mapping that reads a column the source table lacks."""
+    return f"unknown source column {name!r}{did_you_mean(name, available)}"

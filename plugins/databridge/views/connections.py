@@ -1,7 +1,10 @@
 """Which Airflow Connections DataBridge can use, testing one, and browsing a source: schemas → tables → columns.
 
-Connections come from Airflow's metadata database and from AIRFLOW_CONN_* variables (the two places the
-api-server resolves them from). Nothing here ever returns a password or a connection's extra.
+The list shows what can be enumerated: the metadata database's connections (their conn_id, type and address
+columns only: nothing is decrypted for a list) and AIRFLOW_CONN_* variables. A chosen conn_id is resolved the way
+Airflow resolves it, through every secrets backend configured ([secrets] backend: Vault, AWS Secrets Manager, ...),
+then the environment, then the metadata database; so a project may name a connection that only a backend holds.
+Nothing here ever returns a password or a connection's extra.
 """
 
 from __future__ import annotations
@@ -19,16 +22,22 @@ from databridge.engines.base import ConnectionInfo, SourceEngine
 from databridge.engines.postgres import PostgresTarget
 from databridge.errors import EngineError
 from databridge.spec.names import did_you_mean
-from databridge.views.errors import ConnectionFailed, NotFound
+from databridge.views.errors import ConnectionFailed, Disabled, NotFound
 
 TARGET_TYPES = ("postgres", "postgresql")
 _ENV_PREFIX = "AIRFLOW_CONN_"
+NAME_AND_TYPE = ("conn_id", "conn_type", "can_be_source", "can_be_target", "test_connection")
+"""What the list of connections shows a role that may not read connections."""
 
 
-def list_connections() -> list[dict[str, Any]]:
-    """Every connection of a type DataBridge reads or writes, by conn_id, without secrets."""
+def list_connections(*, details: bool = True) -> list[dict[str, Any]]:
+    """Every connection of a type DataBridge reads or writes, by conn_id, without secrets; ``test_connection`` is
+    Airflow's [core] test_connection (the UI hides the Test button when it is Hidden). Without ``details`` (a role
+    that may read DAGs but not connections): only the name, type and uses, no host, port, login or database."""
     found = {info.conn_id: info for info in _all_connections()}
-    return [public(found[k]) for k in sorted(found) if found[k].conn_type in SOURCE_ENGINES]
+    mode = test_connection_mode()
+    shown = [public(found[k]) | {"test_connection": mode} for k in sorted(found) if found[k].conn_type in SOURCE_ENGINES]
+    return shown if details else [{k: c[k] for k in NAME_AND_TYPE} for c in shown]
 
 
 def public(info: ConnectionInfo) -> dict[str, Any]:
@@ -46,16 +55,44 @@ def public(info: ConnectionInfo) -> dict[str, Any]:
 
 
 def connection(conn_id: str) -> ConnectionInfo:
-    """One connection, or NOT_FOUND naming the close matches."""
-    found = {info.conn_id: info for info in _all_connections()}
-    if conn_id not in found:
-        hint = did_you_mean(conn_id, list(found))
-        raise NotFound(f"Airflow connection {conn_id!r} is not defined{hint}; add it under Admin > Connections")
-    return found[conn_id]
+    """One connection as Airflow resolves it (secrets backends, environment, metadata database), or NOT_FOUND naming
+    the close matches among those listed."""
+    from airflow.models.connection import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    # The api-server's own lookup: the task SDK's BaseHook.get_connection skips the metadata database outside tasks.
+    try:
+        conn = Connection.get_connection_from_secrets(conn_id)
+    except AirflowNotFoundException:
+        hint = did_you_mean(conn_id, [info.conn_id for info in _all_connections()])
+        raise NotFound(
+            f"Airflow connection {conn_id!r} is not defined{hint}; add it under Admin > Connections "
+            "(or in the secrets backend of [secrets] backend)"
+        ) from None
+    return _info(conn)
+
+
+TEST_SETTING = "[core] test_connection"
+"""Airflow's switch for testing connections (Disabled, Enabled, Hidden; Disabled by default)."""
+
+
+def test_connection_mode() -> str:
+    """Airflow's [core] test_connection as it is set: Disabled, Enabled or Hidden (anything else counts as Disabled)."""
+    from airflow.configuration import conf
+
+    value = str(conf.get("core", "test_connection", fallback="Disabled")).strip().lower()
+    return {"enabled": "Enabled", "hidden": "Hidden"}.get(value, "Disabled")
 
 
 def test_connection(conn_id: str) -> dict[str, Any]:
-    """Open the engine and run a trivial query; CONNECTION_ERROR with the driver's reason when it fails."""
+    """Open the engine and run a trivial query; CONNECTION_ERROR with the driver's reason when it fails, DISABLED (403)
+    unless Airflow's [core] test_connection is Enabled (as Airflow's own Test button)."""
+    mode = test_connection_mode()
+    if mode != "Enabled":
+        raise Disabled(
+            f"testing connections is {mode.lower()} in this Airflow ({TEST_SETTING} = {mode}); an admin enables it with "
+            "test_connection = Enabled under [core] in airflow.cfg, or AIRFLOW__CORE__TEST_CONNECTION=Enabled"
+        )
     info = connection(conn_id)
     start = time.perf_counter()
     warnings: list[str] = []
@@ -132,12 +169,15 @@ def _all_connections() -> list[ConnectionInfo]:
 
 
 def _stored_connections() -> list[ConnectionInfo]:
+    """The metadata database's connections, by their plain columns: password and extra stay encrypted, unread."""
     from airflow.models.connection import Connection
     from airflow.utils.session import create_session
     from sqlalchemy import select
 
+    columns = (Connection.conn_id, Connection.conn_type, Connection.host, Connection.port, Connection.login, Connection.schema)
     with create_session() as session:
-        return [_info(c) for c in session.scalars(select(Connection))]
+        rows = session.execute(select(*columns)).all()
+    return [ConnectionInfo(row[0], (row[1] or "").lower(), row[2], row[3], row[4], database=row[5]) for row in rows]
 
 
 def _env_connections() -> list[ConnectionInfo]:

@@ -13,6 +13,7 @@ STATUS = {
     "NOT_FOUND": 404,
     "TOO_LARGE": 413,
     "AUTH_ERROR": 401,
+    "DISABLED": 403,
     "CONNECTION_ERROR": 502,
     "DB_ERROR": 500,
     "SERVER_ERROR": 500,
@@ -39,12 +40,28 @@ class InvalidInput(WizardError):
     code = "VALIDATION_ERROR"
 
 
+class Disabled(WizardError):
+    """Airflow's configuration turns the action off for everyone (not a missing right of one user's role)."""
+
+    code = "DISABLED"
+
+
 class ConnectionFailed(WizardError):
     code = "CONNECTION_ERROR"
 
 
 class TooLarge(WizardError):
     code = "TOO_LARGE"
+
+
+class Forbidden(WizardError):
+    """The user's Airflow role lacks ``permissions`` (named as Airflow's Security > Roles pages name them)."""
+
+    code = "AUTH_ERROR"
+
+    def __init__(self, message: str, *, permissions: list[str]) -> None:
+        self.permissions = permissions
+        super().__init__(message, status=403)
 
 
 MAX_MESSAGE = 2000
@@ -59,11 +76,15 @@ class ErrorBody:
     code: str
     error: str
     problems: tuple[dict[str, str], ...] = ()
+    permissions: tuple[str, ...] = ()
+    """On a 403: the Airflow permissions the route checked and the user's role lacks."""
 
     def json(self) -> dict[str, Any]:
         body: dict[str, Any] = {"success": False, "error": clip(self.error), "code": self.code}
         if self.problems:
             body["problems"] = clip_problems(list(self.problems))
+        if self.permissions:
+            body["missing_permissions"] = list(self.permissions)
         return body
 
 
@@ -72,12 +93,18 @@ def clip(text: str, limit: int = MAX_MESSAGE) -> str:
     return text if len(text) <= limit else f"{text[:limit]}… ({len(text) - limit:,} more characters not shown)"
 
 
-def clip_problems(problems: list[dict[str, str]]) -> list[dict[str, str]]:
-    """At most MAX_PROBLEMS problems, each with a clipped path and message; the last says how many were left out."""
-    shown = [{"path": clip(p["path"], 200), "message": clip(p["message"], 500)} for p in problems[:MAX_PROBLEMS]]
+def clip_problems(problems: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """At most MAX_PROBLEMS problems, each with its texts clipped (path, message and the wizard's
+    where and fix of views/problems.py); the last says how many were left out."""
+    shown = [_clip_problem(p) for p in problems[:MAX_PROBLEMS]]
     if len(problems) > MAX_PROBLEMS:
         shown.append({"path": "", "message": f"{len(problems) - MAX_PROBLEMS} more problems not shown; fix these first"})
     return shown
+
+
+def _clip_problem(problem: dict[str, Any]) -> dict[str, Any]:
+    texts = {"path": 200, "message": 500, "where": 300, "fix": 500}
+    return problem | {key: clip(problem[key], limit) for key, limit in texts.items() if key in problem}
 
 
 def spec_problems(exc: SpecError) -> list[dict[str, str]]:
@@ -86,6 +113,8 @@ def spec_problems(exc: SpecError) -> list[dict[str, str]]:
 
 def classify(exc: BaseException) -> ErrorBody:
     """The status, code and message of any exception a route lets through."""
+    if isinstance(exc, Forbidden):
+        return ErrorBody(exc.status, exc.code, str(exc), permissions=tuple(exc.permissions))
     if isinstance(exc, WizardError):
         return ErrorBody(exc.status, exc.code, str(exc), tuple(exc.problems))
     if isinstance(exc, SpecError):

@@ -23,7 +23,7 @@ WHY = {
     401: "No Airflow login: send a JWT from POST /auth/token or the UI's cookie",
     403: "The token is invalid, or the user's Airflow role lacks the permission",
     404: "What the request names (project, connection, schema, table, pipeline) does not exist",
-    409: "A file or project of that name exists",
+    409: "A file or project of that name exists, or the run has already ended",
     413: "The request body or the project is over its size limit",
     422: "The request or the project it carries is not valid: see `problems`",
     502: "A database or connection could not be reached",
@@ -43,6 +43,9 @@ class ErrorAnswer(BaseModel):
     error: str = Field(description="What went wrong and what to do next (long messages are cut).")
     code: str = Field(description="What kind of error, for a program to act on.", json_schema_extra={"enum": list(STATUS)})
     problems: list[Problem] | None = Field(None, description=f"Every problem found, with its path (past {MAX_PROBLEMS}, a last one counts the rest).")
+    missing_permissions: list[str] | None = Field(
+        None, description="On a 403: the Airflow permissions the route checked and the user's role lacks ('can edit on DAGs')."
+    )
 
 
 ERROR_SCHEMA = {"$ref": "#/components/schemas/ErrorAnswer"}

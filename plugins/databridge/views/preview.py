@@ -15,6 +15,7 @@ from typing import Any
 import psycopg
 
 from databridge.compiler.columns import fit_widths
+from databridge.compiler.identifiers import qualified, quote_ident
 from databridge.compiler.plan import PipelinePlan, SourcePlan, TableRef, TargetPlan
 from databridge.engines import open_target, sandbox
 from databridge.engines.base import SourceColumn, SourceEngine
@@ -120,6 +121,7 @@ def _run_target(cur: psycopg.Cursor[Any], target: PostgresTarget, sp: SourcePlan
                 cur.execute(create)
                 cur.execute(insert)
                 rows = cur.execute(f"SELECT * FROM pg_temp.{READY}").fetchall()
+                before = _before(cur, sp, tp)
             names = [c.name for c in tp.columns]
             ready_types = dict(cur.execute(_READY_TYPES, (f"pg_temp.{READY}",)).fetchall())
             raise psycopg.Rollback(savepoint)
@@ -138,8 +140,24 @@ def _run_target(cur: psycopg.Cursor[Any], target: PostgresTarget, sp: SourcePlan
         "table": str(tp.table),
         "columns": [{"name": n, "type": ready_types.get(n)} for n in names],
         "rows": [[_json_value(v) for v in row] for row in rows],
+        "before": before,
         "warnings": _target_warnings(target, tp, ready_types),
     }
+
+
+def _before(cur: psycopg.Cursor[Any], sp: SourcePlan, tp: TargetPlan) -> dict[str, Any]:
+    """The source values beside the transformed ones: for each target column, the one source column its value is
+    made of (None when it is made of several or none), and the staged rows the filter keeps, in the order the
+    transform read them (both scan the same temp table without ORDER BY, so row i here is row i of the ready table)."""
+    sources = [[name for name in sp.columns if quote_ident(name) in column.sql] for column in tp.columns]
+    made_of = [found[0] if len(found) == 1 else None for found in sources]
+    read = sorted({name for name in made_of if name}, key=sp.columns.index)
+    if not read:
+        return {"columns": made_of, "rows": []}
+    where = f" WHERE {tp.filter_sql}" if tp.filter_sql else ""
+    picked = cur.execute(f"SELECT {', '.join(quote_ident(n) for n in read)} FROM {qualified('pg_temp', sp.staging_table)}{where}").fetchall()
+    at = {name: i for i, name in enumerate(read)}
+    return {"columns": made_of, "rows": [[None if name is None else _json_value(row[at[name]]) for name in made_of] for row in picked]}
 
 
 def _target_warnings(target: PostgresTarget, tp: TargetPlan, ready_types: dict[str, str]) -> list[str]:
@@ -157,8 +175,13 @@ def _target_warnings(target: PostgresTarget, tp: TargetPlan, ready_types: dict[s
 
 
 def _json_value(value: Any) -> Any:
+    """A value as JSON: arrays (text[] of a SET) and objects (jsonb) stay arrays and objects, never Python reprs."""
     if value is None or isinstance(value, bool | int | float | str):
         return value
+    if isinstance(value, list | tuple):
+        return [_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
     if isinstance(value, decimal.Decimal | dt.date | dt.time | dt.timedelta):
         return str(value) if not isinstance(value, dt.date) else value.isoformat()
     if isinstance(value, bytes | bytearray | memoryview):

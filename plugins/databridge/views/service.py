@@ -8,6 +8,7 @@ an equal ``Project``).
 
 from __future__ import annotations
 
+import difflib
 import os
 import tempfile
 from pathlib import Path
@@ -22,6 +23,7 @@ from databridge.render.factory import display_name, mappings_dir, project_files
 from databridge.spec import Project, load_project, parse_project
 from databridge.spec.loader import MAX_PROJECT_BYTES
 from databridge.views.errors import InvalidInput, NotFound, TooLarge, spec_problems
+from databridge.views.problems import draft_of, in_ui_terms, ui_problem
 
 DRAFT = "draft"
 """How errors name a project that is not saved yet."""
@@ -68,17 +70,25 @@ def draft_text(spec: dict[str, Any] | None, text: str | None) -> str:
 
 
 def compiled(text: str, file: str = DRAFT) -> tuple[Project, ProjectPlan]:
-    """Parse, check and compile a draft; SpecError lists every problem."""
-    project = parse_project(text, file)
-    return project, compile_project(project, file)
+    """Parse, check and compile a draft; InvalidInput lists every problem, with the wizard's step that fixes it."""
+    try:
+        project = parse_project(text, file)
+        return project, compile_project(project, file)
+    except SpecError as exc:
+        raise InvalidInput(str(exc), problems=ui_problems(exc, text)) from None
+
+
+def ui_problems(exc: SpecError, text: str) -> list[dict[str, Any]]:
+    """The spec's problems (path, message) with the wizard's step, control and words for each (views/problems.py)."""
+    return in_ui_terms(spec_problems(exc), draft_of(text))
 
 
 def validate(text: str) -> dict[str, Any]:
     """Every problem of a draft as {path, message}; an empty list when it compiles."""
     try:
         project, _plan = compiled(text)
-    except SpecError as exc:
-        return {"valid": False, "problems": spec_problems(exc)}
+    except InvalidInput as exc:
+        return {"valid": False, "problems": exc.problems}
     return {"valid": True, "problems": [], "project": to_json(project)}
 
 
@@ -103,12 +113,48 @@ def save(text: str, *, overwrite: bool = False, folder: Path | None = None) -> d
     return {"saved": True, "file": display_name(path), "dag_id": project.name, "created": not existed}
 
 
+def render(text: str, folder: Path | None = None) -> dict[str, Any]:
+    """What ``save`` would write, without writing it: the YAML (the same writer), the file's text on disk now (None
+    when new) and the line diff between them (a new file: every line added); ``conflict`` when another file holds the
+    project's name."""
+    project, _plan = compiled(text)
+    folder = folder or mappings_dir()
+    path = folder / f"{project.name}.yaml"
+    new = to_yaml(project)
+    old = path.read_text(encoding="utf-8") if path.exists() else None
+    conflict = None
+    try:
+        _refuse_clobber(project.name, path, folder, overwrite=True)
+    except InvalidInput as exc:
+        conflict = str(exc)
+    lines = line_diff(old or "", new)
+    return {
+        "file": display_name(path), "dag_id": project.name, "exists": old is not None, "yaml": new, "saved_yaml": old,
+        "changed": old != new, "added": sum(op == "+" for op, _ in lines), "removed": sum(op == "-" for op, _ in lines),
+        "diff": [{"op": op, "text": line} for op, line in lines], "conflict": conflict,
+    }  # fmt: skip
+
+
+def line_diff(old: str, new: str, context: int = 3) -> list[tuple[str, str]]:
+    """The changed lines ("-" removed, "+" added) with ``context`` unchanged lines (" ") around them; "@" heads each
+    hunk with its line numbers."""
+    out: list[tuple[str, str]] = []
+    for line in list(difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=context))[2:]:
+        op = "@" if line.startswith("@@") else line[:1]
+        out.append((op, line if op == "@" else line[1:]))
+    return out
+
+
 def _refuse_clobber(name: str, path: Path, folder: Path, overwrite: bool) -> None:
     for other in project_files(folder):
         if other != path and _project_name(other) == name:
-            raise InvalidInput(f"project {name!r} is already defined in {display_name(other)}; DAG ids must be unique", status=409)
+            message = f"project {name!r} is already defined in {display_name(other)}; DAG ids must be unique"
+            fix = f"another project file, {display_name(other)}, is named {name!r}: give this project another name in step 1 (Tables)"
+            raise InvalidInput(message, status=409, problems=[ui_problem("name", message, step=1, control="#project-name", fix=fix)])
     if path.exists() and not overwrite:
-        raise InvalidInput(f"{display_name(path)} already exists; send overwrite: true to replace it", status=409)
+        message = f"{display_name(path)} already exists; send overwrite: true to replace it"
+        fix = f"{display_name(path)} already exists: tick “Replace the saved file of this project” and save again, or give the project another name in step 1 (Tables)"
+        raise InvalidInput(message, status=409, problems=[ui_problem("overwrite", message, step=6, control="#overwrite", fix=fix)])
 
 
 def _project_name(path: Path) -> str | None:
@@ -139,6 +185,12 @@ def load(name: str, folder: Path | None = None) -> dict[str, Any]:
     path = project_path(name, folder)
     project = load_project(path, display_name(path))
     return {"file": display_name(path), "dag_id": project.name, "project": to_json(project), "yaml": path.read_text(encoding="utf-8")}
+
+
+def saved_project(name: str, folder: Path | None = None) -> Project:
+    """The saved project ``name`` (its DAG id), checked; NOT_FOUND when no file holds it."""
+    path = project_path(name, folder)
+    return load_project(path, display_name(path))
 
 
 def project_path(name: str, folder: Path | None = None) -> Path:

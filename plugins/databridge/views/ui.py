@@ -46,17 +46,26 @@ def page(page: Page, user: GetUserDep) -> HTMLResponse:
     """The page's HTML shell; app.js draws the screen named in ``data-page``."""
     html = (STATIC / "index.html").read_text(encoding="utf-8")
     html = html.replace("{{page}}", page).replace("{{title}}", TITLES[page]).replace("{{user}}", _escape(user.get_name()))
-    html = html.replace("{{can_preview}}", "true" if may_read_data(user) else "false")
+    for key, value in page_rights(user).items():
+        html = html.replace("{{" + key + "}}", _escape(value))
     return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
 
-def may_read_data(user: Any) -> bool:
-    """Whether ``user`` has the rights /preview and /validate's lint check (DAG edit, connection read): the page
-    disables what would only answer 403, and says why."""
+def page_rights(user: Any) -> dict[str, str]:
+    """What the page may offer ``user`` (<body data-...>): the page disables what would only answer 403 and names the
+    missing permission. can_preview: DAG edit and connection read (/preview, Validate's data checks); can_edit: DAG
+    edit (saving); can_read_connections: browsing sources; can_trigger: DAG run create (Run now); roles: their names."""
     from airflow.api_fastapi.app import get_auth_manager
+    from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
+
+    from databridge.views.rights import roles
 
     manager = get_auth_manager()
-    return bool(manager.is_authorized_dag(method="PUT", user=user) and manager.is_authorized_connection(method="GET", user=user))
+    edit = bool(manager.is_authorized_dag(method="PUT", user=user))
+    connections = bool(manager.is_authorized_connection(method="GET", user=user))
+    trigger = bool(manager.is_authorized_dag(method="POST", access_entity=DagAccessEntity.RUN, user=user))
+    flags = {"can_preview": edit and connections, "can_edit": edit, "can_read_connections": connections, "can_trigger": trigger}
+    return {k: "true" if v else "false" for k, v in flags.items()} | {"roles": ", ".join(roles(user))}
 
 
 def login_redirect(path: str, query: str) -> RedirectResponse | None:

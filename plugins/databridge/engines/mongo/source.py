@@ -25,6 +25,7 @@ from databridge.engines.base import (
 from databridge.engines.canonical import kind_of
 from databridge.engines.chunks import RANGE, Chunk, Split, distinct_bounds, quantile_offsets
 from databridge.engines.fingerprint import ProofColumn
+from databridge.engines.hooks import mongo_extras
 from databridge.engines.mongo.shape import INDEX, PARENT_ID, VALUE, Shape, child_columns, survey
 from databridge.engines.mongo.values import ValueMismatch, lookup, projection, row_reader, to_text
 from databridge.engines.postgres import CONNECT_TIMEOUT_SECONDS, missing_table
@@ -35,11 +36,6 @@ from databridge.errors import EngineError
 
 DEFAULT_SAMPLE_SIZE = 1000
 SYSTEM_DATABASES = {"admin", "local", "config"}
-# Connection extras passed on to MongoClient as they are (Airflow's MongoHook spells them the same way).
-CLIENT_EXTRAS = (
-    "authSource", "authMechanism", "tls", "ssl", "tlsCAFile", "tlsCertificateKeyFile", "tlsAllowInvalidCertificates",
-    "replicaSet", "directConnection", "readPreference", "retryReads",
-)  # fmt: skip
 # Server error codes that a retry can outlast (pymongo's retryable-read list, plus a cursor the server dropped).
 _TRANSIENT_CODES = {6, 7, 43, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436, 63, 150, 13388, 112, 251}
 
@@ -224,7 +220,7 @@ def _client_options(info: ConnectionInfo) -> dict[str, Any]:
         "connectTimeoutMS": CONNECT_TIMEOUT_SECONDS * 1000,
         "appname": "databridge",
         "document_class": dict,
-        **{k: info.extra[k] for k in CLIENT_EXTRAS if k in info.extra},
+        **mongo_extras(info),  # MongoClient options, as MongoHook passes them (engines/hooks.py)
     }
     if not srv:
         options["port"] = info.port or 27017

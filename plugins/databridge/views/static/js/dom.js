@@ -46,11 +46,24 @@ export function message(kind, text, items = []) {
   return h("div", { class: `message ${kind}`, role }, text, items.length ? h("ul", {}, items.map((i) => h("li", {}, i))) : null);
 }
 
-// An API failure as a readable message, with the problems the server listed (path: message).
+// An API failure as a readable message, with the problems the server listed: in the wizard's words, each with a
+// button to the step that fixes it, when the server placed them (views/problems.py); else path: message.
 export function errorMessage(err) {
   const problems = (err && err.problems) || [];
+  if (problems.some((p) => p.fix)) return message("error", problems.length === 1 ? "One problem to fix:" : `${problems.length} problems to fix:`, problems.map(problemItem));
   return message("error", explain(err), problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)));
 }
+
+// One problem: where it is, what to do, and "Go to step N" (the wizard, listening on its root, goes there and
+// highlights the control: wizard.js goToProblem).
+export function problemItem(p) {
+  if (!p.fix) return p.path ? `${p.path}: ${p.message}` : p.message;
+  const go = p.step ? h("button", { type: "button", class: "small secondary go-to-step", "data-step": p.step }, `Go to step ${p.step} (${p.step_name})`) : null;
+  if (go) go.addEventListener("click", () => go.dispatchEvent(new CustomEvent("databridge:goto", { bubbles: true, detail: p })));
+  return h("span", { class: "problem" }, p.where ? h("strong", {}, `${capital(p.where)}: `) : null, p.fix, go ? " " : null, go);
+}
+
+const capital = (text) => text.charAt(0).toUpperCase() + text.slice(1);
 
 // Run `work` with `button` disabled and its label changed; errors land in `out` (or are rethrown).
 export async function busy(button, label, work, out) {
@@ -97,7 +110,39 @@ export function debounce(fn, ms) {
   };
 }
 
-export const fmt = (n) => (n === null || n === undefined ? "—" : Number(n).toLocaleString("en-US"));
+// The one number format of every page: counts and rates as whole numbers grouped by thousands ("109,057"), durations
+// in seconds under a minute ("4.2 s", "38 s") and in minutes (and hours) above ("2 min 5 s", "1 h 4 min").
+const GROUPED = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
+const missing = (n) => n === null || n === undefined || n === "" || Number.isNaN(Number(n));
+
+export const fmt = (n) => (missing(n) ? "—" : GROUPED.format(Math.round(Number(n))));
+
+export function duration(seconds) {
+  if (missing(seconds)) return "—";
+  const s = Number(seconds);
+  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
+  const minutes = Math.floor(s / 60);
+  return minutes < 60 ? `${minutes} min ${Math.round(s % 60)} s` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+// Asks before something that cannot be undone, in the page itself: Airflow's iframe is sandboxed without
+// allow-modals, so the browser's confirm() would answer "no" without showing anything. Resolves true or false.
+export function confirmChoice({ title, text, yes, no = "Keep it", danger = true }) {
+  const dialog = h("dialog", { class: "confirm", "aria-labelledby": uid("confirm") });
+  const heading = h("h2", { id: dialog.getAttribute("aria-labelledby") }, title);
+  const keep = h("button", { type: "button", value: "no" }, no);
+  const go = h("button", { type: "button", class: danger ? "danger" : "primary", value: "yes" }, yes);
+  replace(dialog, heading, h("p", {}, text), h("div", { class: "actions" }, go, keep));
+  document.body.append(dialog);
+  return new Promise((resolve) => {
+    const close = (answer) => { dialog.close(); dialog.remove(); resolve(answer); };
+    go.addEventListener("click", () => close(true));
+    keep.addEventListener("click", () => close(false));
+    dialog.addEventListener("cancel", (event) => { event.preventDefault(); close(false); }); // Escape
+    dialog.showModal();
+    keep.focus(); // the safe answer under Enter
+  });
+}
 
 export function option(value, label, selected) {
   return h("option", { value, selected: value === selected }, label ?? value);

@@ -1,9 +1,10 @@
 // The live view of one run: each pipeline's six stages with Airflow's task state and, from DataBridge's results
-// schema, rows moved, throughput and errors; pause/resume of the project's DAG and cancel of the run (Airflow REST
-// API v2), and links to each task's log in Airflow's UI. Used by the Monitor page and by the wizard's last step.
+// schema, rows moved, throughput and errors; pause/resume of the project's DAG (Airflow REST API v2), cancel of the
+// run (asked first; the plugin's cancel route notes who cancelled, so the run reads "cancelled", not "failed"), and
+// links to each task's log in Airflow's UI. Used by the Monitor page and by the wizard's last step.
 
-import { get, patch } from "./api.js";
-import { badge, busy, dataTable, errorMessage, fmt, h, message, replace } from "./dom.js";
+import { get, patch, post } from "./api.js";
+import { badge, busy, confirmChoice, dataTable, duration, errorMessage, fmt, h, message, replace } from "./dom.js";
 
 const POLL_MS = 2000;
 const DONE = new Set(["success", "failed"]);
@@ -12,17 +13,56 @@ const enc = encodeURIComponent;
 export async function render(root, params) {
   const dagId = params.get("dag_id");
   const runId = params.get("run_id");
-  if (!dagId || !runId) {
+  if (dagId && !runId) {
+    mountProject(root, dagId);
+    return;
+  }
+  if (!dagId) {
     replace(root, message("info", "Open a run from the Reports page, or from a DAG run's DataBridge tab in Airflow."), h("a", { href: "/databridge/ui/reports" }, "Reports"));
     return;
   }
   mountMonitor(root, dagId, runId);
 }
 
+// A project's DAG with no run open (?dag_id= alone): paused or not, Pause/Resume, and before a resume what it lets
+// Airflow run and when.
+function mountProject(root, dagId) {
+  const view = { root, dagId, status: h("div", { "aria-live": "polite" }), resumeNote: h("div", { id: "resume-statement" }), facts: h("span", { class: "run-state" }) };
+  view.pause = h("button", { type: "button", class: "small", disabled: true }, "Resume DAG");
+  view.pause.addEventListener("click", () => busy(view.pause, view.paused ? "Resuming…" : "Pausing…", () => togglePaused(view), view.status));
+  replace(root, h("section", { class: "panel monitor", "aria-label": `Project ${dagId}` }, h("h2", {}, "Project ", h("code", {}, dagId)),
+    h("div", { class: "actions" }, view.facts, view.pause), view.resumeNote, view.status));
+  pollProject(view);
+}
+
+async function pollProject(view) {
+  if (!view.root.isConnected) return;
+  try {
+    const dag = await get(`/api/v2/dags/${enc(view.dagId)}`);
+    view.paused = dag.is_paused;
+    view.pause.textContent = view.paused ? "Resume DAG" : "Pause DAG";
+    view.pause.disabled = false;
+    replace(view.facts, "DAG: ", badge(view.paused ? "paused" : "active"));
+    if (view.status.querySelector(".info")) replace(view.status);
+    await drawResumeNote(view, null);
+  } catch (err) {
+    replace(view.status, err.status === 404 ? message("info", "Waiting for Airflow to load the project's DAG…") : errorMessage(err));
+  }
+  setTimeout(() => pollProject(view), POLL_MS);
+}
+
+async function togglePaused(view) {
+  const paused = !view.paused;
+  await patch(`/api/v2/dags/${enc(view.dagId)}`, { is_paused: paused });
+  view.paused = paused;
+  replace(view.status, message("ok", paused ? "DAG paused: running tasks finish, nothing new starts." : "DAG resumed."));
+  await drawResumeNote(view, null);
+}
+
 // Draws the monitor into `root` and keeps it fresh until the run ends or `root` leaves the page.
 export function mountMonitor(root, dagId, runId) {
-  const view = { root, dagId, runId, status: h("div", { "aria-live": "polite" }), body: h("div"), controls: h("div", { class: "actions" }) };
-  replace(root, h("section", { class: "panel monitor", "aria-label": `Run ${runId}` }, h("h2", {}, "Run ", h("code", {}, runId)), view.controls, view.status, view.body));
+  const view = { root, dagId, runId, status: h("div", { "aria-live": "polite" }), body: h("div"), controls: h("div", { class: "actions" }), resumeNote: h("div", { id: "resume-statement" }) };
+  replace(root, h("section", { class: "panel monitor", "aria-label": `Run ${runId}` }, h("h2", {}, "Run ", h("code", {}, runId)), view.controls, view.resumeNote, view.status, view.body));
   drawControls(view, null, null);
   poll(view);
   return view;
@@ -55,10 +95,25 @@ function drawControls(view, run, dag) {
   view.pause.textContent = view.paused ? "Resume DAG" : "Pause DAG";
   view.cancel.disabled = !run || DONE.has(state);
   view.cancel.textContent = "Cancel run";
-  replace(view.facts, "Run: ", badge(state || "loading"), view.paused ? [" ", badge("paused")] : null);
+  const stopped = run && run.cancelled; // failed because a person cancelled it in DataBridge
+  replace(view.facts, "Run: ", badge(stopped ? "cancelled" : state || "loading"),
+    stopped ? h("span", { class: "cancelled-by" }, ` by ${stopped.by}, ${new Date(stopped.at).toLocaleString()}`) : null,
+    view.paused ? [" ", badge("paused")] : null);
   replace(view.started, run ? (run.start_date ? `started ${new Date(run.start_date).toLocaleString()}` : "not started yet") : "");
   if (view.paused && !DONE.has(state)) replace(view.status, message("warn", "The project's DAG is paused: no new task starts until you resume it."));
   else if (view.status.querySelector(".warn")) replace(view.status);
+  drawResumeNote(view, state);
+}
+
+// While the DAG is paused: what resuming lets Airflow run, and when (the project's schedule, from the plugin), said
+// before Resume is pressed. A run of a cron project waits for its next fire time after the resume.
+async function drawResumeNote(view, state) {
+  if (view.paused && !view.schedule) view.schedule = get(`/projects/${enc(view.dagId)}/schedule`).catch(() => null);
+  const said = view.paused ? await view.schedule : null;
+  if (!view.paused || !said) return replace(view.resumeNote);
+  const text = state && !DONE.has(state) ? said.resume_queued : said.resume;
+  if (view.resumeNote.textContent !== text) replace(view.resumeNote, message("info", text));
+  return undefined;
 }
 
 function makeControls(view) {
@@ -70,7 +125,15 @@ function makeControls(view) {
     return busy(view.pause, paused ? "Pausing…" : "Resuming…", () => setPaused(view, paused), view.status);
   });
   view.cancel = h("button", { type: "button", class: "danger small" }, "Cancel run");
-  view.cancel.addEventListener("click", () => busy(view.cancel, "Cancelling…", () => cancelRun(view), view.status));
+  view.cancel.addEventListener("click", async () => {
+    const sure = await confirmChoice({
+      title: `Cancel run ${view.runId}?`,
+      text: "The running task is stopped and the stages not started yet are skipped; tables already loaded keep what they hold. The run is labelled cancelled, with your name.",
+      yes: "Cancel the run",
+      no: "Keep it running",
+    });
+    if (sure) await busy(view.cancel, "Cancelling…", () => cancelRun(view), view.status);
+  });
   replace(view.controls, view.facts, view.pause, view.cancel, view.started);
 }
 
@@ -81,8 +144,8 @@ async function setPaused(view, paused) {
 }
 
 async function cancelRun(view) {
-  await patch(`/api/v2/dags/${enc(view.dagId)}/dagRuns/${enc(view.runId)}`, { state: "failed" });
-  replace(view.status, message("ok", "Run cancelled: the running task is stopped and the rest skipped."));
+  const run = await post(`/projects/${enc(view.dagId)}/runs/${enc(view.runId)}/cancel`);
+  replace(view.status, message("ok", `Run cancelled by ${run.cancelled.by}: the running task is stopped and the rest skipped.`));
   await refresh(view);
 }
 
@@ -97,7 +160,7 @@ function pipelineTable(view, pipeline) {
     logLinks(view, s),
   ]);
   return h("div", { class: "pipeline" }, h("h3", {}, "Pipeline ", h("code", {}, pipeline.pipeline)),
-    dataTable(["Stage", "State", "Rows", "Rows/s", "Seconds", "Errors & warnings", "Task log"], rows.map((r) => r.map((c, i) => (i >= 2 && i <= 4 ? fmt(c) : c))), { caption: `Stages of pipeline ${pipeline.pipeline}`, numeric: ["Rows", "Rows/s", "Seconds"] }));
+    dataTable(["Stage", "State", "Rows", "Rows/s", "Time", "Errors & warnings", "Task log"], rows.map((r) => r.map((c, i) => (i === 4 ? duration(c) : i >= 2 && i <= 3 ? fmt(c) : c))), { caption: `Stages of pipeline ${pipeline.pipeline}`, numeric: ["Rows", "Rows/s", "Time"] }));
 }
 
 const MAX_LOG_LINKS = 4;

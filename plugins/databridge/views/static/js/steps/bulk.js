@@ -1,4 +1,4 @@
-// Step 1's whole-database actions: "Add all tables" (search, select all, naming convention, target schema) and
+// Step 1's whole-database actions: "Add tables" (search, select, Add selected, naming convention, target schema) and
 // "Auto-map all" (every pair without columns at once). Both ask the server's generator
 // (POST /connections/{id}/generate), the one behind include patterns and `databridge init`: every column, named by the
 // convention, keys from the source's primary keys, foreign keys and roles from the source's references.
@@ -19,7 +19,7 @@ export function bulkPanel(w, p, side, onAdded) {
   naming.addEventListener("change", () => { w.naming = naming.value; });
   const schema = h("input", { id: "bulk-target-schema", value: w.targetSchema ?? "public", placeholder: "public", autocomplete: "off" });
   schema.addEventListener("input", () => { w.targetSchema = schema.value.trim(); });
-  const add = h("button", { type: "button", class: "primary", id: "bulk-add", disabled: true }, "Add 0 tables");
+  const add = h("button", { type: "button", class: "primary", id: "bulk-add", disabled: true }, "Add selected (0)");
   const out = h("div", { "aria-live": "polite" });
   const shown = () => state.names.filter((n) => n.toLowerCase().includes(search.value.trim().toLowerCase()));
   const draw = () => {
@@ -29,7 +29,7 @@ export function bulkPanel(w, p, side, onAdded) {
     count();
   };
   const count = () => {
-    add.textContent = `Add ${state.chosen.size} table${state.chosen.size === 1 ? "" : "s"}`;
+    add.textContent = `Add selected (${state.chosen.size})`;
     add.disabled = !state.chosen.size;
   };
   search.addEventListener("input", draw);
@@ -49,7 +49,8 @@ export function bulkPanel(w, p, side, onAdded) {
     onAdded();
   }, out));
   draw();
-  return h("details", { class: "panel", id: "bulk-panel" }, h("summary", {}, "Add all tables"),
+  // Open while the pipeline has no pair yet: choosing tables here is the short way (a handful of clicks for a schema).
+  return h("details", { class: "panel", id: "bulk-panel", open: !p.tables.length || undefined }, h("summary", {}, "Add tables: search, select, add selected"),
     h("p", { class: "help" }, "Every table chosen becomes a pair with every column mapped, its primary key as keys, and its references to the others as foreign keys (a referenced table is a dimension)."),
     h("div", { class: "row" }, field("Search", search), field("Names of target tables and columns", naming, spec(w, "Pipeline", "naming").help), field("Target schema", schema, "Schema of the new target tables; empty: the source schema.")),
     h("label", { class: "check-all" }, all, " Select all shown"),

@@ -2,8 +2,10 @@
 // Auto-map by name; type suggestions from the type matrix (the discovered columns' suggested PostgreSQL types);
 // a transform editor per mapping (transform.js).
 
+import { may, needsText } from "../api.js";
 import { errorMessage, field, h, message, option, replace } from "../dom.js";
 import { currentPipeline, describeTable, pipelinePicker } from "../wizard.js";
+import { foreignKeysPanel } from "./relations.js";
 import { editor, liveCheck } from "./transform.js";
 
 export function render(w, el) {
@@ -12,7 +14,7 @@ export function render(w, el) {
   replace(el, h("h2", {}, "2. Columns"), pipelinePicker(w));
   if (!pairs.length) return el.append(message("info", "Add a source → target pair in step 1 first."));
   if (!p.tables[w.pair.table] || !p.tables[w.pair.table].targets[w.pair.target]) w.pair = { table: pairs[0].ti, target: pairs[0].gi };
-  const select = h("select", { id: "pair-picker" }, pairs.map((x) => option(`${x.ti}:${x.gi}`, x.label, `${w.pair.table}:${w.pair.target}`)));
+  const select = h("select", { id: "pair-picker", "data-needs": "none" }, pairs.map((x) => option(`${x.ti}:${x.gi}`, x.label, `${w.pair.table}:${w.pair.target}`)));
   const area = h("div", { "aria-live": "polite" });
   select.addEventListener("change", () => {
     const [ti, gi] = select.value.split(":").map(Number);
@@ -27,6 +29,7 @@ export function render(w, el) {
 async function drawPair(w, p, area) {
   const mapping = p.tables[w.pair.table];
   const target = mapping.targets[w.pair.target];
+  if (!may("connections")) return savedMappings(w, area, mapping, target);
   replace(area, h("p", { class: "muted" }, "Reading the columns…"));
   let source, existing;
   try {
@@ -41,6 +44,16 @@ async function drawPair(w, p, area) {
   return undefined;
 }
 
+// For a role that may not read connections (Airflow's Viewer): the mappings as the project holds them (source
+// columns or SQL, target names, types, transforms, filter, foreign keys), without describing the tables.
+function savedMappings(w, area, mapping, target) {
+  const note = h("div", { id: "columns-rights" }, message("info", `These are the mappings saved in the project. ${needsText("Listing the live columns of the source and target tables", ["connections"])}`));
+  if (!target.columns) return replace(area, note, message("info", `${target.table} takes every column of ${mapping.source} unchanged (its columns are left out of the project).`));
+  const view = { w, p: currentPipeline(w), mapping, target, source: { columns: [] }, existing: null, area, selected: { source: null, target: null }, newTargets: [] };
+  const filter = target.filter ? h("p", {}, "Row filter: ", h("code", { id: "row-filter-text" }, target.filter)) : null;
+  return replace(area, note, filter, mappingTable(view), foreignKeysPanel(w, target));
+}
+
 // A target written without columns takes every source column unchanged: said so, and written out on demand.
 function everyColumn(w, p, area, mapping, target, source) {
   const write = h("button", { type: "button", class: "secondary", id: "write-columns" }, "List the columns to edit them");
@@ -53,12 +66,41 @@ function everyColumn(w, p, area, mapping, target, source) {
 
 export function redraw(view) {
   const { target, existing } = view;
+  const focused = focusKey(view.area);
   replace(view.area,
     existing ? null : message("info", `${target.table} does not exist yet: the load stage creates it from these mappings.`),
     h("div", { class: "two" }, sourcePanel(view), targetPanel(view)),
     actions(view),
     filterField(view),
-    mappingTable(view));
+    mappingTable(view),
+    foreignKeysPanel(view.w, view.target));
+  restoreFocus(view.area, focused);
+}
+
+// Redrawing replaces every control: the one that had the focus (Map, a row's Transform or Remove...) gets it back
+// in the new drawing, so a screen reader keeps its place. A removed row's button passes it to the row now there.
+function focusKey(area) {
+  const el = area.ownerDocument.activeElement;
+  if (!el || el === area.ownerDocument.body || !area.contains(el)) return null;
+  let row = el.closest("#mappings tbody tr");
+  let label = el.getAttribute("aria-label") || "";
+  if (row && row.classList.contains("editor")) { // the editor's Done: back to its mapping's Transform button
+    row = row.previousElementSibling;
+    label = el.id ? label : (row.querySelector("button[aria-expanded]") || el).getAttribute("aria-label") || "";
+  }
+  return { id: el.id, label, column: el.dataset.column, action: label.split(" ")[0], row: row ? [...row.parentElement.children].filter((r) => !r.classList.contains("editor")).indexOf(row) : -1 };
+}
+
+function restoreFocus(area, key) {
+  if (!key) return;
+  const rows = [...area.querySelectorAll("#mappings tbody tr:not(.editor)")];
+  const byAction = (r) => r && [...r.querySelectorAll("button[aria-label]")].find((b) => b.getAttribute("aria-label").split(" ")[0] === key.action);
+  const found = (key.id && area.querySelector(`#${CSS.escape(key.id)}`))
+    || (key.label && [...area.querySelectorAll("[aria-label]")].find((e) => e.getAttribute("aria-label") === key.label))
+    || (key.column && area.querySelector(`button[data-column="${CSS.escape(key.column)}"]`))
+    || (key.row >= 0 && (byAction(rows[Math.min(key.row, rows.length - 1)])))
+    || area.querySelector("#map-button");
+  if (found) found.focus();
 }
 
 export const effectiveTarget = (m) => m.target || m.source;
@@ -111,7 +153,7 @@ function pick(view, side, name, type, mapped, note) {
 
 function actions(view) {
   view.mapButton = h("button", { type: "button", class: "primary", id: "map-button" }, "Map");
-  view.mapButton.addEventListener("click", () => mapSelected(view));
+  view.mapButton.addEventListener("click", () => { if (view.mapButton.getAttribute("aria-disabled") !== "true") mapSelected(view); });
   view.selection = h("span", { class: "muted", "aria-live": "polite" });
   const auto = h("button", { type: "button", class: "secondary", id: "auto-map" }, "Auto-map by name");
   auto.addEventListener("click", () => autoMap(view));
@@ -124,7 +166,8 @@ function actions(view) {
 function updateMapButton(view) {
   const { source, target } = view.selected;
   const to = target || (view.existing ? null : source);
-  view.mapButton.disabled = !source || !to;
+  // aria-disabled rather than disabled: Map keeps the focus after mapping (a disabled button would drop it).
+  view.mapButton.setAttribute("aria-disabled", String(!source || !to));
   view.selection.textContent = source ? `${source} → ${to || "pick a target column"}` : "Pick a source column, then a target column.";
 }
 
@@ -203,11 +246,11 @@ export function suggestion(view, m) {
 
 function mappingRow(view, m, i) {
   const value = m.expression ? h("code", {}, m.expression) : h("span", { class: "src-text" }, m.source);
-  const transforms = [...(m.transform || []), m.date_format ? `format ${m.date_format}` : null, m.default !== undefined ? `default ${JSON.stringify(m.default)}` : null, m.exclude ? "excluded" : null].filter(Boolean).join(", ");
+  const transforms = [...(m.transform || []), m.date_format ? `format ${m.date_format}` : null, m.default !== undefined && m.default !== null ? `default ${JSON.stringify(m.default)}` : null, m.exclude ? "excluded" : null].filter(Boolean).join(", ");
   const edit = h("button", { type: "button", class: "small secondary", "aria-expanded": String(view.editing === i), "aria-label": `Transform ${effectiveTarget(m)}` }, "Transform");
   edit.addEventListener("click", () => { view.editing = view.editing === i ? null : i; redraw(view); });
   const remove = h("button", { type: "button", class: "small danger", "aria-label": `Remove mapping ${effectiveTarget(m)}` }, "Remove");
   remove.addEventListener("click", () => { view.target.columns.splice(i, 1); view.editing = null; redraw(view); });
   const type = m.type ? h("code", {}, m.type) : h("span", { class: "muted" }, suggestion(view, m) ? `${suggestion(view, m)} (suggested)` : "—");
-  return h("tr", {}, h("td", {}, value), h("td", { class: "tgt-text" }, m.exclude ? "—" : effectiveTarget(m)), h("td", {}, type), h("td", {}, transforms || "—"), h("td", {}, h("div", { class: "actions", style: "margin:0" }, edit, remove)));
+  return h("tr", { "data-mapping": i }, h("td", {}, value), h("td", { class: "tgt-text" }, m.exclude ? "—" : effectiveTarget(m)), h("td", {}, type), h("td", {}, transforms || "—"), h("td", {}, h("div", { class: "actions", style: "margin:0" }, edit, remove)));
 }

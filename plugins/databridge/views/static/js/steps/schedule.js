@@ -3,7 +3,7 @@
 
 import { explain, post } from "../api.js";
 import { debounce, field, h, option, replace } from "../dom.js";
-import { draw, newPipeline, spec } from "../wizard.js";
+import { draw, newPipeline, spec, today } from "../wizard.js";
 
 const PRESETS = ["@once", "@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly", "@continuous"];
 const DEFAULTS = [
@@ -40,8 +40,18 @@ function schedulePanel(w) {
   cron.addEventListener("input", describe);
   zone.addEventListener("input", describe);
   describe();
-  const start = h("input", { id: "start-date", type: "date", value: s.start_date || "" });
-  start.addEventListener("change", () => { if (start.value) s.start_date = start.value; else delete s.start_date; });
+  const start = h("input", { id: "start-date", type: "date", value: s.start_date || "", required: true });
+  start.addEventListener("change", () => {
+    w.startDateSet = true;
+    s.start_date = start.value || today(s.timezone);
+    start.value = s.start_date;
+  });
+  // A project not saved yet starts today in its time zone, until the start date is changed by hand.
+  zone.addEventListener("change", () => {
+    if (w.opened || w.saved || w.startDateSet) return;
+    s.start_date = today(zone.value.trim() || "UTC");
+    start.value = s.start_date;
+  });
   const catchup = h("input", { id: "catchup", type: "checkbox", checked: Boolean(s.catchup) });
   catchup.addEventListener("change", () => { s.catchup = catchup.checked; });
   return h("section", { class: "panel", "aria-label": "Schedule" }, h("h3", {}, "When"),

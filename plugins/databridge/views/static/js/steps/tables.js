@@ -1,9 +1,9 @@
 // Step 1, Tables: the project's name, its source and target connections (with a test), browsing schema-qualified
 // tables on both sides, and the source -> target pairs (one source table may feed several targets); whole schemas at
-// once with "Add all tables" and "Auto-map all" (bulk.js).
+// once with "Add tables" (search, select, Add selected) and "Auto-map all" (bulk.js).
 
-import { get, post } from "../api.js";
-import { busy, errorMessage, field, h, message, option, replace } from "../dom.js";
+import { get, may, needsText, post } from "../api.js";
+import { busy, duration, errorMessage, field, h, message, option, replace } from "../dom.js";
 import { currentPipeline, draw, joinName, openProject, pipelinePicker, spec } from "../wizard.js";
 import { autoMapAllButton, bulkPanel } from "./bulk.js";
 
@@ -17,6 +17,7 @@ export function render(w, el) {
     pipelinePicker(w),
     h("div", { class: "two" }, sidePanel(w, p, "source", side), sidePanel(w, p, "target", side)),
     bulkPanel(w, p, side, () => drawPairs(w, p, pairs)),
+    h("p", { class: "help" }, "Or one table under a name of your own: pick it in the source list, name the target, then add the pair."),
     h("div", { class: "actions" }, addButton(w, p, side, pairs), autoMapAllButton(w, p, () => drawPairs(w, p, pairs))),
     pairs);
   drawPairs(w, p, pairs);
@@ -33,7 +34,8 @@ function projectPanel(w) {
     h("div", { class: "row" },
       field("Project name (the DAG id)", name, w.schema.properties.name.description),
       field("Description", description)),
-    w.opened ? h("p", { class: "muted" }, "Editing the saved project ", h("code", {}, w.opened), ": saving replaces its file and keeps every field.") : null,
+    w.opened && may("edit") ? h("p", { class: "muted" }, "Editing the saved project ", h("code", {}, w.opened), ": saving replaces its file and keeps every field.") : null,
+    w.opened && !may("edit") ? h("p", { class: "muted" }, "Reading the saved project ", h("code", {}, w.opened), " (read-only).") : null,
     opener);
 }
 
@@ -41,9 +43,9 @@ async function fillOpener(w, el) {
   try {
     const projects = (await get("/projects")).filter((p) => p.ok);
     if (!projects.length) return;
-    const select = h("select", { id: "open-project" }, projects.map((p) => option(p.dag_id, p.dag_id, w.opened)));
+    const select = h("select", { id: "open-project", "data-needs": "none" }, projects.map((p) => option(p.dag_id, p.dag_id, w.opened)));
     const out = h("div");
-    const open = h("button", { type: "button" }, "Open");
+    const open = h("button", { type: "button", "data-needs": "none" }, "Open");
     open.addEventListener("click", () => busy(open, "Opening…", async () => { await openProject(w, select.value); draw(w); }, out));
     replace(el, field("Or open a saved project", select), h("div", { class: "field" }, open), out);
   } catch (err) {
@@ -55,20 +57,29 @@ function sidePanel(w, p, which, side) {
   const isSource = which === "source";
   const key = isSource ? "source_conn_id" : "target_conn_id";
   const usable = w.connections.filter((c) => (isSource ? c.can_be_source : c.can_be_target));
-  const conn = h("select", { id: `${which}-conn` }, option("", "Choose a connection…", p[key]), usable.map((c) => option(c.conn_id, `${c.conn_id} (${c.conn_type})`, p[key])));
-  const schemaSel = h("select", { id: `${which}-schema`, disabled: true }, option("", "—"));
+  // The project's own connection is shown even when the list lacks it (not defined here, or the list failed).
+  const unlisted = p[key] && !usable.some((c) => c.conn_id === p[key]) ? option(p[key], `${p[key]} (not in the list of connections)`, p[key]) : null;
+  const conn = h("select", { id: `${which}-conn` }, option("", "Choose a connection…", p[key]), usable.map((c) => option(c.conn_id, `${c.conn_id} (${c.conn_type})`, p[key])), unlisted);
+  const browsing = `Browsing the ${which}'s schemas and tables`;
+  const schemaSel = h("select", { id: `${which}-schema`, disabled: true, "data-needs": "connections", "data-doing": browsing }, option("", "—"));
   const list = h("ul", { class: `pick-list ${which}`, id: `${which}-tables`, "aria-label": `${isSource ? "Source" : "Target"} tables` });
   const out = h("div", { "aria-live": "polite" });
-  const test = h("button", { type: "button", class: "secondary small" }, "Test");
-  test.addEventListener("click", () => busy(test, "Testing…", async () => {
-    const r = await post(`/connections/${encodeURIComponent(conn.value)}/test`);
-    replace(out, h("p", { class: "check ok" }, `Connection OK (${r.seconds} s): ${r.detail}`));
-  }, out));
+  const test = h("button", { type: "button", class: "secondary small", id: `${which}-test`, "data-needs": "connections", "data-doing": "Testing a connection" }, "Test");
+  test.addEventListener("click", () => {
+    // Before a connection is chosen there is nothing to test: say what the button is for instead of an error.
+    if (!conn.value) return replace(out, message("info", `Choose a ${which} connection first, then Test checks that DataBridge can reach it.`));
+    return busy(test, "Testing…", async () => {
+      const r = await post(`/connections/${encodeURIComponent(conn.value)}/test`);
+      replace(out, h("p", { class: "check ok" }, `Connection OK (${duration(r.seconds)}): ${r.detail}`));
+    }, out);
+  });
   conn.addEventListener("change", () => { p[key] = conn.value; loadSchemas(w, p[key], schemaSel, list, side[which], out); });
   schemaSel.addEventListener("change", () => loadTables(p[key], schemaSel.value, list, side[which], out));
   const extra = isSource ? sourceOptions(w, p) : targetName(side);
-  if (p[key]) loadSchemas(w, p[key], schemaSel, list, side[which], out);
-  if (!usable.length) replace(out, message("info", `No ${which} connection found: add one under Admin > Connections${isSource ? "" : " (PostgreSQL)"}.`));
+  if (!may("connections")) replace(out, h("div", { id: `${which}-rights` }, message("info", `${needsText(browsing, ["connections"])} The project's pairs are listed below.`)));
+  else if (p[key]) loadSchemas(w, p[key], schemaSel, list, side[which], out);
+  if (w.connectionsError) replace(out, errorMessage(w.connectionsError)); // the list was refused or failed: say why, not "none found"
+  else if (!usable.length) replace(out, message("info", `No ${which} connection found: add one under Admin > Connections${isSource ? "" : " (PostgreSQL)"}.`));
   return h("section", { class: `panel ${which}`, "aria-label": isSource ? "Source" : "Target" },
     h("h3", { class: `side-label ${which}` }, isSource ? "Source" : "Target (PostgreSQL)"),
     h("div", { class: "row" }, field("Connection", conn), h("div", { class: "field" }, test)),
@@ -105,7 +116,9 @@ async function loadSchemas(w, connId, select, list, state, out) {
   if (!connId) return;
   try {
     const schemas = await get(`/connections/${encodeURIComponent(connId)}/schemas`);
-    const preferred = schemas.includes("public") ? "public" : schemas[0];
+    // The connection's own database (its schema field) first, then PostgreSQL's public, then the first listed.
+    const own = (w.connections.find((c) => c.conn_id === connId) || {}).database;
+    const preferred = schemas.includes(own) ? own : schemas.includes("public") ? "public" : schemas[0];
     replace(select, option("", "Choose a schema…"), schemas.map((s) => option(s, s, preferred)));
     select.disabled = false;
     if (preferred) await loadTables(connId, preferred, list, state, out);
@@ -124,7 +137,7 @@ async function loadTables(connId, schema, list, state, out) {
     if (state.schema !== schema) return; // another schema was chosen while this one loaded
     if (!names.length) replace(list, h("li", { class: "muted" }, h("span", { class: "help" }, "No tables in this schema.")));
     else replace(list, names.map((t) => h("li", {}, pickButton(list, t, () => choose(state, schema, t)))));
-    if (state.onTables) state.onTables(schema, names); // the "Add all tables" panel lists them too
+    if (state.onTables) state.onTables(schema, names); // the "Add tables" panel lists them too
   } catch (err) {
     replace(out, errorMessage(err));
   }
@@ -169,9 +182,9 @@ function addButton(w, p, side, pairs) {
 
 function drawPairs(w, p, el) {
   const rows = p.tables.flatMap((t, ti) => t.targets.map((target, gi) => pairRow(w, p, el, ti, gi)));
-  if (!rows.length) return replace(el, message("info", "No pair yet: pick a source table (and a target name), then press Add."));
+  if (!rows.length) return replace(el, message("info", "No pair yet: select tables above and press Add selected, or pick one source table, name its target and add the pair."));
   return replace(el, h("h3", {}, "Pairs"), h("div", { class: "scroll" }, h("table", { class: "data", id: "pair-table" },
-    h("thead", {}, h("tr", {}, h("th", { class: "src", scope: "col" }, "Source"), h("th", { class: "tgt", scope: "col" }, "Target"), h("th", { scope: "col" }, "Load"), h("th", { scope: "col" }, "Keys"), h("th", { scope: "col" }, "Columns"), h("th", { scope: "col" }, h("span", { class: "sr-only" }, "Actions")))),
+    h("thead", {}, h("tr", {}, h("th", { class: "src", scope: "col" }, "Source"), h("th", { class: "tgt", scope: "col" }, "Target"), h("th", { scope: "col" }, "Load"), h("th", { scope: "col" }, "Keys"), h("th", { scope: "col" }, "Role"), h("th", { scope: "col" }, "Columns"), h("th", { scope: "col" }, h("span", { class: "sr-only" }, "Actions")))),
     h("tbody", {}, rows))));
 }
 
@@ -189,5 +202,12 @@ function pairRow(w, p, el, ti, gi) {
     w.pair = { table: 0, target: 0 };
     drawPairs(w, p, el);
   });
-  return h("tr", {}, h("td", { class: "src-text" }, mapping.source), h("td", { class: "tgt-text" }, target.table), h("td", {}, load), h("td", {}, keys), h("td", { class: "num" }, target.columns ? String(target.columns.length) : "all"), h("td", {}, remove));
+  const role = h("select", { "aria-label": `Role of ${target.table}`, title: spec(w, "TargetTable", "role").help }, roles(w).map((r) => option(r, r, target.role || spec(w, "TargetTable", "role").default)));
+  role.addEventListener("change", () => { target.role = role.value; });
+  return h("tr", { "data-pair": `${ti}:${gi}` }, h("td", { class: "src-text", "data-label": "Source" }, mapping.source), h("td", { class: "tgt-text", "data-label": "Target" }, target.table),
+    h("td", { "data-label": "Load" }, load), h("td", { "data-label": "Keys" }, keys), h("td", { "data-label": "Role" }, role),
+    h("td", { class: "num", "data-label": "Columns" }, target.columns ? String(target.columns.length) : "all"), h("td", { class: "pair-remove" }, remove));
 }
+
+// The roles the spec allows a target table (dimension, fact), from the project's JSON schema.
+const roles = (w) => ((((w.schema.$defs.TargetTable || {}).properties || {}).role || {}).enum || ["dimension", "fact"]);

@@ -2,7 +2,7 @@
 // conversion, TRIM/UPPER/LOWER, date format, default and exclude. SQL, type and format are checked by the server
 // as they are typed (the spec checker's own messages, with did-you-mean for unknown columns).
 
-import { explain, post } from "../api.js";
+import { explain, may, post } from "../api.js";
 import { debounce, field, h, option, replace } from "../dom.js";
 import { clean, effectiveTarget, redraw, suggestion } from "./columns.js";
 
@@ -57,6 +57,7 @@ function withCheck(fieldEl, out, extra) {
 
 // Check a SQL field on the server as it is typed (300 ms after the last key), then store it.
 export function liveCheck(view, input, out, kind, store) {
+  if (!may("edit")) return; // read-only: the field is disabled (readonly.js) and the check would answer 403
   const columns = view.source.columns.map((c) => c.name);
   const check = debounce(async () => {
     const text = input.value.trim();

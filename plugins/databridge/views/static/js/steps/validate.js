@@ -1,17 +1,20 @@
 // Step 5, Validate: the spec compiles (every problem with its path), the data-aware lint on a sample of every
 // source table (problems with examples and the YAML fix), and time estimates per table from a calibration batch.
 
-import { mayReadData, NO_DATA_RIGHTS, post } from "../api.js";
-import { busy, dataTable, errorMessage, field, fmt, h, message, replace } from "../dom.js";
+import { mayReadData, noDataRights, post } from "../api.js";
+import { busy, dataTable, duration, errorMessage, field, fmt, h, message, problemItem, replace } from "../dom.js";
+import { currentPipeline, pipelinePicker } from "../wizard.js";
+import { checksPanel } from "./relations.js";
 
 export function render(w, el) {
-  const sample = h("input", { id: "lint-sample", type: "number", min: 1, max: 100000, value: 1000, disabled: !mayReadData() });
+  const sample = h("input", { id: "lint-sample", type: "number", min: 1, max: 100000, value: 1000, disabled: !mayReadData(), "data-needs": "edit connections", "data-doing": "Checking the data" });
   const out = h("div", { id: "validate-results", "aria-live": "polite" });
-  const run = h("button", { type: "button", class: "primary", id: "run-validate" }, "Validate");
+  const run = h("button", { type: "button", class: "primary", id: "run-validate", "data-needs": "none" }, "Validate");
   run.addEventListener("click", () => busy(run, "Validating…", () => validate(w, Number(sample.value) || 1000, out)));
   replace(el, h("h2", {}, "5. Validate"),
     h("p", { class: "muted" }, "Checks the project as Airflow will load it, then reads a sample of every source table to find values that would fail."),
-    h("div", { class: "row" }, field("Sample rows per table", sample), h("div", { class: "field" }, run)), out);
+    h("div", { class: "row" }, field("Sample rows per table", sample), h("div", { class: "field" }, run)), out,
+    pipelinePicker(w), checksPanel(w, currentPipeline(w)));
   run.click();
 }
 
@@ -21,14 +24,14 @@ async function validate(w, sampleRows, out) {
     const data = mayReadData();  // without the rights, only the compile check: the data checks would answer 403
     const result = await post("/validate", { project: w.project, lint: data, estimate: data, sample_rows: sampleRows });
     replace(out, ...report(result));
-    if (!data && result.valid) out.append(message("info", `The data checks and time estimates were skipped. ${NO_DATA_RIGHTS}`));
+    if (!data && result.valid) out.append(message("info", `The data checks and time estimates were skipped. ${noDataRights()}`));
   } catch (err) {
     replace(out, errorMessage(err));
   }
 }
 
 function report(result) {
-  if (!result.valid) return [message("error", "The project does not compile yet:", result.problems.map((p) => `${p.path}: ${p.message}`))];
+  if (!result.valid) return [message("error", "The project does not compile yet:", result.problems.map(problemItem))];
   const parts = [message("ok", "The project compiles: Airflow will load it as a DAG.")];
   if (result.lint) parts.push(...dataChecks(result.lint));
   if (result.estimates) parts.push(...estimates(result.estimates));
@@ -52,9 +55,4 @@ function estimates(rows) {
       { caption: "Time estimates per table", numeric: ["Rows", "Calibration rows", "Rows/s", "Estimated extract time"] })];
 }
 
-export function duration(seconds) {
-  if (seconds === null || seconds === undefined) return "—";
-  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`;
-  const minutes = Math.floor(seconds / 60);
-  return minutes < 60 ? `${minutes} min ${Math.round(seconds % 60)} s` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
-}
+export { duration }; // the one duration format, in dom.js
