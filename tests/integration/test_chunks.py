@@ -13,7 +13,8 @@ from bson import ObjectId
 
 from databridge.compiler.plan import TableRef
 from databridge.engines import open_source
-from databridge.engines.chunks import HASH, ChunkableSource, Split
+from databridge.engines.capabilities import ChunkableSource
+from databridge.engines.chunks import HASH, Split
 from databridge.operators.base import connection_info
 from tests.conftest import airflow_conn
 

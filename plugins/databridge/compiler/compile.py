@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from databridge.compiler.columns import ColumnProblem, compile_column
-from databridge.compiler.expressions import ExpressionError, check_expression, check_select
+from databridge.compiler.expressions import ExpressionError, check_expression
 from databridge.compiler.identifiers import short_name
 from databridge.compiler.order import order_pipelines, order_targets
 from databridge.compiler.plan import (
@@ -26,11 +26,10 @@ from databridge.compiler.target_types import check_type
 from databridge.errors import SpecError
 from databridge.generate.naming import convert
 from databridge.generate.patterns import literal_schema
+from databridge.runtime import validate_checks  # the check kinds; a module import, as it imports compiler modules too
 from databridge.spec.checks import RESULTS_SCHEMA
 from databridge.spec.models import (
     Chunking,
-    CustomCheck,
-    ForeignKeyCheck,
     Naming,
     Pipeline,
     Project,
@@ -121,6 +120,7 @@ def _compile_pipeline(project: Project, index: int, problems: list[tuple[str, st
         checks=tuple(_implied_checks(targets)) + tuple(_declared_checks(pipeline, path, problems, _check_scope(project))),
         batch_size=project.defaults.batch_size,
         commit_rows=project.defaults.commit_rows,
+        progress_seconds=project.defaults.progress_seconds,
         zero_dates=pipeline.source_options.zero_dates,
         naive_timezone=pipeline.source_options.naive_timezone,
         attachments=_attachments(project, pipeline),
@@ -224,10 +224,9 @@ def _implied_checks(targets: list[TargetPlan]) -> list[CheckPlan]:
     checks = []
     for t in targets:
         if t.keys:
-            checks.append(CheckPlan("not_null", f"keys of {t.table} not null", "fail", t.table, t.keys))
+            checks.append(validate_checks.not_null_plan(t.table, t.keys, "fail", name=f"keys of {t.table} not null"))
         for fk in t.foreign_keys:
-            name = f"{t.table}({', '.join(fk.columns)}) -> {fk.references}"
-            checks.append(CheckPlan("foreign_key", name, "fail", t.table, fk.columns, fk.references, fk.referenced_columns))
+            checks.append(validate_checks.foreign_key_plan(t.table, fk.columns, fk.references, fk.referenced_columns, "fail"))
     return checks
 
 
@@ -249,26 +248,12 @@ def _pattern_schemas(pipeline: Pipeline, naming: Naming) -> set[str]:
 
 
 def _declared_checks(pipeline: Pipeline, path: str, problems: list[tuple[str, str]], scope: Scope) -> list[CheckPlan]:
+    """Each check planned by its registered kind (runtime/validate_checks.py); a kind not registered is an error."""
     checks = []
+    planning = validate_checks.Planning(scope, target_ref)
     for i, check in enumerate(pipeline.validations):
-        if isinstance(check, CustomCheck):
-            try:
-                sql = check_select(check.sql, scope)
-            except ExpressionError as exc:
-                problems.append((f"{path}.validations[{i}].sql", str(exc)))
-                continue
-            checks.append(CheckPlan("custom", check.name, check.on_failure, sql=sql, expect=check.expect))
-        elif isinstance(check, ForeignKeyCheck):
-            table, ref = target_ref(check.table), target_ref(check.references)
-            name = f"{table}({', '.join(check.columns)}) -> {ref}"
-            checks.append(
-                CheckPlan(
-                    "foreign_key", name, check.on_failure, table, tuple(check.columns), ref,
-                    tuple(check.referenced_columns or check.columns),
-                )  # fmt: skip
-            )
-        else:
-            table = target_ref(check.table)
-            name = f"{table}({', '.join(check.columns)}) not null"
-            checks.append(CheckPlan("not_null", name, check.on_failure, table, tuple(check.columns)))
+        try:
+            checks.append(validate_checks.plan_check(check, planning))
+        except ExpressionError as exc:
+            problems.append((f"{path}.validations[{i}].sql", str(exc)))
     return checks

@@ -196,6 +196,8 @@ class PipelinePlan:
     zero_dates: str = "null"
     commit_rows: int = 100_000
     """Rows of one committed extract batch (key-ordered reads), each recorded in the batch ledger."""
+    progress_seconds: float = 5.0
+    """At most how often a stage logs and records its progress (runtime/progress.py)."""
     naive_timezone: str | None = None
     attachments: AttachmentsPlan | None = None
     keep_versions_days: int = 7

@@ -173,17 +173,6 @@ class SourceEngine(Protocol):
     def close(self) -> None: ...
 
 
-def drain_warnings(source: SourceEngine) -> list[str]:
-    """What the last read changed and must be said (e.g. zero dates read as NULL), emptied once taken.
-
-    An engine reports these in a ``warnings`` list attribute; engines with nothing to report need none.
-    """
-    found: list[str] = getattr(source, "warnings", [])
-    taken = list(found)
-    found.clear()
-    return taken
-
-
 def keys_from_rows(rows: Sequence[Sequence[Any]]) -> tuple[tuple[str, ...], tuple[ForeignKeyInfo, ...]]:
     """Primary key and foreign keys from catalog rows (constraint, column, ref schema, ref table, ref column).
 

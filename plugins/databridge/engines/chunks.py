@@ -13,12 +13,9 @@ import datetime as dt
 import decimal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from bson import ObjectId
-
-from databridge.compiler.plan import TableRef
-from databridge.engines.base import RowSink, SourceColumn, TableInfo
 
 RANGE = "range"
 """Rows whose ``key`` (a column, or a row locator such as PostgreSQL's ctid or SQLite's rowid) is in a range."""
@@ -132,30 +129,6 @@ def next_key(first: Callable[[str], Any], ref: str, ident: str, where: str, part
     if bound is not None and part.lower is not None and bound <= part.lower:
         bound = first(f"SELECT min({ident}) FROM {ref}{not_null} AND {ident} > {literal(part.lower)}")
     return bound
-
-
-@runtime_checkable
-class ChunkableSource(Protocol):
-    """A source that reads part of a table: SQL engines with keys, or a row locator, or a row hash."""
-
-    def split(self, table: TableRef, key: str | None, chunks: int) -> Split:
-        """Cut ``table`` into at most ``chunks`` chunks over ``key`` (None: the engine's own fallback)."""
-        ...
-
-    def describe(self, table: TableRef) -> TableInfo: ...
-
-    def row_count(self, table: TableRef, chunk: Chunk | None = None) -> int: ...
-
-    def copy_rows(self, table: TableRef, columns: list[SourceColumn], sink: RowSink, batch_size: int, chunk: Chunk | None = None) -> int: ...
-
-
-@runtime_checkable
-class BatchableSource(ChunkableSource, Protocol):
-    """A source that also reads a key range in batches in key order (a retry goes on after the last batch)."""
-
-    def next_bound(self, table: TableRef, part: Chunk, rows: int) -> Any:
-        """Where a batch of ``rows`` rows of ``part`` read in key order ends (see ``next_key``)."""
-        ...
 
 
 def encode_bound(value: Any) -> dict[str, Any]:

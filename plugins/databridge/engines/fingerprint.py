@@ -13,10 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol
 
-from databridge.compiler.plan import TableRef
-from databridge.engines.base import SourceColumn
 from databridge.engines.canonical import NULL_TEXT
 
 RANGE_KINDS = ("int", "text")
@@ -170,16 +168,3 @@ class Side(Protocol):
     def boundaries(self, within: KeyRange, every: int) -> list[Any]: ...
 
     def row_hashes(self, within: KeyRange, limit: int) -> dict[tuple[str | None, ...], int] | None: ...
-
-
-@runtime_checkable
-class FingerprintSource(Protocol):
-    """A source engine that fingerprints its own tables (SQL engines in SQL; document stores by streaming)."""
-
-    def proof_column(self, column: SourceColumn) -> ProofColumn | None:
-        """How the side reads a column (as extract does); None when it cannot produce its canonical text."""
-        ...
-
-    def proof_side(self, table: TableRef, columns: Sequence[ProofColumn], key: Sequence[ProofColumn]) -> Any:
-        """A ``Side`` over the source table."""
-        ...

@@ -13,7 +13,7 @@ from databridge.engines import open_source, open_target
 from databridge.engines.base import ConnectionInfo, SourceEngine, SourceOptions
 from databridge.engines.postgres import PostgresTarget
 from databridge.errors import DataBridgeError, EngineError
-from databridge.runtime import lease, resolve
+from databridge.runtime import lease, progress, resolve
 from databridge.runtime.context import StageContext
 from databridge.runtime.lease import RunFinished
 from databridge.runtime.results import ResultStore, RunKey, stage_key
@@ -134,6 +134,7 @@ class DataBridgeOperator(BaseOperator):
         target = open_target(connection_info(plan.target_conn_id))
         self._target = target
         source = None
+        ctx: StageContext | None = None
         try:
             store = ResultStore(target, RunKey(plan.project, plan.name, run_id))
             store.ensure_schema()
@@ -154,6 +155,8 @@ class DataBridgeOperator(BaseOperator):
             return result
         finally:
             self._target = None
+            if ctx is not None:
+                progress.close(ctx)
             if source is not None:
                 source.close()
             target.close()

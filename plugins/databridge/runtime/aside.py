@@ -16,6 +16,7 @@ from concurrent.futures import Future
 from typing import Any, TypeVar
 
 from databridge.engines.base import SourceEngine
+from databridge.engines.capabilities import reopenable
 
 T = TypeVar("T")
 
@@ -63,10 +64,9 @@ class Aside:
 
     def _run(self, query: Callable[[Any], T]) -> T:
         if self._twin is None:
-            info = getattr(self.source, "info", None)
-            if info is None:
+            if not reopenable(self.source):
                 raise LookupError("this source cannot open a second connection")
-            self._twin = type(self.source)(info, getattr(self.source, "options", None))  # type: ignore[call-arg]
+            self._twin = type(self.source)(self.source.info, self.source.options)  # type: ignore[call-arg]
         return query(self._twin)
 
     def close(self, wait: float = 10.0) -> None:

@@ -13,8 +13,8 @@ from typing import Any
 
 from databridge.compiler.identifiers import qualified
 from databridge.engines.base import ConnectionInfo, SourceEngine
+from databridge.engines.capabilities import AttachmentSource, has_attachments
 from databridge.engines.s3 import S3Store
-from databridge.runtime.attachments import AttachmentSource
 from databridge.runtime.context import StageContext
 
 SHOWN = 5
@@ -24,7 +24,7 @@ SHOWN = 5
 def prove_attachments(ctx: StageContext, source: SourceEngine, s3_info: ConnectionInfo) -> tuple[str, str, str]:
     """(links table, status, detail) once the evidence is stored; status is proven or differs."""
     spec = ctx.plan.attachments
-    assert spec is not None and isinstance(source, AttachmentSource)
+    assert spec is not None and has_attachments(source)
     store = S3Store(s3_info, spec.bucket, spec.multipart_threshold_mb)
     problems: list[str] = []
     total = 0

@@ -20,13 +20,13 @@ import hashlib
 import json
 import tempfile
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
-from typing import IO, Any, Protocol, runtime_checkable
+from typing import IO, Any
 from urllib.parse import quote
 
 from databridge.compiler.identifiers import qualified, quote_ident
 from databridge.compiler.plan import AttachmentsPlan
 from databridge.engines.base import ConnectionInfo, SourceEngine
+from databridge.engines.capabilities import AttachmentSource, has_attachments
 from databridge.engines.couchdb.stubs import AttachmentStub
 from databridge.engines.s3 import S3Store
 from databridge.errors import EngineError
@@ -42,15 +42,6 @@ _LINKS_DDL = """CREATE TABLE IF NOT EXISTS {table} (
     copied_at timestamptz NOT NULL, PRIMARY KEY (source_database, doc_id, attachment_name))"""
 
 
-@runtime_checkable
-class AttachmentSource(Protocol):
-    """A source whose documents carry attachments (CouchDB)."""
-
-    def attachment_stubs(self) -> Iterator[AttachmentStub]: ...
-
-    def attachment(self, database: str, doc_id: str, name: str) -> AbstractContextManager[Iterator[bytes]]: ...
-
-
 def object_key(prefix: str, stub: AttachmentStub) -> str:
     return f"{prefix}/{quote(stub.database, safe='')}/{quote(stub.doc_id, safe='')}/{stub.name}"
 
@@ -60,7 +51,7 @@ def stage_stubs(ctx: StageContext, source: SourceEngine) -> dict[str, Any]:
     spec = ctx.plan.attachments
     if spec is None:
         return {}
-    if not isinstance(source, AttachmentSource):
+    if not has_attachments(source):
         raise EngineError(f"pipeline {ctx.plan.name}: attachments: is for CouchDB sources; {source.name} has no attachments", transient=False)
     stubs = qualified(ctx.plan.staging_schema, spec.stubs_table)
     count = 0
@@ -79,7 +70,7 @@ def copy_attachments(ctx: StageContext, source: SourceEngine, s3_info: Connectio
     """load_facts stage: every staged attachment into the bucket (unchanged ones skipped), then the links table."""
     spec = ctx.plan.attachments
     assert spec is not None
-    if not isinstance(source, AttachmentSource):
+    if not has_attachments(source):
         raise EngineError(f"pipeline {ctx.plan.name}: attachments: is for CouchDB sources; {source.name} has no attachments", transient=False)
     store = S3Store(s3_info, spec.bucket, spec.multipart_threshold_mb)
     store.check_bucket()

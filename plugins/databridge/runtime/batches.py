@@ -20,11 +20,13 @@ from typing import Any
 from databridge.compiler.identifiers import quote_ident
 from databridge.compiler.plan import SourcePlan, TableRef
 from databridge.engines.base import RowPathNeeded, SourceColumn, SourceEngine
-from databridge.engines.chunks import BatchableSource, Chunk, ChunkableSource
+from databridge.engines.capabilities import BatchableSource, ChunkableSource, chunkable, reads_arrow, relays_binary_copy
+from databridge.engines.chunks import Chunk
 from databridge.engines.postgres import NulGuard
 from databridge.runtime import lease, ledger
 from databridge.runtime.aside import Aside
 from databridge.runtime.context import StageContext
+from databridge.runtime.progress import Progress
 from databridge.runtime.readahead import ReadAhead, RowPath
 
 Hook = Callable[[Any], None]
@@ -58,6 +60,8 @@ class Batches:
     on_last: Hook | None = None
     aside: Aside | None = None
     """Where the next batch's bound is looked up while this one is copied (runtime/aside.py); None: in line."""
+    progress: Progress | None = None
+    """Told of each committed batch's rows (runtime/progress.py)."""
 
 
 def copy_batches(ctx: StageContext, job: Batches) -> Attempt:
@@ -66,7 +70,7 @@ def copy_batches(ctx: StageContext, job: Batches) -> Attempt:
     A source offering Arrow batches is read ahead (runtime/readahead.py) while each batch is written."""
     attempt = Attempt()
     place = ledger.Place(ctx.store.key, "extract", str(job.plan.source), job.chunk.index)
-    ahead = ReadAhead(job.source, job.plan.source, job.columns, job.chunk, ctx.plan.batch_size, ctx.plan.commit_rows) if hasattr(job.source, "arrow_batches") else None
+    ahead = ReadAhead(job.source, job.plan.source, job.columns, job.chunk, ctx.plan.batch_size, ctx.plan.commit_rows) if reads_arrow(job.source) else None
     try:
         while not _next_batch(ctx, job, place, attempt, ahead):
             pass
@@ -107,6 +111,8 @@ def _next_batch(ctx: StageContext, job: Batches, place: ledger.Place, attempt: A
         attempt.batches += 1
         if end is None and job.on_last is not None:
             job.on_last(cur)
+    if job.progress is not None:
+        job.progress.add(rows)  # a clock check per batch, after its commit
     return end is None
 
 
@@ -125,7 +131,7 @@ def _copy_ahead(cur: Any, job: Batches, ahead: ReadAhead, lower: Any, first: boo
     return begun.part, begun.end, rows, "arrow"
 
 
-def _copy_binary(cur: Any, staging: str, columns: list[SourceColumn], stream: Iterable[tuple[bytes, int]]) -> int:
+def _copy_binary(cur: Any, staging: str, columns: list[SourceColumn], stream: Iterable[tuple[bytes, int]], progress: Progress | None = None) -> int:
     """Write an encoded Arrow stream ((data, rows) pairs, engines/arrow.py ``encoded``) by binary COPY in a savepoint,
     so that RowPathNeeded raised by the stream undoes what it wrote; returns the rows."""
     column_list = ", ".join(quote_ident(c.name) for c in columns)
@@ -134,6 +140,8 @@ def _copy_binary(cur: Any, staging: str, columns: list[SourceColumn], stream: It
         for data, count in stream:
             copy.write(data)
             rows += count
+            if progress is not None:
+                progress.add(count)
     return rows
 
 
@@ -153,32 +161,36 @@ def _bound(job: Batches, part: Chunk, rows: int) -> Any:
     return end
 
 
-def copy_into(cur: Any, staging: str, source: SourceEngine | ChunkableSource, table: TableRef, columns: list[SourceColumn], batch_size: int, chunk: Chunk | None = None) -> tuple[int, str]:
+def copy_into(
+    cur: Any, staging: str, source: SourceEngine | ChunkableSource, table: TableRef, columns: list[SourceColumn], batch_size: int, chunk: Chunk | None = None,
+    progress: Progress | None = None,
+) -> tuple[int, str]:
     """COPY the rows of ``chunk`` (None: all) into ``staging`` in the transaction of ``cur``; returns the rows and the
     path taken: "arrow" (binary COPY of Arrow batches, when the source offers them), "binary" (a PostgreSQL source's
     own binary COPY) or "rows".
 
     The Arrow COPY runs in a savepoint: when the source finds mid-way that only its row path reads these rows right,
-    what it wrote is undone and the rows are written again, row by row, in the same transaction."""
+    what it wrote is undone and the rows are written again, row by row, in the same transaction.
+
+    ``progress`` is told of the rows of each Arrow batch as it is written (a whole table copied in one transaction);
+    the other paths report once the COPY ends."""
     column_list = ", ".join(quote_ident(c.name) for c in columns)
-    reader = getattr(source, "arrow_batches", None)
-    batches = reader(table, columns, batch_size, chunk) if reader else None
+    batches = source.arrow_batches(table, columns, batch_size, chunk) if reads_arrow(source) else None
     if batches is not None:
         from databridge.engines import arrow  # pyarrow loads only in a task that takes this path, never at DAG parse
 
         try:
-            return _copy_binary(cur, staging, columns, arrow.encoded(batches, columns, str(table))), "arrow"
+            return _copy_binary(cur, staging, columns, arrow.encoded(batches, columns, str(table)), progress), "arrow"
         except RowPathNeeded:
             pass
-    relay = getattr(source, "copy_binary", None)
-    if relay is not None:  # a PostgreSQL source: its binary COPY, in the staging types, relayed as it comes
+    if relays_binary_copy(source):  # a PostgreSQL source: its binary COPY, in the staging types, relayed as it comes
         with cur.copy(f"COPY {staging} ({column_list}) FROM STDIN (FORMAT BINARY)") as copy:
-            return relay(table, columns, copy.write, chunk), "binary"
+            return source.copy_binary(table, columns, copy.write, chunk), "binary"
     with cur.copy(f"COPY {staging} ({column_list}) FROM STDIN") as copy:
         sink = NulGuard(copy, table, columns)
         if chunk is None:
             return source.copy_rows(table, columns, sink, batch_size), "rows"
-        assert isinstance(source, ChunkableSource)  # only those are read in parts
+        assert chunkable(source)  # only those are read in parts
         return source.copy_rows(table, columns, sink, batch_size, chunk=chunk), "rows"
 
 

@@ -18,12 +18,11 @@ from typing import Any
 
 from databridge.compiler.plan import SourcePlan
 from databridge.engines.base import SourceColumn, SourceEngine, TableInfo
+from databridge.engines.capabilities import ChunkableSource, batchable, chunkable
 from databridge.engines.chunks import (
     ORDERABLE_KEY_TYPES,
     RANGE,
-    BatchableSource,
     Chunk,
-    ChunkableSource,
     Split,
     decode_bound,
     encode_bound,
@@ -32,6 +31,7 @@ from databridge.engines.postgres import CTID
 from databridge.runtime import lease, ledger
 from databridge.runtime.batches import Batches, copy_batches, copy_into
 from databridge.runtime.context import StageContext, rate
+from databridge.runtime.progress import Progress
 from databridge.runtime.results import RESULTS_SCHEMA
 
 _CHUNKS = f"{RESULTS_SCHEMA}.extract_chunks"
@@ -42,7 +42,7 @@ ONE_CHUNK = Split(RANGE, "")
 def chunks_of(ctx: StageContext, source: SourceEngine, plan: SourcePlan, create_staging: Callable[[Any], None]) -> list[Chunk]:
     """The table's chunks in this run, split now if no instance did yet; ``create_staging(cur)`` runs once, with
     the split, when the table has more than one chunk."""
-    if plan.chunks == 1 or not isinstance(source, ChunkableSource):
+    if plan.chunks == 1 or not chunkable(source):
         return [ONE_CHUNK.chunk(0)]
     with ctx.target.transaction(f"splitting {plan.source} into chunks") as cur:
         cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (_lock_key(ctx, plan),))
@@ -113,23 +113,28 @@ def slot(ctx: StageContext, plan: SourcePlan, chunk: Chunk) -> Iterator[None]:
         ctx.target.scalar("SELECT pg_advisory_unlock(hashtext(%s), %s)", (key, taken), doing=f"freeing a slot of {plan.source}")
 
 
-def copy_chunk(ctx: StageContext, source: ChunkableSource, plan: SourcePlan, columns: list[SourceColumn], chunk: Chunk, staging: str, stat: dict[str, Any]) -> dict[str, Any]:
+def copy_chunk(
+    ctx: StageContext, source: ChunkableSource, plan: SourcePlan, columns: list[SourceColumn], chunk: Chunk, staging: str, stat: dict[str, Any], progress: Progress | None = None
+) -> dict[str, Any]:
     """Copy one chunk into the shared staging table unless a former attempt did; returns the table's totals.
 
     A range of a real key is copied in batches (a retry goes on after the last committed one); a chunk of row
     locators or hashes, or of a source that cannot read in batches, in one transaction (a retry reads it again,
     nothing of the failed attempt being kept)."""
-    if chunk.method == RANGE and chunk.key != CTID and isinstance(source, BatchableSource):
+    if chunk.method == RANGE and chunk.key != CTID and batchable(source):
         _started(ctx, plan, chunk)
-        copy_batches(ctx, Batches(source, plan, columns, chunk, staging, on_last=lambda cur: _finished(ctx, cur, source, plan, chunk)))
+        copy_batches(ctx, Batches(source, plan, columns, chunk, staging, on_last=lambda cur: _finished(ctx, cur, source, plan, chunk), progress=progress))
     else:
-        _copy_at_once(ctx, source, plan, columns, chunk, staging)
+        _copy_at_once(ctx, source, plan, columns, chunk, staging, progress)
     with ctx.target.transaction(f"adding up the chunks of {plan.source}") as cur:
         cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (_lock_key(ctx, plan),))  # sums see every committed chunk
+        if progress is not None:
+            committed = ledger.last(cur, ledger.Place(ctx.store.key, "extract", str(plan.source), chunk.index))
+            progress.finish(committed.rows if committed else 0)
         return _record_totals(ctx, cur, plan, stat)
 
 
-def _copy_at_once(ctx: StageContext, source: ChunkableSource, plan: SourcePlan, columns: list[SourceColumn], chunk: Chunk, staging: str) -> None:
+def _copy_at_once(ctx: StageContext, source: ChunkableSource, plan: SourcePlan, columns: list[SourceColumn], chunk: Chunk, staging: str, progress: Progress | None = None) -> None:
     params = (*_params(ctx, plan), chunk.index)
     with ctx.target.transaction(f"staging {chunk.describe()} of {plan.source} into {staging}") as cur:
         lease.confirm(cur, ctx, "writing into")
@@ -138,7 +143,7 @@ def _copy_at_once(ctx: StageContext, source: ChunkableSource, plan: SourcePlan, 
             ctx.log.info("extract %s: %s was copied by an earlier attempt", plan.source, chunk.describe())
             return
         cur.execute(f"UPDATE {_CHUNKS} SET started_at = clock_timestamp() WHERE {_WHERE} AND chunk = %s", params)
-        staged, _path = copy_into(cur, staging, source, plan.source, columns, ctx.plan.batch_size, chunk)
+        staged, _path = copy_into(cur, staging, source, plan.source, columns, ctx.plan.batch_size, chunk, progress)
         ledger.record(cur, ledger.Place(ctx.store.key, "extract", str(plan.source), chunk.index), 0, staged)
         _finished(ctx, cur, source, plan, chunk)
 

@@ -21,6 +21,8 @@ class StageContext:
     log: Any
     """The operator's logger (Airflow's structlog logger in a task, a logging.Logger elsewhere)."""
     warnings: list[str] = field(default_factory=list)
+    progress_rows: Any = field(default=None, repr=False)
+    """The stage's writer of progress rows (runtime/progress.py ``ProgressRows``), made on first use."""
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)

@@ -9,8 +9,9 @@ from typing import Any
 from databridge.compiler.expressions import sql_literal
 from databridge.compiler.identifiers import qualified, quote_ident
 from databridge.compiler.plan import SourcePlan
-from databridge.engines.base import SourceColumn, SourceEngine, drain_warnings
-from databridge.engines.chunks import RANGE, BatchableSource, Chunk, ChunkableSource
+from databridge.engines.base import SourceColumn, SourceEngine
+from databridge.engines.capabilities import batchable, chunkable, drain_warnings
+from databridge.engines.chunks import RANGE, Chunk
 from databridge.engines.map_like import within
 from databridge.errors import MissingTable, SpecError
 from databridge.runtime import lease, ledger, schema_rebuild
@@ -19,6 +20,7 @@ from databridge.runtime.batches import Batches, copy_batches, copy_into, path_st
 from databridge.runtime.chunks import chunks_of, copy_chunk, orderable_key, slot
 from databridge.runtime.context import StageContext, rate, stopwatch
 from databridge.runtime.load import moved_into_target
+from databridge.runtime.progress import Progress, progress_of
 from databridge.spec.names import did_you_mean, unknown_source_column
 
 UNMAPPED_SHOWN = 10
@@ -31,7 +33,7 @@ def extract(ctx: StageContext, source: SourceEngine, project_file: str, instance
     ``instance`` k (a mapped task instance) copies chunk k of every table split into more than k chunks (and, for
     k = 0, every table read whole); None copies every chunk of every table.
     """
-    if instance and not isinstance(source, ChunkableSource):
+    if instance and not chunkable(source):
         return {}  # every table of this source is one chunk, read by instance 0
     resolved = preflight(ctx, source, project_file)
     if not instance:  # one instance reads the tables' schema objects for the load (runtime/schema_rebuild.py)
@@ -57,11 +59,11 @@ def _extract_table(ctx: StageContext, source: SourceEngine, plan: SourcePlan, co
         return None
     if len(chunks) == 1:
         return _copy_table(ctx, source, plan, columns)
-    assert isinstance(source, ChunkableSource)  # only those are split
+    assert chunkable(source)  # only those are split
     stat: dict[str, Any] = {}
     for chunk in mine:
         with slot(ctx, plan, chunk):
-            stat = copy_chunk(ctx, source, plan, columns, chunk, staging, _enum_stat(columns))
+            stat = copy_chunk(ctx, source, plan, columns, chunk, staging, _enum_stat(columns), _progress(ctx, source, plan, chunk))
         for warning in drain_warnings(source):
             ctx.warn(warning)
     ctx.log.info("extract %s: %d of %d chunk(s) done, %d rows staged so far", plan.source, stat["chunks_done"], stat["chunks"], stat["staged_rows"])
@@ -143,17 +145,19 @@ def _copy_table(ctx: StageContext, source: SourceEngine, plan: SourcePlan, colum
     staging = qualified(ctx.plan.staging_schema, plan.staging_table)
     ctx.log.info("extract %s -> %s", plan.source, staging)
     key = batch_key(source, plan)
+    progress = _progress(ctx, source, plan)
     aside = Aside(source)  # the row count, and each next batch's bound, asked while rows are copied
     count: Callable[[Any], int] = lambda engine: engine.row_count(plan.source)  # noqa: E731
     try:
         aside.submit("count", count)
         with stopwatch() as elapsed:
             if key is None:
-                copied, paths = _copy_whole(ctx, source, plan, columns, staging)
+                copied, paths = _copy_whole(ctx, source, plan, columns, staging, progress)
             else:
-                assert isinstance(source, BatchableSource)
+                assert batchable(source)
                 create = lambda cur: _create_staging(cur, staging, columns, logged=plan.moves_staging)  # noqa: E731
-                attempt = copy_batches(ctx, Batches(source, plan, columns, Chunk(0, 1, RANGE, key), staging, on_first=create, aside=aside))
+                job = Batches(source, plan, columns, Chunk(0, 1, RANGE, key), staging, on_first=create, aside=aside, progress=progress)
+                attempt = copy_batches(ctx, job)
                 copied, paths = attempt.copied, attempt.paths
         source_rows = aside.take("count", count)
     finally:
@@ -162,6 +166,7 @@ def _copy_table(ctx: StageContext, source: SourceEngine, plan: SourcePlan, colum
         ctx.warn(warning)
     with ctx.target.transaction(f"reading the extract ledger of {plan.source}") as cur:
         staged = ledger.staged_rows(cur, ledger.Place(ctx.store.key, "extract", str(plan.source)))
+    progress.finish(staged)
     if staged != source_rows:
         ctx.warn(f"{plan.source}: counted {source_rows} rows but read {staged} (is the source being written to?)")
     stat: dict[str, Any] = {"source_rows": source_rows, "staged_rows": staged, "rows_per_second": rate(copied, elapsed[0]), **path_stat(paths), **_enum_stat(columns)}
@@ -172,12 +177,24 @@ def _copy_table(ctx: StageContext, source: SourceEngine, plan: SourcePlan, colum
 
 def batch_key(source: SourceEngine, plan: SourcePlan) -> str | None:
     """The key a table read whole is read in batches of: the chunk key, else a one-column orderable primary key."""
-    if not isinstance(source, BatchableSource):
+    if not batchable(source):
         return None
     return plan.chunk_key or orderable_key(source.describe(plan.source))
 
 
-def _copy_whole(ctx: StageContext, source: SourceEngine, plan: SourcePlan, columns: list[SourceColumn], staging: str) -> tuple[int, set[str]]:
+def _progress(ctx: StageContext, source: SourceEngine, plan: SourcePlan, chunk: Chunk | None = None) -> Progress:
+    """The reporter of a table (or one chunk of it), its total the source's row estimate (a chunk's share of it),
+    starting from the rows earlier attempts committed."""
+    estimate = source.describe(plan.source).approx_rows
+    share = estimate // chunk.count if estimate is not None and chunk is not None else estimate
+    index = chunk.index if chunk is not None else 0
+    place = ledger.Place(ctx.store.key, "extract", str(plan.source), index)
+    with ctx.target.transaction(f"reading the extract ledger of {plan.source}") as cur:
+        before = last.rows if (last := ledger.last(cur, place)) is not None else 0
+    return progress_of(ctx, "extract", str(plan.source), total=share, chunk=index, done_before=before)
+
+
+def _copy_whole(ctx: StageContext, source: SourceEngine, plan: SourcePlan, columns: list[SourceColumn], staging: str, progress: Progress | None = None) -> tuple[int, set[str]]:
     """The table in one transaction with its one ledger row (a retry reads it all again, unless it was committed).
 
     Returns the rows copied and how they were written (nothing, when an earlier attempt had)."""
@@ -189,7 +206,7 @@ def _copy_whole(ctx: StageContext, source: SourceEngine, plan: SourcePlan, colum
             ctx.log.info("extract %s: staged by an earlier attempt", plan.source)
             return 0, set()
         _create_staging(cur, staging, columns, logged=plan.moves_staging)
-        staged, path = copy_into(cur, staging, source, plan.source, columns, ctx.plan.batch_size)
+        staged, path = copy_into(cur, staging, source, plan.source, columns, ctx.plan.batch_size, progress=progress)
         ledger.record(cur, place, 0, staged)
     return staged, {path}
 

@@ -27,6 +27,7 @@ from databridge.runtime import (
 )
 from databridge.runtime.context import StageContext, rate, stopwatch
 from databridge.runtime.locks import create_in_turn
+from databridge.runtime.progress import progress_of
 
 
 def load(ctx: StageContext, role: str) -> dict[str, Any]:
@@ -39,7 +40,9 @@ def load(ctx: StageContext, role: str) -> dict[str, Any]:
     for source, target in ctx.plan.targets(role):
         allowed = extracted.get(str(source.source), {}).get("allowed_values", {})
         ready_rows = int(transformed.get(str(target.table), {}).get("ready_rows") or 0)
-        summary[str(target.table)] = _load_one(ctx, stage, source, target, allowed, ready_rows)
+        progress = progress_of(ctx, stage, str(target.table), total=ready_rows)
+        summary[str(target.table)] = stat = _load_one(ctx, stage, source, target, allowed, ready_rows)
+        progress.finish(int(stat["loaded_rows"]))
     if role == "fact":  # the last load stage: every table is in, so its keys and indexes are built, every key holds
         schema_rebuild.after_load(ctx)
         referencing.validate_all(ctx)

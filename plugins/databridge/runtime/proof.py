@@ -26,10 +26,12 @@ from databridge.compiler.identifiers import qualified, quote_ident
 from databridge.compiler.plan import ColumnPlan, SourcePlan, TargetPlan
 from databridge.engines.base import SourceColumn, SourceEngine
 from databridge.engines.canonical import kind_of
-from databridge.engines.fingerprint import RANGE_KINDS, FingerprintSource, ProofColumn, Side, SqlSide
+from databridge.engines.capabilities import computes_fingerprints
+from databridge.engines.fingerprint import RANGE_KINDS, ProofColumn, Side, SqlSide
 from databridge.runtime import existing, rejects
 from databridge.runtime.context import StageContext
 from databridge.runtime.narrow import Comparison, compare
+from databridge.runtime.progress import progress_of
 from databridge.runtime.results import RESULTS_SCHEMA
 
 PROOFS_TABLE = f"{RESULTS_SCHEMA}.proofs"
@@ -91,8 +93,11 @@ class TableProof:
 def prove(ctx: StageContext, source: SourceEngine | None) -> list[TableProof]:
     """Every target table of the pipeline, proven or not, with its evidence stored in the results schema."""
     proofs = []
+    loaded = {**ctx.store.table_stats("load_dimensions"), **ctx.store.table_stats("load_facts")}
     for source_plan, target in ctx.plan.targets():
+        progress = progress_of(ctx, "proof", str(target.table), total=loaded.get(str(target.table), {}).get("target_rows"))
         proof = _prove_table(ctx, source, source_plan, target)
+        progress.finish(sum(r.target_rows for p in proof.parts[:1] for r in p.comparison.ranges))
         ctx.store.proof(proof.table, proof.status, proof.detail, proof.evidence())
         ctx.log.info("proof %s: %s (%s)", proof.table, proof.status, proof.detail)
         proofs.append(proof)
@@ -181,7 +186,7 @@ def _direct_columns(
 ) -> list[tuple[ColumnPlan, ProofColumn]]:
     """(target column, the source column as its side reads it) for every column loaded unchanged."""
     typed = ctx.target.column_types(target.table.schema or "public", target.table.name)
-    fingerprints = source if isinstance(source, FingerprintSource) and not target.filter_sql else None
+    fingerprints = source if computes_fingerprints(source) and not target.filter_sql else None
     read: dict[str, SourceColumn] = {}
     if fingerprints is not None and source is not None:
         read = {c.name: dataclasses.replace(c, pg_type=staged[c.name]) for c in source.columns(plan.source) if c.name in staged}
@@ -219,7 +224,7 @@ def _source_side(
 ) -> tuple[Side, str]:
     """The source database's side, or the staging table's when a filter (PostgreSQL SQL) picks the rows."""
     proofs, keys = [p for _, p in columns], [p for _, p in key]
-    if target.filter_sql or not isinstance(source, FingerprintSource):
+    if target.filter_sql or not computes_fingerprints(source):
         staging = qualified(ctx.plan.staging_schema, plan.staging_table)
         why = "the filter is PostgreSQL SQL" if target.filter_sql else f"{getattr(source, 'name', 'the source')} computes no fingerprint"
         return ctx.target.proof_side(staging, proofs, keys, target.filter_sql, user_sql=target.filter_sql is not None), f"staging table {staging} against the target, in the target ({why}); md5 row hashes summed per key range"

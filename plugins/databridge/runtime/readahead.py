@@ -19,7 +19,8 @@ from typing import Any
 
 from databridge.compiler.plan import TableRef
 from databridge.engines.base import RowPathNeeded, SourceColumn
-from databridge.engines.chunks import BatchableSource, Chunk
+from databridge.engines.capabilities import BatchableSource, reads_arrow
+from databridge.engines.chunks import Chunk
 
 MAX_BUFFERS = 8
 """Encoded fetches waiting to be written: about 8 x batch_size rows in memory."""
@@ -134,7 +135,8 @@ class ReadAhead:
         """Hand over one batch: Begin, its COPY data, Done. False when it stopped (or the batch goes by rows)."""
         from databridge.engines import arrow
 
-        batches = self.source.arrow_batches(self.table, self.columns, self.batch_size, part)  # type: ignore[attr-defined]
+        assert reads_arrow(self.source)  # copy_batches reads ahead only for those
+        batches = self.source.arrow_batches(self.table, self.columns, self.batch_size, part)
         if batches is None:
             put(RowPath())
             return False

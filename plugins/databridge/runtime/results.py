@@ -41,6 +41,11 @@ CREATE TABLE IF NOT EXISTS {RESULTS_SCHEMA}.batch_ledger (
     chunk integer NOT NULL, batch integer NOT NULL, lower jsonb, upper jsonb, rows bigint NOT NULL,
     final boolean NOT NULL, resumed boolean NOT NULL DEFAULT false, committed_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     PRIMARY KEY (project, pipeline, run_id, stage, table_name, chunk, batch));
+CREATE TABLE IF NOT EXISTS {RESULTS_SCHEMA}.table_progress (
+    project text NOT NULL, pipeline text NOT NULL, run_id text NOT NULL, stage text NOT NULL, table_name text NOT NULL,
+    chunk integer NOT NULL, rows bigint NOT NULL, total bigint, rows_per_second double precision NOT NULL,
+    eta_seconds double precision, done boolean NOT NULL, started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    updated_at timestamptz NOT NULL DEFAULT clock_timestamp(), PRIMARY KEY (project, pipeline, run_id, stage, table_name, chunk));
 CREATE TABLE IF NOT EXISTS {RESULTS_SCHEMA}.staging_leases (
     project text NOT NULL, pipeline text NOT NULL, run_id text NOT NULL, taken_at timestamptz NOT NULL,
     released_at timestamptz, stage text, idle_since timestamptz, note text, PRIMARY KEY (project, pipeline));

@@ -15,6 +15,7 @@ from databridge.engines import sandbox
 from databridge.errors import EngineError
 from databridge.runtime import bad_rows, lease, ledger, rejects
 from databridge.runtime.context import StageContext, rate, stopwatch
+from databridge.runtime.progress import progress_of
 
 TYPE_ERRORS = (psycopg.errors.CannotCoerce, psycopg.errors.UndefinedFunction, psycopg.errors.DatatypeMismatch)
 """A mapping whose SQL cannot work on any row (boolean to date, upper() of a number): found as the table is planned."""
@@ -45,9 +46,12 @@ def transform(ctx: StageContext) -> dict[str, Any]:
         ctx.log.warning("%s", warning)
         ctx.warnings.append(warning)
     summary = {}
+    staged = ctx.store.table_stats("extract")
     for source in ctx.plan.sources:
         for target in source.targets:
-            summary[str(target.table)] = _transform_one(ctx, source, target)
+            progress = progress_of(ctx, "transform", str(target.table), total=staged.get(str(source.source), {}).get("staged_rows"))
+            summary[str(target.table)] = stat = _transform_one(ctx, source, target)
+            progress.finish(int(stat["ready_rows"]))
     return summary
 
 

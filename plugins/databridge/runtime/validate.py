@@ -6,19 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import psycopg
-
-from databridge.compiler.expressions import tables_read
 from databridge.compiler.identifiers import qualified, quote_ident
 from databridge.compiler.plan import CheckPlan, TargetPlan
-from databridge.engines import sandbox
 from databridge.engines.base import ConnectionInfo, SourceEngine
 from databridge.errors import FailedCheck, ValidationFailed
 from databridge.runtime.attachment_proof import prove_attachments
 from databridge.runtime.context import StageContext
 from databridge.runtime.proof import prove
-
-SAMPLE_SIZE = 5
+from databridge.runtime.validate_checks import run_check
 
 
 @dataclass(frozen=True)
@@ -104,66 +99,6 @@ def _missing_keys(ctx: StageContext, target: TargetPlan) -> int:
 
 
 def _run_check(ctx: StageContext, check: CheckPlan) -> Outcome:
-    runner = {"not_null": _not_null, "foreign_key": _foreign_key, "custom": _custom}[check.kind]
-    passed, detail = runner(ctx, check)
+    passed, detail = run_check(ctx, check)
     table = str(check.table) if check.table else None
     return Outcome(check.name, check.kind, table, passed, check.on_failure, detail)
-
-
-def _not_null(ctx: StageContext, check: CheckPlan) -> tuple[bool, str]:
-    assert check.table is not None
-    table = qualified(check.table.schema, check.table.name)
-    counts = ", ".join(f"count(*) FILTER (WHERE {quote_ident(c)} IS NULL)" for c in check.columns)
-    row = ctx.target.rows(f"SELECT {counts} FROM {table}", doing=f"checking NOT NULL on {check.table}")[0]
-    nulls = {c: int(n) for c, n in zip(check.columns, row, strict=True) if n}
-    if not nulls:
-        return True, f"no NULL in {', '.join(check.columns)}"
-    return False, "NULL values: " + ", ".join(f"{c} has {n}" for c, n in nulls.items())
-
-
-def _foreign_key(ctx: StageContext, check: CheckPlan) -> tuple[bool, str]:
-    assert check.table is not None and check.references is not None
-    child = qualified(check.table.schema, check.table.name)
-    parent = qualified(check.references.schema, check.references.name)
-    cols = [quote_ident(c) for c in check.columns]
-    join = " AND ".join(f"p.{quote_ident(r)} = c.{c}" for c, r in zip(cols, check.referenced_columns, strict=True))
-    present = " AND ".join(f"c.{c} IS NOT NULL" for c in cols)
-    orphans = f"FROM {child} c WHERE {present} AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE {join})"
-    doing = f"checking {check.name}"
-    count = int(ctx.target.scalar(f"SELECT count(*) {orphans}", doing=doing))
-    if count == 0:
-        return True, "every reference found"
-    sample = ctx.target.rows(f"SELECT DISTINCT {', '.join('c.' + c for c in cols)} {orphans} LIMIT {SAMPLE_SIZE}", doing=doing)
-    keys = ", ".join(str(r[0] if len(r) == 1 else r) for r in sample)
-    return False, f"{count} rows reference missing {check.references} rows, e.g. {keys}"
-
-
-def _custom(ctx: StageContext, check: CheckPlan) -> tuple[bool, str]:
-    assert check.sql is not None
-    doing = f"custom check {check.name!r}"
-    rows: list[tuple[Any, ...]] = []
-    try:
-        with ctx.target.transaction(f"running {doing}") as cur:
-            sandbox.prepare(cur, reads=tables_read(check.sql))
-            cur.execute("SET TRANSACTION READ ONLY")
-            with sandbox.entered(cur, timeout_seconds=ctx.plan.check_timeout_seconds, doing=doing):
-                rows = cur.execute(check.sql).fetchall()
-            raise psycopg.Rollback()  # the grants to the sandbox end with the check
-    except sandbox.TimedOut:
-        return False, f"ran longer than {ctx.plan.check_timeout_seconds} s and was cancelled on the server; make the query cheaper or raise defaults.check_timeout_seconds"
-    if len(rows) != 1 or len(rows[0]) != 1:
-        return False, f"the query must return one value; it returned {len(rows)} row(s)"
-    value = rows[0][0]
-    return same_value(value, check.expect), f"returned {value!r}, expected {check.expect!r}"
-
-
-def same_value(actual: Any, expected: Any) -> bool:
-    """Compare a query result with the YAML expectation: numbers by value, everything else as text."""
-    if actual is None or expected is None:
-        return actual is None and expected is None
-    if isinstance(expected, bool) or isinstance(actual, bool):
-        return str(actual).lower() == str(expected).lower()
-    try:
-        return float(actual) == float(expected)
-    except (TypeError, ValueError):
-        return str(actual) == str(expected)

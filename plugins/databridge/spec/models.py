@@ -121,6 +121,9 @@ class Defaults(SpecModel):
     commit_rows: int = Field(100_000, ge=100, le=100_000_000)
     """Rows the extract commits at once (each commit is a batch of the batch ledger): a failed or killed extract goes
     on after the last commit, so at most this many rows are read again. Fewer: less lost; more: a little faster."""
+    progress_seconds: float = Field(5.0, ge=0.1, le=3600)
+    """How often a long stage (extract, transform, load, proof) logs its rows done, rows per second and ETA, and
+    updates the table's progress row the run monitor shows."""
     chunking: Chunking = Chunking()
     """How large tables are split and read in parallel; a pipeline's own chunking replaces it."""
     check_timeout_seconds: int = Field(600, ge=1, le=86_400)

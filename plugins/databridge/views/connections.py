@@ -22,6 +22,7 @@ from databridge.engines.base import ConnectionInfo, SourceEngine
 from databridge.engines.postgres import PostgresTarget
 from databridge.errors import EngineError
 from databridge.spec.names import did_you_mean
+from databridge.views import airflow_state
 from databridge.views.errors import ConnectionFailed, Disabled, NotFound
 
 TARGET_TYPES = ("postgres", "postgresql")
@@ -57,12 +58,11 @@ def public(info: ConnectionInfo) -> dict[str, Any]:
 def connection(conn_id: str) -> ConnectionInfo:
     """One connection as Airflow resolves it (secrets backends, environment, metadata database), or NOT_FOUND naming
     the close matches among those listed."""
-    from airflow.models.connection import Connection
     from airflow.sdk.exceptions import AirflowNotFoundException
 
-    # The api-server's own lookup: the task SDK's BaseHook.get_connection skips the metadata database outside tasks.
+    # The api-server's own lookup (views/airflow_state.py says why it is not the task SDK's nor the REST API's).
     try:
-        conn = Connection.get_connection_from_secrets(conn_id)
+        conn = airflow_state.resolve_connection(conn_id)
     except AirflowNotFoundException:
         hint = did_you_mean(conn_id, [info.conn_id for info in _all_connections()])
         raise NotFound(
@@ -170,13 +170,7 @@ def _all_connections() -> list[ConnectionInfo]:
 
 def _stored_connections() -> list[ConnectionInfo]:
     """The metadata database's connections, by their plain columns: password and extra stay encrypted, unread."""
-    from airflow.models.connection import Connection
-    from airflow.utils.session import create_session
-    from sqlalchemy import select
-
-    columns = (Connection.conn_id, Connection.conn_type, Connection.host, Connection.port, Connection.login, Connection.schema)
-    with create_session() as session:
-        rows = session.execute(select(*columns)).all()
+    rows = airflow_state.stored_connections()
     return [ConnectionInfo(row[0], (row[1] or "").lower(), row[2], row[3], row[4], database=row[5]) for row in rows]
 
 

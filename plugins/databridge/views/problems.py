@@ -16,7 +16,7 @@ import yaml
 from databridge.spec.loader import NO_COLUMNS
 
 STEPS = ("Tables", "Columns", "Preview", "Schedule", "Validate", "Save & run")
-"""The wizard's steps, in order (wizard.js)."""
+"""The wizard's steps, in order (STEPS in static/js/state.js)."""
 SCHEDULE_CONTROLS = {
     "cron": "#cron",
     "timezone": "#timezone",

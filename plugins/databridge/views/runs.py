@@ -7,7 +7,7 @@ Airflow REST API v2 (use it; the plugin does not repeat it):
   pause / resume   PATCH /api/v2/dags/{dag_id}                      {"is_paused": true | false}
   task logs        GET   /api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/logs/{try_number}
 Added by the plugin (routes in views/run_routes.py), because Airflow cannot know DataBridge's results schema:
-  run status       GET /databridge/projects/{dag_id}/runs/{run_id}  per pipeline and stage: task state, rows, throughput, errors
+  run status       GET /databridge/projects/{dag_id}/runs/{run_id}  per pipeline and stage: task state, rows, throughput, errors, each table's progress
   history          GET /databridge/projects/{dag_id}/runs           dag runs with their stored reports
   cancel           POST /databridge/projects/{dag_id}/runs/{run_id}/cancel
                         Airflow's own cancel (the run failed, its running task stopped), plus the run's note
@@ -15,6 +15,17 @@ Added by the plugin (routes in views/run_routes.py), because Airflow cannot know
   latest run       GET /databridge/runs/latest                      the newest run of any mapping project
   queue            GET /databridge/queue                            pool slots, queued and running task instances
   health           GET /databridge/health
+
+What each view reads from Airflow: only its REST API v2, called in-process as the user who asked (views/airflow_api.py),
+because the REST API is the interface Airflow documents as public while its metadata database and ORM models are not:
+  run status   GET   /api/v2/dags/{dag_id}/dagRuns/{run_id}                     state, type, dates, note
+               GET   /api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances       task id, map index, state, host
+  history      GET   /api/v2/dags/{dag_id}/dagRuns?order_by=-id                 the newest runs first
+  cancel       GET   /api/v2/dags/{dag_id}/dagRuns/{run_id}, then
+               PATCH /api/v2/dags/{dag_id}/dagRuns/{run_id}  {"note": .., "state": "failed"}  (Airflow's own cancel)
+  latest run   POST  /api/v2/dags/~/dagRuns/list  {"dag_ids": [..], "order_by": "-id", "page_limit": 1}
+  queue        GET   /api/v2/pools, GET /api/v2/dags/~/dagRuns/~/taskInstances?state=..  (the DAGs the user may read)
+Rows moved, throughput and errors come from the target's results schema (DataBridge's own tables).
 """
 
 from __future__ import annotations
@@ -30,6 +41,7 @@ from databridge.runtime.report import STAGES
 from databridge.runtime.results import RESULTS_SCHEMA, STAGE_RUNS_SQL, merge_stages
 from databridge.spec import load_project
 from databridge.views import connections, service
+from databridge.views.airflow_api import AirflowApi
 from databridge.views.errors import InvalidInput, NotFound
 
 ALL_STAGES = (*STAGES, "report")
@@ -45,10 +57,10 @@ def pipelines(dag_id: str) -> tuple[PipelinePlan, ...]:
     return compile_project(load_project(path, str(path)), str(path)).pipelines
 
 
-def run_status(dag_id: str, run_id: str) -> dict[str, Any]:
+def run_status(airflow: AirflowApi, dag_id: str, run_id: str) -> dict[str, Any]:
     """The run's state, and each pipeline's six stages with the task state and what the results schema holds."""
-    run = _dag_run(dag_id, run_id)
-    states = _task_states(dag_id, run_id)
+    run = _run_fields(_find_run(airflow, dag_id, run_id))
+    states = _task_states(airflow, dag_id, run_id)
     out = []
     for pipeline in pipelines(dag_id):
         stored = _stored(pipeline, dag_id, run_id)
@@ -57,15 +69,14 @@ def run_status(dag_id: str, run_id: str) -> dict[str, Any]:
     return {"dag_id": dag_id, "run_id": run_id, **run, "pipelines": out}
 
 
-def history(dag_id: str) -> dict[str, Any]:
-    """The latest dag runs of a project, newest first, each with the reports its pipelines stored."""
-    from airflow.models.dagrun import DagRun
-    from airflow.utils.session import create_session
-    from sqlalchemy import select
-
-    with create_session() as session:
-        runs = session.scalars(select(DagRun).where(DagRun.dag_id == dag_id).order_by(DagRun.id.desc()).limit(HISTORY_LIMIT)).all()
-        listed = [{"run_id": r.run_id, **_run_fields(r)} for r in runs]
+def history(airflow: AirflowApi, dag_id: str) -> dict[str, Any]:
+    """The latest dag runs of a project, newest first, each with the reports its pipelines stored; none while Airflow
+    has not loaded the project's DAG yet."""
+    try:
+        runs = airflow.get(f"/dags/{dag_id}/dagRuns", "", order_by="-id", limit=HISTORY_LIMIT)["dag_runs"]
+    except NotFound:
+        runs = []
+    listed = [{"run_id": r["dag_run_id"], **_run_fields(r)} for r in runs]
     reports: dict[str, list[Any]] = {}
     for pipeline in pipelines(dag_id):
         for run_id, report in _reports(pipeline, dag_id):
@@ -73,26 +84,16 @@ def history(dag_id: str) -> dict[str, Any]:
     return {"dag_id": dag_id, "runs": [{**r, "reports": reports.get(r["run_id"], [])} for r in listed]}
 
 
-def cancel(dag_id: str, run_id: str, user: Any) -> dict[str, Any]:
-    """Cancel a run as Airflow's REST API v2 does (PATCH state failed: the running task stopped, the rest skipped), and
-    note on the run who cancelled it and when, after any note it had; a finished run is refused (409)."""
-    from airflow.api_fastapi.core_api.datamodels.dag_run import DagRunMutableStates
-    from airflow.api_fastapi.core_api.services.public.dag_run import patch_dag_run_note, patch_dag_run_state
-    from airflow.models.dagbag import DBDagBag
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        run = _find_run(session, dag_id, run_id)
-        if str(run.state) in ("success", "failed"):
-            raise InvalidInput(f"run {run_id!r} of {dag_id} has already ended ({run.state}); there is nothing to cancel", status=409)
-        dag = DBDagBag().get_dag_for_run(run, session=session)
-        if dag is None:
-            raise NotFound(f"Airflow has not loaded the DAG {dag_id!r} of run {run_id!r}; check the DAG's import errors")
-        line = CANCEL_NOTE.format(by=user.get_name(), at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
-        patch_dag_run_note(dag_run=run, note=_with_line(run.note, line), user=user)
-        patch_dag_run_state(dag=dag, dag_run=run, state=DagRunMutableStates.FAILED, session=session)
-        session.flush()
-        return {"run_id": run_id, **_run_fields(run)}
+def cancel(airflow: AirflowApi, dag_id: str, run_id: str, user: Any) -> dict[str, Any]:
+    """Cancel a run with Airflow's REST API v2 cancel (PATCH state failed: the running task stopped, the rest skipped),
+    noting in the same call who cancelled it and when, after any note it had; a finished run is refused (409)."""
+    run = _find_run(airflow, dag_id, run_id)
+    if run["state"] in ("success", "failed"):
+        raise InvalidInput(f"run {run_id!r} of {dag_id} has already ended ({run['state']}); there is nothing to cancel", status=409)
+    line = CANCEL_NOTE.format(by=user.get_name(), at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    missing = f"Airflow has not loaded the DAG {dag_id!r} of run {run_id!r}; check the DAG's import errors"
+    done = airflow.patch(f"/dags/{dag_id}/dagRuns/{run_id}", missing, {"note": _with_line(run.get("note"), line), "state": "failed"})
+    return {"run_id": run_id, **_run_fields(done)}
 
 
 def _with_line(note: str | None, line: str) -> str:
@@ -112,78 +113,49 @@ def cancelled(note: str | None) -> dict[str, str] | None:
     return {"by": found[-1]["by"], "at": at}
 
 
-def latest_run() -> dict[str, Any]:
+def latest_run(airflow: AirflowApi) -> dict[str, Any]:
     """The newest run of any mapping project (a DAG built from include/mappings/), or nulls when none has run."""
-    from airflow.models.dagrun import DagRun
-    from airflow.utils.session import create_session
-    from sqlalchemy import select
-
     dag_ids = [p["dag_id"] for p in service.list_projects() if p["ok"]]
-    with create_session() as session:
-        run = session.scalar(select(DagRun).where(DagRun.dag_id.in_(dag_ids)).order_by(DagRun.id.desc()).limit(1)) if dag_ids else None
-        return {"dag_id": run.dag_id, "run_id": run.run_id, **_run_fields(run)} if run else {"dag_id": None, "run_id": None}
+    body = {"dag_ids": dag_ids, "order_by": "-id", "page_limit": 1}
+    runs = airflow.post("/dags/~/dagRuns/list", "Airflow has no DAG run listing", body)["dag_runs"] if dag_ids else []
+    return {"dag_id": runs[0]["dag_id"], "run_id": runs[0]["dag_run_id"], **_run_fields(runs[0])} if runs else {"dag_id": None, "run_id": None}
 
 
-def queue() -> dict[str, Any]:
-    """Pool slots and the task instances waiting or running, per DAG."""
-    from airflow.models.pool import Pool
-    from airflow.models.taskinstance import TaskInstance
-    from airflow.utils.session import create_session
-    from sqlalchemy import func, select
+QUEUE_STATES = ("scheduled", "queued", "running", "deferred", "up_for_retry")
+_POOL_SLOTS = {"total": "slots", "running": "running_slots", "deferred": "deferred_slots", "queued": "queued_slots", "open": "open_slots", "scheduled": "scheduled_slots"}
 
-    with create_session() as session:
-        pools = {name: dict(stats) for name, stats in Pool.slots_stats(session=session).items()}
-        rows = session.execute(
-            select(TaskInstance.dag_id, TaskInstance.state, func.count())
-            .where(TaskInstance.state.in_(("scheduled", "queued", "running", "deferred", "up_for_retry")))
-            .group_by(TaskInstance.dag_id, TaskInstance.state)
-        ).all()
+
+def queue(airflow: AirflowApi) -> dict[str, Any]:
+    """Pool slots and the task instances waiting or running, per DAG (of the DAGs the user may read)."""
+    pools = {p["name"]: {key: p[field] for key, field in _POOL_SLOTS.items()} for p in airflow.pages("/pools", "pools", "Airflow has no pools listing")}
+    waiting = airflow.pages("/dags/~/dagRuns/~/taskInstances", "task_instances", "Airflow has no task instance listing", state=list(QUEUE_STATES))
     by_dag: dict[str, dict[str, int]] = {}
-    for dag_id, state, count in rows:
-        by_dag.setdefault(dag_id, {})[str(state)] = int(count)
-    totals = {s: sum(d.get(s, 0) for d in by_dag.values()) for s in ("scheduled", "queued", "running", "deferred", "up_for_retry")}
+    for ti in waiting:
+        counts = by_dag.setdefault(ti["dag_id"], {})
+        counts[ti["state"]] = counts.get(ti["state"], 0) + 1
+    totals = {s: sum(d.get(s, 0) for d in by_dag.values()) for s in QUEUE_STATES}
     return {"pools": pools, "task_instances": totals, "by_dag": by_dag}
 
 
-def _dag_run(dag_id: str, run_id: str) -> dict[str, Any]:
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        return _run_fields(_find_run(session, dag_id, run_id))
+def _find_run(airflow: AirflowApi, dag_id: str, run_id: str) -> dict[str, Any]:
+    """The run as Airflow's REST API v2 answers it (DAGRunResponse)."""
+    return airflow.get(f"/dags/{dag_id}/dagRuns/{run_id}", f"DAG {dag_id!r} has no run {run_id!r}")
 
 
-def _find_run(session: Any, dag_id: str, run_id: str) -> Any:
-    from airflow.models.dagrun import DagRun
-    from sqlalchemy import select
+def _run_fields(run: dict[str, Any]) -> dict[str, Any]:
+    def iso(value: str | None) -> str | None:
+        return datetime.fromisoformat(value).isoformat() if value else None
 
-    run = session.scalar(select(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id))
-    if run is None:
-        raise NotFound(f"DAG {dag_id!r} has no run {run_id!r}")
-    return run
+    stopped = cancelled(run.get("note")) if run["state"] == "failed" else None
+    return {"state": run["state"], "run_type": run["run_type"], "start_date": iso(run["start_date"]), "end_date": iso(run["end_date"]), "cancelled": stopped}
 
 
-def _run_fields(run: Any) -> dict[str, Any]:
-    def iso(value: Any) -> str | None:
-        return value.isoformat() if value else None
-
-    stopped = cancelled(run.note) if str(run.state) == "failed" else None
-    return {"state": str(run.state), "run_type": str(run.run_type), "start_date": iso(run.start_date), "end_date": iso(run.end_date), "cancelled": stopped}
-
-
-def _task_states(dag_id: str, run_id: str) -> dict[str, list[dict[str, Any]]]:
+def _task_states(airflow: AirflowApi, dag_id: str, run_id: str) -> dict[str, list[dict[str, Any]]]:
     """Per task id, its task instances: one, or one per map index for a mapped stage (extract chunks)."""
-    from airflow.models.taskinstance import TaskInstance
-    from airflow.utils.session import create_session
-    from sqlalchemy import select
-
-    query = select(TaskInstance.task_id, TaskInstance.map_index, TaskInstance.state, TaskInstance.hostname).where(
-        TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id
-    )
-    with create_session() as session:
-        rows = session.execute(query.order_by(TaskInstance.task_id, TaskInstance.map_index)).all()
+    rows = airflow.pages(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", "task_instances", f"DAG {dag_id!r} has no run {run_id!r}")
     found: dict[str, list[dict[str, Any]]] = {}
-    for task_id, map_index, state, hostname in rows:
-        found.setdefault(task_id, []).append({"map_index": map_index, "state": str(state) if state else None, "hostname": hostname or None})
+    for ti in sorted(rows, key=lambda ti: (ti["task_id"], ti["map_index"])):
+        found.setdefault(ti["task_id"], []).append({"map_index": ti["map_index"], "state": ti["state"], "hostname": ti["hostname"] or None})
     return found
 
 
@@ -210,7 +182,32 @@ def _stored(pipeline: PipelinePlan, dag_id: str, run_id: str) -> dict[str, dict[
     found: dict[str, dict[str, Any]] = {s: {**row, "seconds": round(row["seconds"], 3)} for s, row in stages.items()}
     for stage, rows, seconds in stats:
         found.setdefault(stage, {}).update({"rows": int(rows), "rows_per_second": round(int(rows) / float(seconds), 1) if seconds else None})
+    for stage, tables in _progress(pipeline, dag_id, run_id).items():
+        found.setdefault(stage, {})["progress"] = tables
     return found
+
+
+PROGRESS_SQL = f"""SELECT stage, table_name, sum(rows), max(total), sum(rows_per_second), max(eta_seconds), bool_and(done),
+    extract(epoch FROM clock_timestamp() - max(updated_at)) FROM {RESULTS_SCHEMA}.table_progress
+    WHERE project = %s AND pipeline = %s AND run_id = %s GROUP BY stage, table_name ORDER BY stage, min(started_at), table_name"""
+_PROGRESS_STAGE = {"proof": "validate"}
+"""The task a progress stage runs in (the proof is part of the validate task)."""
+
+
+def _progress(pipeline: PipelinePlan, dag_id: str, run_id: str) -> dict[str, list[dict[str, Any]]]:
+    """Per stage, each table's progress as its stage last recorded it (runtime/progress.py), while it runs and after:
+    rows done, the source's estimate (total), rows per second, seconds left (ETA), done, seconds since the last update.
+    A chunked table's chunks are added up."""
+    rows = _results(pipeline, PROGRESS_SQL, (dag_id, pipeline.name, run_id), table=f"{RESULTS_SCHEMA}.table_progress")
+    out: dict[str, list[dict[str, Any]]] = {}
+    for stage, table, done_rows, total, speed, eta, done, age in rows:
+        percent = 100.0 if done else round(min(100.0, int(done_rows) * 100 / int(total)), 1) if total else None
+        out.setdefault(_PROGRESS_STAGE.get(stage, stage), []).append({
+            "part": stage, "table": table, "rows": int(done_rows), "total": None if total is None else int(total), "percent": percent,
+            "rows_per_second": round(float(speed), 1), "eta_seconds": None if done or eta is None else round(float(eta), 1),
+            "done": bool(done), "updated_seconds_ago": round(float(age), 1),
+        })  # fmt: skip
+    return out
 
 
 def _reports(pipeline: PipelinePlan, dag_id: str) -> list[tuple[str, Any]]:
@@ -218,11 +215,11 @@ def _reports(pipeline: PipelinePlan, dag_id: str) -> list[tuple[str, Any]]:
     return [(str(r[0]), r[1]) for r in rows]
 
 
-def _results(pipeline: PipelinePlan, query: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-    """Rows from the pipeline's target; none when the results schema is not there yet (no run reached it)."""
+def _results(pipeline: PipelinePlan, query: str, params: tuple[Any, ...], *, table: str = f"{RESULTS_SCHEMA}.stage_runs") -> list[tuple[Any, ...]]:
+    """Rows from the pipeline's target; none when the results schema (or its ``table``) is not there yet (no run reached it)."""
     target = open_target(connections.connection(pipeline.target_conn_id))
     try:
-        if target.scalar("SELECT to_regclass(%s)", (f"{RESULTS_SCHEMA}.stage_runs",), doing="looking for the results schema") is None:
+        if target.scalar("SELECT to_regclass(%s)", (table,), doing="looking for the results schema") is None:
             return []
         return target.rows(query, params, doing="reading the results schema")
     finally:

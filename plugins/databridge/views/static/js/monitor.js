@@ -156,11 +156,12 @@ function pipelineTable(view, pipeline) {
     s.rows ?? null,
     s.rows_per_second ?? null,
     s.seconds ?? null,
+    progressBars(s),
     problems(s),
     logLinks(view, s),
   ]);
   return h("div", { class: "pipeline" }, h("h3", {}, "Pipeline ", h("code", {}, pipeline.pipeline)),
-    dataTable(["Stage", "State", "Rows", "Rows/s", "Time", "Errors & warnings", "Task log"], rows.map((r) => r.map((c, i) => (i === 4 ? duration(c) : i >= 2 && i <= 3 ? fmt(c) : c))), { caption: `Stages of pipeline ${pipeline.pipeline}`, numeric: ["Rows", "Rows/s", "Time"] }));
+    dataTable(["Stage", "State", "Rows", "Rows/s", "Time", "Progress", "Errors & warnings", "Task log"], rows.map((r) => r.map((c, i) => (i === 4 ? duration(c) : i >= 2 && i <= 3 ? fmt(c) : c))), { caption: `Stages of pipeline ${pipeline.pipeline}`, numeric: ["Rows", "Rows/s", "Time"] }));
 }
 
 const MAX_LOG_LINKS = 4;
@@ -189,6 +190,27 @@ function openInAirflow(event) {
   window.top.document.body.append(link);
   link.click();
   link.remove();
+}
+
+// One bar per table of the stage, from the progress rows the stage writes every few seconds while it runs (rows done
+// of the source's estimate, rows per second, time left); a table without an estimate shows an indeterminate bar.
+function progressBars(stage) {
+  const tables = stage.progress || [];
+  if (!tables.length) return "";
+  return h("ul", { class: "progress-list" }, tables.map((t) => {
+    const name = t.part === stage.stage ? t.table : `${t.part} ${t.table}`;
+    const facts = [
+      t.total != null ? `${fmt(t.rows)} of ~${fmt(t.total)} rows` : `${fmt(t.rows)} rows`,
+      t.done ? "done" : `${fmt(t.rows_per_second)} rows/s`,
+      !t.done && t.eta_seconds != null ? `${duration(t.eta_seconds)} left` : null,
+    ].filter(Boolean).join(" · ");
+    const attrs = { max: 100, "aria-label": `${name}: ${facts}` };
+    if (t.percent != null) attrs.value = t.percent;
+    return h("li", { class: t.done ? "progress-row done" : "progress-row" },
+      h("span", { class: "progress-name" }, name),
+      h("progress", attrs),
+      h("span", { class: "progress-facts" }, t.percent != null ? `${Math.floor(t.percent)}% · ${facts}` : facts));
+  }));
 }
 
 function problems(stage) {

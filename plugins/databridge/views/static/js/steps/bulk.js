@@ -1,11 +1,11 @@
-// Step 1's whole-database actions: "Add tables" (search, select, Add selected, naming convention, target schema) and
+// The Tables step's whole-database actions: "Add tables" (search, select, Add selected, naming convention, target schema) and
 // "Auto-map all" (every pair without columns at once). Both ask the server's generator
 // (POST /connections/{id}/generate), the one behind include patterns and `databridge init`: every column, named by the
 // convention, keys from the source's primary keys, foreign keys and roles from the source's references.
 
 import { post } from "../api.js";
 import { busy, field, h, message, option, replace, uid } from "../dom.js";
-import { joinName, spec } from "../wizard.js";
+import { joinName, spec } from "../state.js";
 
 const NAMINGS = [["as_is", "as is (InvoiceLineId)"], ["lower", "lower case (invoicelineid)"], ["snake_case", "snake_case (invoice_line_id)"]];
 

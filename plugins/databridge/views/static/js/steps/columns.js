@@ -1,18 +1,19 @@
-// Step 2, Columns: click a source column, click a target column, press Map (Enter/Space work on every control).
+// The Columns step: click a source column, click a target column, press Map (Enter/Space work on every control).
 // Auto-map by name; type suggestions from the type matrix (the discovered columns' suggested PostgreSQL types);
 // a transform editor per mapping (transform.js).
 
 import { may, needsText } from "../api.js";
 import { errorMessage, field, h, message, option, replace } from "../dom.js";
-import { currentPipeline, describeTable, pipelinePicker } from "../wizard.js";
+import { currentPipeline, describeTable, heading, pipelinePicker, stepNumber } from "../state.js";
+import { clean, effectiveTarget, suggestion } from "./mapping.js";
 import { foreignKeysPanel } from "./relations.js";
 import { editor, liveCheck } from "./transform.js";
 
 export function render(w, el) {
   const p = currentPipeline(w);
   const pairs = p.tables.flatMap((t, ti) => t.targets.map((g, gi) => ({ ti, gi, label: `${t.source} → ${g.table}` })));
-  replace(el, h("h2", {}, "2. Columns"), pipelinePicker(w));
-  if (!pairs.length) return el.append(message("info", "Add a source → target pair in step 1 first."));
+  replace(el, heading("columns"), pipelinePicker(w));
+  if (!pairs.length) return el.append(message("info", `Add a source → target pair in step ${stepNumber("tables")} first.`));
   if (!p.tables[w.pair.table] || !p.tables[w.pair.table].targets[w.pair.target]) w.pair = { table: pairs[0].ti, target: pairs[0].gi };
   const select = h("select", { id: "pair-picker", "data-needs": "none" }, pairs.map((x) => option(`${x.ti}:${x.gi}`, x.label, `${w.pair.table}:${w.pair.target}`)));
   const area = h("div", { "aria-live": "polite" });
@@ -103,7 +104,6 @@ function restoreFocus(area, key) {
   if (found) found.focus();
 }
 
-export const effectiveTarget = (m) => m.target || m.source;
 const mappedSources = (view) => new Set(view.target.columns.filter((m) => m.source && !m.exclude).map((m) => m.source));
 const mappedTargets = (view) => new Set(view.target.columns.filter((m) => !m.exclude).map(effectiveTarget));
 
@@ -207,11 +207,6 @@ function excludeRest(view) {
   redraw(view);
 }
 
-// Keys set to undefined/empty are removed, so the saved YAML holds only what was chosen.
-export function clean(cols) {
-  for (const m of cols) for (const k of Object.keys(m)) if (m[k] === undefined || m[k] === "" || (Array.isArray(m[k]) && !m[k].length)) delete m[k];
-}
-
 function filterField(view) {
   const input = h("input", { id: "row-filter", value: view.target.filter || "", placeholder: "{status} <> 'deleted'", autocomplete: "off" });
   const out = h("p", { class: "check", "aria-live": "polite" });
@@ -223,25 +218,12 @@ function mappingTable(view) {
   const rows = [];
   view.target.columns.forEach((m, i) => {
     rows.push(mappingRow(view, m, i));
-    if (view.editing === i) rows.push(h("tr", { class: "editor" }, h("td", { colspan: 5 }, editor(view, m))));
+    if (view.editing === i) rows.push(h("tr", { class: "editor" }, h("td", { colspan: 5 }, editor(view, m, () => redraw(view)))));
   });
   if (!rows.length) return message("info", "No mapping yet.");
   return h("div", {}, h("h3", {}, `Mappings (${view.target.columns.length})`), h("div", { class: "scroll" }, h("table", { class: "data", id: "mappings" },
     h("thead", {}, h("tr", {}, h("th", { class: "src", scope: "col" }, "Value"), h("th", { class: "tgt", scope: "col" }, "Target column"), h("th", { scope: "col" }, "Type"), h("th", { scope: "col" }, "Transforms"), h("th", { scope: "col" }, h("span", { class: "sr-only" }, "Actions")))),
     h("tbody", {}, rows))));
-}
-
-// The type a new target column gets when none is declared, as the compiler decides it (compiler/columns.py): the
-// source column's staged type, kept through TRIM/UPPER/LOWER and a default when it is a string (a varchar(45) stays
-// varchar(45)); text after a date format, or a clean-up of a non-string column; custom SQL: its result's type.
-const STRING_TYPE = /^(text|varchar|character varying|char|character|bpchar)\b/i;
-
-export function suggestion(view, m) {
-  if (view.existing) return (view.existing.columns.find((c) => c.name === effectiveTarget(m)) || {}).native_type;
-  if (m.expression) return undefined;
-  const staged = (view.source.columns.find((c) => c.name === m.source) || {}).pg_type;
-  if (staged && (m.date_format || ((m.transform || []).length && !STRING_TYPE.test(staged)))) return "text";
-  return staged;
 }
 
 function mappingRow(view, m, i) {

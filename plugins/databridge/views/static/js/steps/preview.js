@@ -1,9 +1,9 @@
-// Step 3, Preview: real sample rows of each source table, transformed by the transform stage's own SQL (in
+// The Preview step: real sample rows of each source table, transformed by the transform stage's own SQL (in
 // temporary tables of the target, rolled back), with warnings (unmapped columns, type mismatches) and row estimates.
 
 import { mayReadData, noDataRights, post } from "../api.js";
 import { busy, dataTable, errorMessage, field, fmt, h, message, replace } from "../dom.js";
-import { currentPipeline, pipelinePicker } from "../wizard.js";
+import { currentPipeline, heading, pipelinePicker, stepNumber } from "../state.js";
 
 export function render(w, el) {
   const p = currentPipeline(w);
@@ -12,12 +12,12 @@ export function render(w, el) {
   const allowed = mayReadData();
   const run = h("button", { type: "button", class: "primary", id: "run-preview", disabled: !allowed, "aria-describedby": allowed ? undefined : "preview-rights", "data-needs": "edit connections", "data-doing": "Previewing sample rows" }, "Preview sample rows");
   run.addEventListener("click", () => busy(run, "Reading samples…", () => previewAll(w, p, Number(limit.value) || 20, out)));
-  replace(el, h("h2", {}, "3. Preview"), pipelinePicker(w),
+  replace(el, heading("preview"), pipelinePicker(w),
     h("p", { class: "muted" }, "Nothing is written: the sample is transformed in temporary tables of the target and rolled back."),
     h("div", { class: "row" }, field("Rows per table", limit), h("div", { class: "field" }, run)), out);
   if (!allowed) out.append(h("div", { id: "preview-rights" }, message("info", `Preview is off for you. ${noDataRights()}`)));
   else if (p.tables.length) run.click();
-  else out.append(message("info", "Add a source → target pair in step 1 first."));
+  else out.append(message("info", `Add a source → target pair in step ${stepNumber("tables")} first.`));
 }
 
 async function previewAll(w, p, limit, out) {

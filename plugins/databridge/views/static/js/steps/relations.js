@@ -3,7 +3,7 @@
 // project's JSON schema (/spec/schema); entries are edited in place, so fields the wizard has no control for stay.
 
 import { field, h, message, option, replace } from "../dom.js";
-import { spec } from "../wizard.js";
+import { spec } from "../state.js";
 
 const list = (text) => text.split(",").map((s) => s.trim()).filter(Boolean);
 const targetTables = (w) => [...new Set(w.project.pipelines.flatMap((p) => p.tables.flatMap((t) => t.targets.map((g) => g.table))))];

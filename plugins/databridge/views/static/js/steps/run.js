@@ -1,10 +1,11 @@
-// Step 6, Save & run: what Save will write (the YAML, from the server's own writer, and its line diff against the file
+// The Save & run step: what Save will write (the YAML, from the server's own writer, and its line diff against the file
 // on disk), save writes include/mappings/<name>.yaml; run waits until Airflow has read the file, triggers the DAG
 // (REST API v2) and shows the live monitor of the run.
 
 import { get, lacking, needsText, post } from "../api.js";
 import { busy, errorMessage, h, message, replace } from "../dom.js";
 import { mountMonitor } from "../monitor.js";
+import { heading, stepNumber } from "../state.js";
 import { markSaved } from "../unsaved.js";
 
 const WAIT_FOR_DAG_MS = 120000;
@@ -31,8 +32,8 @@ export function render(w, el) {
     replace(saveOut, message("ok", `Saved ${r.file} (${r.created ? "new file" : "replaced"}). Airflow's dag-processor reads it within a few seconds.`));
   }, saveOut));
   run.addEventListener("click", () => busy(run, "Starting…", () => trigger(w, runOut, monitor), runOut));
-  replace(el, h("h2", {}, "6. Save, run & monitor"),
-    name ? h("p", {}, "Project ", h("code", {}, name), ` · ${w.project.pipelines.length} pipeline(s) · saved as ${name}.yaml in the mappings folder`) : message("error", "Give the project a name in step 1 first."),
+  replace(el, heading("run"),
+    name ? h("p", {}, "Project ", h("code", {}, name), ` · ${w.project.pipelines.length} pipeline(s) · saved as ${name}.yaml in the mappings folder`) : message("error", `Give the project a name in step ${stepNumber("tables")} first.`),
     name ? review : null,
     h("label", { class: "inline" }, replaceBox, "Replace the saved file of this project"),
     h("div", { class: "actions" }, save, run, name ? h("a", { href: `/databridge/ui/reports?dag_id=${enc(name)}` }, "Reports of this project") : null,

@@ -1,9 +1,9 @@
-// Step 4, Schedule & dependencies: the cron in words with its next run times, the deadline (SLA), retries and
+// The Schedule step: the cron in words with its next run times, the deadline (SLA), retries and
 // backoff, timeouts, and for multi-pipeline projects the pipelines, their order and what each depends on.
 
 import { explain, post } from "../api.js";
 import { debounce, field, h, option, replace } from "../dom.js";
-import { draw, newPipeline, spec, today } from "../wizard.js";
+import { draw, heading, newPipeline, spec, stepNumber, today } from "../state.js";
 
 const PRESETS = ["@once", "@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly", "@continuous"];
 const DEFAULTS = [
@@ -17,7 +17,7 @@ const DEFAULTS = [
 export function render(w, el) {
   w.project.schedule = w.project.schedule || {};
   w.project.defaults = w.project.defaults || {};
-  replace(el, h("h2", {}, "4. Schedule & dependencies"), schedulePanel(w), retriesPanel(w), pipelinesPanel(w));
+  replace(el, heading("schedule"), schedulePanel(w), retriesPanel(w), pipelinesPanel(w));
 }
 
 function schedulePanel(w) {
@@ -101,7 +101,7 @@ function pipelinesPanel(w) {
     draw(w);
   });
   return h("section", { class: "panel", "aria-label": "Pipelines" }, h("h3", {}, "Pipelines and their order"),
-    h("p", { class: "help" }, "Pipelines run in dependency order; each one's tables are edited in steps 1–3 (pick it there)."),
+    h("p", { class: "help" }, `Pipelines run in dependency order; each one's tables are edited in steps ${stepNumber("tables")}–${stepNumber("preview")} (pick it there).`),
     h("div", { class: "scroll" }, h("table", { class: "data", id: "pipelines" },
       h("thead", {}, h("tr", {}, ["Order", "Name", "Tables", "Depends on", ""].map((c) => h("th", { scope: "col" }, c)))), h("tbody", {}, body))),
     h("div", { class: "actions" }, add));

@@ -1,10 +1,10 @@
-// Step 1, Tables: the project's name, its source and target connections (with a test), browsing schema-qualified
+// The Tables step: the project's name, its source and target connections (with a test), browsing schema-qualified
 // tables on both sides, and the source -> target pairs (one source table may feed several targets); whole schemas at
 // once with "Add tables" (search, select, Add selected) and "Auto-map all" (bulk.js).
 
 import { get, may, needsText, post } from "../api.js";
 import { busy, duration, errorMessage, field, h, message, option, replace } from "../dom.js";
-import { currentPipeline, draw, joinName, openProject, pipelinePicker, spec } from "../wizard.js";
+import { currentPipeline, draw, heading, joinName, openProject, pipelinePicker, spec } from "../state.js";
 import { autoMapAllButton, bulkPanel } from "./bulk.js";
 
 export function render(w, el) {
@@ -12,7 +12,7 @@ export function render(w, el) {
   const side = { source: { schema: null, table: null }, target: { schema: null, table: null } };
   const pairs = h("div", { id: "pairs" });
   replace(el,
-    h("h2", {}, "1. Tables"),
+    heading("tables"),
     projectPanel(w),
     pipelinePicker(w),
     h("div", { class: "two" }, sidePanel(w, p, "source", side), sidePanel(w, p, "target", side)),
@@ -46,7 +46,8 @@ async function fillOpener(w, el) {
     const select = h("select", { id: "open-project", "data-needs": "none" }, projects.map((p) => option(p.dag_id, p.dag_id, w.opened)));
     const out = h("div");
     const open = h("button", { type: "button", "data-needs": "none" }, "Open");
-    open.addEventListener("click", () => busy(open, "Opening…", async () => { await openProject(w, select.value); draw(w); }, out));
+    // Staying with unsaved changes redraws nothing: the page (and the choice in this select) stays as it is.
+    open.addEventListener("click", () => busy(open, "Opening…", async () => { if (await openProject(w, select.value)) draw(w); }, out));
     replace(el, field("Or open a saved project", select), h("div", { class: "field" }, open), out);
   } catch (err) {
     replace(el, errorMessage(err));

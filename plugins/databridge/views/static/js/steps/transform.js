@@ -4,11 +4,12 @@
 
 import { explain, may, post } from "../api.js";
 import { debounce, field, h, option, replace } from "../dom.js";
-import { clean, effectiveTarget, redraw, suggestion } from "./columns.js";
+import { clean, effectiveTarget, suggestion } from "./mapping.js";
 
 const OPS = ["trim", "upper", "lower"];
 
-export function editor(view, m) {
+// `done`: called when the editor is closed (the Columns step redraws its mappings).
+export function editor(view, m, done) {
   const names = view.source.columns.map((c) => c.name);
   const valueSel = h("select", { id: "edit-value" }, option("", "Custom SQL expression", m.source && !m.expression ? m.source : ""), names.map((n) => option(n, `Source column ${n}`, m.expression ? "" : m.source)));
   const expr = h("textarea", { id: "edit-expression", rows: 2, placeholder: "UPPER(TRIM({name}))" }, m.expression || "");
@@ -38,15 +39,15 @@ export function editor(view, m) {
   });
   const exclude = h("input", { type: "checkbox", checked: Boolean(m.exclude) });
   exclude.addEventListener("change", () => { m.exclude = exclude.checked || undefined; clean([m]); });
-  const done = h("button", { type: "button", class: "primary small" }, "Done");
-  done.addEventListener("click", () => { view.editing = null; redraw(view); });
+  const close = h("button", { type: "button", class: "primary small" }, "Done");
+  close.addEventListener("click", () => { view.editing = null; done(); });
   return h("div", { role: "group", "aria-label": `Transform of ${effectiveTarget(m)}` },
     h("div", { class: "row" }, field("Value", valueSel), withCheck(field("Type conversion (PostgreSQL type)", type), typeOut, useSuggestion)),
     exprField,
     h("fieldset", { style: "border:none;padding:0;margin:4px 0" }, h("legend", { style: "font-weight:500" }, "String clean-ups"), ops),
     h("div", { class: "row" }, withCheck(field("Date format", fmtIn), fmtOut), field("Default (when NULL or empty)", def)),
     h("label", { class: "inline" }, exclude, "Exclude this source column from the target"),
-    h("div", { class: "actions" }, done));
+    h("div", { class: "actions" }, close));
 }
 
 function withCheck(fieldEl, out, extra) {

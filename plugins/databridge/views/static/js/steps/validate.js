@@ -1,9 +1,9 @@
-// Step 5, Validate: the spec compiles (every problem with its path), the data-aware lint on a sample of every
+// The Validate step: the spec compiles (every problem with its path), the data-aware lint on a sample of every
 // source table (problems with examples and the YAML fix), and time estimates per table from a calibration batch.
 
 import { mayReadData, noDataRights, post } from "../api.js";
 import { busy, dataTable, duration, errorMessage, field, fmt, h, message, problemItem, replace } from "../dom.js";
-import { currentPipeline, pipelinePicker } from "../wizard.js";
+import { currentPipeline, heading, pipelinePicker } from "../state.js";
 import { checksPanel } from "./relations.js";
 
 export function render(w, el) {
@@ -11,7 +11,7 @@ export function render(w, el) {
   const out = h("div", { id: "validate-results", "aria-live": "polite" });
   const run = h("button", { type: "button", class: "primary", id: "run-validate", "data-needs": "none" }, "Validate");
   run.addEventListener("click", () => busy(run, "Validating…", () => validate(w, Number(sample.value) || 1000, out)));
-  replace(el, h("h2", {}, "5. Validate"),
+  replace(el, heading("validate"),
     h("p", { class: "muted" }, "Checks the project as Airflow will load it, then reads a sample of every source table to find values that would fail."),
     h("div", { class: "row" }, field("Sample rows per table", sample), h("div", { class: "field" }, run)), out,
     pipelinePicker(w), checksPanel(w, currentPipeline(w)));
