@@ -10,9 +10,10 @@ RUN apt-get update \
 USER airflow
 
 WORKDIR /opt/airflow
-COPY --chown=airflow:0 requirements.txt pyproject.toml ./
+COPY --chown=airflow:0 requirements.txt pyproject.toml constraints-3.11.txt ./
 COPY --chown=airflow:0 plugins ./plugins
-RUN pip install --no-cache-dir -r requirements.txt \
+# The constraints pin every package to the versions tested together (scripts/constraints.py writes them).
+RUN pip install --no-cache-dir -r requirements.txt -c constraints-3.11.txt \
  && pip install --no-cache-dir --no-deps -e .
 COPY --chown=airflow:0 dags ./dags
 COPY --chown=airflow:0 include ./include

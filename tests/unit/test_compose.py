@@ -75,3 +75,6 @@ def test_the_image_installs_the_pinned_celery() -> None:
     requirements = (REPO / "requirements.txt").read_text().splitlines()
     assert "celery[redis]==5.6.3" in requirements
     assert any(re.fullmatch(r"apache-airflow-providers-celery==[\d.]+", line) for line in requirements)
+    # installed with the constraints the tests ran with (scripts/constraints.py), which pin the same celery
+    assert "-r requirements.txt -c constraints-3.11.txt" in dockerfile and "COPY" in dockerfile and "constraints-3.11.txt ./" in dockerfile
+    assert "celery==5.6.3" in (REPO / "constraints-3.11.txt").read_text().splitlines()
