@@ -69,8 +69,8 @@ def pg_admin() -> psycopg.Connection[Any]:
 def grant_sandbox(admin: psycopg.Connection[Any], role: str) -> None:
     """Let a non-superuser target role run custom SQL as the README says: a member of databridge_sandbox."""
     admin.execute(
-        "DO $$ BEGIN CREATE ROLE databridge_sandbox NOLOGIN NOINHERIT; EXCEPTION WHEN duplicate_object THEN "
-        "NULL; END $$"
+        "DO $$ BEGIN CREATE ROLE databridge_sandbox NOLOGIN NOINHERIT; "
+        "EXCEPTION WHEN duplicate_object THEN NULL; END $$"
     )
     admin.execute(f"GRANT databridge_sandbox TO {role}")
 

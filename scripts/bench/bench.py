@@ -48,8 +48,8 @@ def parse_args() -> argparse.Namespace:
         "--chunks",
         type=int,
         default=1,
-        help="DataBridge's chunks, extracted at once as mapped instances, each in a process of its own (default 1: "
-        "one stream)",
+        help="DataBridge's chunks, extracted at once as mapped instances, "
+        "each in a process of its own (default 1: one stream)",
     )
     p.add_argument(
         "--methods", default="raw,pgloader,dlt,databridge", help="comma-separated subset; the first is the baseline"
@@ -296,8 +296,8 @@ def summarise(title: str, runs: dict[str, list[Run]], baseline: str) -> dict[str
     table = {name: medians(r) for name, r in runs.items() if r}
     base = table[baseline]
     print(
-        f"\n{title} (medians of {len(runs[baseline])} round(s); 'in rounds': the ratio within each round, median "
-        "(min-max))"
+        f"\n{title} (medians of {len(runs[baseline])} round(s); 'in rounds': the ratio within each round, "
+        "median (min-max))"
     )
     print(
         f"{'method':<24}{'rows/s':>12}{'x ' + baseline:>16}{'in rounds':>20}"

@@ -124,20 +124,20 @@ def mysql_state(cur: Any, database: str) -> dict[str, TableState]:
         cur.execute(f"SELECT COUNT(*) FROM `{database}`.`{table}`")
         s.rows = int(cur.fetchone()[0])
     cur.execute(
-        """SELECT k.TABLE_NAME, c.CONSTRAINT_TYPE, GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR \
-', '),
+        """SELECT k.TABLE_NAME, c.CONSTRAINT_TYPE,
+          GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR ', '),
           k.REFERENCED_TABLE_NAME, GROUP_CONCAT(k.REFERENCED_COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR ', ')
-        FROM information_schema.KEY_COLUMN_USAGE k JOIN information_schema.TABLE_CONSTRAINTS c USING \
-(CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME)
-        WHERE k.TABLE_SCHEMA = %s GROUP BY k.TABLE_NAME, c.CONSTRAINT_TYPE, k.CONSTRAINT_NAME, \
-k.REFERENCED_TABLE_NAME""",
+        FROM information_schema.KEY_COLUMN_USAGE k JOIN information_schema.TABLE_CONSTRAINTS c
+        USING (CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME)
+        WHERE k.TABLE_SCHEMA = %s
+        GROUP BY k.TABLE_NAME, c.CONSTRAINT_TYPE, k.CONSTRAINT_NAME, k.REFERENCED_TABLE_NAME""",
         (database,),
     )
     for table, kind, columns, ref_table, ref_columns in cur.fetchall():
         state[table].objects[_KIND[kind]].append(_signature(_KIND[kind], columns, ref_table, ref_columns))
     cur.execute(
-        """SELECT TABLE_NAME, GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX SEPARATOR ', ') FROM \
-information_schema.STATISTICS
+        """SELECT TABLE_NAME, GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX SEPARATOR ', ')
+        FROM information_schema.STATISTICS
         WHERE TABLE_SCHEMA = %s AND NON_UNIQUE = 1 GROUP BY TABLE_NAME, INDEX_NAME""",
         (database,),
     )
@@ -185,8 +185,8 @@ def _sorted(state: dict[str, TableState]) -> dict[str, TableState]:
 
 _COLUMNS = """ARRAY(SELECT a.attname::text FROM unnest({keys}) WITH ORDINALITY k(n, o)
   JOIN pg_attribute a ON a.attrelid = {rel} AND a.attnum = k.n ORDER BY k.o)"""
-CONSTRAINTS = f"""SELECT c.relname, con.contype, pg_get_constraintdef(con.oid), \
-{_COLUMNS.format(keys="con.conkey", rel="con.conrelid")},
+CONSTRAINTS = f"""SELECT c.relname, con.contype, pg_get_constraintdef(con.oid),
+  {_COLUMNS.format(keys="con.conkey", rel="con.conrelid")},
   f.relname, {_COLUMNS.format(keys="con.confkey", rel="con.confrelid")}
 FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid LEFT JOIN pg_class f ON f.oid = con.confrelid
 WHERE c.relnamespace = to_regnamespace(%s) AND con.contype IN ('p', 'u', 'f', 'c')"""
@@ -194,10 +194,10 @@ INDEXES = f"""SELECT t.relname, i.indisunique, {_COLUMNS.format(keys="i.indkey::
 FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
 WHERE t.relnamespace = to_regnamespace(%s)
   AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid AND con.contype IN ('p', 'u'))"""
-TYPES = """SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull FROM pg_attribute a JOIN \
-pg_class c ON c.oid = a.attrelid
-WHERE c.relnamespace = to_regnamespace(%s) AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped ORDER \
-BY c.relname, a.attnum"""
+TYPES = """SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid
+WHERE c.relnamespace = to_regnamespace(%s) AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY c.relname, a.attnum"""
 
 
 def pg_state(conn: Any, schema: str, columns: dict[str, list[tuple[str, str, str]]]) -> dict[str, TableState]:

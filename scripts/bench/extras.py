@@ -23,8 +23,8 @@ MAPPINGS = """
 HAND_TABLE = """CREATE UNLOGGED TABLE {table} (id bigint, code text, name text, amount numeric(12,2), created_day text,
   total numeric(16,2), score double precision, notes text)"""
 HAND_INSERT = """INSERT INTO {table} SELECT id, upper(btrim(code)), coalesce(nullif(lower(btrim(name)), ''), 'unknown'),
-  amount, to_char(created_at, 'YYYY-MM-DD'), ROUND(CAST(amount * quantity AS numeric), 2), score, notes FROM \
-{staging}"""
+  amount, to_char(created_at, 'YYYY-MM-DD'), ROUND(CAST(amount * quantity AS numeric), 2), score, notes
+  FROM {staging}"""
 
 
 def transform(bench: Any, rounds: int) -> dict[str, Any]:

@@ -160,9 +160,9 @@ def run(bench: Any, args: Any) -> dict[str, Any]:
 def _print_report(run: Run) -> dict[str, Any]:
     reported: dict[str, Any] = run.detail["schema_report"]
     print(
-        f"\nDataBridge's report: {reported['built']} schema objects built (NOT NULL, defaults and identities "
-        "included), "
-        f"{len(reported['not_built'])} skipped or failed" + "".join(f"\n  {o}" for o in reported["not_built"])
+        f"\nDataBridge's report: {reported['built']} schema objects built "
+        f"(NOT NULL, defaults and identities included), {len(reported['not_built'])} skipped or failed"
+        + "".join(f"\n  {o}" for o in reported["not_built"])
     )
     return reported
 
@@ -214,10 +214,11 @@ def compare(
     return differences
 
 
-WHY = """Why, where they are the tools' choices: pgloader builds a MySQL UNIQUE key as a unique index (no constraint) \
-and
-does not migrate CHECK constraints; DataBridge builds UNIQUE constraints, the source's CHECKs, and types an ENUM as
-text with a CHECK on its labels where pgloader creates an enum type."""
+WHY = (
+    "Why, where they are the tools' choices: pgloader builds a MySQL UNIQUE key as a unique index (no constraint)"
+    " and\ndoes not migrate CHECK constraints; DataBridge builds UNIQUE constraints, the source's CHECKs, and types"
+    " an ENUM as\ntext with a CHECK on its labels where pgloader creates an enum type."
+)
 
 
 def _total(state: dict[str, TableState], kind: str) -> int:

@@ -112,8 +112,8 @@ def test_names_that_collide_and_missing_tables_are_clear_errors(api: Api, source
         clash,
         422,
         "VALIDATION_ERROR",
-        f"source table {source}.Clash: columns 'OrderId' and 'order_id' both become 'order_id' under naming: "
-        "snake_case",
+        f"source table {source}.Clash: "
+        "columns 'OrderId' and 'order_id' both become 'order_id' under naming: snake_case",
     )
     missing = api.call("POST", "/connections/gen_src/generate", json={"tables": [f"{source}.Albun"]})
     assert_error(missing, 404, "NOT_FOUND", f"source table {source}.Albun does not exist")

@@ -28,12 +28,12 @@ def test_the_run_status_shows_each_tables_progress(
         host=MYSQL["host"], port=MYSQL["port"], user=MYSQL["user"], passwd="", db=mysql_database, autocommit=True
     )
     conn.cursor().execute(
-        "CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL, active TINYINT(1), joined DATE, "
-        "note TEXT)"
+        "CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL, active TINYINT(1), "
+        "joined DATE, note TEXT)"
     )
     conn.cursor().execute(
-        "INSERT INTO customers VALUES (1, 'ada', 1, '2024-01-02', 'x'), (2, 'bob', 0, NULL, NULL), (3, 'cy', 1, "
-        "NULL, NULL)"
+        "INSERT INTO customers VALUES (1, 'ada', 1, '2024-01-02', 'x'), (2, 'bob', 0, NULL, NULL), "
+        "(3, 'cy', 1, NULL, NULL)"
     )
     conn.close()
     airflow_conn(monkeypatch, "wiz_src", **mysql_conn_fields(mysql_database))

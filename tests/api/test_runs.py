@@ -23,8 +23,8 @@ def test_a_run_is_followed_stage_by_stage(
         host=MYSQL["host"], port=MYSQL["port"], user=MYSQL["user"], passwd="", db=mysql_database, autocommit=True
     )
     conn.cursor().execute(
-        "CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL, active TINYINT(1), joined DATE, "
-        "note TEXT)"
+        "CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL, active TINYINT(1), "
+        "joined DATE, note TEXT)"
     )
     conn.cursor().execute("INSERT INTO customers VALUES (1, 'ada', 1, '2024-01-02', 'x'), (2, 'bob', 0, NULL, NULL)")
     conn.close()

@@ -61,8 +61,8 @@ pipelines:
         targets:
           - table: docs.notes
             keys: [note_id]
-            columns: [{source: _id, target: note_id}, {source: text}, {source: _rev, exclude: true}, {source: type, \
-exclude: true}]
+            columns: [{source: _id, target: note_id}, {source: text}, {source: _rev, exclude: true},
+                      {source: type, exclude: true}]
     attachments: {conn_id: sec_s3, bucket: $bucket}
 """
 

@@ -29,8 +29,8 @@ def servers(
     )
     cur = conn.cursor()
     cur.execute(
-        "CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL, active TINYINT(1), joined DATE, "
-        "note TEXT)"
+        "CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL, active TINYINT(1), "
+        "joined DATE, note TEXT)"
     )
     cur.execute(
         "INSERT INTO customers VALUES (1, '  ada ', 1, '2024-01-02', 'x'), (2, 'bob', 0, NULL, NULL), (3, 'cy', "
@@ -236,8 +236,8 @@ def test_load_then_save_keeps_the_spec(api: Api, mappings: Path, example: str) -
 
 
 SLOW = "regexp_replace(repeat(md5({name}), 200000), '[0-9]', '', 'g')"
-"""Allowed, and about 2.5 s a row in PostgreSQL: without a limit, a preview of three rows would take ~8 s, a lint \
-more."""
+"""Allowed, and about 2.5 s a row in PostgreSQL: without a limit, a preview of three rows would take ~8 s,
+a lint more."""
 
 
 def test_slow_mapping_sql_is_cancelled_on_the_server_at_the_interactive_limit(

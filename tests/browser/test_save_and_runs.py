@@ -199,7 +199,7 @@ def test_numbers_have_one_format_on_every_page(airflow: Airflow, browser: Any) -
     page.goto(f"{airflow.url}/databridge/ui/reports")
     shown = page.evaluate("""async () => {
         const { fmt, duration } = await import('/databridge/ui/static/js/dom.js');
-        return [fmt(109057.4), fmt(20402), fmt(0.4), fmt(null), duration(4.25), duration(38.4), duration(125), \
-duration(3840), duration(undefined)];
+        return [fmt(109057.4), fmt(20402), fmt(0.4), fmt(null),
+                duration(4.25), duration(38.4), duration(125), duration(3840), duration(undefined)];
     }""")
     assert shown == ["109,057", "20,402", "0", "—", "4.3 s", "38 s", "2 min 5 s", "1 h 4 min", "—"]

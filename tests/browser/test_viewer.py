@@ -67,8 +67,12 @@ def _post(airflow: Airflow, path: str, body: dict[str, Any], token: str | None =
 
 REFUSED = """async ([path, body]) => {
   const api = await import("/databridge/ui/static/js/api.js");
-  try { await (body ? api.post(path, body) : api.get(path)); return "not refused"; } catch (err) { return \
-api.explain(err); }
+  try {
+    await (body ? api.post(path, body) : api.get(path));
+    return "not refused";
+  } catch (err) {
+    return api.explain(err);
+  }
 }"""
 
 
@@ -156,14 +160,14 @@ def test_a_viewer_reads_every_step_of_a_saved_project(airflow: Airflow, browser:
     expect(ui.locator("#save-project")).to_be_disabled()
     expect(ui.locator("#save-project")).to_have_attribute(
         "title",
-        f"Saving needs the {EDIT} permission in Airflow; your role (Viewer) lacks it. Ask an Airflow admin to "
-        "grant it.",
+        f"Saving needs the {EDIT} permission in Airflow; your role (Viewer) lacks it. "
+        "Ask an Airflow admin to grant it.",
     )
     expect(ui.locator("#run-project")).to_be_disabled()
     expect(ui.locator("#run-project")).to_have_attribute(
         "title",
-        f"Running needs the {TRIGGER} permission in Airflow; your role (Viewer) lacks it. Ask an Airflow admin "
-        "to grant it.",
+        f"Running needs the {TRIGGER} permission in Airflow; your role (Viewer) lacks it. "
+        "Ask an Airflow admin to grant it.",
     )
     expect(ui.locator("#save-rights")).to_contain_text(
         f"Saving needs the {EDIT} permission in Airflow; your role (Viewer) lacks it."
@@ -178,8 +182,8 @@ def test_a_viewer_reads_every_step_of_a_saved_project(airflow: Airflow, browser:
     )
     preview = page.evaluate(REFUSED, ["/preview", {"project": project(name, airflow.source_db)}])
     assert (
-        f"Previewing sample rows needs the {EDIT} and {CONNECTIONS} permissions in Airflow; your role (Viewer) "
-        "lacks them" in preview
+        f"Previewing sample rows needs the {EDIT} and {CONNECTIONS} permissions in Airflow; "
+        "your role (Viewer) lacks them" in preview
     )
     save = page.evaluate(REFUSED, ["/projects", {"project": project(name, airflow.source_db), "overwrite": True}])
     assert f"Saving a project needs the {EDIT} permission in Airflow; your role (Viewer) lacks it" in save

@@ -14,8 +14,8 @@ import pytest
 from tests.conftest import REPO, TEST_SERVER_PORTS, unique_name
 
 MONGO_URL = os.environ.get("DATABRIDGE_TEST_MONGO_URL", "")
-"""From the ports file of scripts/test_servers.sh (tests/conftest.py): a free port, never a MongoDB of the user's \
-own."""
+"""From the ports file of scripts/test_servers.sh (tests/conftest.py): a free port, never a MongoDB of the
+user's own."""
 
 
 def mongo_client() -> pymongo.MongoClient[dict[str, Any]]:

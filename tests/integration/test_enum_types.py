@@ -262,7 +262,7 @@ def test_a_type_that_would_take_a_target_tables_name_fails_the_load_naming_both(
     with pytest.raises(AirflowFailException) as failed:
         run_pipeline(project, "name-1")
     assert str(failed.value) == (
-        "landing.kinds.mood (enums: type): its type would be landing.kinds_mood, the name of this pipeline's "
-        "target table "
+        "landing.kinds.mood (enums: type): its type would be landing.kinds_mood, "
+        "the name of this pipeline's target table "
         "landing.kinds_mood (a table is a type too); rename the table or the column, or set the pipeline's enums: check"
     )

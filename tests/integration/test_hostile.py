@@ -87,8 +87,8 @@ BROKEN_RUNS: list[tuple[str, tuple[str, str], str, str]] = [
         "column spelled in another case",
         ("{source: quantity, type: integer}", "{source: Quantity, target: quantity, type: integer}"),
         "extract",
-        "$file: pipeline shop, source table $schema.order_items: unknown source column 'Quantity' (did you mean "
-        "'quantity'?)",
+        "$file: pipeline shop, source table $schema.order_items: "
+        "unknown source column 'Quantity' (did you mean 'quantity'?)",
     ),
     (
         "unknown source connection",
@@ -111,8 +111,8 @@ def catalog(target: TargetDB, *skip: str) -> dict[str, str]:
     """Every relation, sequence and type of the target outside ``skip`` schemas, with an md5 of each table's rows."""
     rows = target.rows(
         """SELECT n.nspname, c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname <> ALL(%s) AND n.nspname NOT LIKE 'pg_toast%%' AND n.nspname NOT LIKE 'pg_temp%%' ORDER BY 1, \
-2""",
+        WHERE n.nspname <> ALL(%s) AND n.nspname NOT LIKE 'pg_toast%%' AND n.nspname NOT LIKE 'pg_temp%%'
+        ORDER BY 1, 2""",
         (list(NOT_MINE + skip),),
     )
     found = {f"{s}.{r} ({k})": target.checksum(f'"{s}"."{r}"') if k == "r" else "" for s, r, k in rows}
@@ -279,8 +279,8 @@ pipelines:
               - {source: Mixed Case}
     validations:
       - {check: not_null, table: 'analytics."Order Items"', columns: ['naïve "quoted"']}
-      - {check: foreign_key, table: 'analytics."Order Items"', columns: [select], references: 'analytics."select"', \
-referenced_columns: [id]}
+      - {check: foreign_key, table: 'analytics."Order Items"', columns: [select],
+         references: 'analytics."select"', referenced_columns: [id]}
       - {check: custom, name: odd names, sql: 'SELECT count(*) FROM analytics."naïve ""quoted"""', expect: 2}
 '''
 
@@ -363,8 +363,8 @@ def test_huge_values_arrive_exactly(source: Source, target: TargetDB) -> None:
 
     assert results["report"]["succeeded"] is True
     rows = target.rows(
-        "SELECT id, md5(long_text), length(long_text), big_num::text, big_int, big_double, doc FROM landing.huge "
-        "ORDER BY id"
+        "SELECT id, md5(long_text), length(long_text), big_num::text, big_int, big_double, doc "
+        "FROM landing.huge ORDER BY id"
     )
     docs = [json.loads(r[6]) if isinstance(r[6], str) else r[6] for r in rows]
     assert [r[:6] for r in rows] == [

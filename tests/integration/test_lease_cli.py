@@ -16,8 +16,8 @@ from .runner import TargetDB, pipeline_params, run_stage
 
 pytestmark = pytest.mark.integration
 
-OTHERS = """INSERT INTO databridge.staging_leases (project, pipeline, run_id, taken_at, released_at, stage, \
-idle_since) VALUES
+OTHERS = """INSERT INTO databridge.staging_leases (project, pipeline, run_id, taken_at, released_at, stage, idle_since)
+    VALUES
     ('crm', 'contacts', 'killed-run', '2026-03-01 08:00:00+00', NULL, 'extract', NULL),
     ('crm', 'deals', 'done-run', '2026-03-02 09:30:00+00', '2026-03-02 09:31:00+00', NULL, '2026-03-02 09:31:00+00')"""
 
@@ -63,10 +63,9 @@ def test_leases_lists_each_lease_with_its_state_and_why(
         "STATE",
     ]
     assert lines[1].split() == ["crm", "contacts", "killed-run", "2026-03-01", "08:00:00", "-", "stale"]
-    assert (
-        lines[2].strip()
-        == "its stage extract stopped without ending (its database session is gone: its process was killed or its "
-        "host lost)"
+    assert lines[2].strip() == (
+        "its stage extract stopped without ending (its database session is gone: "
+        "its process was killed or its host lost)"
     )
     assert lines[3].split() == [
         "crm",
@@ -132,8 +131,8 @@ def test_release_of_a_live_lease_is_refused_unless_forced_and_the_run_then_stops
 
     assert status == 2
     assert err.startswith(
-        "error: run 'run-a' holding pipeline shop of project shop_it is live: it is between stages (its last "
-        "stage ended "
+        "error: run 'run-a' holding pipeline shop of project shop_it is live: "
+        "it is between stages (its last stage ended "
     )
     assert err.strip().endswith(
         "nothing was released. Wait for that run to end, or add --force if you know it has stopped "
@@ -160,8 +159,7 @@ def test_release_of_a_lease_that_is_not_there_says_so(target: TargetDB, capsys: 
     status, _, err = cli(capsys, "leases", "release", "crm", "contacts", "--reason", "x", "--target-uri", uri(target))
 
     assert status == 2
-    assert (
-        err.strip()
-        == "error: no staging lease of pipeline contacts of project crm in that database; `leases` lists the leases "
-        "there are"
+    assert err.strip() == (
+        "error: no staging lease of pipeline contacts of project crm in that database; "
+        "`leases` lists the leases there are"
     )

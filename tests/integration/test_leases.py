@@ -97,8 +97,8 @@ def test_a_run_killed_mid_extract_is_taken_over_by_the_next_run_which_says_so(
     )
     lease = target.rows("SELECT run_id, released_at IS NOT NULL, note FROM databridge.staging_leases")
     why = (
-        "its stage extract stopped without ending (its database session is gone: its process was killed or its host "
-        "lost)"
+        "its stage extract stopped without ending (its database session is gone: "
+        "its process was killed or its host lost)"
     )
     assert lease == [("run-2", True, f"taken over from run 'run-1': {why}")]
 

@@ -318,8 +318,9 @@ pipelines:
     tables:
       - source: {mongo_database}.players
         targets:
-          - {{table: public.players, keys: [id], columns: [{{source: _id, target: id}}, {{source: name}}, {{source: \
-profile}}, {{source: scores}}, {{source: nicknames}}]}}
+          - {{table: public.players, keys: [id],
+             columns: [{{source: _id, target: id}}, {{source: name}}, {{source: profile}}, {{source: scores}},
+                       {{source: nicknames}}]}}
 """
     run_pipeline(project, "maps-1")
 

@@ -88,10 +88,10 @@ def test_zero_dates_fail_the_extract_naming_table_column_and_option(source: Sour
 
 KINDS = """
 INSERT INTO kinds VALUES
-  (1, 'happy', 'a,c', 2024, ST_GeomFromText('LINESTRING(0 0,1 1.5)'), POINT(1, 2), b'0000000101', b'1', '2024-07-01 \
-12:00:00'),
-  (2, '', '', 0, ST_GeomFromText('POLYGON((0 0,4 0,4 4,0 0))'), POINT(-0.5, 0.25), b'1111111111', b'0', '1970-01-01 \
-02:00:01'),
+  (1, 'happy', 'a,c', 2024, ST_GeomFromText('LINESTRING(0 0,1 1.5)'), POINT(1, 2), b'0000000101', b'1',
+   '2024-07-01 12:00:00'),
+  (2, '', '', 0, ST_GeomFromText('POLYGON((0 0,4 0,4 4,0 0))'), POINT(-0.5, 0.25), b'1111111111', b'0',
+   '1970-01-01 02:00:01'),
   (3, 'sad', 'c,b,a', 2155, NULL, POINT(0, 0), b'0', b'1', NULL),
   (4, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
 """
@@ -165,8 +165,8 @@ def test_a_target_created_from_an_enum_checks_its_labels(source: Source, target:
     assert target.rows("SELECT id, mood FROM landing.kinds ORDER BY id") == [(1, "it's"), (2, "happy"), (3, None)]
     assert (
         target.scalar(
-            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'landing.kinds'::regclass AND "
-            "contype = 'c'"
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = 'landing.kinds'::regclass AND contype = 'c'"
         )
         == "CHECK ((mood = ANY (ARRAY['happy'::text, 'sad'::text, 'it''s'::text])))"
     )

@@ -25,10 +25,8 @@ COLUMNS = ["label", "amount", "ratio", "happened", "flag", "stamp", "payload"]
 DDL = {
     "postgres": "id integer PRIMARY KEY, label text, amount numeric(12,4), ratio double precision, happened timestamp, "
     "flag boolean, stamp timestamptz, payload bytea",
-    "mysql": "id INT PRIMARY KEY, label VARCHAR(200) CHARACTER SET utf8mb4, amount DECIMAL(12,4), ratio DOUBLE, "
-    "happened "
-    "DATETIME(6), "
-    "flag BOOLEAN, stamp TIMESTAMP(6) NULL, payload VARBINARY(64)",
+    "mysql": "id INT PRIMARY KEY, label VARCHAR(200) CHARACTER SET utf8mb4, amount DECIMAL(12,4), "
+    "ratio DOUBLE, happened DATETIME(6), flag BOOLEAN, stamp TIMESTAMP(6) NULL, payload VARBINARY(64)",
     "sqlite": "id INTEGER PRIMARY KEY, label TEXT, amount NUMERIC(12,4), ratio REAL, happened DATETIME, flag BOOLEAN, "
     "stamp TIMESTAMP, payload BLOB",
 }

@@ -27,26 +27,26 @@ pipelines:
     tables:
       - source: {source.schema}.store
         targets:
-          - {{table: rental.store, role: dimension, keys: [store_id], columns: [{{source: store_id}}, {{source: \
-manager_id}}]}}
+          - {{table: rental.store, role: dimension, keys: [store_id],
+             columns: [{{source: store_id}}, {{source: manager_id}}]}}
       - source: {source.schema}.staff
         targets:
-          - {{table: rental.staff, role: dimension, keys: [staff_id], columns: [{{source: staff_id}}, {{source: \
-store_id}}]}}
+          - {{table: rental.staff, role: dimension, keys: [staff_id],
+             columns: [{{source: staff_id}}, {{source: store_id}}]}}
       - source: {source.schema}.payment
         targets:
-          - {{table: rental.payment, keys: [payment_id], columns: [{{source: payment_id}}, {{source: staff_id}}, \
-{{source: amount}}]}}
+          - {{table: rental.payment, keys: [payment_id],
+             columns: [{{source: payment_id}}, {{source: staff_id}}, {{source: amount}}]}}
 """
 
 
 KEYS = [
-    "ALTER TABLE rental.store ADD CONSTRAINT store_manager_fkey FOREIGN KEY (manager_id) REFERENCES rental.staff "
-    "(staff_id)",
-    "ALTER TABLE rental.staff ADD CONSTRAINT staff_store_fkey FOREIGN KEY (store_id) REFERENCES rental.store "
-    "(store_id)",
-    "ALTER TABLE rental.payment ADD CONSTRAINT payment_staff_fkey FOREIGN KEY (staff_id) REFERENCES rental.staff "
-    "(staff_id)",
+    "ALTER TABLE rental.store ADD CONSTRAINT store_manager_fkey FOREIGN KEY (manager_id) "
+    "REFERENCES rental.staff (staff_id)",
+    "ALTER TABLE rental.staff ADD CONSTRAINT staff_store_fkey FOREIGN KEY (store_id) "
+    "REFERENCES rental.store (store_id)",
+    "ALTER TABLE rental.payment ADD CONSTRAINT payment_staff_fkey FOREIGN KEY (staff_id) "
+    "REFERENCES rental.staff (staff_id)",
 ]
 
 

@@ -135,8 +135,8 @@ def test_the_reports_undo_command_runs_as_printed_from_another_folder(
     capsys.readouterr()
     assert main(["report", "--target-uri", uri, "--project", "rollback_it"]) == 0
     assert (
-        f"To undo this run: {shlex.quote(sys.executable)} -m databridge.cli rollback mappings/rollback_it.yaml "
-        "--run run-2" in capsys.readouterr().out
+        f"To undo this run: {shlex.quote(sys.executable)} "
+        "-m databridge.cli rollback mappings/rollback_it.yaml --run run-2" in capsys.readouterr().out
     )
 
 

@@ -211,8 +211,8 @@ def test_prefix_expression_and_renamed_indexes_say_how_they_were_built(rebuilt: 
 def test_identity_continues_after_the_largest_loaded_key(rebuilt: Any) -> None:
     _schemas, _objects, conn = rebuilt
     new_customer = conn.execute(
-        """INSERT INTO "Customers" ("Email", "FirstName") VALUES ('new@example.com', 'New') RETURNING "CustomerId", \
-"Status", "CreatedAt" IS NOT NULL"""
+        """INSERT INTO "Customers" ("Email", "FirstName") VALUES ('new@example.com', 'New')
+        RETURNING "CustomerId", "Status", "CreatedAt" IS NOT NULL"""
     ).fetchone()
     assert new_customer == (6, "active", True)
     assert conn.execute("INSERT INTO categories (name) VALUES ('Toys') RETURNING id").fetchone() == (4,)

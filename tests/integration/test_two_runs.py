@@ -45,8 +45,8 @@ def test_a_run_idle_between_stages_keeps_staging_until_the_grace_then_loses_it_a
     assert run_b["report"]["succeeded"] is True
     assert str(stopped.value) == (
         "pipeline shop of project shop_it: run 'run-b' has taken over the staging tables since run 'run-a' extracted; "
-        "run 'run-a' stops rather than transforming that run's rows. Clear this run from its extract stage to "
-        "run it again"
+        "run 'run-a' stops rather than transforming that run's rows. "
+        "Clear this run from its extract stage to run it again"
     )
     assert target.scalar(EMAIL_OF_2) == "second@example.com"
     [warnings] = target.rows("SELECT report->'warnings' FROM databridge.reports WHERE run_id = 'run-b'")[0]

@@ -179,8 +179,8 @@ PG_EXACT_SETUP = [
         doc json, docb jsonb, uid uuid, span interval, bits bit varying(8), at timestamptz, raw bytea)""",
     """INSERT INTO exact VALUES
       (1, 'it''s', '{happy,"it''s"}', 0.01, '{1,NULL,-2147483648}', '{{"a b","c,d"},{"e\\"f",NULL}}',
-       '{"b": 1,  "a": [1.50, "x"], "b": 2}', '{"b": 1, "a": {"c": [true, null]}}', \
-'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+       '{"b": 1,  "a": [1.50, "x"], "b": 2}', '{"b": 1, "a": {"c": [true, null]}}',
+       'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
        '1 year 2 mons -3 days 04:05:06.789012', B'00000101', '2024-02-29 23:59:59.999999+05:30', '\\x00ff5c'),
       (2, 'sad', '{}', 99999999.99, '{}', '{}', '[]', '"text"', '00000000-0000-0000-0000-000000000000',
        '-178000000 years', B'', '-infinity', ''),

@@ -197,10 +197,9 @@ def test_sql_server_chunk_statements_are_exact_tsql() -> None:
     )
     assert roundtrips(last) == head + "[Placed] >= CAST('2024-06-01T00:00:00' AS DATETIME2)"
     at = mssql.OFFSET_FETCH.format(key="[Id]", table="[dbo].[Order Items]", offset=250)
-    assert (
-        roundtrips(at)
-        == "SELECT [Id] FROM [dbo].[Order Items] WHERE NOT [Id] IS NULL ORDER BY [Id] OFFSET 250 ROWS FETCH NEXT 1 "
-        "ROWS ONLY"
+    assert roundtrips(at) == (
+        "SELECT [Id] FROM [dbo].[Order Items] WHERE NOT [Id] IS NULL ORDER BY [Id] OFFSET 250 "
+        "ROWS FETCH NEXT 1 ROWS ONLY"
     )
     key_split = Split(RANGE, "Id", (100,))
     assert (

@@ -259,17 +259,17 @@ REFUSED = (
     b"(db1)\nNet-Lib error during Connection refused (111)\n"
 )
 LOGIN_FAILED = (
-    b"Login failed for user 'etl'.DB-Lib error message 20018, severity 14:\nGeneral SQL Server error: Check "
-    b"messages from the SQL Server\n"
-    b"DB-Lib error message 20002, severity 9:\nAdaptive Server connection failed (db1)\nDB-Lib error message "
-    b"20002, severity 9:\nAdaptive Server connection failed (db1)\n"
+    b"Login failed for user 'etl'.DB-Lib error message 20018, severity 14:\n"
+    b"General SQL Server error: Check messages from the SQL Server\n"
+    b"DB-Lib error message 20002, severity 9:\nAdaptive Server connection failed (db1)\n"
+    b"DB-Lib error message 20002, severity 9:\nAdaptive Server connection failed (db1)\n"
 )
 
 
 def general(text: str) -> bytes:
     return (
-        f"{text}DB-Lib error message 20018, severity 16:\nGeneral SQL Server error: Check messages from the SQL "
-        "Server\n".encode()
+        f"{text}DB-Lib error message 20018, severity 16:\nGeneral SQL Server error: "
+        "Check messages from the SQL Server\n".encode()
     )
 
 

@@ -36,9 +36,9 @@ def test_the_statements_read_what_the_schema_needs() -> None:
     assert mssql.schema_columns_sql("dbo", "Orders") == (
         "SELECT c.name, c.is_nullable, dc.definition, c.is_identity, CAST(ep.value AS NVARCHAR(4000)) AS comment "
         "FROM sys.columns AS c LEFT JOIN sys.default_constraints AS dc ON dc.object_id = c.default_object_id "
-        "LEFT JOIN sys.extended_properties AS ep ON ep.class = 1 AND ep.major_id = c.object_id AND ep.minor_id = "
-        "c.column_id "
-        "AND ep.name = 'MS_Description' WHERE c.object_id = OBJECT_ID(N'[dbo].[Orders]') ORDER BY c.column_id"
+        "LEFT JOIN sys.extended_properties AS ep ON ep.class = 1 AND ep.major_id = c.object_id "
+        "AND ep.minor_id = c.column_id AND ep.name = 'MS_Description' "
+        "WHERE c.object_id = OBJECT_ID(N'[dbo].[Orders]') ORDER BY c.column_id"
     )
     assert mssql.indexes_sql("dbo", "Orders") == (
         "SELECT i.name, i.is_unique, ic.is_included_column, c.name, ic.is_descending_key, i.filter_definition, "

@@ -81,8 +81,10 @@ def test_every_object_of_a_table_in_build_order_with_its_ddl() -> None:
             AFTER,
             "identity",
             "id",
-            """SELECT setval(pg_get_serial_sequence('"public"."Orders"', 'id'), coalesce(max("id"), 0) + 1, false) \
-FROM "public"."Orders\"""",
+            (
+                """SELECT setval(pg_get_serial_sequence('"public"."Orders"', 'id'),"""
+                ' coalesce(max("id"), 0) + 1, false) FROM "public"."Orders"'
+            ),
         ),
         (
             AFTER,
@@ -101,8 +103,10 @@ FROM "public"."Orders\"""",
             AFTER,
             "enum_check",
             "Orders__status__allowed",
-            """ALTER TABLE "public"."Orders" ADD CONSTRAINT "Orders__status__allowed" CHECK ("status" IN ('new', \
-'paid'))""",
+            (
+                'ALTER TABLE "public"."Orders" ADD CONSTRAINT "Orders__status__allowed"'
+                """ CHECK ("status" IN ('new', 'paid'))"""
+            ),
         ),
         (AFTER, "comment", "Orders", """COMMENT ON TABLE "public"."Orders" IS 'All orders'"""),
         (AFTER, "comment", "customer_id", """COMMENT ON COLUMN "public"."Orders"."customer_id" IS 'who'"""),
@@ -308,8 +312,8 @@ def test_expression_descending_partial_and_included_parts() -> None:
     )
     objects = schema_objects(schema, TARGET, ALL, TABLES)
     assert by_kind(objects, "unique")[0].sql == (
-        """CREATE UNIQUE INDEX "ux_lower" ON "public"."Orders" ((LOWER(CAST(("note") AS TEXT))), "customer_id") WHERE \
-"status" = CAST('new' AS TEXT)"""
+        'CREATE UNIQUE INDEX "ux_lower" ON "public"."Orders" ((LOWER(CAST(("note") AS TEXT))), "customer_id")'
+        """ WHERE "status" = CAST('new' AS TEXT)"""
     )
     assert (
         by_kind(objects, "index")[0].sql
@@ -393,10 +397,9 @@ def test_set_labels_are_a_containment_check_on_the_array() -> None:
         by_kind(objects, "default")[0].sql
         == """ALTER TABLE "public"."Orders" ALTER COLUMN "tags" SET DEFAULT ARRAY['a', 'b']::text[]"""
     )
-    assert (
-        by_kind(objects, "enum_check")[0].sql
-        == """ALTER TABLE "public"."Orders" ADD CONSTRAINT "Orders__tags__allowed" CHECK ("tags" <@ ARRAY['a', \
-'b']::text[])"""
+    assert by_kind(objects, "enum_check")[0].sql == (
+        'ALTER TABLE "public"."Orders" ADD CONSTRAINT "Orders__tags__allowed"'
+        """ CHECK ("tags" <@ ARRAY['a', 'b']::text[])"""
     )
 
 

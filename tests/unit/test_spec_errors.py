@@ -25,8 +25,8 @@ CRON_HELP = (
 )
 NOT_A_SCALAR = "must be a single expression; statements and subqueries (SELECT ...) are not allowed"
 SERVER_STATE = (
-    "which custom SQL may not use: only pure, row-local functions are allowed (the README's 'What custom SQL may do' "
-    "lists them)"
+    "which custom SQL may not use: only pure, row-local functions are allowed "
+    "(the README's 'What custom SQL may do' lists them)"
 )
 NO_AGGREGATES = "aggregates and window functions are not allowed, only scalar expressions over one row"
 READ_ONLY = "must be one SELECT that only reads: SELECT INTO is not allowed"
@@ -259,8 +259,8 @@ EXPECTED = {
     "keys_not_a_list.yaml": f"{T0}.keys: input should be a valid list (got 'id')",
     "transform_not_a_list.yaml": f"{T0}.columns[1].transform: input should be a valid list (got 'trim')",
     "transform_typo.yaml": (
-        f"{T0}.columns[1].transform[0]: 'strip' is not allowed; write one of 'trim', 'upper' or 'lower' (did you "
-        "mean 'trim'?)"
+        f"{T0}.columns[1].transform[0]: 'strip' is not allowed; write one of 'trim', "
+        "'upper' or 'lower' (did you mean 'trim'?)"
     ),
     "default_list.yaml": f"{T0}.columns[1].default: write one value: text, a number or true/false (got [0, 1])",
     "expect_mapping.yaml": (

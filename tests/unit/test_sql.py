@@ -21,8 +21,8 @@ CHECK_SCOPE = Scope(
     check=True, tables=frozenset({("public", "fact_order"), ("public", "t")}), schemas=frozenset({"databridge"})
 )
 SERVER_STATE = (
-    "which custom SQL may not use: only pure, row-local functions are allowed (the README's 'What custom SQL may do' "
-    "lists them)"
+    "which custom SQL may not use: only pure, row-local functions are allowed "
+    "(the README's 'What custom SQL may do' lists them)"
 )
 NOT_A_SCALAR = "must be a single expression; statements and subqueries (SELECT ...) are not allowed"
 ONLY_READ = "must be one SELECT that only reads: SELECT INTO is not allowed"

@@ -20,8 +20,8 @@ _STATEMENT_WORDS = {"into": "SELECT INTO", "lock": "FOR UPDATE", "with": "WITH",
 _CALL = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*\(")
 _WORD = re.compile(r"^[A-Za-z_]+$")
 _CAST_HELP = (
-    "text, varchar(n), integer, bigint, numeric(p,s), boolean, date, timestamp, timestamptz, interval, jsonb, uuid, "
-    "bytea"
+    "text, varchar(n), integer, bigint, numeric(p,s), boolean, date, timestamp, timestamptz, interval, jsonb, "
+    "uuid, bytea"
 )
 
 
@@ -95,8 +95,8 @@ def _unlisted(node: exp.Expr, scope: Scope) -> str:
             return message
     if isinstance(node, exp.AggFunc | exp.Window):
         return (
-            f"uses {_name(node)}(): aggregates and window functions are not allowed, only scalar expressions over "
-            "one row"
+            f"uses {_name(node)}(): aggregates and window functions are not allowed, "
+            "only scalar expressions over one row"
         )
     if isinstance(node, exp.ObjectIdentifier):
         return f"casts to {node.name.lower()}, a catalog type that looks up server objects; cast only to {_CAST_HELP}"

@@ -198,8 +198,8 @@ WHERE i.object_id = OBJECT_ID({table}) AND i.is_primary_key = 0 AND i.is_hypothe
 ORDER BY i.name, ic.is_included_column, ic.key_ordinal, ic.index_column_id
 """
 _CHECKS_SQL = """
-SELECT cc.name, cc.definition FROM sys.check_constraints AS cc WHERE cc.parent_object_id = OBJECT_ID({table}) ORDER \
-BY cc.name
+SELECT cc.name, cc.definition FROM sys.check_constraints AS cc WHERE cc.parent_object_id = OBJECT_ID({table})
+ORDER BY cc.name
 """
 _SCHEMA_FOREIGN_KEYS_SQL = """
 SELECT fk.name, pc.name, SCHEMA_NAME(rt.schema_id), rt.name, rc.name, fk.delete_referential_action_desc,

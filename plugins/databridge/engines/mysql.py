@@ -96,13 +96,13 @@ ORDER BY k.CONSTRAINT_NAME, k.ORDINAL_POSITION
 # MariaDB names CHECKs per table (a column's own CHECK is named after the column); MySQL per schema, and its
 # CHECK_CONSTRAINTS has no TABLE_NAME: the table comes from TABLE_CONSTRAINTS.
 _MARIADB_CHECKS_SQL = """
-SELECT CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = %s AND \
-TABLE_NAME = %s
+SELECT CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = %s
+AND TABLE_NAME = %s
 """
 _MYSQL_CHECKS_SQL = """
 SELECT t.CONSTRAINT_NAME, c.CHECK_CLAUSE FROM information_schema.TABLE_CONSTRAINTS t
-JOIN information_schema.CHECK_CONSTRAINTS c ON c.CONSTRAINT_SCHEMA = t.CONSTRAINT_SCHEMA AND c.CONSTRAINT_NAME = \
-t.CONSTRAINT_NAME
+JOIN information_schema.CHECK_CONSTRAINTS c ON c.CONSTRAINT_SCHEMA = t.CONSTRAINT_SCHEMA
+  AND c.CONSTRAINT_NAME = t.CONSTRAINT_NAME
 WHERE t.TABLE_SCHEMA = %s AND t.TABLE_NAME = %s AND t.CONSTRAINT_TYPE = 'CHECK'
 """
 _TABLE_COMMENT_SQL = """
@@ -634,8 +634,8 @@ _NOT_ZERO = (
 _MYSQL_CANON = {
     "int": "CAST({e} + 0 AS CHAR)",  # + 0: a YEAR prints 0000 as itself, 0 as a number
     "bool": "(CASE WHEN {e} THEN '1' WHEN NOT {e} THEN '0' END)",
-    "numeric": "IF(LOCATE('.', CAST({e} AS CHAR)) > 0, TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM CAST({e} AS "
-    "CHAR))), "
+    "numeric": "IF(LOCATE('.', CAST({e} AS CHAR)) > 0, TRIM(TRAILING '.' FROM TRIM(TRAILING '0' "
+    "FROM CAST({e} AS CHAR))), "
     "CAST({e} AS CHAR))",
     "text": "CONVERT({e} USING utf8mb4)",
     "tstz": _NOT_ZERO.replace("{f}", "%%Y-%%m-%%d %%H:%%i:%%s.%%f"),

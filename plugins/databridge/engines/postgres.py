@@ -57,15 +57,15 @@ SELECT a.attname,
        format_type(a.atttypid, a.atttypmod),
        NOT a.attnotnull,
        CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod)
-            WHEN t.typtype IN ('e', 'c', 'r', 'm') OR (t.typtype = 'b' AND tn.nspname NOT IN ('pg_catalog', \
-'information_schema')
-                 AND t.typcategory <> 'A') THEN 'text'
+            WHEN t.typtype IN ('e', 'c', 'r', 'm')
+              OR (t.typtype = 'b' AND tn.nspname NOT IN ('pg_catalog', 'information_schema')
+                  AND t.typcategory <> 'A') THEN 'text'
             WHEN t.typcategory = 'A' AND (et.typtype IN ('e', 'c', 'r', 'm', 'd')
                  OR (et.typtype = 'b' AND etn.nspname NOT IN ('pg_catalog', 'information_schema'))) THEN 'text[]'
             ELSE format_type(a.atttypid, a.atttypmod) END,
        pg_get_expr(d.adbin, d.adrelid),
-       CASE WHEN t.typtype = 'e' THEN ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid ORDER \
-BY e.enumsortorder) END
+       CASE WHEN t.typtype = 'e'
+            THEN ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) END
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace cn ON cn.oid = c.relnamespace
@@ -101,8 +101,8 @@ ORDER BY con.contype DESC, con.conname, k.pos
 """
 # The planner's estimate (-1 before the first VACUUM or ANALYZE: unknown); no table scan.
 _APPROX_ROWS_SQL = """
-SELECT c.reltuples::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND \
-c.relname = %s
+SELECT c.reltuples::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s
+AND c.relname = %s
 """
 
 # --- schema_of: what the catalog says of each schema object --------------------------------------------------------
@@ -110,12 +110,12 @@ c.relname = %s
 # it owns), its comment, and an enum type's labels.
 _SCHEMA_COLUMNS_SQL = """
 SELECT a.attname, NOT a.attnotnull, CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END,
-       a.attidentity <> '' OR EXISTS (SELECT 1 FROM pg_depend dep JOIN pg_class s ON s.oid = dep.objid AND s.relkind \
-= 'S'
+       a.attidentity <> '' OR EXISTS (SELECT 1 FROM pg_depend dep
+                                      JOIN pg_class s ON s.oid = dep.objid AND s.relkind = 'S'
                                       WHERE dep.refobjid = c.oid AND dep.refobjsubid = a.attnum AND dep.deptype = 'a'),
        coalesce(col_description(c.oid, a.attnum), ''),
-       CASE WHEN t.typtype = 'e' THEN ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid ORDER \
-BY e.enumsortorder) END
+       CASE WHEN t.typtype = 'e'
+            THEN ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) END
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -138,8 +138,8 @@ JOIN pg_am am ON am.oid = i.relam
 CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, pos)
 LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum AND k.attnum > 0
 WHERE n.nspname = %s AND c.relname = %s AND x.indisvalid
-  AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = x.indexrelid AND con.conrelid = x.indrelid AND \
-con.contype = 'x')
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint con
+                  WHERE con.conindid = x.indexrelid AND con.conrelid = x.indrelid AND con.contype = 'x')
 ORDER BY i.relname, k.pos
 """
 _CHECKS_SQL = """

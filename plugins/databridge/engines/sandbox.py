@@ -85,8 +85,8 @@ def ensure_role(cur: psycopg.Cursor[Any]) -> None:
     """Create the sandbox role when it is missing (and the connection may), and refuse one that could do harm."""
     cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s), 0)", (_LOCK_CLASS,))
     row = cur.execute(
-        "SELECT rolsuper OR rolcreaterole OR rolcreatedb OR rolbypassrls OR rolreplication FROM pg_roles WHERE "
-        "rolname = %s",
+        "SELECT rolsuper OR rolcreaterole OR rolcreatedb OR rolbypassrls OR rolreplication FROM pg_roles "
+        "WHERE rolname = %s",
         (ROLE,),
     ).fetchone()
     if row is None:

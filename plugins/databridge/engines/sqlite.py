@@ -71,8 +71,8 @@ class SQLiteSource:
         path = info.host or info.database or ""
         if not path or not Path(path).is_file():
             raise EngineError(
-                f"{info.describe()}: SQLite file {path!r} does not exist; set the connection's host to the "
-                "database file",
+                f"{info.describe()}: SQLite file {path!r} does not exist; "
+                "set the connection's host to the database file",
                 transient=False,
             )
         try:

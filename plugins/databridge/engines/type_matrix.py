@@ -228,8 +228,8 @@ MATRIX: tuple[TypeRule, ...] = (
         "sqlite",
         r"(decimal|numeric)\s*\(\s*(\d+)\s*\)",
         r"numeric(\2,0)",
-        "the declared precision, no fraction: SQLite does not enforce it, so the lint reports the values it "
-        "would round",
+        "the declared precision, no fraction: SQLite does not enforce it, "
+        "so the lint reports the values it would round",
     ),
     TypeRule(
         "sqlite",

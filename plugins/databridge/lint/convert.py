@@ -237,8 +237,8 @@ def conversion_fix(column: ColumnPlan, shown: tuple[str, ...], reads: list[str])
         return f"the `default:` is not a {column.type} value; write one that is (e.g. `default: 0` for numbers)"
     if "to_char(" in column.sql:
         return (
-            "the values are not date-times: fix the source or the `date_format:`, or clean them first with an "
-            "`expression:`"
+            "the values are not date-times: fix the source or the `date_format:`, "
+            "or clean them first with an `expression:`"
         )
     if reads and shown:
         source = reads[0]

@@ -25,8 +25,8 @@ class DeclaredType:
 
     text: str
     base: str
-    """Normalised name: integer, smallint, bigint, numeric, varchar, char; otherwise the name as written, \
-lower-cased."""
+    """Normalised name: integer, smallint, bigint, numeric, varchar, char; otherwise the name as written,
+    lower-cased."""
     length: int | None = None
     precision: int | None = None
     scale: int | None = None

@@ -102,8 +102,8 @@ def _compiled(paths: list[Path], strict: bool, errors: dict[Path, DataBridgeErro
                     [
                         (
                             "name",
-                            f"project name {plan.name!r} is already used by {owners[plan.name]}; DAG ids must be "
-                            "unique",
+                            f"project name {plan.name!r} is already used by {owners[plan.name]}; "
+                            "DAG ids must be unique",
                         )
                     ],
                 )

@@ -88,8 +88,8 @@ def _check(
         return f"object SHA-256 {actual[:12]}… ({stored} bytes), source {expected[:12]}… ({size} bytes)", size
     if (sha256, length) != (expected, size):
         return (
-            f"the links table says SHA-256 {str(sha256)[:12]}… ({length} bytes), source {expected[:12]}… ({size} "
-            "bytes)",
+            f"the links table says SHA-256 {str(sha256)[:12]}… ({length} bytes), "
+            f"source {expected[:12]}… ({size} bytes)",
             size,
         )
     return None, size

@@ -103,8 +103,8 @@ def copy_attachments(ctx: StageContext, source: SourceEngine, s3_info: Connectio
         rows = _write_links(ctx, spec, links)
     ctx.store.table_stat("load_facts", str(spec.table), rows, elapsed[0], **counts)
     ctx.log.info(
-        "load_facts attachments: %d copied (%d bytes), %d skipped (already in s3://%s with the same SHA-256); %d "
-        "links in %s",
+        "load_facts attachments: %d copied (%d bytes), %d skipped (already in s3://%s with the same SHA-256); "
+        "%d links in %s",
         counts["copied"],
         counts["bytes_copied"],
         counts["skipped"],

@@ -212,16 +212,16 @@ def set_aside(cur: psycopg.Cursor[Any], table: str) -> None:
 
 def _not_null_columns(cur: psycopg.Cursor[Any], table: str) -> list[str]:
     query = (
-        "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0 AND attnotnull AND NOT "
-        "attisdropped"
+        "SELECT attname FROM pg_attribute "
+        "WHERE attrelid = to_regclass(%s) AND attnum > 0 AND attnotnull AND NOT attisdropped"
     )
     return [r[0] for r in cur.execute(query, (table,)).fetchall()]
 
 
 def _checks(cur: psycopg.Cursor[Any], table: str) -> list[tuple[str, str]]:
     query = (
-        "SELECT conname, pg_get_expr(conbin, conrelid) FROM pg_constraint WHERE conrelid = to_regclass(%s) AND "
-        "contype = 'c'"
+        "SELECT conname, pg_get_expr(conbin, conrelid) FROM pg_constraint "
+        "WHERE conrelid = to_regclass(%s) AND contype = 'c'"
     )
     return [(r[0], r[1]) for r in cur.execute(query, (table,)).fetchall()]
 
@@ -240,8 +240,8 @@ def _unique_keys(cur: psycopg.Cursor[Any], table: str) -> list[list[str]]:
     """Columns of each unique index (primary key included) without expressions or predicates."""
     query = """SELECT array(SELECT attname FROM unnest(i.indkey) WITH ORDINALITY k(n, o)
                  JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n ORDER BY k.o)
-               FROM pg_index i WHERE i.indrelid = to_regclass(%s) AND i.indisunique AND i.indexprs IS NULL AND \
-i.indpred IS NULL"""
+               FROM pg_index i WHERE i.indrelid = to_regclass(%s) AND i.indisunique AND i.indexprs IS NULL
+               AND i.indpred IS NULL"""
     return [list(r[0]) for r in cur.execute(query, (table,)).fetchall()]
 
 

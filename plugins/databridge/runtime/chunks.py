@@ -245,11 +245,11 @@ def _record_totals(ctx: StageContext, cur: Any, plan: SourcePlan, stat: dict[str
         "chunk_seconds": round(busy, 3),
     }
     cur.execute(
-        f"""INSERT INTO {RESULTS_SCHEMA}.table_stats (project, pipeline, run_id, stage, table_name, rows, seconds, \
-detail)
+        f"""INSERT INTO {RESULTS_SCHEMA}.table_stats
+        (project, pipeline, run_id, stage, table_name, rows, seconds, detail)
         VALUES (%s, %s, %s, 'extract', %s, %s, %s, %s) ON CONFLICT (project, pipeline, run_id, stage, table_name)
-        DO UPDATE SET rows = EXCLUDED.rows, seconds = EXCLUDED.seconds, detail = EXCLUDED.detail, recorded_at = \
-now()""",
+        DO UPDATE SET rows = EXCLUDED.rows, seconds = EXCLUDED.seconds, detail = EXCLUDED.detail,
+        recorded_at = now()""",
         (*_params(ctx, plan)[:3], str(plan.source), staged, wall, json.dumps(totals, default=str)),
     )
     return totals

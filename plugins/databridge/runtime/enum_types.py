@@ -23,12 +23,12 @@ from databridge.compiler.plan import PipelinePlan, TargetPlan
 from databridge.errors import EngineError
 
 TYPE = "type"
-_TYPE_SQL = """SELECT t.typtype = 'e', ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid ORDER \
-BY e.enumsortorder)
+_TYPE_SQL = """SELECT t.typtype = 'e',
+    ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder)
 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = %s AND t.typname = %s"""
 _COLUMN_IS_SQL = (
-    "SELECT atttypid = to_regtype(%s) FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = %s AND NOT "
-    "attisdropped"
+    "SELECT atttypid = to_regtype(%s) FROM pg_attribute "
+    "WHERE attrelid = to_regclass(%s) AND attname = %s AND NOT attisdropped"
 )
 
 

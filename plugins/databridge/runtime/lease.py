@@ -163,8 +163,8 @@ def taking(finished: RunFinished) -> Claim:
     def claim(cur: Any, ctx: StageContext) -> bool:
         project, pipeline, run_id = ctx.store.key.values()
         cur.execute(
-            f"INSERT INTO {LEASES} (project, pipeline, run_id, taken_at) VALUES (%s, %s, %s, now()) ON CONFLICT "
-            "DO NOTHING",
+            f"INSERT INTO {LEASES} (project, pipeline, run_id, taken_at) VALUES (%s, %s, %s, now()) "
+            "ON CONFLICT DO NOTHING",
             (project, pipeline, run_id),
         )
         lease = read(cur, project, pipeline)

@@ -74,9 +74,8 @@ def record(
     resumed: bool = False,
 ) -> None:
     cur.execute(
-        f"""INSERT INTO {LEDGER} (project, pipeline, run_id, stage, table_name, chunk, batch, lower, upper, rows, \
-final, resumed)
-        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+        f"""INSERT INTO {LEDGER} (project, pipeline, run_id, stage, table_name, chunk, batch, lower, upper, rows,
+        final, resumed) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
         (*place.params(), place.chunk, batch, _json(lower), _json(upper), rows, final, resumed),
     )
 
@@ -87,8 +86,8 @@ def staged_rows(cur: Any, place: Place) -> int:
 
 
 _RUN = "project = %s AND pipeline = %s AND run_id = %s"
-_PROGRESS = f"""SELECT t.name, (SELECT count(*) FROM {LEDGER} l WHERE {_RUN} AND stage = 'extract' AND table_name = \
-t.name AND final),
+_PROGRESS = f"""SELECT t.name,
+    (SELECT count(*) FROM {LEDGER} l WHERE {_RUN} AND stage = 'extract' AND table_name = t.name AND final),
     coalesce((SELECT max(chunks) FROM {RESULTS_SCHEMA}.extract_chunks WHERE {_RUN} AND table_name = t.name), 1)
     FROM unnest(%s::text[]) AS t(name)"""
 
@@ -115,8 +114,8 @@ def resumes(cur: Any, key: RunKey) -> dict[str, list[str]]:
         bool_or(final), (SELECT max(chunks) FROM {RESULTS_SCHEMA}.extract_chunks c WHERE c.project = l.project
         AND c.pipeline = l.pipeline AND c.run_id = l.run_id AND c.table_name = l.table_name)
         FROM {LEDGER} l WHERE project = %s AND pipeline = %s AND run_id = %s AND stage = 'extract'
-        GROUP BY project, pipeline, run_id, stage, table_name, chunk HAVING bool_or(resumed) ORDER BY table_name, \
-chunk""",
+        GROUP BY project, pipeline, run_id, stage, table_name, chunk HAVING bool_or(resumed)
+        ORDER BY table_name, chunk""",
         key.values(),
     ).fetchall()
     out: dict[str, list[str]] = {}

@@ -72,8 +72,8 @@ def load_statement(target: TargetPlan, ready: str) -> str:
     matched = f"WHEN MATCHED THEN UPDATE SET {updates}" if updates else "WHEN MATCHED THEN DO NOTHING"
     values = ", ".join(f"s.{n}" for n in names)
     return (
-        f"MERGE INTO {table} AS t USING {ready} AS s ON {on} {matched} WHEN NOT MATCHED THEN INSERT ({cols}) VALUES "
-        f"({values})"
+        f"MERGE INTO {table} AS t USING {ready} AS s ON {on} {matched} WHEN NOT MATCHED THEN INSERT ({cols}) "
+        f"VALUES ({values})"
     )
 
 

@@ -129,8 +129,8 @@ def _prove_table(ctx: StageContext, source: SourceEngine | None, plan: SourcePla
             name,
             str(plan.source),
             "skipped",
-            f"{rejected} row(s) rejected on purpose and the staging table became the target: nothing else to "
-            "compare with",
+            f"{rejected} row(s) rejected on purpose and the staging table became the target: "
+            "nothing else to compare with",
             [],
         )
     # Rows set aside or skipped on purpose are not this run's rows in the target: the load of the rest is proven from
@@ -181,8 +181,8 @@ def _skip_reason(ctx: StageContext, target: TargetPlan) -> str | None:
     """Why a table is not proven at all (None: it is)."""
     if target.load != "replace" and not target.keys:
         return (
-            f"not proven: an {target.load} load without keys cannot tell this run's rows from earlier ones (declare "
-            "keys)"
+            f"not proven: an {target.load} load without keys cannot tell this run's rows from earlier ones "
+            "(declare keys)"
         )
     limit = ctx.plan.proof.max_rows
     if limit is not None:

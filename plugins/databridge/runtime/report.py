@@ -108,8 +108,8 @@ def _proof_entry(proof: dict[str, Any]) -> dict[str, Any]:
 def _rejects(ctx: StageContext) -> list[dict[str, Any]]:
     """Per table and stage: how many rows were rejected, and the commonest reasons."""
     rows = ctx.target.rows(
-        f"""SELECT table_name, stage, count(*), (array_agg(coalesce(column_name || ': ', '') || reason ORDER BY \
-reason))[1:3]
+        f"""SELECT table_name, stage, count(*),
+        (array_agg(coalesce(column_name || ': ', '') || reason ORDER BY reason))[1:3]
         FROM {REJECTS_TABLE} WHERE project = %s AND pipeline = %s AND run_id = %s GROUP BY 1, 2 ORDER BY 1, 2 DESC""",
         ctx.store.key.values(),
         doing="reading the rejected rows",
@@ -181,8 +181,8 @@ def format_report(report: dict[str, Any], cwd: Path | None = None) -> str:
         "",
     ]
     lines += ["Validations:"] + [
-        f"  [{'PASS' if v['passed'] else ('WARN' if v['on_failure'] == 'warn' else 'FAIL')}] {v['check']}: "
-        f"{v['detail']}"
+        f"  [{'PASS' if v['passed'] else ('WARN' if v['on_failure'] == 'warn' else 'FAIL')}] "
+        f"{v['check']}: {v['detail']}"
         for v in report["validations"]
     ]
     lines += _proof_lines(report.get("proofs", []))

@@ -37,8 +37,8 @@ from databridge.runtime.results import RESULTS_SCHEMA
 
 RESOLVED_TABLE = f"{RESULTS_SCHEMA}.resolved_pipelines"
 _DDL = f"""CREATE TABLE IF NOT EXISTS {RESOLVED_TABLE} (
-    project text NOT NULL, pipeline text NOT NULL, run_id text NOT NULL, resolved_at timestamptz NOT NULL DEFAULT \
-clock_timestamp(),
+    project text NOT NULL, pipeline text NOT NULL, run_id text NOT NULL,
+    resolved_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     tables jsonb NOT NULL, new_tables jsonb NOT NULL, gone_tables jsonb NOT NULL, plan jsonb NOT NULL,
     PRIMARY KEY (project, pipeline, run_id))"""
 KEPT_RUNS = 20
@@ -113,16 +113,16 @@ def _store(cur: Any, ctx: StageContext, resolved: PipelinePlan) -> None:
     before = _previous_tables(cur, ctx) or tables  # a first run has nothing to compare with
     new, gone = [t for t in tables if t not in before], [t for t in before if t not in tables]
     cur.execute(
-        f"""INSERT INTO {RESOLVED_TABLE} (project, pipeline, run_id, tables, new_tables, gone_tables, plan) VALUES \
-(%s, %s, %s, %s, %s, %s, %s)
+        f"""INSERT INTO {RESOLVED_TABLE} (project, pipeline, run_id, tables, new_tables, gone_tables, plan)
+        VALUES (%s, %s, %s, %s, %s, %s, %s)
         ON CONFLICT (project, pipeline, run_id) DO UPDATE SET resolved_at = clock_timestamp(), tables = EXCLUDED.tables,
         new_tables = EXCLUDED.new_tables, gone_tables = EXCLUDED.gone_tables, plan = EXCLUDED.plan""",
         (*ctx.store.key.values(), *(json.dumps(v) for v in (tables, new, gone, to_json(resolved)))),
     )
     cur.execute(
         f"""DELETE FROM {RESOLVED_TABLE} WHERE project = %s AND pipeline = %s AND run_id NOT IN
-        (SELECT run_id FROM {RESOLVED_TABLE} WHERE project = %s AND pipeline = %s ORDER BY resolved_at DESC LIMIT \
-{KEPT_RUNS})""",
+        (SELECT run_id FROM {RESOLVED_TABLE} WHERE project = %s AND pipeline = %s
+         ORDER BY resolved_at DESC LIMIT {KEPT_RUNS})""",
         ctx.store.key.values()[:2] * 2,
     )
     ctx.log.info(

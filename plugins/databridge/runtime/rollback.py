@@ -25,8 +25,8 @@ from databridge.runtime import referencing
 from databridge.runtime.lease import LEASES
 from databridge.runtime.versions import ACTION, VERSIONS_TABLE
 
-_VERSIONS_SQL = f"""SELECT pipeline, run_id, table_name, target_table, keys, load_mode, kind, history_table, rows, \
-created_at
+_VERSIONS_SQL = f"""SELECT pipeline, run_id, table_name,
+    target_table, keys, load_mode, kind, history_table, rows, created_at
     FROM {VERSIONS_TABLE} WHERE project = %s AND rolled_back_at IS NULL ORDER BY created_at"""
 
 

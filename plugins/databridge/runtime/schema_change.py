@@ -35,8 +35,8 @@ _MISSING_FIX = (
 )
 _TYPE_FIX = (
     "change the mapping's `type:` to the table's, alter the table yourself, or set the target's on_schema_change: "
-    "alter (widens the table's types) or keep (loads into the table's own types; values that do not convert are "
-    "rejected)"
+    "alter (widens the table's types) or keep (loads into the table's own types; "
+    "values that do not convert are rejected)"
 )
 
 

@@ -136,16 +136,16 @@ def _keep_upserted(cur: psycopg.Cursor[Any], keep: Keeper, ready: str) -> None:
         return f"NOT EXISTS (SELECT 1 FROM {keep.history} h WHERE {' AND '.join(f'h.{k} = {alias}.{k}' for k in keys)})"
 
     cur.execute(
-        f"CREATE TABLE IF NOT EXISTS {keep.history} AS SELECT t.*, ''::text AS {ACTION} FROM {keep.table} t WITH "
-        "NO DATA"
+        f"CREATE TABLE IF NOT EXISTS {keep.history} AS SELECT t.*, ''::text AS {ACTION} "
+        f"FROM {keep.table} t WITH NO DATA"
     )
     cur.execute(
         f"INSERT INTO {keep.history} SELECT t.*, 'updated' FROM {keep.table} t WHERE EXISTS (SELECT 1 FROM "
         f"{ready} s WHERE {on}) AND {unseen('t')}"
     )
     cur.execute(
-        f"""INSERT INTO {keep.history} ({", ".join(keys)}, {ACTION}) SELECT DISTINCT \
-{", ".join(f"s.{k}" for k in keys)}, 'inserted'
+        f"""INSERT INTO {keep.history} ({", ".join(keys)}, {ACTION})
+        SELECT DISTINCT {", ".join(f"s.{k}" for k in keys)}, 'inserted'
         FROM {ready} s WHERE NOT EXISTS (SELECT 1 FROM {keep.table} t WHERE {on}) AND {unseen("s")}"""
     )
     record(cur, keep, "upserted", keep.history)

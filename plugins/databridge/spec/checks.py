@@ -134,8 +134,8 @@ def _check_patterns(pipeline: Pipeline, path: str) -> Iterator[Problem]:
     if not pipeline.include:
         yield (
             f"{path}.target_schema",
-            "names the schema of the tables include takes; add include, or write the schema in each target "
-            "table's name",
+            "names the schema of the tables include takes; add include, "
+            "or write the schema in each target table's name",
         )
     yield from _check_target_place(
         f'"{pipeline.target_schema.replace(chr(34), chr(34) * 2)}".t', pipeline.staging_schema, f"{path}.target_schema"
@@ -152,8 +152,8 @@ def _check_sources(pipeline: Pipeline, path: str) -> Iterator[Problem]:
         if key in seen:
             yield (
                 spath,
-                f"source table {mapping.source!r} is listed twice in this pipeline; list all its targets under "
-                "one entry",
+                f"source table {mapping.source!r} is listed twice in this pipeline; "
+                "list all its targets under one entry",
             )
         seen.add(key)
 
@@ -261,8 +261,8 @@ def _same_count(referenced: list[str], columns: list[str], path: str) -> Iterato
     if referenced and len(referenced) != len(columns):
         yield (
             path,
-            f"lists {len(referenced)} column(s) but columns lists {len(columns)}; give one referenced column per "
-            "column",
+            f"lists {len(referenced)} column(s) but columns lists {len(columns)}; "
+            "give one referenced column per column",
         )
 
 

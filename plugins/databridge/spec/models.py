@@ -181,8 +181,8 @@ class TargetTable(SpecModel):
     role: Literal["dimension", "fact"] = "fact"
     """Dimensions are loaded before facts, in foreign-key order."""
     load: Literal["replace", "append", "upsert"] = "replace"
-    """replace: the table ends up equal to the source; append: rows are added; upsert: rows matched by keys are \
-updated, others inserted."""
+    """replace: the table ends up equal to the source; append: rows are added; upsert: rows matched by keys are
+    updated, others inserted."""
     keys: list[str] = []
     """Key columns (target names): the primary key of a created table, the match for upsert, and how an append knows
     the rows its target already holds (on_existing)."""
@@ -361,8 +361,8 @@ class Pipeline(SpecModel):
     """Leave out tables include would take: globs on schema.table, e.g. ["shop.tmp_*"]."""
     naming: Naming | None = None
     """How the names of generated target tables and columns are written: as_is, lower or snake_case
-    (InvoiceLineId → invoice_line_id, HTTPStatus → http_status, spaces and dashes → _). Default: the project's \
-naming."""
+    (InvoiceLineId → invoice_line_id, HTTPStatus → http_status, spaces and dashes → _).
+    Default: the project's naming."""
     target_schema: str | None = Field(None, min_length=1)
     """Target schema of the tables taken by include, e.g. public. Default: the source schema, named by the naming
     convention."""

@@ -51,8 +51,8 @@ class ErrorAnswer(BaseModel):
     )
     missing_permissions: list[str] | None = Field(
         None,
-        description="On a 403: the Airflow permissions the route checked and the user's role lacks ('can edit on "
-        "DAGs').",
+        description="On a 403: the Airflow permissions the route checked and the user's role lacks "
+        "('can edit on DAGs').",
     )
 
 

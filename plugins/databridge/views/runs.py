@@ -249,11 +249,10 @@ def _stored(pipeline: PipelinePlan, dag_id: str, run_id: str) -> dict[str, dict[
     return found
 
 
-PROGRESS_SQL = f"""SELECT stage, table_name, sum(rows), max(total), sum(rows_per_second), max(eta_seconds), \
-bool_and(done),
-    extract(epoch FROM clock_timestamp() - max(updated_at)) FROM {RESULTS_SCHEMA}.table_progress
-    WHERE project = %s AND pipeline = %s AND run_id = %s GROUP BY stage, table_name ORDER BY stage, min(started_at), \
-table_name"""
+PROGRESS_SQL = f"""SELECT stage, table_name, sum(rows), max(total), sum(rows_per_second), max(eta_seconds),
+    bool_and(done), extract(epoch FROM clock_timestamp() - max(updated_at)) FROM {RESULTS_SCHEMA}.table_progress
+    WHERE project = %s AND pipeline = %s AND run_id = %s GROUP BY stage, table_name
+    ORDER BY stage, min(started_at), table_name"""
 _PROGRESS_STAGE = {"proof": "validate"}
 """The task a progress stage runs in (the proof is part of the validate task)."""
 

@@ -76,8 +76,8 @@ def what_runs(project: Project) -> dict[str, Any]:
     if cron is None:
         return said | {
             "resume": "This project has no schedule: resuming runs nothing by itself; Run now starts a run.",
-            "resume_queued": "Resuming starts this queued run. The project has no schedule: nothing else runs by "
-            "itself.",
+            "resume_queued": "Resuming starts this queued run. The project has no schedule: "
+            "nothing else runs by itself.",
         }
     if cron in UNSCHEDULED:
         how = UNSCHEDULED[cron][:1].lower() + UNSCHEDULED[cron][1:]
@@ -90,10 +90,8 @@ def what_runs(project: Project) -> dict[str, Any]:
     return said | {
         "next_run": next_run,
         "resume": f"Resuming lets Airflow run this project on its schedule: {when}. Nothing runs now.",
-        "resume_queued": "Resuming starts this queued run, then lets Airflow run this project on its schedule: "
-        f"{when}. "
-        "Nothing "
-        "else runs.",
+        "resume_queued": "Resuming starts this queued run, "
+        f"then lets Airflow run this project on its schedule: {when}. Nothing else runs.",
     }
 
 
