@@ -19,7 +19,7 @@ PIP_QUIET := { grep -v "WARNING: Location 'file:///opt/pypi" || true; }
 help:
 	@echo "make demo     venv + embedded PostgreSQL + demo SQLite shop + run the demo_shop DAG + report"
 	@echo "make test     start PostgreSQL/MariaDB/Redis if down, then ruff, mypy, the test servers (MongoDB wire) and pytest (PYTEST_ARGS=...)"
-	@echo "make lint     ruff + mypy"
+	@echo "make lint     ruff (check and format --check) + mypy"
 	@echo "make airflow  Airflow (api-server, scheduler, dag-processor, triggerer) on http://127.0.0.1:8080 (AIRFLOW_PORT=...); users admin, viewer"
 	@echo "make bench    DataBridge vs the raw pipe, pgloader and dlt on 1M rows (BENCH_ARGS=--quick|--10m|--rounds N|--schema: a 12-table schema vs pgloader)"
 	@echo "make venv     create/update .venv from requirements-dev.txt and the package"
@@ -44,6 +44,7 @@ demo: venv
 test: venv
 	@scripts/services.sh
 	$(VENV)/bin/ruff check plugins dags tests scripts
+	$(VENV)/bin/ruff format --check plugins dags tests scripts
 	$(VENV)/bin/mypy
 	@# The test servers (MongoDB wire, CouchDB, S3) run only as long as pytest: stopped by PID even when it fails.
 	trap 'scripts/test_servers.sh stop' EXIT; scripts/test_servers.sh start; \
@@ -51,6 +52,7 @@ test: venv
 
 lint: venv
 	$(VENV)/bin/ruff check plugins dags tests scripts
+	$(VENV)/bin/ruff format --check plugins dags tests scripts
 	$(VENV)/bin/mypy
 
 AIRFLOW_PORT ?= 8080

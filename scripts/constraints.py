@@ -22,7 +22,8 @@ from packaging.utils import canonicalize_name
 REPO = Path(__file__).resolve().parents[1]
 OUTPUT = REPO / f"constraints-{sys.version_info.major}.{sys.version_info.minor}.txt"
 HEADER = (
-    "# Versions measured to work together for DataBridge on Airflow 3.3.2, Python 3.11 (scripts/constraints.py writes it\n"
+    "# Versions measured to work together for DataBridge on Airflow 3.3.2, "
+    "Python 3.11 (scripts/constraints.py writes it\n"
     "# from the project's .venv). Install with: pip install -c constraints-3.11.txt databridge-*.whl\n"
 )
 

@@ -96,7 +96,9 @@ def build(url: str, database: str, large_mb: int, auth: tuple[str, str] | None =
             rev = http.get(path).json()["_rev"]
             body = payload(f"{doc_id}/{name}", size)
             headers = {"Content-Type": content_type, "Content-Length": str(size)}
-            http.put(f"{path}/{quote(name, safe='')}", params={"rev": rev}, content=body, headers=headers).raise_for_status()
+            http.put(
+                f"{path}/{quote(name, safe='')}", params={"rev": rev}, content=body, headers=headers
+            ).raise_for_status()
 
 
 def main() -> None:

@@ -42,7 +42,9 @@ def ensure_users(secret: dict[str, str]) -> None:
         for name, role in USERS.items():
             user = sm.find_user(username=name)
             if user is None:
-                if not sm.add_user(name, name, "DataBridge", f"{name}@databridge.invalid", sm.find_role(role), password=secret[name]):
+                if not sm.add_user(
+                    name, name, "DataBridge", f"{name}@databridge.invalid", sm.find_role(role), password=secret[name]
+                ):
                     raise SystemExit(f"demo_users: could not create user {name!r}")
             else:
                 user.roles = [sm.find_role(role)]

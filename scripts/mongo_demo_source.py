@@ -4,7 +4,8 @@
 
 products: nested category, Decimal128 price, double weight, int32 stock, bool, date, tags array; some lack fields.
 orders: Int64 number, nested customer.address, date, Decimal128 total and shipping.cost, an items array of
-{sku, qty, unit_price (Decimal128), discount (double, sometimes absent)} — the child table of include/mappings/mongo_catalog.yaml.
+{sku, qty, unit_price (Decimal128), discount (double, sometimes absent)} — the child table of
+include/mappings/mongo_catalog.yaml.
 """
 
 from __future__ import annotations
@@ -60,11 +61,18 @@ def order(rng: random.Random, n: int) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "_id": object_id(2, n),
         "number": Int64(2_026_000_000 + n),
-        "customer": {"name": f"Customer {n % 97}", "email": f"Customer{n % 97}@Example.com ", "address": {"city": city, "country": country}},
+        "customer": {
+            "name": f"Customer {n % 97}",
+            "email": f"Customer{n % 97}@Example.com ",
+            "address": {"city": city, "country": country},
+        },
         "placed_at": FIRST + dt.timedelta(minutes=rng.randint(0, 400 * 1440), milliseconds=rng.randint(0, 999)),
         "status": rng.choice(STATUSES),
         "total": Decimal128(total),
-        "shipping": {"method": rng.choice(["dhl", "ups", "pickup"]), "cost": Decimal128(rng.choice(["0.00", "4.90", "12.50"]))},
+        "shipping": {
+            "method": rng.choice(["dhl", "ups", "pickup"]),
+            "cost": Decimal128(rng.choice(["0.00", "4.90", "12.50"])),
+        },
         "items": items,
     }
     if n % 10 == 0:

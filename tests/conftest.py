@@ -29,8 +29,16 @@ os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
 os.environ["DATABRIDGE_STRICT"] = "1"
 os.environ.pop("DATABRIDGE_MAPPINGS_DIR", None)
 
-PG = {"host": os.environ.get("DATABRIDGE_TEST_PG_HOST", "127.0.0.1"), "port": int(os.environ.get("DATABRIDGE_TEST_PG_PORT", "5432")), "user": os.environ.get("DATABRIDGE_TEST_PG_USER", "postgres")}
-MYSQL = {"host": os.environ.get("DATABRIDGE_TEST_MYSQL_HOST", "127.0.0.1"), "port": int(os.environ.get("DATABRIDGE_TEST_MYSQL_PORT", "3306")), "user": os.environ.get("DATABRIDGE_TEST_MYSQL_USER", "root")}
+PG = {
+    "host": os.environ.get("DATABRIDGE_TEST_PG_HOST", "127.0.0.1"),
+    "port": int(os.environ.get("DATABRIDGE_TEST_PG_PORT", "5432")),
+    "user": os.environ.get("DATABRIDGE_TEST_PG_USER", "postgres"),
+}
+MYSQL = {
+    "host": os.environ.get("DATABRIDGE_TEST_MYSQL_HOST", "127.0.0.1"),
+    "port": int(os.environ.get("DATABRIDGE_TEST_MYSQL_PORT", "3306")),
+    "user": os.environ.get("DATABRIDGE_TEST_MYSQL_USER", "root"),
+}
 
 TEST_SERVER_PORTS = REPO / (os.environ.get("DATABRIDGE_HOME") or ".databridge") / "test-servers" / "ports.env"
 """Where scripts/test_servers.sh writes the free ports it picked for the MongoDB-wire, CouchDB and S3 servers."""
@@ -61,7 +69,8 @@ def pg_admin() -> psycopg.Connection[Any]:
 def grant_sandbox(admin: psycopg.Connection[Any], role: str) -> None:
     """Let a non-superuser target role run custom SQL as the README says: a member of databridge_sandbox."""
     admin.execute(
-        "DO $$ BEGIN CREATE ROLE databridge_sandbox NOLOGIN NOINHERIT; EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+        "DO $$ BEGIN CREATE ROLE databridge_sandbox NOLOGIN NOINHERIT; "
+        "EXCEPTION WHEN duplicate_object THEN NULL; END $$"
     )
     admin.execute(f"GRANT databridge_sandbox TO {role}")
 
@@ -114,7 +123,13 @@ def pg_conn_fields(dbname: str) -> dict[str, Any]:
 
 
 def mysql_conn_fields(dbname: str) -> dict[str, Any]:
-    return {"conn_type": "mysql", "host": MYSQL["host"], "port": MYSQL["port"], "login": MYSQL["user"], "schema": dbname}
+    return {
+        "conn_type": "mysql",
+        "host": MYSQL["host"],
+        "port": MYSQL["port"],
+        "login": MYSQL["user"],
+        "schema": dbname,
+    }
 
 
 def free_port() -> int:

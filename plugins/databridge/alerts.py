@@ -27,7 +27,10 @@ def deadline_message(project: str, minutes: int, context: dict[str, Any], now: d
     deadline = _when((context.get("deadline") or {}).get("deadline_time"))
     queued = _when(run.get("queued_at"))
     parts = [f"DataBridge project {project}: run {run.get('dag_run_id') or '(unknown)'} missed its deadline"]
-    parts.append(f"it should finish within {minutes} min of being queued" + (f" (queued {queued:%Y-%m-%d %H:%M:%S} UTC)" if queued else ""))
+    parts.append(
+        f"it should finish within {minutes} min of being queued"
+        + (f" (queued {queued:%Y-%m-%d %H:%M:%S} UTC)" if queued else "")
+    )
     if deadline:
         late = max(0.0, (now - deadline).total_seconds())
         parts.append(f"the deadline was {deadline:%Y-%m-%d %H:%M:%S} UTC, {_duration(late)} ago")

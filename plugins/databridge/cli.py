@@ -35,7 +35,8 @@ def parse_conn(text: str) -> tuple[str, ConnectionInfo]:
 
 
 def check(files: Sequence[str], *, json_to: TextIO | None = None) -> int:
-    """Parse and compile each project; print one line per file (or one JSON document). Exit status 1 when any is broken."""
+    """Parse and compile each project; print one line per file (or one JSON document). Exit status 1 when any is
+    broken."""
     paths = [Path(f) for f in files] or project_files(mappings_dir())
     results = [_check_one(path) for path in paths]
     if json_to:
@@ -58,7 +59,14 @@ def _check_one(path: Path) -> dict[str, Any]:
         return {"file": display_name(path), "ok": False, "error": str(exc)}
     tables = sum(len(p.load_order) for p in plan.pipelines)
     found = any(p.discover for p in plan.pipelines)
-    return {"file": display_name(path), "ok": True, "dag_id": plan.name, "pipelines": len(plan.pipelines), "tables": tables, "tables_found_at_run": found}
+    return {
+        "file": display_name(path),
+        "ok": True,
+        "dag_id": plan.name,
+        "pipelines": len(plan.pipelines),
+        "tables": tables,
+        "tables_found_at_run": found,
+    }
 
 
 def _project_names(folder: Path) -> set[str]:
@@ -80,7 +88,10 @@ def report(target_uri: str, project: str, *, json_to: TextIO | None = None) -> i
         target.close()
     if json_to:
         succeeded = bool(reports) and all(r["succeeded"] for r in reports)
-        print(json.dumps({"project": project, "succeeded": succeeded, "reports": reports}, indent=2, default=str), file=json_to)
+        print(
+            json.dumps({"project": project, "succeeded": succeeded, "reports": reports}, indent=2, default=str),
+            file=json_to,
+        )
     if not reports:
         print(f"no report stored for project {project!r} in that database yet", file=sys.stderr)
         return 1
@@ -91,7 +102,8 @@ def report(target_uri: str, project: str, *, json_to: TextIO | None = None) -> i
 
 
 def lint(files: Sequence[str], conns: Sequence[str], sample: int, full: bool, *, json_to: TextIO | None = None) -> int:
-    """Lint each pipeline of each project against its source data; exit status 1 when an error-severity problem is found."""
+    """Lint each pipeline of each project against its source data; exit status 1 when an error-severity problem is
+    found."""
     from databridge.lint.command import lint_files
 
     given = dict(parse_conn(c) for c in conns)
@@ -99,7 +111,9 @@ def lint(files: Sequence[str], conns: Sequence[str], sample: int, full: bool, *,
     return lint_files(paths, given, sample_rows=sample, full_scan=full, json_to=json_to)
 
 
-def rollback(file: str, run_id: str, conns: Sequence[str], *, apply: bool, with_later: bool, force: bool = False) -> int:
+def rollback(
+    file: str, run_id: str, conns: Sequence[str], *, apply: bool, with_later: bool, force: bool = False
+) -> int:
     """Roll a project back to its state before a run, in every target it loads (a dry run unless ``apply``)."""
     from databridge.lint.command import resolve
     from databridge.runtime.rollback import apply_rollback, plan_rollback
@@ -107,13 +121,22 @@ def rollback(file: str, run_id: str, conns: Sequence[str], *, apply: bool, with_
     given = dict(parse_conn(c) for c in conns)
     path = Path(file)
     project = compile_project(load_project(path, display_name(path)), display_name(path))
-    targets = {conn_id: PostgresTarget(resolve(conn_id, given)) for conn_id in dict.fromkeys(p.target_conn_id for p in project.pipelines)}
+    targets = {
+        conn_id: PostgresTarget(resolve(conn_id, given))
+        for conn_id in dict.fromkeys(p.target_conn_id for p in project.pipelines)
+    }
     try:
-        plans = {c: plan_rollback(t, project.name, run_id, with_later=with_later, required=len(targets) == 1) for c, t in targets.items()}
+        plans = {
+            c: plan_rollback(t, project.name, run_id, with_later=with_later, required=len(targets) == 1)
+            for c, t in targets.items()
+        }
         if not any(p.steps for p in plans.values()):
             plan_rollback(next(iter(targets.values())), project.name, run_id)  # raises: nothing of the run is kept
         for conn_id, plan in plans.items():
-            print(f"{'rolling back' if apply else 'would roll back (dry run; add --yes to do it)'} project {project.name} in {conn_id}:")
+            print(
+                f"{'rolling back' if apply else 'would roll back (dry run; add --yes to do it)'} project "
+                f"{project.name} in {conn_id}:"
+            )
             print("\n".join(f"  - {line}" for line in plan.describe()) or "  (nothing of this run here)")
             if apply:
                 apply_rollback(targets[conn_id], plan, force=force)
@@ -133,7 +156,10 @@ def target_info(uri: str | None, conn_id: str | None) -> ConnectionInfo:
         from databridge.operators.base import connection_info
 
         return connection_info(conn_id)
-    raise DataBridgeError("name the target database: --target-uri postgresql://user@host:port/database, or --target CONN_ID (an Airflow connection)")
+    raise DataBridgeError(
+        "name the target database: --target-uri postgresql://user@host:port/database, or --target CONN_ID (an "
+        "Airflow connection)"
+    )
 
 
 def leases(info: ConnectionInfo, project: str | None) -> int:
@@ -149,7 +175,17 @@ def leases(info: ConnectionInfo, project: str | None) -> int:
         print(f"no staging lease{f' of project {project!r}' if project else ''} in that database", file=sys.stderr)
         return 0
     rows = [("PROJECT", "PIPELINE", "RUN", "TAKEN AT (UTC)", "RELEASED AT (UTC)", "STATE")]
-    rows += [(s.lease.project, s.lease.pipeline, s.lease.run_id, f"{s.lease.taken_at:%Y-%m-%d %H:%M:%S}", f"{s.lease.released_at:%Y-%m-%d %H:%M:%S}" if s.lease.released_at else "-", s.state) for s in states]
+    rows += [
+        (
+            s.lease.project,
+            s.lease.pipeline,
+            s.lease.run_id,
+            f"{s.lease.taken_at:%Y-%m-%d %H:%M:%S}",
+            f"{s.lease.released_at:%Y-%m-%d %H:%M:%S}" if s.lease.released_at else "-",
+            s.state,
+        )
+        for s in states
+    ]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     print("\n".join([lines[0], *(f"{line}\n    {s.why}" for line, s in zip(lines[1:], states, strict=True))]))
@@ -174,7 +210,8 @@ def release_lease(info: ConnectionInfo, project: str, pipeline: str, reason: str
 
 @contextlib.contextmanager
 def _json_stdout() -> Iterator[TextIO]:
-    """With --json, stdout holds the JSON document alone: logs (Airflow's, sqlglot's) and notes go to stderr meanwhile."""
+    """With --json, stdout holds the JSON document alone: logs (Airflow's, sqlglot's) and notes go to stderr
+    meanwhile."""
     import airflow  # noqa: F401  (Airflow sets up its log handlers when imported: they are moved to stderr below)
 
     document = sys.stdout
@@ -190,19 +227,30 @@ def _target_options(parser: argparse.ArgumentParser, *, inherited: bool = False)
     group = parser.add_mutually_exclusive_group()
     default = argparse.SUPPRESS if inherited else None
     group.add_argument("--target-uri", default=default, help="postgresql:// URI of the target database")
-    group.add_argument("--target", default=default, metavar="CONN_ID", help="the target's Airflow connection (AIRFLOW_CONN_* or a secrets backend)")
+    group.add_argument(
+        "--target",
+        default=default,
+        metavar="CONN_ID",
+        help="the target's Airflow connection (AIRFLOW_CONN_* or a secrets backend)",
+    )
 
 
 def _lease_commands(commands: Any) -> None:
-    leases_cmd = commands.add_parser("leases", help="list the pipelines' staging leases in a target (live, stale or released), or release one")
+    leases_cmd = commands.add_parser(
+        "leases", help="list the pipelines' staging leases in a target (live, stale or released), or release one"
+    )
     _target_options(leases_cmd)
     leases_cmd.add_argument("--project", help="only this project's leases")
     actions = leases_cmd.add_subparsers(dest="action")
-    release_cmd = actions.add_parser("release", help="release a pipeline's staging lease, saying why (a live run's only with --force)")
+    release_cmd = actions.add_parser(
+        "release", help="release a pipeline's staging lease, saying why (a live run's only with --force)"
+    )
     release_cmd.add_argument("project")
     release_cmd.add_argument("pipeline")
     release_cmd.add_argument("--reason", required=True, help="why, kept with the lease (shown by `leases`)")
-    release_cmd.add_argument("--force", action="store_true", help="release it even though its run looks live (you know it has stopped)")
+    release_cmd.add_argument(
+        "--force", action="store_true", help="release it even though its run looks live (you know it has stopped)"
+    )
     _target_options(release_cmd, inherited=True)
 
 
@@ -216,26 +264,54 @@ def _run_leases(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="databridge", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    check_cmd = commands.add_parser("check", help="parse and compile mapping projects (default: every file in the mappings folder)")
+    check_cmd = commands.add_parser(
+        "check", help="parse and compile mapping projects (default: every file in the mappings folder)"
+    )
     check_cmd.add_argument("files", nargs="*")
-    check_cmd.add_argument("--json", action="store_true", help="print one JSON document: every project with its DAG id or its error")
+    check_cmd.add_argument(
+        "--json", action="store_true", help="print one JSON document: every project with its DAG id or its error"
+    )
     report_cmd = commands.add_parser("report", help="print the latest stored run report of a project")
     report_cmd.add_argument("--target-uri", required=True, help="postgresql:// URI of the target database")
     report_cmd.add_argument("--project", required=True)
     report_cmd.add_argument("--json", action="store_true", help="print the stored reports as JSON")
-    lint_cmd = commands.add_parser("lint", help="sample the source data and report what the mappings would do wrong with it")
+    lint_cmd = commands.add_parser(
+        "lint", help="sample the source data and report what the mappings would do wrong with it"
+    )
     lint_cmd.add_argument("files", nargs="*")
-    lint_cmd.add_argument("--conn", action="append", default=[], metavar="CONN_ID=URI", help="a connection given here instead of in Airflow")
-    lint_cmd.add_argument("--sample", type=int, default=10_000, metavar="N", help="rows read per source table (default 10000)")
+    lint_cmd.add_argument(
+        "--conn",
+        action="append",
+        default=[],
+        metavar="CONN_ID=URI",
+        help="a connection given here instead of in Airflow",
+    )
+    lint_cmd.add_argument(
+        "--sample", type=int, default=10_000, metavar="N", help="rows read per source table (default 10000)"
+    )
     lint_cmd.add_argument("--full", action="store_true", help="read every row instead of a sample")
     lint_cmd.add_argument("--json", action="store_true", help="print one JSON document: every pipeline's problems")
-    rollback_cmd = commands.add_parser("rollback", help="put a project's target tables back as they were before a run (dry run unless --yes)")
+    rollback_cmd = commands.add_parser(
+        "rollback", help="put a project's target tables back as they were before a run (dry run unless --yes)"
+    )
     rollback_cmd.add_argument("file")
     rollback_cmd.add_argument("--run", required=True, metavar="RUN_ID", help="the Airflow run id to undo")
     rollback_cmd.add_argument("--yes", action="store_true", help="do it (default: only list what would change)")
-    rollback_cmd.add_argument("--with-later", action="store_true", help="also roll back the later runs that changed the same tables")
-    rollback_cmd.add_argument("--force", action="store_true", help="roll back even though a run still holds the pipeline's staging (it was killed)")
-    rollback_cmd.add_argument("--conn", action="append", default=[], metavar="CONN_ID=URI", help="a target connection given here instead of in Airflow")
+    rollback_cmd.add_argument(
+        "--with-later", action="store_true", help="also roll back the later runs that changed the same tables"
+    )
+    rollback_cmd.add_argument(
+        "--force",
+        action="store_true",
+        help="roll back even though a run still holds the pipeline's staging (it was killed)",
+    )
+    rollback_cmd.add_argument(
+        "--conn",
+        action="append",
+        default=[],
+        metavar="CONN_ID=URI",
+        help="a target connection given here instead of in Airflow",
+    )
     _lease_commands(commands)
     init.add_parser(commands)
     args = parser.parse_args(argv)
@@ -250,7 +326,9 @@ def _run(args: argparse.Namespace, json_to: TextIO | None) -> int:
         if args.command == "init":
             return init.run(args)
         if args.command == "rollback":
-            return rollback(args.file, args.run, args.conn, apply=args.yes, with_later=args.with_later, force=args.force)
+            return rollback(
+                args.file, args.run, args.conn, apply=args.yes, with_later=args.with_later, force=args.force
+            )
         if args.command == "lint":
             return lint(args.files, args.conn, args.sample, args.full, json_to=json_to)
         if args.command == "check":

@@ -37,13 +37,27 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--rows", type=int, default=1_000_000, help="rows in the workload (default 1M)")
     p.add_argument("--10m", dest="ten_million", action="store_true", help="10M rows (the memory-flatness run)")
     p.add_argument("--quick", action="store_true", help="100k rows, one round: to iterate")
-    p.add_argument("--schema", action="store_true", help="the whole-schema case instead: a 12-table MariaDB schema of --rows rows in all, "
-                   "migrated by DataBridge (six stages, an include project) and by pgloader; end states compared")
+    p.add_argument(
+        "--schema",
+        action="store_true",
+        help="the whole-schema case instead: a 12-table MariaDB schema of --rows rows in all, "
+        "migrated by DataBridge (six stages, an include project) and by pgloader; end states compared",
+    )
     p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--chunks", type=int, default=1, help="DataBridge's chunks, extracted at once as mapped instances, each in a process of its own (default 1: one stream)")
-    p.add_argument("--methods", default="raw,pgloader,dlt,databridge", help="comma-separated subset; the first is the baseline")
+    p.add_argument(
+        "--chunks",
+        type=int,
+        default=1,
+        help="DataBridge's chunks, extracted at once as mapped instances, "
+        "each in a process of its own (default 1: one stream)",
+    )
+    p.add_argument(
+        "--methods", default="raw,pgloader,dlt,databridge", help="comma-separated subset; the first is the baseline"
+    )
     p.add_argument("--no-extras", action="store_true", help="skip the transform and PostgreSQL -> PostgreSQL runs")
-    p.add_argument("--keep", action="store_true", help="keep the loaded tables in PostgreSQL (dropped by default: they are large)")
+    p.add_argument(
+        "--keep", action="store_true", help="keep the loaded tables in PostgreSQL (dropped by default: they are large)"
+    )
     p.add_argument("--pg", default="127.0.0.1:5432", help="PostgreSQL host:port (user postgres)")
     p.add_argument("--mysql", default="127.0.0.1:3306", help="MariaDB host:port (user root, no password)")
     args = p.parse_args()
@@ -67,8 +81,14 @@ class Bench:
 
     # -- set-up ---------------------------------------------------------------------------------------------
     def pg(self, dbname: str = PG_DB) -> psycopg.Connection[Any]:
-        return psycopg.connect(host=self.pg_host, port=self.pg_port, user="postgres", dbname=dbname, autocommit=True,
-                               options="-c TimeZone=UTC -c extra_float_digits=1")
+        return psycopg.connect(
+            host=self.pg_host,
+            port=self.pg_port,
+            user="postgres",
+            dbname=dbname,
+            autocommit=True,
+            options="-c TimeZone=UTC -c extra_float_digits=1",
+        )
 
     def ensure_databases(self) -> None:
         with self.pg("postgres") as admin:
@@ -79,9 +99,27 @@ class Bench:
     def env(self) -> dict[str, str]:
         """The task process's environment: the two connections as Airflow reads them."""
         env = dict(os.environ)
-        env["AIRFLOW_CONN_BENCH_MYSQL"] = json.dumps({"conn_type": "mysql", "host": self.my_host, "port": self.my_port, "login": "root", "schema": workload.DATABASE})
-        env["AIRFLOW_CONN_BENCH_PG_SOURCE"] = json.dumps({"conn_type": "postgres", "host": self.pg_host, "port": self.pg_port, "login": "postgres", "schema": PG_SRC_DB})
-        env["AIRFLOW_CONN_BENCH_TARGET"] = json.dumps({"conn_type": "postgres", "host": self.pg_host, "port": self.pg_port, "login": "postgres", "schema": PG_DB})
+        env["AIRFLOW_CONN_BENCH_MYSQL"] = json.dumps(
+            {
+                "conn_type": "mysql",
+                "host": self.my_host,
+                "port": self.my_port,
+                "login": "root",
+                "schema": workload.DATABASE,
+            }
+        )
+        env["AIRFLOW_CONN_BENCH_PG_SOURCE"] = json.dumps(
+            {
+                "conn_type": "postgres",
+                "host": self.pg_host,
+                "port": self.pg_port,
+                "login": "postgres",
+                "schema": PG_SRC_DB,
+            }
+        )
+        env["AIRFLOW_CONN_BENCH_TARGET"] = json.dumps(
+            {"conn_type": "postgres", "host": self.pg_host, "port": self.pg_port, "login": "postgres", "schema": PG_DB}
+        )
         env["PYTHONPATH"] = str(REPO / "plugins")
         return env
 
@@ -94,7 +132,9 @@ class Bench:
     def drop_targets(self) -> None:
         """The loaded copies go; the workload (MariaDB, and the PostgreSQL source) stays for the next run."""
         with self.pg() as conn:
-            schemas = [r[0] for r in conn.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'bench\\_%'").fetchall()]
+            schemas = [
+                r[0] for r in conn.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'bench\\_%'").fetchall()
+            ]
             for schema in schemas:
                 conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
@@ -111,10 +151,15 @@ class Bench:
         with self.pg() as conn:
             conn.execute(workload.pg_table_ddl("bench_raw.orders"))
         select = f"SELECT {', '.join(workload.COLUMNS)} FROM {workload.DATABASE}.{self.table}"
-        pipe = (f"mariadb --quick -B -N -h {self.my_host} -P {self.my_port} -u root -e '{select}' | "
-                f"psql -q -h {self.pg_host} -p {self.pg_port} -U postgres -d {PG_DB} -v ON_ERROR_STOP=1 "
-                f"-c \"\\copy bench_raw.orders FROM STDIN WITH (NULL 'NULL')\"")
-        return self.check(measure.run_tree("raw pipe", ["bash", "-o", "pipefail", "-c", pipe], log_path=str(self.logs / "raw.log")), "bench_raw.orders")
+        pipe = (
+            f"mariadb --quick -B -N -h {self.my_host} -P {self.my_port} -u root -e '{select}' | "
+            f"psql -q -h {self.pg_host} -p {self.pg_port} -U postgres -d {PG_DB} -v ON_ERROR_STOP=1 "
+            f"-c \"\\copy bench_raw.orders FROM STDIN WITH (NULL 'NULL')\""
+        )
+        return self.check(
+            measure.run_tree("raw pipe", ["bash", "-o", "pipefail", "-c", pipe], log_path=str(self.logs / "raw.log")),
+            "bench_raw.orders",
+        )
 
     def pgloader(self) -> Run:
         self.reset_schema("bench_pgloader")
@@ -130,15 +175,26 @@ class Bench:
 """)
         # Its defaults die with "Heap exhausted" on this table: a 4 GB heap is the tuning that makes it run.
         argv = ["pgloader", "--dynamic-space-size", "4096", "--no-ssl-cert-verification", str(load)]
-        return self.check(measure.run_tree("pgloader", argv, log_path=str(self.logs / "pgloader.log")), f"bench_pgloader.{self.table}")
+        return self.check(
+            measure.run_tree("pgloader", argv, log_path=str(self.logs / "pgloader.log")), f"bench_pgloader.{self.table}"
+        )
 
     def dlt(self) -> Run:
         python = self.dlt_venv()
         self.reset_schema("bench_dlt")
-        argv = [str(python), str(REPO / "scripts/bench/dlt_task.py"),
-                f"mysql+pymysql://root@{self.my_host}:{self.my_port}/{workload.DATABASE}",
-                f"postgresql://postgres:trust-auth-ignores-this@{self.pg_host}:{self.pg_port}/{PG_DB}", workload.DATABASE, self.table, "bench_dlt", "connectorx"]
-        return self.check(measure.run_tree("dlt (connectorx)", argv, log_path=str(self.logs / "dlt.log")), f"bench_dlt.{self.table}")
+        argv = [
+            str(python),
+            str(REPO / "scripts/bench/dlt_task.py"),
+            f"mysql+pymysql://root@{self.my_host}:{self.my_port}/{workload.DATABASE}",
+            f"postgresql://postgres:trust-auth-ignores-this@{self.pg_host}:{self.pg_port}/{PG_DB}",
+            workload.DATABASE,
+            self.table,
+            "bench_dlt",
+            "connectorx",
+        ]
+        return self.check(
+            measure.run_tree("dlt (connectorx)", argv, log_path=str(self.logs / "dlt.log")), f"bench_dlt.{self.table}"
+        )
 
     def databridge(self) -> Run:
         self.reset_schema("bench_databridge")
@@ -146,7 +202,10 @@ class Bench:
         project = self.project("bench_mysql", "bench_mysql", "bench_databridge", workload.COLUMNS, chunks=chunks)
         extract = f"extract*{chunks}" if chunks > 1 else "extract"
         method = f"DataBridge ({chunks} chunks)" if chunks > 1 else "DataBridge"
-        return self.check(self.run_databridge(method, project, (extract, "transform", "load_dimensions", "load_facts")), "bench_databridge.orders")
+        return self.check(
+            self.run_databridge(method, project, (extract, "transform", "load_dimensions", "load_facts")),
+            "bench_databridge.orders",
+        )
 
     def run_databridge(self, method: str, project: Path, stages: tuple[str, ...], run_id: str | None = None) -> Run:
         """The stages by the real operators in a process of their own; a new run unless ``run_id`` continues one."""
@@ -154,7 +213,9 @@ class Bench:
         argv = [sys.executable, str(REPO / "scripts/bench/databridge_task.py"), str(project), run_id, *stages]
         return measure.run_tree(method, argv, env=self.env(), log_path=str(self.logs / f"{project.stem}.log"))
 
-    def project(self, name: str, source: str, schema: str, columns: tuple[str, ...], extra: str = "", chunks: int = 1) -> Path:
+    def project(
+        self, name: str, source: str, schema: str, columns: tuple[str, ...], extra: str = "", chunks: int = 1
+    ) -> Path:
         """A pass-through mapping project: every column unchanged, replace load, id as the key."""
         table = f"{workload.DATABASE}.{self.table}" if source == "bench_mysql" else "bench_source.orders"
         mapped = "".join(f"\n              - {{source: {c}}}" for c in columns)
@@ -197,7 +258,11 @@ def ensure_pgloader() -> None:
     if os.geteuid() != 0:
         sys.exit("bench: pgloader is missing; install it with: sudo apt-get install pgloader")
     print("pgloader: installing the Debian package", flush=True)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "pgloader"], check=True, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "pgloader"],
+        check=True,
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+    )
 
 
 def medians(runs: list[Run]) -> dict[str, Any]:
@@ -219,16 +284,25 @@ def run_rounds(bench: Bench, methods: dict[str, Callable[[], Run]], rounds: int)
             run = method()
             runs[name].append(run)
             stages = " ".join(f"{k} {v:.2f}" for k, v in run.detail.get("stages", {}).items())
-            print(f"  round {n} {run.method:<22} {run.rows / run.seconds:>10,.0f} rows/s  {run.seconds:7.2f} s  "
-                  f"peak RSS {run.peak_rss_mb:7.1f} MB  client CPU {run.cpu:6.2f} s  rows {run.rows:,}  {stages}", flush=True)
+            print(
+                f"  round {n} {run.method:<22} {run.rows / run.seconds:>10,.0f} rows/s  {run.seconds:7.2f} s  "
+                f"peak RSS {run.peak_rss_mb:7.1f} MB  client CPU {run.cpu:6.2f} s  rows {run.rows:,}  {stages}",
+                flush=True,
+            )
     return runs
 
 
 def summarise(title: str, runs: dict[str, list[Run]], baseline: str) -> dict[str, Any]:
     table = {name: medians(r) for name, r in runs.items() if r}
     base = table[baseline]
-    print(f"\n{title} (medians of {len(runs[baseline])} round(s); 'in rounds': the ratio within each round, median (min-max))")
-    print(f"{'method':<24}{'rows/s':>12}{'x ' + baseline:>16}{'in rounds':>20}{'seconds':>10}{'peak RSS MB':>14}{'client CPU s':>14}  same rows+checksum")
+    print(
+        f"\n{title} (medians of {len(runs[baseline])} round(s); 'in rounds': the ratio within each round, "
+        "median (min-max))"
+    )
+    print(
+        f"{'method':<24}{'rows/s':>12}{'x ' + baseline:>16}{'in rounds':>20}"
+        f"{'seconds':>10}{'peak RSS MB':>14}{'client CPU s':>14}  same rows+checksum"
+    )
     for name, m in table.items():
         m["rows_per_second"] = m["rows"] / m["seconds"]
         m["ratio"] = base["seconds"] / m["seconds"]
@@ -236,8 +310,10 @@ def summarise(title: str, runs: dict[str, list[Run]], baseline: str) -> dict[str
         m["ratio_in_rounds"] = {"median": statistics.median(paired), "min": min(paired), "max": max(paired)}
         m["matches"] = m["rows"] == base["rows"] and m["checksums"] == base["checksums"] and len(m["checksums"]) == 1
         spread = f"{statistics.median(paired):.2f} ({min(paired):.2f}-{max(paired):.2f})"
-        print(f"{runs[name][0].method:<24}{m['rows_per_second']:>12,.0f}{m['ratio']:>16.2f}{spread:>20}{m['seconds']:>10.2f}{m['peak_rss_mb']:>14.1f}"
-              f"{m['client_cpu_seconds']:>14.2f}  {'yes' if m['matches'] else 'NO'}")
+        print(
+            f"{runs[name][0].method:<24}{m['rows_per_second']:>12,.0f}{m['ratio']:>16.2f}{spread:>20}{m['seconds']:>10.2f}{m['peak_rss_mb']:>14.1f}"
+            f"{m['client_cpu_seconds']:>14.2f}  {'yes' if m['matches'] else 'NO'}"
+        )
     return table
 
 
@@ -256,7 +332,9 @@ def main() -> None:
     results: dict[str, Any] = {"rows": args.rows, "rounds": args.rounds, "machine": machine()}
     if methods:  # --methods '' runs only the side benchmarks
         print(f"\nMariaDB -> PostgreSQL, {args.rows:,} rows, {args.rounds} round(s)", flush=True)
-        results["mysql_to_postgres"] = summarise("MariaDB -> PostgreSQL", run_rounds(bench, methods, args.rounds), next(iter(methods)))
+        results["mysql_to_postgres"] = summarise(
+            "MariaDB -> PostgreSQL", run_rounds(bench, methods, args.rounds), next(iter(methods))
+        )
     if not args.no_extras:
         import extras
 
@@ -265,7 +343,12 @@ def main() -> None:
     if not args.keep:
         bench.drop_targets()
     save(results)
-    failed = [k for section in ("mysql_to_postgres", "postgres_to_postgres") for k, m in results.get(section, {}).items() if not m["matches"]]
+    failed = [
+        k
+        for section in ("mysql_to_postgres", "postgres_to_postgres")
+        for k, m in results.get(section, {}).items()
+        if not m["matches"]
+    ]
     if failed:
         sys.exit(f"bench: these methods did not produce the raw pipe's rows and checksum: {', '.join(failed)}")
 
@@ -276,7 +359,9 @@ def whole_schema(bench: Bench, args: argparse.Namespace) -> None:
     ensure_pgloader()
     found = schema_case.run(bench, args)
     save({"rows": args.rows, "rounds": args.rounds, "machine": machine(), "whole_schema": found})
-    if not (found["databridge"]["matches"] and found["databridge_no_proof"]["matches"]) or any(": rows " in d or "checksums" in d for d in found["differences"]):
+    if not (found["databridge"]["matches"] and found["databridge_no_proof"]["matches"]) or any(
+        ": rows " in d or "checksums" in d for d in found["differences"]
+    ):
         sys.exit("bench: DataBridge's and pgloader's targets do not hold the same rows and values (see above)")
 
 
@@ -288,8 +373,20 @@ def save(results: dict[str, Any]) -> None:
 
 def machine() -> dict[str, Any]:
     mem = next(line for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), "?")
-    return {"cpus": os.cpu_count(), "cpu": cpu, "memory": mem.split(":", 1)[1].strip(), "python": sys.version.split()[0]}
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "?",
+    )
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "memory": mem.split(":", 1)[1].strip(),
+        "python": sys.version.split()[0],
+    }
 
 
 if __name__ == "__main__":

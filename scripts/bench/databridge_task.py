@@ -47,20 +47,32 @@ def main(project: str, run_id: str, stages: list[str]) -> None:
         elif "@" in stage:  # one mapped instance: stage@k
             name, k = stage.split("@")
             began = time.time()
-            results[stage] = operators[name](task_id=name, pipeline=params, project_file=project, chunk=int(k)).execute({"run_id": run_id})
+            results[stage] = operators[name](task_id=name, pipeline=params, project_file=project, chunk=int(k)).execute(
+                {"run_id": run_id}
+            )
             spans[stage] = (began, time.time())
         else:
-            results[stage] = operators[stage](task_id=stage, pipeline=params, project_file=project).execute({"run_id": run_id})
+            results[stage] = operators[stage](task_id=stage, pipeline=params, project_file=project).execute(
+                {"run_id": run_id}
+            )
         timings[name] = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = time.process_time() - cpu + (after.ru_utime - children.ru_utime) + (after.ru_stime - children.ru_stime)
-    print(json.dumps({"seconds": sum(timings.values()), "cpu": cpu, "stages": timings, "results": results, "spans": spans}, default=str))
+    print(
+        json.dumps(
+            {"seconds": sum(timings.values()), "cpu": cpu, "stages": timings, "results": results, "spans": spans},
+            default=str,
+        )
+    )
 
 
 def _instances(project: str, run_id: str, stage: str, count: int) -> tuple[list[Any], tuple[float, float]]:
     """Each instance's results, and the span of their work: the first start and the last end (each process's
     interpreter start is not counted, as for one process)."""
-    procs = [subprocess.Popen([sys.executable, __file__, project, run_id, f"{stage}@{k}"], stdout=subprocess.PIPE, text=True) for k in range(count)]
+    procs = [
+        subprocess.Popen([sys.executable, __file__, project, run_id, f"{stage}@{k}"], stdout=subprocess.PIPE, text=True)
+        for k in range(count)
+    ]
     outputs = [p.communicate()[0] for p in procs]
     if any(p.returncode for p in procs):
         sys.exit(f"{stage}: an instance failed\n" + "\n".join(outputs))

@@ -16,7 +16,9 @@ def main(mysql_url: str, pg_url: str, database: str, table: str, dataset: str, b
     import dlt
     from dlt.sources.sql_database import sql_database
 
-    source = sql_database(credentials=mysql_url, schema=database, table_names=[table], backend=backend, chunk_size=50_000)
+    source = sql_database(
+        credentials=mysql_url, schema=database, table_names=[table], backend=backend, chunk_size=50_000
+    )
     pipeline = dlt.pipeline(
         pipeline_name="databridge_bench",
         pipelines_dir=tempfile.mkdtemp(prefix="dlt-bench-"),

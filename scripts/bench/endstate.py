@@ -58,8 +58,14 @@ def rule(data_type: str, column_type: str, is_json: bool) -> str:
         return "boolean"
     if data_type in INTEGERS:
         return "integer"
-    return {"decimal": "decimal", "double": "double", "float": "double", "datetime": "datetime", "timestamp": "datetime",
-            "date": "date"}.get(data_type, "text")  # fmt: skip
+    return {
+        "decimal": "decimal",
+        "double": "double",
+        "float": "double",
+        "datetime": "datetime",
+        "timestamp": "datetime",
+        "date": "date",
+    }.get(data_type, "text")
 
 
 def normalised(column: str, kind: str, column_type: str) -> str:
@@ -78,50 +84,90 @@ def normalised(column: str, kind: str, column_type: str) -> str:
 def checksum_sql(schema: str, table: str, expressions: list[str]) -> str:
     """Row count and an order-independent checksum: the sum of the first 64 bits of each normalised row's md5."""
     row = f"ROW({', '.join(expressions)})::text"
-    return f'SELECT count(*), coalesce(sum((\'x\' || left(md5({row}), 16))::bit(64)::bigint::numeric), 0) FROM "{schema}"."{table}"'
+    return (
+        f"SELECT count(*), coalesce(sum(('x' || left(md5({row}), 16))::bit(64)::bigint::numeric), 0) FROM "
+        f'"{schema}"."{table}"'
+    )
 
 
 # --- the MariaDB source --------------------------------------------------------------------------------------------
 
+
 def mysql_columns(cur: Any, database: str) -> dict[str, list[tuple[str, str, str]]]:
     """Per table, (column, rule, column type) in source order; JSON columns are known by MariaDB's json_valid CHECK."""
-    cur.execute("SELECT TABLE_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = %s", (database,))
-    json_columns = {(t, clause[len("json_valid(`"):-2]) for t, clause in cur.fetchall() if clause.startswith("json_valid(`")}
-    cur.execute("""SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE FROM information_schema.COLUMNS
-        WHERE TABLE_SCHEMA = %s ORDER BY TABLE_NAME, ORDINAL_POSITION""", (database,))
+    cur.execute(
+        "SELECT TABLE_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = %s",
+        (database,),
+    )
+    json_columns = {
+        (t, clause[len("json_valid(`") : -2]) for t, clause in cur.fetchall() if clause.startswith("json_valid(`")
+    }
+    cur.execute(
+        """SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE FROM information_schema.COLUMNS
+        WHERE TABLE_SCHEMA = %s ORDER BY TABLE_NAME, ORDINAL_POSITION""",
+        (database,),
+    )
     found: dict[str, list[tuple[str, str, str]]] = {}
     for table, column, data_type, column_type in cur.fetchall():
-        found.setdefault(table, []).append((column, rule(data_type, column_type, (table, column) in json_columns), column_type))
+        found.setdefault(table, []).append(
+            (column, rule(data_type, column_type, (table, column) in json_columns), column_type)
+        )
     return found
 
 
 def mysql_state(cur: Any, database: str) -> dict[str, TableState]:
     """Rows and schema objects of the source (CHECKs without json_valid: that is the JSON type, not a rule)."""
-    state = {table: TableState(types={c: t for c, _, t in cols}) for table, cols in mysql_columns(cur, database).items()}
+    state = {
+        table: TableState(types={c: t for c, _, t in cols}) for table, cols in mysql_columns(cur, database).items()
+    }
     for table, s in state.items():
         cur.execute(f"SELECT COUNT(*) FROM `{database}`.`{table}`")
         s.rows = int(cur.fetchone()[0])
-    cur.execute("""SELECT k.TABLE_NAME, c.CONSTRAINT_TYPE, GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR ', '),
+    cur.execute(
+        """SELECT k.TABLE_NAME, c.CONSTRAINT_TYPE,
+          GROUP_CONCAT(k.COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR ', '),
           k.REFERENCED_TABLE_NAME, GROUP_CONCAT(k.REFERENCED_COLUMN_NAME ORDER BY k.ORDINAL_POSITION SEPARATOR ', ')
-        FROM information_schema.KEY_COLUMN_USAGE k JOIN information_schema.TABLE_CONSTRAINTS c USING (CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME)
-        WHERE k.TABLE_SCHEMA = %s GROUP BY k.TABLE_NAME, c.CONSTRAINT_TYPE, k.CONSTRAINT_NAME, k.REFERENCED_TABLE_NAME""", (database,))
+        FROM information_schema.KEY_COLUMN_USAGE k JOIN information_schema.TABLE_CONSTRAINTS c
+        USING (CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME)
+        WHERE k.TABLE_SCHEMA = %s
+        GROUP BY k.TABLE_NAME, c.CONSTRAINT_TYPE, k.CONSTRAINT_NAME, k.REFERENCED_TABLE_NAME""",
+        (database,),
+    )
     for table, kind, columns, ref_table, ref_columns in cur.fetchall():
         state[table].objects[_KIND[kind]].append(_signature(_KIND[kind], columns, ref_table, ref_columns))
-    cur.execute("""SELECT TABLE_NAME, GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX SEPARATOR ', ') FROM information_schema.STATISTICS
-        WHERE TABLE_SCHEMA = %s AND NON_UNIQUE = 1 GROUP BY TABLE_NAME, INDEX_NAME""", (database,))
+    cur.execute(
+        """SELECT TABLE_NAME, GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX SEPARATOR ', ')
+        FROM information_schema.STATISTICS
+        WHERE TABLE_SCHEMA = %s AND NON_UNIQUE = 1 GROUP BY TABLE_NAME, INDEX_NAME""",
+        (database,),
+    )
     for table, columns in cur.fetchall():
         state[table].objects["INDEX"].append(f"INDEX({columns})")
-    cur.execute("""SELECT TABLE_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS
-        WHERE CONSTRAINT_SCHEMA = %s AND CHECK_CLAUSE NOT LIKE 'json\\_valid(%%'""", (database,))
+    cur.execute(
+        """SELECT TABLE_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS
+        WHERE CONSTRAINT_SCHEMA = %s AND CHECK_CLAUSE NOT LIKE 'json\\_valid(%%'""",
+        (database,),
+    )
     for table, clause in cur.fetchall():
         state[table].objects["CHECK"].append(f"CHECK ({clause})")
-    cur.execute("SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s AND IS_NULLABLE = 'NO'", (database,))
+    cur.execute(
+        "SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s AND IS_NULLABLE = 'NO'",
+        (database,),
+    )
     for table, column in cur.fetchall():
         state[table].objects["NOT NULL"].append(f"NOT NULL({column})")
     return _sorted(state)
 
 
-_KIND = {"PRIMARY KEY": "PK", "FOREIGN KEY": "FK", "UNIQUE": "UNIQUE", "p": "PK", "f": "FK", "u": "UNIQUE", "c": "CHECK"}
+_KIND = {
+    "PRIMARY KEY": "PK",
+    "FOREIGN KEY": "FK",
+    "UNIQUE": "UNIQUE",
+    "p": "PK",
+    "f": "FK",
+    "u": "UNIQUE",
+    "c": "CHECK",
+}
 
 
 def _signature(kind: str, columns: str, ref_table: str | None, ref_columns: str | None) -> str:
@@ -139,7 +185,8 @@ def _sorted(state: dict[str, TableState]) -> dict[str, TableState]:
 
 _COLUMNS = """ARRAY(SELECT a.attname::text FROM unnest({keys}) WITH ORDINALITY k(n, o)
   JOIN pg_attribute a ON a.attrelid = {rel} AND a.attnum = k.n ORDER BY k.o)"""
-CONSTRAINTS = f"""SELECT c.relname, con.contype, pg_get_constraintdef(con.oid), {_COLUMNS.format(keys="con.conkey", rel="con.conrelid")},
+CONSTRAINTS = f"""SELECT c.relname, con.contype, pg_get_constraintdef(con.oid),
+  {_COLUMNS.format(keys="con.conkey", rel="con.conrelid")},
   f.relname, {_COLUMNS.format(keys="con.confkey", rel="con.confrelid")}
 FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid LEFT JOIN pg_class f ON f.oid = con.confrelid
 WHERE c.relnamespace = to_regnamespace(%s) AND con.contype IN ('p', 'u', 'f', 'c')"""
@@ -147,8 +194,10 @@ INDEXES = f"""SELECT t.relname, i.indisunique, {_COLUMNS.format(keys="i.indkey::
 FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
 WHERE t.relnamespace = to_regnamespace(%s)
   AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid AND con.contype IN ('p', 'u'))"""
-TYPES = """SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
-WHERE c.relnamespace = to_regnamespace(%s) AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped ORDER BY c.relname, a.attnum"""
+TYPES = """SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid
+WHERE c.relnamespace = to_regnamespace(%s) AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY c.relname, a.attnum"""
 
 
 def pg_state(conn: Any, schema: str, columns: dict[str, list[tuple[str, str, str]]]) -> dict[str, TableState]:

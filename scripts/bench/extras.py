@@ -23,7 +23,8 @@ MAPPINGS = """
 HAND_TABLE = """CREATE UNLOGGED TABLE {table} (id bigint, code text, name text, amount numeric(12,2), created_day text,
   total numeric(16,2), score double precision, notes text)"""
 HAND_INSERT = """INSERT INTO {table} SELECT id, upper(btrim(code)), coalesce(nullif(lower(btrim(name)), ''), 'unknown'),
-  amount, to_char(created_at, 'YYYY-MM-DD'), ROUND(CAST(amount * quantity AS numeric), 2), score, notes FROM {staging}"""
+  amount, to_char(created_at, 'YYYY-MM-DD'), ROUND(CAST(amount * quantity AS numeric), 2), score, notes
+  FROM {staging}"""
 
 
 def transform(bench: Any, rounds: int) -> dict[str, Any]:
@@ -35,7 +36,8 @@ def transform(bench: Any, rounds: int) -> dict[str, Any]:
     bench.run_databridge("DataBridge extract", project, ("extract",), run_id)
     with bench.pg() as conn:
         staging = conn.execute(
-            "SELECT quote_ident(schemaname) || '.' || quote_ident(tablename) FROM pg_tables WHERE schemaname = 'bench_transform_staging'"
+            "SELECT quote_ident(schemaname) || '.' || quote_ident(tablename) FROM pg_tables WHERE schemaname = "
+            "'bench_transform_staging'"
         ).fetchone()[0]
     runs: dict[str, list[Run]] = {"hand": [], "databridge": []}
     for n in range(1, rounds + 1):
@@ -85,8 +87,10 @@ def _ensure_pg_source(bench: Any) -> None:
         source.execute("DROP SCHEMA IF EXISTS bench_source CASCADE")
         source.execute("CREATE SCHEMA bench_source")
         source.execute(workload.pg_table_ddl("bench_source.orders"))
-        with target.cursor().copy("COPY bench_raw.orders TO STDOUT (FORMAT binary)") as out, \
-                source.cursor().copy("COPY bench_source.orders FROM STDIN (FORMAT binary)") as into:
+        with (
+            target.cursor().copy("COPY bench_raw.orders TO STDOUT (FORMAT binary)") as out,
+            source.cursor().copy("COPY bench_source.orders FROM STDIN (FORMAT binary)") as into,
+        ):
             for chunk in out:
                 into.write(chunk)
         source.execute("VACUUM ANALYZE bench_source.orders")
@@ -97,9 +101,13 @@ def _pg_raw_pipe(bench: Any) -> Run:
     with bench.pg() as conn:
         conn.execute(workload.pg_table_ddl("bench_pg_raw.orders"))
     psql = f"psql -q -h {bench.pg_host} -p {bench.pg_port} -U postgres -v ON_ERROR_STOP=1"
-    pipe = (f"{psql} -d databridge_bench_src -c '\\copy bench_source.orders TO STDOUT' | "
-            f"{psql} -d databridge_bench -c '\\copy bench_pg_raw.orders FROM STDIN'")
-    run = measure.run_tree("raw pipe (psql | psql)", ["bash", "-o", "pipefail", "-c", pipe], log_path=str(bench.logs / "pg_raw.log"))
+    pipe = (
+        f"{psql} -d databridge_bench_src -c '\\copy bench_source.orders TO STDOUT' | "
+        f"{psql} -d databridge_bench -c '\\copy bench_pg_raw.orders FROM STDIN'"
+    )
+    run = measure.run_tree(
+        "raw pipe (psql | psql)", ["bash", "-o", "pipefail", "-c", pipe], log_path=str(bench.logs / "pg_raw.log")
+    )
     return bench.check(run, "bench_pg_raw.orders")  # type: ignore[no-any-return]
 
 

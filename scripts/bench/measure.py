@@ -87,4 +87,7 @@ NORMALISED = """ROW(id::bigint, customer_id::bigint, code::text, name::text, amo
 
 def checksum_sql(table: str) -> str:
     """Row count and an order-independent checksum: the sum of the first 64 bits of each normalised row's md5."""
-    return f"SELECT count(*), coalesce(sum(('x' || left(md5({NORMALISED}), 16))::bit(64)::bigint::numeric), 0) FROM {table}"
+    return (
+        f"SELECT count(*), coalesce(sum(('x' || left(md5({NORMALISED}), 16))::bit(64)::bigint::numeric), 0) "
+        f"FROM {table}"
+    )

@@ -74,8 +74,14 @@ class SchemaCase:
         self.fresh_database(TARGETS["pgloader"])
         b = self.bench
         # Its default migration; the 4 GB heap is the bench's tuning (its default heap dies on 1M rows).
-        argv = ["pgloader", "--dynamic-space-size", "4096", "--no-ssl-cert-verification",
-                f"mysql://root@{b.my_host}:{b.my_port}/{shop.DATABASE}", f"postgresql://postgres@{b.pg_host}:{b.pg_port}/{TARGETS['pgloader']}"]
+        argv = [
+            "pgloader",
+            "--dynamic-space-size",
+            "4096",
+            "--no-ssl-cert-verification",
+            f"mysql://root@{b.my_host}:{b.my_port}/{shop.DATABASE}",
+            f"postgresql://postgres@{b.pg_host}:{b.pg_port}/{TARGETS['pgloader']}",
+        ]
         return self.finish(measure.run_tree("pgloader", argv, log_path=str(b.logs / "schema_pgloader.log")), "pgloader")
 
     def databridge(self, proof: bool = True) -> Run:
@@ -84,15 +90,31 @@ class SchemaCase:
         project = b.logs.parent / f"bench_shop{'' if proof else '_no_proof'}.yaml"
         project.write_text(PROJECT + ("" if proof else NO_PROOF))
         env = b.env()
-        env["AIRFLOW_CONN_BENCH_SHOP_MYSQL"] = json.dumps({"conn_type": "mysql", "host": b.my_host, "port": b.my_port, "login": "root", "schema": shop.DATABASE})
-        env["AIRFLOW_CONN_BENCH_SHOP_TARGET"] = json.dumps({"conn_type": "postgres", "host": b.pg_host, "port": b.pg_port, "login": "postgres", "schema": TARGETS["databridge"]})
+        env["AIRFLOW_CONN_BENCH_SHOP_MYSQL"] = json.dumps(
+            {"conn_type": "mysql", "host": b.my_host, "port": b.my_port, "login": "root", "schema": shop.DATABASE}
+        )
+        env["AIRFLOW_CONN_BENCH_SHOP_TARGET"] = json.dumps(
+            {
+                "conn_type": "postgres",
+                "host": b.pg_host,
+                "port": b.pg_port,
+                "login": "postgres",
+                "schema": TARGETS["databridge"],
+            }
+        )
         argv = [sys.executable, str(HERE / "databridge_task.py"), str(project), f"bench-{time.time_ns()}", *STAGES]
-        method, log = ("DataBridge", "schema_databridge.log") if proof else ("DataBridge, proof: skip", "schema_databridge_no_proof.log")
+        method, log = (
+            ("DataBridge", "schema_databridge.log")
+            if proof
+            else ("DataBridge, proof: skip", "schema_databridge_no_proof.log")
+        )
         run = self.finish(measure.run_tree(method, argv, env=env, log_path=str(b.logs / log)), "databridge")
         with b.pg(TARGETS["databridge"]) as conn:
             objects = conn.execute(REPORTED).fetchone()[0]
-        run.detail["schema_report"] = {"built": sum(e["built"] for e in objects.values()),
-                                       "not_built": [o for e in objects.values() for o in e["not_built"]]}
+        run.detail["schema_report"] = {
+            "built": sum(e["built"] for e in objects.values()),
+            "not_built": [o for e in objects.values() for o in e["not_built"]],
+        }
         return run
 
     def drop(self) -> None:
@@ -108,16 +130,26 @@ def run(bench: Any, args: Any) -> dict[str, Any]:
 
     case = SchemaCase(bench)
     case.prepare(args.rows)
-    print(f"\nWhole schema: MariaDB {shop.DATABASE} ({len(case.source)} tables, {sum(s.rows for s in case.source.values()):,} rows) "
-          f"-> PostgreSQL, {args.rounds} round(s); DataBridge runs its six stages from this project (then again with "
-          f"{NO_PROOF.strip()!r} added):\n{PROJECT}", flush=True)
-    methods = {"pgloader": case.pgloader, "databridge": case.databridge, "databridge_no_proof": lambda: case.databridge(proof=False)}
+    print(
+        f"\nWhole schema: MariaDB {shop.DATABASE} ({len(case.source)} tables, "
+        f"{sum(s.rows for s in case.source.values()):,} rows) -> PostgreSQL, {args.rounds} round(s); DataBridge runs "
+        f"its six stages from this project (then again with {NO_PROOF.strip()!r} added):\n{PROJECT}",
+        flush=True,
+    )
+    methods = {
+        "pgloader": case.pgloader,
+        "databridge": case.databridge,
+        "databridge_no_proof": lambda: case.databridge(proof=False),
+    }
     runs = run_rounds(bench, methods, args.rounds)
     table = summarise("Whole schema, MariaDB -> PostgreSQL", runs, "pgloader")
     table["seconds_ratio"] = {name: _seconds_ratio(runs, name) for name in ("databridge", "databridge_no_proof")}
     ends = {tool: runs[tool][-1].detail["end_state"] for tool in ("databridge", "pgloader")}
     table["differences"] = compare(case.source, ends["databridge"], ends["pgloader"], case.columns)
-    table["end_states"] = {"source": endstate.as_json(case.source), **{tool: endstate.as_json(s) for tool, s in ends.items()}}
+    table["end_states"] = {
+        "source": endstate.as_json(case.source),
+        **{tool: endstate.as_json(s) for tool, s in ends.items()},
+    }
     table["databridge_report"] = _print_report(runs["databridge"][-1])
     table["same_every_round"] = len({r.checksum for rs in runs.values() for r in rs}) == 1
     if not args.keep:
@@ -127,8 +159,11 @@ def run(bench: Any, args: Any) -> dict[str, Any]:
 
 def _print_report(run: Run) -> dict[str, Any]:
     reported: dict[str, Any] = run.detail["schema_report"]
-    print(f"\nDataBridge's report: {reported['built']} schema objects built (NOT NULL, defaults and identities included), "
-          f"{len(reported['not_built'])} skipped or failed" + "".join(f"\n  {o}" for o in reported["not_built"]))
+    print(
+        f"\nDataBridge's report: {reported['built']} schema objects built "
+        f"(NOT NULL, defaults and identities included), {len(reported['not_built'])} skipped or failed"
+        + "".join(f"\n  {o}" for o in reported["not_built"])
+    )
     return reported
 
 
@@ -137,13 +172,24 @@ def _seconds_ratio(runs: dict[str, list[Run]], name: str) -> dict[str, float]:
     ours, theirs = runs[name], runs["pgloader"]
     paired = [a.seconds / b.seconds for a, b in zip(ours, theirs, strict=True)]
     medians = statistics.median(r.seconds for r in ours) / statistics.median(r.seconds for r in theirs)
-    print(f"{'' if name != 'databridge' else chr(10)}{ours[0].method} seconds / pgloader seconds: {medians:.2f} (in rounds "
-          f"{statistics.median(paired):.2f}, {min(paired):.2f}-{max(paired):.2f}); {1 / medians:.2f}x as fast")
-    return {"of_medians": medians, "in_rounds_median": statistics.median(paired), "min": min(paired), "max": max(paired)}
+    print(
+        f"{'' if name != 'databridge' else chr(10)}{ours[0].method} seconds / pgloader seconds: {medians:.2f} (in "
+        f"rounds {statistics.median(paired):.2f}, {min(paired):.2f}-{max(paired):.2f}); {1 / medians:.2f}x as fast"
+    )
+    return {
+        "of_medians": medians,
+        "in_rounds_median": statistics.median(paired),
+        "min": min(paired),
+        "max": max(paired),
+    }
 
 
-def compare(source: dict[str, TableState], ours: dict[str, TableState], theirs: dict[str, TableState],
-            columns: dict[str, list[tuple[str, str, str]]]) -> list[str]:
+def compare(
+    source: dict[str, TableState],
+    ours: dict[str, TableState],
+    theirs: dict[str, TableState],
+    columns: dict[str, list[tuple[str, str, str]]],
+) -> list[str]:
     """Print the three end states side by side and every difference; returns the differences."""
     print("\nEnd states: source / DataBridge / pgloader (checksum: DataBridge's against pgloader's)")
     header = f"{'table':<20}{'rows':>26}  {'checksum':<10}" + "".join(f"{k:>11}" for k in KINDS)
@@ -152,7 +198,10 @@ def compare(source: dict[str, TableState], ours: dict[str, TableState], theirs: 
         s, d, p = (x.get(table, TableState()) for x in (source, ours, theirs))
         rows = f"{s.rows:,} / {d.rows:,} / {p.rows:,}"
         same = "same" if d.checksum == p.checksum and d.rows == p.rows else "DIFFERENT"
-        print(f"{table:<20}{rows:>26}  {same:<10}" + "".join(f"{f'{len(s.objects[k])}/{len(d.objects[k])}/{len(p.objects[k])}':>11}" for k in KINDS))
+        print(
+            f"{table:<20}{rows:>26}  {same:<10}"
+            + "".join(f"{f'{len(s.objects[k])}/{len(d.objects[k])}/{len(p.objects[k])}':>11}" for k in KINDS)
+        )
     totals = "".join(f"{f'{_total(source, k)}/{_total(ours, k)}/{_total(theirs, k)}':>11}" for k in KINDS)
     print(f"{'all':<20}{'':>26}  {'':<10}{totals}")
     differences = _differences(source, ours, theirs)
@@ -165,16 +214,20 @@ def compare(source: dict[str, TableState], ours: dict[str, TableState], theirs: 
     return differences
 
 
-WHY = """Why, where they are the tools' choices: pgloader builds a MySQL UNIQUE key as a unique index (no constraint) and
-does not migrate CHECK constraints; DataBridge builds UNIQUE constraints, the source's CHECKs, and types an ENUM as
-text with a CHECK on its labels where pgloader creates an enum type."""
+WHY = (
+    "Why, where they are the tools' choices: pgloader builds a MySQL UNIQUE key as a unique index (no constraint)"
+    " and\ndoes not migrate CHECK constraints; DataBridge builds UNIQUE constraints, the source's CHECKs, and types"
+    " an ENUM as\ntext with a CHECK on its labels where pgloader creates an enum type."
+)
 
 
 def _total(state: dict[str, TableState], kind: str) -> int:
     return sum(len(s.objects[kind]) for s in state.values())
 
 
-def _differences(source: dict[str, TableState], ours: dict[str, TableState], theirs: dict[str, TableState]) -> list[str]:
+def _differences(
+    source: dict[str, TableState], ours: dict[str, TableState], theirs: dict[str, TableState]
+) -> list[str]:
     found = []
     for table in sorted(set(source) | set(ours) | set(theirs)):
         s, d, p = (x.get(table, TableState()) for x in (source, ours, theirs))
@@ -187,7 +240,9 @@ def _differences(source: dict[str, TableState], ours: dict[str, TableState], the
         for signature in sorted(set(d.objects["UNIQUE"]) & set(p.objects["UNIQUE"])):
             forms = ["index" if signature in x.unique_indexes else "constraint" for x in (d, p)]
             if forms[0] != forms[1]:
-                found.append(f"{table}: {signature} is a {forms[0]} in DataBridge's target, a unique {forms[1]} in pgloader's")
+                found.append(
+                    f"{table}: {signature} is a {forms[0]} in DataBridge's target, a unique {forms[1]} in pgloader's"
+                )
     return found
 
 
@@ -198,16 +253,23 @@ def _object_differences(table: str, kind: str, s: TableState, d: TableState, p: 
         counts = [len(x.objects[kind]) for x in (s, d, p)]
         if len(set(counts)) == 1:
             return []
-        return [f"{table}: CHECKs source {counts[0]}, DataBridge {counts[1]} {d.objects[kind]}, pgloader {counts[2]} {p.objects[kind]}"]
+        return [
+            f"{table}: CHECKs source {counts[0]}, DataBridge {counts[1]} {d.objects[kind]}, pgloader {counts[2]} "
+            f"{p.objects[kind]}"
+        ]
     found = []
     for signature in sorted(set(s.objects[kind]) | set(d.objects[kind]) | set(p.objects[kind])):
-        where = [name for name, x in (("source", s), ("DataBridge", d), ("pgloader", p)) if signature in x.objects[kind]]
+        where = [
+            name for name, x in (("source", s), ("DataBridge", d), ("pgloader", p)) if signature in x.objects[kind]
+        ]
         if len(where) < 3:
             found.append(f"{table}: {signature} only in {' and '.join(where)}")
     return found
 
 
-def _print_normalised(ours: dict[str, TableState], theirs: dict[str, TableState], columns: dict[str, list[tuple[str, str, str]]]) -> None:
+def _print_normalised(
+    ours: dict[str, TableState], theirs: dict[str, TableState], columns: dict[str, list[tuple[str, str, str]]]
+) -> None:
     """Every column is compared as text by its source type's rule; these are the columns whose types the tools chose
     differently, with the rule that made them comparable."""
     print("\nColumns typed differently by the two tools (compared on values normalised to text by the rule shown):")
@@ -216,5 +278,8 @@ def _print_normalised(ours: dict[str, TableState], theirs: dict[str, TableState]
             d, p = (x.get(table, TableState()).types.get(column, "-") for x in (ours, theirs))
             if d != p:
                 print(f"  {table}.{column} {source_type}: DataBridge {d}, pgloader {p} -> {endstate.RULES[rule]}")
-    print("  (every other column: the same type in both; all columns are normalised alike: "
-          + "; ".join(endstate.RULES.values()) + ")")
+    print(
+        "  (every other column: the same type in both; all columns are normalised alike: "
+        + "; ".join(endstate.RULES.values())
+        + ")"
+    )

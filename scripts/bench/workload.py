@@ -1,4 +1,5 @@
-"""The benchmark's workload (shared/PERF.md): one 12-column MariaDB table, generated once and kept while it is intact."""
+"""The benchmark's workload (shared/PERF.md): one 12-column MariaDB table, generated once and kept while it is
+intact."""
 
 from __future__ import annotations
 
@@ -82,7 +83,10 @@ def ensure(conn: Any, rows: int, log: Any = print) -> None:
     cur = conn.cursor()
     cur.execute(f"CREATE DATABASE IF NOT EXISTS `{DATABASE}` CHARACTER SET utf8mb4")
     cur.execute(f"USE `{DATABASE}`")
-    cur.execute("SELECT TABLE_COMMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s", (DATABASE, table))
+    cur.execute(
+        "SELECT TABLE_COMMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
+        (DATABASE, table),
+    )
     found = cur.fetchone()
     if found and found[0] == f"{recipe} rows={rows} checksum={_checksum(cur, table)}":
         log(f"workload: {DATABASE}.{table} already holds the {rows:,} rows (content checked)")

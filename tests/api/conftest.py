@@ -11,7 +11,11 @@ from typing import Any
 import pytest
 
 FAB_AUTH_MANAGER = "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
-USERS = {"admin": ("Admin", "admin-pass-1"), "viewer": ("Viewer", "viewer-pass-1"), "reader": ("Reader", "reader-pass-1")}
+USERS = {
+    "admin": ("Admin", "admin-pass-1"),
+    "viewer": ("Viewer", "viewer-pass-1"),
+    "reader": ("Reader", "reader-pass-1"),
+}
 READER_EXTRA = [("can_read", "Connections")]
 """The Reader role: a Viewer who may also read connections (browse sources), but not edit DAGs (save a project)."""
 
@@ -25,12 +29,15 @@ class Api:
 
     def call(self, method: str, path: str, user: str | None = "admin", **kwargs: Any) -> Any:
         headers = ({"Authorization": f"Bearer {self.tokens[user]}"} if user else {}) | kwargs.pop("headers", {})
-        return self.client.request(method, path if path.startswith("/api/") else f"/databridge{path}", headers=headers, **kwargs)
+        return self.client.request(
+            method, path if path.startswith("/api/") else f"/databridge{path}", headers=headers, **kwargs
+        )
 
 
 @pytest.fixture(scope="session")
 def api() -> Iterator[Api]:
-    """A fresh metadata database with FAB's tables and users, Airflow's app with the plugin, and JWTs from /auth/token."""
+    """A fresh metadata database with FAB's tables and users, Airflow's app with the plugin, and JWTs from
+    /auth/token."""
     from airflow.api_fastapi.app import create_app, purge_cached_app
     from airflow.utils import db
     from fastapi.testclient import TestClient
@@ -52,13 +59,18 @@ def _create_users() -> None:
     with get_application_builder() as appbuilder:
         _reader_role(appbuilder.sm)
         for name, (role, password) in USERS.items():
-            appbuilder.sm.add_user(name, name, "Test", f"{name}@example.org", appbuilder.sm.find_role(role), password=password)
+            appbuilder.sm.add_user(
+                name, name, "Test", f"{name}@example.org", appbuilder.sm.find_role(role), password=password
+            )
 
 
 def _reader_role(sm: Any) -> None:
     role = sm.add_role("Reader")
     viewer = sm.find_role("Viewer")
-    for permission in [*viewer.permissions, *(sm.create_permission(action, resource) for action, resource in READER_EXTRA)]:
+    for permission in [
+        *viewer.permissions,
+        *(sm.create_permission(action, resource) for action, resource in READER_EXTRA),
+    ]:
         sm.add_permission_to_role(role, permission)
 
 
@@ -86,7 +98,14 @@ def assert_error(response: Any, status: int, code: str, words: str = "") -> dict
     return body
 
 
-PARAMETERS = {"dag_id": "nothing_here", "run_id": "r", "connection_id": "some_conn", "schema": "s", "table": "t", "path": "js/app.js"}
+PARAMETERS = {
+    "dag_id": "nothing_here",
+    "run_id": "r",
+    "connection_id": "some_conn",
+    "schema": "s",
+    "table": "t",
+    "path": "js/app.js",
+}
 """A value for each path parameter of the plugin's routes."""
 
 

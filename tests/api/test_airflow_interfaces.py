@@ -88,7 +88,8 @@ def test_the_queue_lists_every_pool_past_one_page_of_the_rest_api(api: Api) -> N
 def test_the_run_views_answer_with_the_users_own_rights_on_each_dag(
     api: Api, mappings: Path, pg_database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Airflow's REST API answers each user for the DAGs their role may read: so do the latest run and a project's runs."""
+    """Airflow's REST API answers each user for the DAGs their role may read: so do the latest run and a project's
+    runs."""
     airflow_conn(monkeypatch, "wiz_src", conn_type="mysql", host="127.0.0.1", login="root", schema="shop")
     airflow_conn(monkeypatch, "wiz_tgt", **pg_conn_fields(pg_database))
     mine, other = unique_name("rights_mine"), unique_name("rights_other")

@@ -42,7 +42,13 @@ ROUTES = [
     ("GET", "/connections/{connection_id}/schemas", None, 403, None),
     ("GET", "/connections/{connection_id}/schemas/{schema}/tables", None, 403, None),
     ("GET", "/connections/{connection_id}/schemas/{schema}/tables/{table}", None, 403, None),
-    ("POST", "/connections/{connection_id}/generate", {"tables": ["shop.orders"]}, 403, None),  # reads the catalog, like browsing
+    (
+        "POST",
+        "/connections/{connection_id}/generate",
+        {"tables": ["shop.orders"]},
+        403,
+        None,
+    ),  # reads the catalog, like browsing
     ("GET", "/ui/static/{path:path}", None, None, None),  # the pages' CSS and JS: 401, not a redirect
 ]
 # The UI's pages answer an anonymous browser with a redirect to Airflow's login instead of a 401 (tests/api/test_ui.py).
@@ -70,17 +76,27 @@ def test_anonymous_calls_are_refused(api: Api, method: str, path: str, body: dic
 
 
 @pytest.mark.parametrize(("user", "method", "path", "body", "status"), REFUSED)
-def test_a_role_without_the_right_is_refused(api: Api, mappings: Path, user: str, method: str, path: str, body: dict[str, str] | None, status: int) -> None:
+def test_a_role_without_the_right_is_refused(
+    api: Api, mappings: Path, user: str, method: str, path: str, body: dict[str, str] | None, status: int
+) -> None:
     assert_error(api.call(method, concrete(path), user=user, json=body), status, "AUTH_ERROR")
     assert list(mappings.iterdir()) == []
 
 
 @pytest.mark.parametrize(("user", "method", "path", "body"), ALLOWED)
 def test_a_role_with_the_right_gets_past_the_check(
-    api: Api, mappings: Path, user: str, method: str, path: str, body: dict[str, str] | None, monkeypatch: pytest.MonkeyPatch
+    api: Api,
+    mappings: Path,
+    user: str,
+    method: str,
+    path: str,
+    body: dict[str, str] | None,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Allowed: whatever the answer (a missing project, connection or run), it is not Airflow's 401 or 403."""
-    monkeypatch.setenv("AIRFLOW__CORE__TEST_CONNECTION", "Enabled")  # else the Test route's own 403 (test_connections.py)
+    monkeypatch.setenv(
+        "AIRFLOW__CORE__TEST_CONNECTION", "Enabled"
+    )  # else the Test route's own 403 (test_connections.py)
     assert api.call(method, concrete(path), user=user, json=body).status_code not in (401, 403)
 
 
@@ -104,5 +120,9 @@ def test_errors_share_one_shape(api: Api, mappings: Path) -> None:
 
 def test_routes_are_in_the_openapi_document(api: Api) -> None:
     paths = api.call("GET", "/openapi.json", user="viewer").json()["paths"]
-    assert {path for _method, path, *_rest in ROUTES if path not in ("/openapi.json", "/docs") and not path.startswith("/ui/")} == set(paths)
+    assert {
+        path
+        for _method, path, *_rest in ROUTES
+        if path not in ("/openapi.json", "/docs") and not path.startswith("/ui/")
+    } == set(paths)
     assert "swagger-ui" in api.call("GET", "/docs", user="viewer").text

@@ -52,8 +52,13 @@ def test_an_invalid_field_gets_the_spec_message(api: Api, kind: str, text: str, 
 
 def test_unknown_placeholder_columns_are_named_with_a_suggestion(api: Api) -> None:
     body = assert_error(check(api, "{nme} || {total} || {zzz}", columns=["name", "total"]), 422, "VALIDATION_ERROR")
-    assert body["error"] == "expression: unknown source column 'nme' (did you mean 'name'?); unknown source column 'zzz'"
-    assert [p["message"] for p in body["problems"]] == ["unknown source column 'nme' (did you mean 'name'?)", "unknown source column 'zzz'"]
+    assert (
+        body["error"] == "expression: unknown source column 'nme' (did you mean 'name'?); unknown source column 'zzz'"
+    )
+    assert [p["message"] for p in body["problems"]] == [
+        "unknown source column 'nme' (did you mean 'name'?)",
+        "unknown source column 'zzz'",
+    ]
 
 
 def test_an_unknown_kind_is_refused(api: Api) -> None:

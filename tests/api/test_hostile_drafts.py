@@ -24,8 +24,14 @@ def test_every_broken_file_gets_the_same_problems_from_the_api(api: Api) -> None
             load_and_compile(str(BROKEN / name))
         response = api.call("POST", "/validate", json={"yaml": (BROKEN / name).read_text(encoding="utf-8")})
         answers[name] = (response.status_code, response.json())
-        spec_terms = [{"path": p["path"], "message": p["message"]} for p in answers[name][1]["problems"]]  # besides the wizard's
-        assert (answers[name][0], answers[name][1]["valid"], spec_terms) == (200, False, [{"path": p, "message": m} for p, m in caught.value.problems]), name
+        spec_terms = [
+            {"path": p["path"], "message": p["message"]} for p in answers[name][1]["problems"]
+        ]  # besides the wizard's
+        assert (answers[name][0], answers[name][1]["valid"], spec_terms) == (
+            200,
+            False,
+            [{"path": p, "message": m} for p, m in caught.value.problems],
+        ), name
     assert len(answers) == len(EXPECTED) - 1
 
 

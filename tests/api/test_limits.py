@@ -34,7 +34,8 @@ def test_a_body_over_the_limit_is_refused_before_it_is_parsed(api: Api, mappings
 
 
 def test_a_chunked_body_is_counted(api: Api) -> None:
-    """No Content-Length: the body's bytes are counted as they arrive (where reading stops: tests/unit/test_body_limit.py)."""
+    """No Content-Length: the body's bytes are counted as they arrive (where reading stops:
+    tests/unit/test_body_limit.py)."""
 
     def chunks() -> Iterator[bytes]:
         yield b'{"yaml": "'
@@ -57,7 +58,12 @@ def test_a_body_within_the_limit_is_read_as_sent(api: Api) -> None:
 @pytest.mark.parametrize("path", ["/validate", "/projects", "/preview"])
 def test_a_project_over_the_file_limit_is_refused(api: Api, mappings: Path, path: str) -> None:
     response = api.call("POST", path, json={"yaml": big_yaml(MAX_PROJECT_BYTES + 1)})
-    assert_error(response, 413, "TOO_LARGE", f"the project is {MAX_PROJECT_BYTES + 1:,} bytes as YAML, more than the {MAX_PROJECT_BYTES:,} bytes")
+    assert_error(
+        response,
+        413,
+        "TOO_LARGE",
+        f"the project is {MAX_PROJECT_BYTES + 1:,} bytes as YAML, more than the {MAX_PROJECT_BYTES:,} bytes",
+    )
     assert len(response.content) < SMALL_ANSWER and list(mappings.iterdir()) == []
 
 
@@ -76,7 +82,10 @@ def test_no_error_echoes_the_draft(api: Api, mappings: Path, path: str) -> None:
     """A key of 900 KB is named in its problem, and 20,000 problems are counted: the answer stays small."""
     for draft in ({"name": "x", "k" * 900_000: 1}, {"name": "x", **{f"k{i}": 1 for i in range(20_000)}}):
         response = api.call("POST", path, json={"project": draft})
-        assert response.status_code in (200, 422) and len(response.content) < 100_000, (response.status_code, len(response.content))
+        assert response.status_code in (200, 422) and len(response.content) < 100_000, (
+            response.status_code,
+            len(response.content),
+        )
         problems = response.json()["problems"]
         assert len(problems) <= 101 and any("unknown field" in p["message"] for p in problems)
     assert list(mappings.iterdir()) == []

@@ -36,7 +36,9 @@ def test_every_operation_documents_its_errors_in_the_error_shape(api: Api) -> No
         if gaps := expected_errors(op) - set(responses):
             missing[f"{method} {path}"] = sorted(gaps)
         for status, answer in responses.items():
-            if status.startswith(("4", "5")) and answer["content"]["application/json"]["schema"] != {"$ref": ERROR_SCHEMA}:
+            if status.startswith(("4", "5")) and answer["content"]["application/json"]["schema"] != {
+                "$ref": ERROR_SCHEMA
+            }:
                 wrong_shape.append(f"{method} {path} {status}")
     assert missing == {} and wrong_shape == []
     assert set(document["components"]["schemas"]["ErrorAnswer"]["required"]) == {"success", "error", "code"}

@@ -16,10 +16,17 @@ pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 
 @pytest.fixture
-def source(api: Api, mysql_database: str, pg_database: str, mappings: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    conn = MySQLdb.connect(host=MYSQL["host"], port=MYSQL["port"], user=MYSQL["user"], passwd="", db=mysql_database, autocommit=True)
+def source(
+    api: Api, mysql_database: str, pg_database: str, mappings: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    conn = MySQLdb.connect(
+        host=MYSQL["host"], port=MYSQL["port"], user=MYSQL["user"], passwd="", db=mysql_database, autocommit=True
+    )
     cur = conn.cursor()
-    cur.execute("CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(40), tags SET('red','green','blue'), attrs JSON, status VARCHAR(10))")
+    cur.execute(
+        "CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(40), tags SET('red','green','blue'), attrs JSON, "
+        "status VARCHAR(10))"
+    )
     cur.execute("""INSERT INTO items VALUES (1, '  lamp ', 'red,blue', '{"w": 2, "tags": ["a", "b"]}', 'ok'),
         (2, 'desk', '', NULL, 'deleted'), (3, ' chair', 'green', '[1, 2]', 'ok')""")
     conn.close()
@@ -29,16 +36,34 @@ def source(api: Api, mysql_database: str, pg_database: str, mappings: Path, monk
 
 
 def draft(db: str) -> dict[str, Any]:
-    return {"name": "before_after", "pipelines": [{"name": "main", "source_conn_id": "ba_src", "target_conn_id": "ba_tgt", "tables": [{
-        "source": f"{db}.items",
-        "targets": [{"table": "public.items", "filter": "{status} <> 'deleted'", "columns": [
-            {"source": "id"},
-            {"source": "name", "transform": ["trim", "upper"]},
-            {"source": "tags"},
-            {"source": "attrs"},
-            {"target": "label", "expression": "{name} || ' #' || {id}"},
-        ]}],
-    }]}]}  # fmt: skip
+    return {
+        "name": "before_after",
+        "pipelines": [
+            {
+                "name": "main",
+                "source_conn_id": "ba_src",
+                "target_conn_id": "ba_tgt",
+                "tables": [
+                    {
+                        "source": f"{db}.items",
+                        "targets": [
+                            {
+                                "table": "public.items",
+                                "filter": "{status} <> 'deleted'",
+                                "columns": [
+                                    {"source": "id"},
+                                    {"source": "name", "transform": ["trim", "upper"]},
+                                    {"source": "tags"},
+                                    {"source": "attrs"},
+                                    {"target": "label", "expression": "{name} || ' #' || {id}"},
+                                ],
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
 
 
 def test_the_preview_gives_the_source_value_beside_the_transformed_one(api: Api, source: str) -> None:

@@ -28,10 +28,12 @@ def test_the_run_status_shows_each_tables_progress(
         host=MYSQL["host"], port=MYSQL["port"], user=MYSQL["user"], passwd="", db=mysql_database, autocommit=True
     )
     conn.cursor().execute(
-        "CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL, active TINYINT(1), joined DATE, note TEXT)"
+        "CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL, active TINYINT(1), "
+        "joined DATE, note TEXT)"
     )
     conn.cursor().execute(
-        "INSERT INTO customers VALUES (1, 'ada', 1, '2024-01-02', 'x'), (2, 'bob', 0, NULL, NULL), (3, 'cy', 1, NULL, NULL)"
+        "INSERT INTO customers VALUES (1, 'ada', 1, '2024-01-02', 'x'), (2, 'bob', 0, NULL, NULL), "
+        "(3, 'cy', 1, NULL, NULL)"
     )
     conn.close()
     airflow_conn(monkeypatch, "wiz_src", **mysql_conn_fields(mysql_database))
@@ -89,7 +91,14 @@ def test_the_run_status_shows_each_tables_progress(
     stages = {s["stage"]: s for s in status["pipelines"][0]["stages"]}
     big = next(p for p in stages["load_facts"]["progress"] if p["table"] == "public.big")
     assert big == {
-        "part": "load_facts", "table": "public.big", "rows": 250_000, "total": 1_000_000, "percent": 25.0, "rows_per_second": 25_000.0,
-        "eta_seconds": 30.0, "done": False, "updated_seconds_ago": big["updated_seconds_ago"],
-    }  # fmt: skip
+        "part": "load_facts",
+        "table": "public.big",
+        "rows": 250_000,
+        "total": 1_000_000,
+        "percent": 25.0,
+        "rows_per_second": 25_000.0,
+        "eta_seconds": 30.0,
+        "done": False,
+        "updated_seconds_ago": big["updated_seconds_ago"],
+    }
     assert 0 <= big["updated_seconds_ago"] < 60

@@ -1,4 +1,5 @@
-"""GET /projects/{dag_id}/schedule: what resuming the project's DAG lets Airflow run and when, and what Run now starts."""
+"""GET /projects/{dag_id}/schedule: what resuming the project's DAG lets Airflow run and when, and what Run now
+starts."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ pytestmark = pytest.mark.e2e
 
 
 def project(schedule: dict[str, Any] | None) -> dict[str, Any]:
-    tables: list[dict[str, Any]] = [{"source": f"shop.{t}", "targets": [{"table": f"public.{t}"}]} for t in ("customers", "orders", "items")]
+    tables: list[dict[str, Any]] = [
+        {"source": f"shop.{t}", "targets": [{"table": f"public.{t}"}]} for t in ("customers", "orders", "items")
+    ]
     tables[2]["targets"].append({"table": "public.items_log", "load": "append"})
     pipeline = {"name": "crm", "source_conn_id": "src", "target_conn_id": "tgt", "tables": tables}
     return {"name": "nightly_words", "pipelines": [pipeline]} | ({"schedule": schedule} if schedule else {})

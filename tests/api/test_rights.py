@@ -38,7 +38,13 @@ def test_a_viewer_lists_connections_by_name_and_type_only(api: Api, a_connection
     assert response.status_code == 200, response.text
     [listed] = [c for c in response.json() if c["conn_id"] == a_connection]
     # test_connection: Airflow's [core] test_connection, so that the page hides Test when it is Hidden
-    assert listed == {"conn_id": a_connection, "conn_type": "mysql", "can_be_source": True, "can_be_target": False, "test_connection": listed["test_connection"]}
+    assert listed == {
+        "conn_id": a_connection,
+        "conn_type": "mysql",
+        "can_be_source": True,
+        "can_be_target": False,
+        "test_connection": listed["test_connection"],
+    }
     assert listed["test_connection"] in {"Disabled", "Enabled", "Hidden"}
     for secret in (HOST, LOGIN, PASSWORD, EXTRA, "3307", "shop"):
         assert secret not in response.text
@@ -97,7 +103,8 @@ def test_every_refusal_of_the_table_is_explained() -> None:
     [("admin", "Admin", "true", "true"), ("viewer", "Viewer", "false", "false"), ("reader", "Reader", "false", "true")],
 )
 def test_the_page_says_what_the_user_may_do(api: Api, user: str, role: str, edit: str, connections: str) -> None:
-    """The wizard disables Save and Run for a role without DAG edit, browsing without connection read, and names the role."""
+    """The wizard disables Save and Run for a role without DAG edit, browsing without connection read, and names the
+    role."""
     page = api.call("GET", "/ui/wizard", user=user).text
     assert f'data-can-edit="{edit}"' in page and f'data-can-trigger="{edit}"' in page
     assert f'data-can-read-connections="{connections}"' in page and f'data-roles="{role}"' in page

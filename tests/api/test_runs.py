@@ -16,9 +16,16 @@ from tests.e2e.conftest import dagbag
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 
-def test_a_run_is_followed_stage_by_stage(api: Api, mappings: Path, mysql_database: str, pg_database: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    conn = MySQLdb.connect(host=MYSQL["host"], port=MYSQL["port"], user=MYSQL["user"], passwd="", db=mysql_database, autocommit=True)
-    conn.cursor().execute("CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL, active TINYINT(1), joined DATE, note TEXT)")
+def test_a_run_is_followed_stage_by_stage(
+    api: Api, mappings: Path, mysql_database: str, pg_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conn = MySQLdb.connect(
+        host=MYSQL["host"], port=MYSQL["port"], user=MYSQL["user"], passwd="", db=mysql_database, autocommit=True
+    )
+    conn.cursor().execute(
+        "CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL, active TINYINT(1), "
+        "joined DATE, note TEXT)"
+    )
     conn.cursor().execute("INSERT INTO customers VALUES (1, 'ada', 1, '2024-01-02', 'x'), (2, 'bob', 0, NULL, NULL)")
     conn.close()
     airflow_conn(monkeypatch, "wiz_src", **mysql_conn_fields(mysql_database))
@@ -32,9 +39,15 @@ def test_a_run_is_followed_stage_by_stage(api: Api, mappings: Path, mysql_databa
     assert status["state"] == "success"
     stages = {s["stage"]: s for s in status["pipelines"][0]["stages"]}
     assert [s for s in stages] == ["extract", "transform", "load_dimensions", "load_facts", "validate", "report"]
-    assert stages["extract"]["state"] == "success" and stages["extract"]["rows"] == 2 and stages["extract"]["error"] is None
+    assert (
+        stages["extract"]["state"] == "success"
+        and stages["extract"]["rows"] == 2
+        and stages["extract"]["error"] is None
+    )
     # The extract is mapped over the default 4 chunk indexes: one state for the stage, and each instance with its host.
-    assert [(i["map_index"], i["state"], bool(i["hostname"])) for i in stages["extract"]["instances"]] == [(k, "success", True) for k in range(4)]
+    assert [(i["map_index"], i["state"], bool(i["hostname"])) for i in stages["extract"]["instances"]] == [
+        (k, "success", True) for k in range(4)
+    ]
     assert "instances" not in stages["transform"]
     assert stages["load_facts"]["rows"] == 2 and stages["load_facts"]["rows_per_second"] > 0
 
@@ -50,7 +63,10 @@ def test_a_run_is_followed_stage_by_stage(api: Api, mappings: Path, mysql_databa
     assert api.call("POST", "/api/v2/dags/wizard_demo/dagRuns", json=trigger).status_code == 200
     assert api.call("PATCH", "/api/v2/dags/wizard_demo", user="viewer", json={"is_paused": True}).status_code == 403
     assert api.call("PATCH", "/api/v2/dags/wizard_demo", json={"is_paused": True}).json()["is_paused"] is True
-    assert api.call("PATCH", "/api/v2/dags/wizard_demo/dagRuns/api_run_1", json={"state": "failed"}).json()["state"] == "failed"
+    assert (
+        api.call("PATCH", "/api/v2/dags/wizard_demo/dagRuns/api_run_1", json={"state": "failed"}).json()["state"]
+        == "failed"
+    )
     assert api.call("GET", "/projects/wizard_demo/runs/api_run_1").json()["state"] == "failed"
 
 

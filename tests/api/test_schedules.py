@@ -28,13 +28,22 @@ def test_a_viewer_gets_the_cron_in_words_and_its_next_runs(api: Api) -> None:
     assert body["description"] == "At 03:30, Monday through Friday"
     runs = [dt.datetime.fromisoformat(r) for r in body["next_runs"]]
     assert len(runs) == 4 and runs == sorted(runs) and runs[0] > dt.datetime.now(dt.UTC)
-    assert all((r.hour, r.minute, r.weekday() < 5) == (3, 30, True) and r.utcoffset() in (dt.timedelta(hours=1), dt.timedelta(hours=2)) for r in runs)
+    assert all(
+        (r.hour, r.minute, r.weekday() < 5) == (3, 30, True)
+        and r.utcoffset() in (dt.timedelta(hours=1), dt.timedelta(hours=2))
+        for r in runs
+    )
 
 
 def test_presets_and_no_schedule(api: Api) -> None:
     daily = describe(api, cron="@daily", count=2).json()
     assert daily["description"] == "At 00:00 (@daily)" and len(daily["next_runs"]) == 2
-    assert describe(api, cron=None).json() == {"cron": None, "timezone": "UTC", "description": "Only when triggered", "next_runs": []}
+    assert describe(api, cron=None).json() == {
+        "cron": None,
+        "timezone": "UTC",
+        "description": "Only when triggered",
+        "next_runs": [],
+    }
     assert describe(api, cron="@once").json()["next_runs"] == []
 
 
@@ -49,7 +58,10 @@ def test_next_runs_follow_the_time_zone_across_a_dst_change() -> None:
     [
         ({"cron": "0 3 * *"}, "schedule.cron: '0 3 * *' is not a cron expression; write five fields like '0 3 * * *'"),
         ({"cron": "@dayly"}, "(did you mean '@daily'?)"),
-        ({"cron": "@daily", "timezone": "Europe/Pari"}, "schedule.timezone: unknown time zone 'Europe/Pari' (did you mean 'Europe/Paris'?)"),
+        (
+            {"cron": "@daily", "timezone": "Europe/Pari"},
+            "schedule.timezone: unknown time zone 'Europe/Pari' (did you mean 'Europe/Paris'?)",
+        ),
         ({"cron": "@daily", "count": 0}, "count"),
     ],
 )

@@ -61,7 +61,8 @@ pipelines:
         targets:
           - table: docs.notes
             keys: [note_id]
-            columns: [{source: _id, target: note_id}, {source: text}, {source: _rev, exclude: true}, {source: type, exclude: true}]
+            columns: [{source: _id, target: note_id}, {source: text}, {source: _rev, exclude: true},
+                      {source: type, exclude: true}]
     attachments: {conn_id: sec_s3, bucket: $bucket}
 """
 
@@ -70,7 +71,9 @@ pipelines:
 def mysql_user(mysql_database: str) -> Iterator[str]:
     """A MariaDB user that may read ``mysql_database``, with the known password, and a table to read."""
     user = unique_name("dbsecret")
-    conn = MySQLdb.connect(host=MYSQL["host"], port=MYSQL["port"], user=MYSQL["user"], passwd="", db=mysql_database, autocommit=True)
+    conn = MySQLdb.connect(
+        host=MYSQL["host"], port=MYSQL["port"], user=MYSQL["user"], passwd="", db=mysql_database, autocommit=True
+    )
     cur = conn.cursor()
     cur.execute("CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(40))")
     cur.execute("INSERT INTO customers VALUES (1, 'Ada'), (2, 'Bob')")
@@ -108,7 +111,9 @@ def couch_notes() -> Iterator[str]:
     url = f"http://{COUCH['host']}:{COUCH['port']}/{name}"
     httpx.put(url).raise_for_status()
     attachment = {"content_type": "text/plain", "data": base64.b64encode(b"attached text").decode()}
-    httpx.put(f"{url}/n1", json={"type": "note", "text": "hello", "_attachments": {"a.txt": attachment}}).raise_for_status()
+    httpx.put(
+        f"{url}/n1", json={"type": "note", "text": "hello", "_attachments": {"a.txt": attachment}}
+    ).raise_for_status()
     yield name
     httpx.delete(url)
 
@@ -118,7 +123,8 @@ def secrets_in(where: str, text: str) -> list[str]:
 
 
 def airflow_home_files() -> dict[str, str]:
-    """Every file under AIRFLOW_HOME (the metadata database with its XCom, rendered fields and any log file), as text."""
+    """Every file under AIRFLOW_HOME (the metadata database with its XCom, rendered fields and any log file), as
+    text."""
     home = Path(os.environ["AIRFLOW_HOME"])
     return {str(p.relative_to(home)): p.read_bytes().decode("utf-8", "replace") for p in home.rglob("*") if p.is_file()}
 
@@ -135,13 +141,26 @@ def api_answers(api: Api, run_ids: list[str], couch_db: str, mysql_db: str) -> d
     """Every plugin route that could show a connection, a run or a project, as the admin sees it."""
     project = (Path(os.environ["DATABRIDGE_MAPPINGS_DIR"]) / "secret_run.yaml").read_text()
     calls: list[tuple[str, str, Any]] = [
-        ("GET", "/connections", None), ("GET", "/health", None), ("GET", "/queue", None), ("GET", "/projects", None),
-        ("GET", "/projects/secret_run", None), ("GET", "/projects/secret_run/runs", None),
+        ("GET", "/connections", None),
+        ("GET", "/health", None),
+        ("GET", "/queue", None),
+        ("GET", "/projects", None),
+        ("GET", "/projects/secret_run", None),
+        ("GET", "/projects/secret_run/runs", None),
         ("POST", "/validate", {"yaml": project, "lint": True}),
-        ("POST", "/preview", {"yaml": project, "pipeline": "erp", "source": f"{mysql_db}.customers", "target": "erp.customers"}),
-    ]  # fmt: skip
+        (
+            "POST",
+            "/preview",
+            {"yaml": project, "pipeline": "erp", "source": f"{mysql_db}.customers", "target": "erp.customers"},
+        ),
+    ]
     calls += [("GET", f"/projects/secret_run/runs/{run_id}", None) for run_id in run_ids]
-    for conn_id, schema in (("sec_mysql", mysql_db), ("sec_target", "public"), ("sec_couch", couch_db), ("sec_bad_mysql", mysql_db)):
+    for conn_id, schema in (
+        ("sec_mysql", mysql_db),
+        ("sec_target", "public"),
+        ("sec_couch", couch_db),
+        ("sec_bad_mysql", mysql_db),
+    ):
         calls += [("POST", f"/connections/{conn_id}/test", None), ("GET", f"/connections/{conn_id}/schemas", None)]
         calls += [("GET", f"/connections/{conn_id}/schemas/{schema}/tables", None)]
     calls += [("GET", f"/connections/sec_mysql/schemas/{mysql_db}/tables/customers", None)]
@@ -157,8 +176,14 @@ def test_known_secrets_appear_in_no_output_of_a_run(
     bucket: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
     monkeypatch.setenv("AIRFLOW__CORE__TEST_CONNECTION", "Enabled")  # the Test route must answer too
-    airflow_conn(monkeypatch, "sec_mysql", **{**mysql_conn_fields(mysql_database), "login": mysql_user, "password": MYSQL_SECRET})
-    airflow_conn(monkeypatch, "sec_bad_mysql", **{**mysql_conn_fields(mysql_database), "login": mysql_user, "password": PG_SECRET})
+    airflow_conn(
+        monkeypatch, "sec_mysql", **{**mysql_conn_fields(mysql_database), "login": mysql_user, "password": MYSQL_SECRET}
+    )
+    airflow_conn(
+        monkeypatch,
+        "sec_bad_mysql",
+        **{**mysql_conn_fields(mysql_database), "login": mysql_user, "password": PG_SECRET},
+    )
     airflow_conn(monkeypatch, "sec_target", **{**pg_conn_fields(pg_database), "login": pg_role, "password": PG_SECRET})
     airflow_conn(monkeypatch, "sec_couch", **couch_fields(couch_notes))
     airflow_conn(monkeypatch, "sec_s3", **s3_fields())
@@ -177,13 +202,18 @@ def test_known_secrets_appear_in_no_output_of_a_run(
     assert "source table" in results and "customer does not exist" in results, "the failure is in the results"
     answers = api_answers(api, [good.run_id, bad.run_id], couch_notes, mysql_database)
     assert "Access denied for user" in answers["POST /connections/sec_bad_mysql/test (502)"], "the refusal path ran"
-    assert mysql_user in answers["GET /connections (200)"] and good.run_id in answers["GET /projects/secret_run/runs (200)"]
+    assert (
+        mysql_user in answers["GET /connections (200)"]
+        and good.run_id in answers["GET /projects/secret_run/runs (200)"]
+    )
     files = airflow_home_files()
     assert "airflow.db" in files
     values = xcoms("secret_run")
     assert values, "the run left XCom values"
     captured = capfd.readouterr()  # dag.test() writes the task logs to the console, not to files
-    assert "DataBridge report - project secret_run, pipeline erp" in captured.out + captured.err + caplog.text, "task logs captured"
+    assert "DataBridge report - project secret_run, pipeline erp" in captured.out + captured.err + caplog.text, (
+        "task logs captured"
+    )
     leaks = secrets_in("the results schema", results) + secrets_in("XCom", json.dumps(values, default=str))
     leaks += secrets_in("the captured output", caplog.text + captured.out + captured.err)
     leaks += [leak for name, text in files.items() for leak in secrets_in(name, text)]

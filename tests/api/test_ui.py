@@ -1,5 +1,6 @@
 """The UI's pages: behind Airflow's login (an anonymous browser goes to the login page), static files served to a
-signed-in user only (401 otherwise), the user's rights in the page, and registered in Airflow's UI as external views (nav entries and a DAG-run tab)."""
+signed-in user only (401 otherwise), the user's rights in the page, and registered in Airflow's UI as external views
+(nav entries and a DAG-run tab)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,10 @@ def test_the_ui_root_needs_a_login_too(api: Api, path: str) -> None:
 def test_a_signed_in_user_gets_the_page(api: Api, page: str, user: str) -> None:
     response = api.call("GET", f"/ui/{page}", user=user)
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
-    assert f'data-page="{page}"' in response.text and f"<span class=\"user\" title=\"Signed in to Airflow\">{user}</span>" in response.text
+    assert (
+        f'data-page="{page}"' in response.text
+        and f'<span class="user" title="Signed in to Airflow">{user}</span>' in response.text
+    )
     assert "/databridge/ui/static/js/app.js" in response.text
 
 
@@ -43,7 +47,13 @@ def test_the_ui_root_opens_the_wizard(api: Api) -> None:
     assert response.status_code == 307 and response.headers["location"] == "/databridge/ui/wizard"
 
 
-STATIC = ["static/databridge.css", "static/js/app.js", "static/js/wizard.js", "static/js/steps/columns.js", "static/icon.svg"]
+STATIC = [
+    "static/databridge.css",
+    "static/js/app.js",
+    "static/js/wizard.js",
+    "static/js/steps/columns.js",
+    "static/icon.svg",
+]
 
 
 @pytest.mark.parametrize("path", STATIC)
@@ -60,7 +70,10 @@ def test_static_files_need_a_login(api: Api, path: str) -> None:
     assert_error(response, 401, "AUTH_ERROR", "not authenticated")
 
 
-@pytest.mark.parametrize("path", ["static/nothing.js", "static/", "static//etc/passwd", "static/%2e%2e/ui.py", "static/js/%2e%2e/%2e%2e/ui.py"])
+@pytest.mark.parametrize(
+    "path",
+    ["static/nothing.js", "static/", "static//etc/passwd", "static/%2e%2e/ui.py", "static/js/%2e%2e/%2e%2e/ui.py"],
+)
 def test_nothing_outside_the_static_folder_is_served(api: Api, path: str) -> None:
     assert_error(api.call("GET", f"/ui/{path}"), 404, "NOT_FOUND")
 
@@ -75,5 +88,12 @@ def test_the_pages_are_in_airflows_navigation(api: Api) -> None:
     plugins = api.call("GET", "/api/v2/plugins").json()["plugins"]
     views = {v["url_route"]: v for p in plugins if p["name"] == "databridge" for v in p["external_views"]}
     assert {views[r]["href"] for r in ("databridge-wizard", "databridge-reports", "databridge-connections")} == {
-        "/databridge/ui/wizard", "/databridge/ui/reports", "/databridge/ui/connections"}
-    assert views["databridge-run"]["destination"] == "dag_run" and "{DAG_ID}" in views["databridge-run"]["href"] and "{RUN_ID}" in views["databridge-run"]["href"]
+        "/databridge/ui/wizard",
+        "/databridge/ui/reports",
+        "/databridge/ui/connections",
+    }
+    assert (
+        views["databridge-run"]["destination"] == "dag_run"
+        and "{DAG_ID}" in views["databridge-run"]["href"]
+        and "{RUN_ID}" in views["databridge-run"]["href"]
+    )

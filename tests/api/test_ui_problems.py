@@ -1,4 +1,5 @@
-"""Spec problems in the wizard's terms: once, naming the pair, column or field, with the step and control that fix it."""
+"""Spec problems in the wizard's terms: once, naming the pair, column or field, with the step and control that fix
+it."""
 
 from __future__ import annotations
 

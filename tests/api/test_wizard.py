@@ -20,14 +20,26 @@ pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 
 @pytest.fixture
-def servers(api: Api, mysql_database: str, pg_database: str, mappings: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+def servers(
+    api: Api, mysql_database: str, pg_database: str, mappings: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[dict[str, str]]:
     """A MariaDB source with one small table, an empty PostgreSQL target, their Airflow connections."""
-    conn = MySQLdb.connect(host=MYSQL["host"], port=MYSQL["port"], user=MYSQL["user"], passwd="", db=mysql_database, autocommit=True)
+    conn = MySQLdb.connect(
+        host=MYSQL["host"], port=MYSQL["port"], user=MYSQL["user"], passwd="", db=mysql_database, autocommit=True
+    )
     cur = conn.cursor()
-    cur.execute("CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL, active TINYINT(1), joined DATE, note TEXT)")
-    cur.execute("INSERT INTO customers VALUES (1, '  ada ', 1, '2024-01-02', 'x'), (2, 'bob', 0, NULL, NULL), (3, 'cy', NULL, '2023-05-06', 'z')")
+    cur.execute(
+        "CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL, active TINYINT(1), "
+        "joined DATE, note TEXT)"
+    )
+    cur.execute(
+        "INSERT INTO customers VALUES (1, '  ada ', 1, '2024-01-02', 'x'), (2, 'bob', 0, NULL, NULL), (3, 'cy', "
+        "NULL, '2023-05-06', 'z')"
+    )
     conn.close()
-    airflow_conn(monkeypatch, "wiz_src", **mysql_conn_fields(mysql_database), password="", extra={"secret_token": "s3cr3t"})
+    airflow_conn(
+        monkeypatch, "wiz_src", **mysql_conn_fields(mysql_database), password="", extra={"secret_token": "s3cr3t"}
+    )
     airflow_conn(monkeypatch, "wiz_tgt", **pg_conn_fields(pg_database), password="hunter2")
     airflow_conn(monkeypatch, "wiz_down", **{**pg_conn_fields(pg_database), "port": 1})
     yield {"source": mysql_database, "target": pg_database}
@@ -67,17 +79,24 @@ def test_connections_are_listed_without_secrets(api: Api, servers: dict[str, str
 
 
 def test_a_connection_is_tested(api: Api, servers: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AIRFLOW__CORE__TEST_CONNECTION", "Enabled")  # Airflow's default (Disabled): tests/api/test_connections.py
+    monkeypatch.setenv(
+        "AIRFLOW__CORE__TEST_CONNECTION", "Enabled"
+    )  # Airflow's default (Disabled): tests/api/test_connections.py
     assert api.call("POST", "/connections/wiz_src/test").json()["ok"] is True
     target = api.call("POST", "/connections/wiz_tgt/test").json()
     assert "PostgreSQL" in target["detail"]
     assert target["warnings"] == [
-        "the target connection's user 'postgres' is a superuser; custom SQL runs as databridge_sandbox, but a superuser "
-        "session is one escape away from every file and database of the server: connect as a non-superuser that owns "
-        "the target schemas (README: Security)"
+        "the target connection's user 'postgres' is a superuser; custom SQL runs as databridge_sandbox, but a "
+        "superuser session is one escape away from every file and database of the server: connect as a non-superuser "
+        "that owns the target schemas (README: Security)"
     ]
     assert api.call("POST", "/connections/wiz_src/test").json()["warnings"] == []
-    assert_error(api.call("POST", "/connections/wiz_down/test"), 502, "CONNECTION_ERROR", "cannot open postgres connection 'wiz_down'")
+    assert_error(
+        api.call("POST", "/connections/wiz_down/test"),
+        502,
+        "CONNECTION_ERROR",
+        "cannot open postgres connection 'wiz_down'",
+    )
     assert_error(api.call("POST", "/connections/wiz_srx/test"), 404, "NOT_FOUND", "did you mean 'wiz_src'")
 
 
@@ -90,7 +109,12 @@ def test_a_source_is_browsed(api: Api, servers: dict[str, str]) -> None:
     assert table["primary_key"] == ["id"] and table["approx_rows"] is not None
     assert columns["active"]["native_type"] == "tinyint(1)" and columns["active"]["pg_type"] == "boolean"
     assert "boolean" in columns["active"]["note"] and columns["name"]["nullable"] is False
-    assert_error(api.call("GET", f"/connections/wiz_src/schemas/{db}/tables/customer"), 404, "NOT_FOUND", "did you mean 'customers'")
+    assert_error(
+        api.call("GET", f"/connections/wiz_src/schemas/{db}/tables/customer"),
+        404,
+        "NOT_FOUND",
+        "did you mean 'customers'",
+    )
     assert_error(api.call("GET", "/connections/wiz_src/schemas/no_such_db/tables"), 404, "NOT_FOUND")
     assert_error(api.call("GET", "/connections/nope/schemas"), 404, "NOT_FOUND")
 
@@ -110,7 +134,9 @@ def test_a_draft_is_validated(api: Api, servers: dict[str, str]) -> None:
 
 def test_a_preview_runs_the_transform_sql_on_real_rows(api: Api, servers: dict[str, str]) -> None:
     with pg_connect(servers["target"]) as conn:
-        conn.execute("CREATE TABLE public.customer (id integer PRIMARY KEY, name text, active boolean, joined date, region text)")
+        conn.execute(
+            "CREATE TABLE public.customer (id integer PRIMARY KEY, name text, active boolean, joined date, region text)"
+        )
     result = api.call("POST", "/preview", json={"project": project(servers["source"]), "limit": 10}).json()
     assert result["sample_rows"] == 3 and result["estimated_rows"] is not None
     (target,) = result["targets"]
@@ -119,7 +145,10 @@ def test_a_preview_runs_the_transform_sql_on_real_rows(api: Api, servers: dict[s
     assert rows[1] == {"id": 1, "name": "ADA", "active": True, "joined": "2024/01/02"}
     assert rows[2]["active"] is False and rows[3]["active"] is False  # the default fills the NULL
     warnings = " | ".join(target["warnings"])
-    assert "region: target column not mapped" in warnings and "joined: the mapping gives text, the existing target column is date" in warnings
+    assert (
+        "region: target column not mapped" in warnings
+        and "joined: the mapping gives text, the existing target column is date" in warnings
+    )
     with pg_connect(servers["target"]) as conn:  # nothing kept
         assert conn.execute("SELECT count(*) FROM public.customer").fetchone() == (0,)
         assert conn.execute("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'databridge%'").fetchone() == (0,)
@@ -134,20 +163,45 @@ def test_a_preview_shows_the_width_a_clean_up_keeps_as_the_load_creates_it(api: 
 
 def test_a_bad_preview_is_a_clear_4xx(api: Api, servers: dict[str, str]) -> None:
     source = servers["source"]
-    assert_error(api.call("POST", "/preview", json={"project": project(source, table="customer")}), 404, "NOT_FOUND", "did you mean 'customers'")
-    assert_error(api.call("POST", "/preview", json={"project": project(source, expression="UPPER({name}")}), 422, "VALIDATION_ERROR")
-    body = assert_error(api.call("POST", "/preview", json={"project": project(source, expression="{nmae} || 'x'")}), 422, "VALIDATION_ERROR", "unknown source column")
+    assert_error(
+        api.call("POST", "/preview", json={"project": project(source, table="customer")}),
+        404,
+        "NOT_FOUND",
+        "did you mean 'customers'",
+    )
+    assert_error(
+        api.call("POST", "/preview", json={"project": project(source, expression="UPPER({name}")}),
+        422,
+        "VALIDATION_ERROR",
+    )
+    body = assert_error(
+        api.call("POST", "/preview", json={"project": project(source, expression="{nmae} || 'x'")}),
+        422,
+        "VALIDATION_ERROR",
+        "unknown source column",
+    )
     assert "did you mean 'name'" in body["problems"][0]["message"]
-    failing = assert_error(api.call("POST", "/preview", json={"project": project(source, expression="CAST({name} AS integer)")}), 422, "VALIDATION_ERROR", "fails on the sample")
+    failing = assert_error(
+        api.call("POST", "/preview", json={"project": project(source, expression="CAST({name} AS integer)")}),
+        422,
+        "VALIDATION_ERROR",
+        "fails on the sample",
+    )
     assert failing["problems"] and failing["problems"][0]["path"] == "public.customer.name"
     unknown = project(source)
     unknown["pipelines"][0]["source_conn_id"] = "no_such_conn"
-    assert_error(api.call("POST", "/preview", json={"project": unknown}), 404, "NOT_FOUND", "'no_such_conn' is not defined")
+    assert_error(
+        api.call("POST", "/preview", json={"project": unknown}), 404, "NOT_FOUND", "'no_such_conn' is not defined"
+    )
 
 
 def test_save_writes_only_valid_projects(api: Api, servers: dict[str, str], mappings: Path) -> None:
     source = servers["source"]
-    assert_error(api.call("POST", "/projects", json={"project": project(source, expression="UPPER({name}")}), 422, "VALIDATION_ERROR")
+    assert_error(
+        api.call("POST", "/projects", json={"project": project(source, expression="UPPER({name}")}),
+        422,
+        "VALIDATION_ERROR",
+    )
     assert_error(api.call("POST", "/projects", user="viewer", json={"project": project(source)}), 403, "AUTH_ERROR")
     assert list(mappings.iterdir()) == []
     saved = api.call("POST", "/projects", json={"project": project(source)})
@@ -156,7 +210,12 @@ def test_save_writes_only_valid_projects(api: Api, servers: dict[str, str], mapp
     assert list(yaml.safe_load(path.read_text())) == ["name", "pipelines"]  # defaults left out, the spec's order
     assert_error(api.call("POST", "/projects", json={"project": project(source)}), 409, "VALIDATION_ERROR", "overwrite")
     (mappings / "other.yaml").write_text(path.read_text())
-    assert_error(api.call("POST", "/projects", json={"project": project(source), "overwrite": True}), 409, "VALIDATION_ERROR", "already defined in")
+    assert_error(
+        api.call("POST", "/projects", json={"project": project(source), "overwrite": True}),
+        409,
+        "VALIDATION_ERROR",
+        "already defined in",
+    )
     (mappings / "other.yaml").unlink()
     again = api.call("POST", "/projects", json={"project": project(source), "overwrite": True})
     assert again.status_code == 201 and again.json()["created"] is False
@@ -177,19 +236,34 @@ def test_load_then_save_keeps_the_spec(api: Api, mappings: Path, example: str) -
 
 
 SLOW = "regexp_replace(repeat(md5({name}), 200000), '[0-9]', '', 'g')"
-"""Allowed, and about 2.5 s a row in PostgreSQL: without a limit, a preview of three rows would take ~8 s, a lint more."""
+"""Allowed, and about 2.5 s a row in PostgreSQL: without a limit, a preview of three rows would take ~8 s,
+a lint more."""
 
 
-def test_slow_mapping_sql_is_cancelled_on_the_server_at_the_interactive_limit(api: Api, servers: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_slow_mapping_sql_is_cancelled_on_the_server_at_the_interactive_limit(
+    api: Api, servers: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DATABRIDGE_INTERACTIVE_SQL_TIMEOUT", "1")
     started = time.monotonic()
-    body = assert_error(api.call("POST", "/preview", json={"project": project(servers["source"], expression=SLOW)}), 422, "VALIDATION_ERROR")
-    assert "public.customer: the mapping's SQL ran longer than 1 s on 3 sample row(s) and was cancelled on the server" in body["error"]
-    lint = api.call("POST", "/validate", json={"project": project(servers["source"], expression=SLOW), "lint": True}).json()
+    body = assert_error(
+        api.call("POST", "/preview", json={"project": project(servers["source"], expression=SLOW)}),
+        422,
+        "VALIDATION_ERROR",
+    )
+    assert (
+        "public.customer: the mapping's SQL ran longer than 1 s on 3 sample row(s) and was cancelled on the server"
+        in body["error"]
+    )
+    lint = api.call(
+        "POST", "/validate", json={"project": project(servers["source"], expression=SLOW), "lint": True}
+    ).json()
     assert [p["message"] for p in lint["lint"] if p["column"] == "(mappings)"] == [
         "the mappings ran longer than 1 s on 3 sample row(s) and were cancelled on the server"
     ], json.dumps(lint["lint"])
     assert time.monotonic() - started < 20
     with pg_connect(servers["target"]) as conn:
-        running = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%%REGEXP_REPLACE(REPEAT(%%' AND state = 'active' AND pid <> pg_backend_pid()").fetchone()
+        running = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%%REGEXP_REPLACE(REPEAT(%%' AND state = "
+            "'active' AND pid <> pg_backend_pid()"
+        ).fetchone()
     assert running == (0,)

@@ -1,5 +1,6 @@
 """A real Airflow started as `make airflow` starts it (scripts/airflow.sh serve) with the plugin, FAB users, a MariaDB
-source and a PostgreSQL target, and headless Debian Chromium driven by Playwright (no browser download: ``executable_path``)."""
+source and a PostgreSQL target, and headless Debian Chromium driven by Playwright (no browser download:
+``executable_path``)."""
 
 from __future__ import annotations
 
@@ -77,14 +78,16 @@ def chromium_path() -> str:
 
 @pytest.fixture(scope="session")
 def databases() -> Iterator[dict[str, str]]:
-    """A MariaDB source database with two small tables, and empty PostgreSQL databases for the target and Airflow's metadata."""
+    """A MariaDB source database with two small tables, and empty PostgreSQL databases for the target and Airflow's
+    metadata."""
     source, target, meta = unique_name("uisrc"), unique_name("uitgt"), unique_name("uimeta")
     conn = MySQLdb.connect(host=MYSQL["host"], port=MYSQL["port"], user=MYSQL["user"], passwd="", autocommit=True)
     cur = conn.cursor()
     cur.execute(f"CREATE DATABASE `{source}` CHARACTER SET utf8mb4")
     cur.execute(f"USE `{source}`")
     cur.execute(
-        "CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL, email VARCHAR(80), active TINYINT(1), joined DATE)"
+        "CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL, email VARCHAR(80), active "
+        "TINYINT(1), joined DATE)"
     )
     cur.executemany(
         "INSERT INTO customers VALUES (%s, %s, %s, %s, %s)",
@@ -113,21 +116,31 @@ def airflow_env(root: Path, mappings: Path, port: int, dbs: dict[str, str]) -> d
     test's connections and shorter intervals. Everything else comes from scripts/airflow_env.sh."""
     conn = {"host": MYSQL["host"], "port": MYSQL["port"], "login": MYSQL["user"], "schema": dbs["source"]}
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "DATABRIDGE_"))}
-    env.update({
-        "DATABRIDGE_HOME": str(root),
-        "AIRFLOW_PORT": str(port),
-        "DATABRIDGE_MAPPINGS_DIR": str(mappings),
-        # The module logs in a dozen times within minutes; FAB's login rate limit would turn the later ones away.
-        "AIRFLOW__FAB__AUTH_RATE_LIMITED": "False",
-        "AIRFLOW__CORE__PARALLELISM": "2",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"postgresql://{PG['user']}@{PG['host']}:{PG['port']}/{dbs['meta']}",
-        "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "3",
-        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
-        "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
-        "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "300",
-        "AIRFLOW_CONN_BRIDGE_SRC": json.dumps({"conn_type": "mysql", **conn, "password": ""}),
-        "AIRFLOW_CONN_BRIDGE_TGT": json.dumps({"conn_type": "postgres", "host": PG["host"], "port": PG["port"], "login": PG["user"], "schema": dbs["target"]}),
-    })  # fmt: skip
+    env.update(
+        {
+            "DATABRIDGE_HOME": str(root),
+            "AIRFLOW_PORT": str(port),
+            "DATABRIDGE_MAPPINGS_DIR": str(mappings),
+            # The module logs in a dozen times within minutes; FAB's login rate limit would turn the later ones away.
+            "AIRFLOW__FAB__AUTH_RATE_LIMITED": "False",
+            "AIRFLOW__CORE__PARALLELISM": "2",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"postgresql://{PG['user']}@{PG['host']}:{PG['port']}/{dbs['meta']}",
+            "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "3",
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
+            "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "300",
+            "AIRFLOW_CONN_BRIDGE_SRC": json.dumps({"conn_type": "mysql", **conn, "password": ""}),
+            "AIRFLOW_CONN_BRIDGE_TGT": json.dumps(
+                {
+                    "conn_type": "postgres",
+                    "host": PG["host"],
+                    "port": PG["port"],
+                    "login": PG["user"],
+                    "schema": dbs["target"],
+                }
+            ),
+        }
+    )
     return env
 
 
@@ -200,8 +213,13 @@ def stop_like_ctrl_c(script: subprocess.Popen[Any], server: Airflow) -> list[str
     if not found:
         return []
     group = int(found.group(1))
-    left = [line for line in subprocess.run(["ps", "-e", "-o", "pgid=,stat=,args="], capture_output=True, text=True, check=True).stdout.splitlines()
-            if line.split()[0] == str(group) and not line.split()[1].startswith("Z")]  # fmt: skip
+    left = [
+        line
+        for line in subprocess.run(
+            ["ps", "-e", "-o", "pgid=,stat=,args="], capture_output=True, text=True, check=True
+        ).stdout.splitlines()
+        if line.split()[0] == str(group) and not line.split()[1].startswith("Z")
+    ]
     if left:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(group, signal.SIGKILL)

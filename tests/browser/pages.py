@@ -32,7 +32,8 @@ def login(browser: Any, airflow: Airflow, user: str, **context: Any) -> Any:
     page.fill("#username", user)
     page.fill("#password", airflow.passwords[user])
     page.click("input[type=submit]")
-    # Past the login page once the next one is on its way: the whole Airflow UI loading can outlast a timeout on a busy machine.
+    # Past the login page once the next one is on its way: the whole Airflow UI loading can outlast a timeout on a busy
+    # machine.
     page.wait_for_url(lambda url: "/auth/login" not in url, wait_until="commit", timeout=60_000)
     return page
 
@@ -48,8 +49,10 @@ def next_step(ui: Any) -> None:
 
 
 WIDER_THAN_SCREEN = """() => [...document.querySelectorAll('body *')]
-    .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1 && !(e.parentElement && e.parentElement.closest('.scroll')))
-    .slice(0, 5).map((e) => e.tagName + '#' + e.id + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"""
+    .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1
+      && !(e.parentElement && e.parentElement.closest('.scroll')))
+    .slice(0, 5)
+    .map((e) => e.tagName + '#' + e.id + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"""
 
 
 def assert_fits(page: Any) -> None:
@@ -62,16 +65,23 @@ def assert_fits(page: Any) -> None:
 # The contrast ratio (WCAG 2) of each element's text against the first opaque background behind it.
 LOW_CONTRAST = """(selector) => {
   const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
-  const lum = ([r, g, b]) => [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+  const lum = ([r, g, b]) => [r, g, b]
+    .map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
     .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
   const background = (e) => {
-    for (; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor); if (c.length === 3 || c[3] === 1) return c; }
+    for (; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length === 3 || c[3] === 1) return c;
+    }
     return [255, 255, 255];
   };
-  return [...document.querySelectorAll(selector)].filter((e) => e.offsetParent && !e.disabled && e.textContent.trim()).map((e) => {
-    const [a, b] = [lum(rgb(getComputedStyle(e).color)), lum(background(e))];
-    return [e.textContent.trim().slice(0, 30), (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)];
-  }).filter(([, ratio]) => ratio < 4.5);
+  return [...document.querySelectorAll(selector)]
+    .filter((e) => e.offsetParent && !e.disabled && e.textContent.trim())
+    .map((e) => {
+      const [a, b] = [lum(rgb(getComputedStyle(e).color)), lum(background(e))];
+      return [e.textContent.trim().slice(0, 30), (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)];
+    })
+    .filter(([, ratio]) => ratio < 4.5);
 }"""
 TEXT = "button, a, .badge, .src-text, .tgt-text, .muted, .help, .check, .message, th, td, label, h1, h2, h3"
 

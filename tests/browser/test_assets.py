@@ -96,7 +96,10 @@ def test_projects_scheduled_on_assets_run_after_the_load_and_not_before(
     (airflow.mappings / f"{UP}.yaml").write_text(
         project(UP, "{}", f"include: ['{source}.customers']\ntarget_schema: asset_up\n")
     )
-    table = f"tables: [{{source: {source}.orders, targets: [{{table: {{schema}}.orders, keys: [id], columns: [{{source: id}}, {{source: total}}]}}]}}]\n"
+    table = (
+        f"tables: [{{source: {source}.orders, targets: [{{table: {{schema}}.orders, keys: [id], columns: [{{source: "
+        "id}, {source: total}]}]}]\n"
+    )
     (airflow.mappings / f"{AFTER}.yaml").write_text(
         project(AFTER, f"{{after_projects: [{UP}]}}", table.replace("{schema}", "asset_after"))
     )

@@ -28,12 +28,14 @@ SIX_RUN_TIMEOUT = 300_000
 SIX_TABLES = [
     "CREATE TABLE suppliers (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL) ENGINE=InnoDB",
     "CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL, email VARCHAR(80)) ENGINE=InnoDB",
-    "CREATE TABLE products (id INT PRIMARY KEY, supplier_id INT NOT NULL, name VARCHAR(40) NOT NULL, tags SET('new','sale','eco'),"
-    " price DECIMAL(8,2), FOREIGN KEY (supplier_id) REFERENCES suppliers(id)) ENGINE=InnoDB",
-    "CREATE TABLE orders (id INT PRIMARY KEY, customer_id INT NOT NULL, placed DATE, FOREIGN KEY (customer_id) REFERENCES customers(id)) ENGINE=InnoDB",
+    "CREATE TABLE products (id INT PRIMARY KEY, supplier_id INT NOT NULL, name VARCHAR(40) NOT NULL, tags "
+    "SET('new','sale','eco'), price DECIMAL(8,2), FOREIGN KEY (supplier_id) REFERENCES suppliers(id)) ENGINE=InnoDB",
+    "CREATE TABLE orders (id INT PRIMARY KEY, customer_id INT NOT NULL, placed DATE, FOREIGN KEY (customer_id) "
+    "REFERENCES customers(id)) ENGINE=InnoDB",
     "CREATE TABLE order_items (id INT PRIMARY KEY, order_id INT NOT NULL, product_id INT NOT NULL, qty INT NOT NULL,"
     " FOREIGN KEY (order_id) REFERENCES orders(id), FOREIGN KEY (product_id) REFERENCES products(id)) ENGINE=InnoDB",
-    "CREATE TABLE payments (id INT PRIMARY KEY, order_id INT NOT NULL, amount DECIMAL(10,2), FOREIGN KEY (order_id) REFERENCES orders(id)) ENGINE=InnoDB",
+    "CREATE TABLE payments (id INT PRIMARY KEY, order_id INT NOT NULL, amount DECIMAL(10,2), FOREIGN KEY "
+    "(order_id) REFERENCES orders(id)) ENGINE=InnoDB",
 ]
 ROWS = {"suppliers": 5, "customers": 20, "products": 10, "orders": 30, "order_items": 60, "payments": 30}
 
@@ -49,11 +51,22 @@ def six(airflow: Airflow) -> Iterator[str]:
     for statement in SIX_TABLES:
         cur.execute(statement)
     cur.executemany("INSERT INTO suppliers VALUES (%s, %s)", [(i, f"supplier {i}") for i in range(1, 6)])
-    cur.executemany("INSERT INTO customers VALUES (%s, %s, %s)", [(i, f"  customer {i} ", f"C{i}@Example.org") for i in range(1, 21)])
+    cur.executemany(
+        "INSERT INTO customers VALUES (%s, %s, %s)",
+        [(i, f"  customer {i} ", f"C{i}@Example.org") for i in range(1, 21)],
+    )
     tags = ["new,sale", "eco", "", "sale"]
-    cur.executemany("INSERT INTO products VALUES (%s, %s, %s, %s, %s)", [(i, i % 5 + 1, f"product {i}", tags[i % 4], i * 2.5) for i in range(1, 11)])
-    cur.executemany("INSERT INTO orders VALUES (%s, %s, %s)", [(i, i % 20 + 1, f"2024-03-{i % 28 + 1:02d}") for i in range(1, 31)])
-    cur.executemany("INSERT INTO order_items VALUES (%s, %s, %s, %s)", [(i, i % 30 + 1, i % 10 + 1, i % 4 + 1) for i in range(1, 61)])
+    cur.executemany(
+        "INSERT INTO products VALUES (%s, %s, %s, %s, %s)",
+        [(i, i % 5 + 1, f"product {i}", tags[i % 4], i * 2.5) for i in range(1, 11)],
+    )
+    cur.executemany(
+        "INSERT INTO orders VALUES (%s, %s, %s)", [(i, i % 20 + 1, f"2024-03-{i % 28 + 1:02d}") for i in range(1, 31)]
+    )
+    cur.executemany(
+        "INSERT INTO order_items VALUES (%s, %s, %s, %s)",
+        [(i, i % 30 + 1, i % 10 + 1, i % 4 + 1) for i in range(1, 61)],
+    )
     cur.executemany("INSERT INTO payments VALUES (%s, %s, %s)", [(i, i, i * 10.5) for i in range(1, 31)])
     yield name
     cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
@@ -97,7 +110,9 @@ def test_a_six_table_migration_in_fewer_than_36_actions(airflow: Airflow, browse
     page.on("console", lambda m: print(f"console {m.type}: {m.text}") if m.type in ("error", "warning") else None)
     ui = plugin_page(page, airflow, "databridge-wizard", "Mapping wizard")
     try:
-        expect(ui.locator("#project-name")).to_be_visible(timeout=120_000)  # the first Airflow page of the session loads slowly
+        expect(ui.locator("#project-name")).to_be_visible(
+            timeout=120_000
+        )  # the first Airflow page of the session loads slowly
     finally:
         shots.take(page, "fewer-0-first-page")
     act.fill(ui.locator("#project-name"), WALK)
@@ -138,11 +153,15 @@ def test_a_six_table_migration_in_fewer_than_36_actions(airflow: Airflow, browse
         assert target_rows(airflow, f"SELECT count(*) FROM six.{table}") == [(count,)], table
     saved = yaml.safe_load((airflow.mappings / f"{WALK}.yaml").read_text())
     targets = {t["targets"][0]["table"]: t["targets"][0] for t in saved["pipelines"][0]["tables"]}
-    assert {"columns": ["order_id"], "references": "six.orders", "referenced_columns": ["id"]} in targets["six.payments"]["foreign_keys"]
+    assert {"columns": ["order_id"], "references": "six.orders", "referenced_columns": ["id"]} in targets[
+        "six.payments"
+    ]["foreign_keys"]
     page.context.close()
 
 
-def test_tables_step_preselects_the_own_database_and_adds_a_searched_subset(airflow: Airflow, browser: Any, shots: Shots, six: str) -> None:
+def test_tables_step_preselects_the_own_database_and_adds_a_searched_subset(
+    airflow: Airflow, browser: Any, shots: Shots, six: str
+) -> None:
     from playwright.sync_api import expect
 
     page = login(browser, airflow, "admin")
@@ -207,10 +226,16 @@ def walk_to_columns(page: Any, airflow: Airflow, six: str, expect: Any) -> Any:
 
 
 def focused(ui: Any) -> str:
-    return str(ui.locator("body").evaluate("() => document.activeElement.getAttribute('aria-label') || document.activeElement.id"))
+    return str(
+        ui.locator("body").evaluate(
+            "() => document.activeElement.getAttribute('aria-label') || document.activeElement.id"
+        )
+    )
 
 
-def test_columns_keeps_focus_edits_foreign_keys_and_preview_shows_before_after(airflow: Airflow, browser: Any, shots: Shots, six: str) -> None:
+def test_columns_keeps_focus_edits_foreign_keys_and_preview_shows_before_after(
+    airflow: Airflow, browser: Any, shots: Shots, six: str
+) -> None:
     from playwright.sync_api import expect
 
     page = login(browser, airflow, "admin")
@@ -246,7 +271,9 @@ def test_columns_keeps_focus_edits_foreign_keys_and_preview_shows_before_after(a
     results = ui.locator("#preview-results")
     expect(results.locator(".estimate")).to_have_count(3, timeout=90_000)
     expect(results.locator(".before-after").first).to_be_visible()
-    pairs = results.locator(".before-after").evaluate_all("(els) => els.map((e) => [e.firstChild.textContent, e.lastChild.textContent])")
+    pairs = results.locator(".before-after").evaluate_all(
+        "(els) => els.map((e) => [e.firstChild.textContent, e.lastChild.textContent])"
+    )
     assert ["  customer 1 ", "CUSTOMER 1"] in pairs, pairs[:5]  # the source value beside the transformed one
     expect(results).to_contain_text('["new","sale"]')  # a SET as a JSON array, not a Python repr
     expect(results).not_to_contain_text("['new'")
@@ -271,11 +298,20 @@ def test_columns_keeps_focus_edits_foreign_keys_and_preview_shows_before_after(a
     saved = yaml.safe_load((airflow.mappings / f"{DETAIL}.yaml").read_text())
     pipeline = saved["pipelines"][0]
     targets = {t["targets"][0]["table"]: t["targets"][0] for t in pipeline["tables"]}
-    assert targets["detail.orders"]["foreign_keys"] == [{"columns": ["customer_id"], "references": "detail.customers", "referenced_columns": ["id"]}]
+    assert targets["detail.orders"]["foreign_keys"] == [
+        {"columns": ["customer_id"], "references": "detail.customers", "referenced_columns": ["id"]}
+    ]
     assert {"source": "name", "transform": ["trim", "upper"]} in targets["detail.customers"]["columns"]
     assert targets["detail.customers"].get("role", "fact") == "dimension"
-    assert {"check": "not_null", "table": "detail.orders", "columns": ["customer_id", "placed"]} in pipeline["validations"]
-    assert {"check": "custom", "name": "no negative prices", "sql": "SELECT count(*) FROM detail.products WHERE price < 0", "on_failure": "warn"} in pipeline["validations"]
+    assert {"check": "not_null", "table": "detail.orders", "columns": ["customer_id", "placed"]} in pipeline[
+        "validations"
+    ]
+    assert {
+        "check": "custom",
+        "name": "no negative prices",
+        "sql": "SELECT count(*) FROM detail.products WHERE price < 0",
+        "on_failure": "warn",
+    } in pipeline["validations"]
     page.context.close()
 
 

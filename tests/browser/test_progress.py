@@ -63,7 +63,13 @@ def test_the_monitor_draws_a_bar_per_table(airflow: Airflow, browser: Any, shots
     wait_for("the DAG to be parsed", lambda: rest(airflow, "GET", f"/dags/{PROJECT}"), timeout=120)
     rest(airflow, "PATCH", f"/dags/{PROJECT}", {"is_paused": False})
     rest(airflow, "POST", f"/dags/{PROJECT}/dagRuns", {"dag_run_id": RUN_ID, "logical_date": None, "conf": {}})
-    state = wait_for("the run to end", lambda: rest(airflow, "GET", f"/dags/{PROJECT}/dagRuns/{RUN_ID}")["state"] in ("success", "failed") and rest(airflow, "GET", f"/dags/{PROJECT}/dagRuns/{RUN_ID}")["state"])  # fmt: skip
+    state = wait_for(
+        "the run to end",
+        lambda: (
+            rest(airflow, "GET", f"/dags/{PROJECT}/dagRuns/{RUN_ID}")["state"] in ("success", "failed")
+            and rest(airflow, "GET", f"/dags/{PROJECT}/dagRuns/{RUN_ID}")["state"]
+        ),
+    )
     assert state == "success", airflow.log_tail()
 
     # A table a stage is still on, as its reporter records it part-way (250,000 of ~1,000,000 rows in 10 s).

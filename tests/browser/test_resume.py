@@ -124,7 +124,8 @@ def resume_in_the_monitor(page: Any, ui: Any, airflow: Airflow, cron: str, expec
     fire = croniter(cron, dt.datetime.now(PARIS)).get_next(dt.datetime)
     when = f"{fire:%a} {fire.day} {fire:%b} {fire:%H:%M} Europe/Paris"
     expect(ui.locator("#resume-statement")).to_have_text(
-        f"Resuming lets Airflow run this project on its schedule: the next run is {when}, a full replace of 1 table. Nothing runs now."
+        f"Resuming lets Airflow run this project on its schedule: the next run is {when}, a full replace of 1 "
+        "table. Nothing runs now."
     )
     shots.take(page, "resume-3-statement")
     dag = rest(airflow, "GET", f"/dags/{PROJECT}")

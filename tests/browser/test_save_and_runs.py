@@ -172,11 +172,26 @@ def test_cancel_asks_and_the_run_reads_cancelled_by_whom(airflow: Airflow, brows
 def cancel_project(airflow: Airflow) -> dict[str, Any]:
     return {
         "name": CANCELLED,
-        "pipelines": [{
-            "name": "main", "source_conn_id": "bridge_src", "target_conn_id": "bridge_tgt",
-            "tables": [{"source": f"{airflow.source_db}.customers", "targets": [{"table": "public.sr_cancel_customers", "keys": ["id"], "columns": [{"source": "id"}, {"source": "name"}]}]}],
-        }],
-    }  # fmt: skip
+        "pipelines": [
+            {
+                "name": "main",
+                "source_conn_id": "bridge_src",
+                "target_conn_id": "bridge_tgt",
+                "tables": [
+                    {
+                        "source": f"{airflow.source_db}.customers",
+                        "targets": [
+                            {
+                                "table": "public.sr_cancel_customers",
+                                "keys": ["id"],
+                                "columns": [{"source": "id"}, {"source": "name"}],
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
 
 
 def test_numbers_have_one_format_on_every_page(airflow: Airflow, browser: Any) -> None:
@@ -184,6 +199,7 @@ def test_numbers_have_one_format_on_every_page(airflow: Airflow, browser: Any) -
     page.goto(f"{airflow.url}/databridge/ui/reports")
     shown = page.evaluate("""async () => {
         const { fmt, duration } = await import('/databridge/ui/static/js/dom.js');
-        return [fmt(109057.4), fmt(20402), fmt(0.4), fmt(null), duration(4.25), duration(38.4), duration(125), duration(3840), duration(undefined)];
+        return [fmt(109057.4), fmt(20402), fmt(0.4), fmt(null),
+                duration(4.25), duration(38.4), duration(125), duration(3840), duration(undefined)];
     }""")
     assert shown == ["109,057", "20,402", "0", "—", "4.3 s", "38 s", "2 min 5 s", "1 h 4 min", "—"]

@@ -67,7 +67,12 @@ def _post(airflow: Airflow, path: str, body: dict[str, Any], token: str | None =
 
 REFUSED = """async ([path, body]) => {
   const api = await import("/databridge/ui/static/js/api.js");
-  try { await (body ? api.post(path, body) : api.get(path)); return "not refused"; } catch (err) { return api.explain(err); }
+  try {
+    await (body ? api.post(path, body) : api.get(path));
+    return "not refused";
+  } catch (err) {
+    return api.explain(err);
+  }
 }"""
 
 
@@ -90,7 +95,8 @@ def test_a_viewer_reads_every_step_of_a_saved_project(airflow: Airflow, browser:
     expect(ui.locator("#project-name")).to_be_disabled()
     expect(ui.locator("#project-name")).to_have_attribute(
         "title",
-        f"Changing the project needs the {EDIT} permission in Airflow; your role (Viewer) lacks it. Ask an Airflow admin to grant it.",
+        f"Changing the project needs the {EDIT} permission in Airflow; your role (Viewer) lacks it. Ask an "
+        "Airflow admin to grant it.",
     )
     expect(ui.locator("#source-conn")).to_have_value("bridge_src")  # the project's real connections, by name
     expect(ui.locator("#source-conn option:checked")).to_have_text("bridge_src (mysql)")
@@ -101,7 +107,8 @@ def test_a_viewer_reads_every_step_of_a_saved_project(airflow: Airflow, browser:
     expect(ui.locator("#source-test")).to_be_disabled()
     expect(ui.locator("#source-test")).to_have_attribute(
         "title",
-        f"Testing a connection needs the {CONNECTIONS} permission in Airflow; your role (Viewer) lacks it. Ask an Airflow admin to grant it.",
+        f"Testing a connection needs the {CONNECTIONS} permission in Airflow; your role (Viewer) lacks it. Ask "
+        "an Airflow admin to grant it.",
     )
     expect(ui.locator("#pair-table tbody tr").first).to_contain_text("public.viewer_customers")
     expect(ui.locator("#open-project")).to_be_enabled()  # opening another project only reads
@@ -127,7 +134,8 @@ def test_a_viewer_reads_every_step_of_a_saved_project(airflow: Airflow, browser:
     expect(ui.locator("#run-preview")).to_be_disabled()
     expect(ui.locator("#run-preview")).to_have_attribute(
         "title",
-        f"Previewing sample rows needs the {EDIT} and {CONNECTIONS} permissions in Airflow; your role (Viewer) lacks them. Ask an Airflow admin to grant them.",
+        f"Previewing sample rows needs the {EDIT} and {CONNECTIONS} permissions in Airflow; your role (Viewer) "
+        "lacks them. Ask an Airflow admin to grant them.",
     )
     expect(ui.locator("#preview-rights")).to_contain_text(f"{EDIT} and {CONNECTIONS} permissions")
     shots.take(page, "viewer-3-preview")
@@ -142,7 +150,8 @@ def test_a_viewer_reads_every_step_of_a_saved_project(airflow: Airflow, browser:
     ui.locator(".stepper button").nth(4).click()
     expect(ui.locator("#validate-results")).to_contain_text("The project compiles")
     expect(ui.locator("#validate-results")).to_contain_text(
-        f"data checks and time estimates were skipped. Reading the source databases needs the {EDIT} and {CONNECTIONS} permissions"
+        f"data checks and time estimates were skipped. Reading the source databases needs the {EDIT} and "
+        f"{CONNECTIONS} permissions"
     )
     expect(ui.locator(".step-body")).to_contain_text("public.viewer_customers: email not NULL")  # the project's check
     shots.take(page, "viewer-5-validate")
@@ -151,12 +160,14 @@ def test_a_viewer_reads_every_step_of_a_saved_project(airflow: Airflow, browser:
     expect(ui.locator("#save-project")).to_be_disabled()
     expect(ui.locator("#save-project")).to_have_attribute(
         "title",
-        f"Saving needs the {EDIT} permission in Airflow; your role (Viewer) lacks it. Ask an Airflow admin to grant it.",
+        f"Saving needs the {EDIT} permission in Airflow; your role (Viewer) lacks it. "
+        "Ask an Airflow admin to grant it.",
     )
     expect(ui.locator("#run-project")).to_be_disabled()
     expect(ui.locator("#run-project")).to_have_attribute(
         "title",
-        f"Running needs the {TRIGGER} permission in Airflow; your role (Viewer) lacks it. Ask an Airflow admin to grant it.",
+        f"Running needs the {TRIGGER} permission in Airflow; your role (Viewer) lacks it. "
+        "Ask an Airflow admin to grant it.",
     )
     expect(ui.locator("#save-rights")).to_contain_text(
         f"Saving needs the {EDIT} permission in Airflow; your role (Viewer) lacks it."
@@ -166,13 +177,13 @@ def test_a_viewer_reads_every_step_of_a_saved_project(airflow: Airflow, browser:
     # What the server refuses, as the pages tell it: the permission checked and the role.
     browse = page.evaluate(REFUSED, [f"/connections/bridge_src/schemas/{airflow.source_db}/tables", None])
     assert (
-        browse
-        == f"Browsing a source's schemas and tables needs the {CONNECTIONS} permission in Airflow; your role (Viewer) lacks it. Ask an Airflow admin to grant it."
+        browse == f"Browsing a source's schemas and tables needs the {CONNECTIONS} permission in Airflow; your role "
+        "(Viewer) lacks it. Ask an Airflow admin to grant it."
     )
     preview = page.evaluate(REFUSED, ["/preview", {"project": project(name, airflow.source_db)}])
     assert (
-        f"Previewing sample rows needs the {EDIT} and {CONNECTIONS} permissions in Airflow; your role (Viewer) lacks them"
-        in preview
+        f"Previewing sample rows needs the {EDIT} and {CONNECTIONS} permissions in Airflow; "
+        "your role (Viewer) lacks them" in preview
     )
     save = page.evaluate(REFUSED, ["/projects", {"project": project(name, airflow.source_db), "overwrite": True}])
     assert f"Saving a project needs the {EDIT} permission in Airflow; your role (Viewer) lacks it" in save

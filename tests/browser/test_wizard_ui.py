@@ -306,22 +306,32 @@ def test_a_viewer_sees_but_cannot_save_or_run(airflow: Airflow, browser: Any, sh
 
     before = (airflow.mappings / f"{PROJECT}.yaml").read_text()
     page = login(browser, airflow, "viewer")
-    # Airflow shows plugin views in its menu only to roles that may read plugins (Op and Admin): a viewer opens the pages by address.
+    # Airflow shows plugin views in its menu only to roles that may read plugins (Op and Admin): a viewer opens the
+    # pages by address.
     page.goto(f"{airflow.url}/databridge/ui/wizard")
     ui = page
     ui.locator("#open-project").select_option(PROJECT)
     ui.get_by_role("button", name="Open", exact=True).click()
-    expect(ui.locator("#source-conn option:checked")).to_have_text("bridge_src (mysql)")  # the project's own connection, by name
+    expect(ui.locator("#source-conn option:checked")).to_have_text(
+        "bridge_src (mysql)"
+    )  # the project's own connection, by name
     ui.locator(".stepper button").nth(2).click()  # Preview reads the sources: off for a role that cannot edit DAGs
     expect(ui.locator("#run-preview")).to_be_disabled()
-    expect(ui.locator("#preview-rights")).to_contain_text("'can edit on DAGs' and 'can read on Connections' permissions")
+    expect(ui.locator("#preview-rights")).to_contain_text(
+        "'can edit on DAGs' and 'can read on Connections' permissions"
+    )
     ui.locator(".stepper button").nth(4).click()  # Validate: the compile check only, and why
     expect(ui.locator("#validate-results")).to_contain_text("data checks and time estimates were skipped")
     ui.locator(".stepper button").nth(5).click()  # Save and Run are off, each naming the permission it needs
     expect(ui.locator("#save-project")).to_be_disabled()
-    expect(ui.locator("#save-project")).to_have_attribute("title", re.compile(r"^Saving needs the 'can edit on DAGs' permission in Airflow; your role \(Viewer\) lacks it"))
+    expect(ui.locator("#save-project")).to_have_attribute(
+        "title",
+        re.compile(r"^Saving needs the 'can edit on DAGs' permission in Airflow; your role \(Viewer\) lacks it"),
+    )
     expect(ui.locator("#run-project")).to_be_disabled()
-    expect(ui.locator("#run-project")).to_have_attribute("title", re.compile(r"^Running needs the 'can create on DAG Runs' permission"))
+    expect(ui.locator("#run-project")).to_have_attribute(
+        "title", re.compile(r"^Running needs the 'can create on DAG Runs' permission")
+    )
     expect(ui.locator("#save-rights")).to_contain_text("your role (Viewer) lacks it")
     shots.take(page, "viewer-403")
     assert (airflow.mappings / f"{PROJECT}.yaml").read_text() == before
@@ -356,7 +366,8 @@ def test_a_hand_written_project_walked_through_and_saved_loses_nothing(
 def test_add_all_tables_migrates_a_whole_schema_in_a_handful_of_actions(
     airflow: Airflow, browser: Any, shots: Shots
 ) -> None:
-    """Step 1's Add all tables (search, select all, snake_case, a target schema) maps every table with its keys; Auto-map
+    """Step 1's Add all tables (search, select all, snake_case, a target schema) maps every table with its keys;
+    Auto-map
     all has nothing left to do; the project saved as it is runs to success."""
     from playwright.sync_api import expect
 

@@ -23,7 +23,9 @@ def airflow_db() -> Iterator[None]:
     yield
 
 
-def dagbag(mappings: Path | None = None, monkeypatch: pytest.MonkeyPatch | None = None, dags: Path | None = None) -> Any:
+def dagbag(
+    mappings: Path | None = None, monkeypatch: pytest.MonkeyPatch | None = None, dags: Path | None = None
+) -> Any:
     """Parse dags/ (or ``dags``) as Airflow's dag processor does, optionally over another mappings folder."""
     from airflow.dag_processing.dagbag import DagBag
 

@@ -82,10 +82,23 @@ def redis_db() -> Iterator[int]:
 
 
 def make_source(database: str) -> list[tuple[Any, ...]]:
-    conn = MySQLdb.connect(host=MYSQL["host"], port=MYSQL["port"], user=MYSQL["user"], passwd="", db=database, autocommit=True)
+    conn = MySQLdb.connect(
+        host=MYSQL["host"], port=MYSQL["port"], user=MYSQL["user"], passwd="", db=database, autocommit=True
+    )
     cur = conn.cursor()
-    cur.execute("CREATE TABLE big (id BIGINT PRIMARY KEY, grp INT, amount DECIMAL(12,2), note VARCHAR(100), created DATETIME)")
-    rows = [(i * 7, i % 13 or None, f"{i % 9973}.{i % 100:02d}", f"row {i}\t\\ é", f"2024-{i % 12 + 1:02d}-{i % 28 + 1:02d} 10:{i % 60:02d}:00") for i in range(ROWS)]
+    cur.execute(
+        "CREATE TABLE big (id BIGINT PRIMARY KEY, grp INT, amount DECIMAL(12,2), note VARCHAR(100), created DATETIME)"
+    )
+    rows = [
+        (
+            i * 7,
+            i % 13 or None,
+            f"{i % 9973}.{i % 100:02d}",
+            f"row {i}\t\\ é",
+            f"2024-{i % 12 + 1:02d}-{i % 28 + 1:02d} 10:{i % 60:02d}:00",
+        )
+        for i in range(ROWS)
+    ]
     for start in range(0, ROWS, 5000):
         cur.executemany("INSERT INTO big VALUES (%s, %s, %s, %s, %s)", rows[start : start + 5000])
     cur.execute("SELECT id, grp, amount, note, created FROM big")
@@ -114,7 +127,13 @@ class Airflow:
     def start(self, name: str, *args: str, **extra_env: str) -> Path:
         log_path = self.home / f"{name}.log"
         log = log_path.open("wb")
-        proc = subprocess.Popen([self.bin, *args], env={**self.env, **extra_env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [self.bin, *args],
+            env={**self.env, **extra_env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.procs.append((proc, log))
         return log_path
 
@@ -124,7 +143,9 @@ class Airflow:
             log.close()
 
 
-def environment(home: Path, mappings: Path, metadata_db: str, redis_db: int, api_port: int, mysql_db: str, pg_db: str) -> dict[str, str]:
+def environment(
+    home: Path, mappings: Path, metadata_db: str, redis_db: int, api_port: int, mysql_db: str, pg_db: str
+) -> dict[str, str]:
     sql = f"postgresql+psycopg2://{PG['user']}@{PG['host']}:{PG['port']}/{metadata_db}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "DATABRIDGE"))}
     return {
@@ -180,13 +201,38 @@ def test_chunks_of_a_table_spread_over_two_celery_workers(
     airflow = Airflow(home, environment(home, mappings, metadata_db, redis_db, api_port, mysql_database, pg_database))
     try:
         airflow.run("db", "migrate")
-        logs = [airflow.start("api-server", "api-server", "--port", str(api_port), "--host", "127.0.0.1"), airflow.start("scheduler", "scheduler")]
+        logs = [
+            airflow.start("api-server", "api-server", "--port", str(api_port), "--host", "127.0.0.1"),
+            airflow.start("scheduler", "scheduler"),
+        ]
         for name in WORKERS:
-            logs.append(airflow.start(name, "celery", "worker", "--celery-hostname", f"{name}@%h", "--concurrency", "1", "--skip-serve-logs", DATABRIDGE_WORKER_NAME=name))
+            logs.append(
+                airflow.start(
+                    name,
+                    "celery",
+                    "worker",
+                    "--celery-hostname",
+                    f"{name}@%h",
+                    "--concurrency",
+                    "1",
+                    "--skip-serve-logs",
+                    DATABRIDGE_WORKER_NAME=name,
+                )
+            )
         airflow.run("dags", "reserialize")
-        wait_for(lambda: all(b"ready." in (home / f"{n}.log").read_bytes() for n in WORKERS), "both Celery workers were not ready", 90, logs)
+        wait_for(
+            lambda: all(b"ready." in (home / f"{n}.log").read_bytes() for n in WORKERS),
+            "both Celery workers were not ready",
+            90,
+            logs,
+        )
         airflow.run("dags", "trigger", "celery_chunks", "--run-id", "celery_run")
-        state = wait_for(lambda: _run_state(metadata_db) in ("success", "failed") and _run_state(metadata_db), "the run did not finish", RUN_TIMEOUT, logs)
+        state = wait_for(
+            lambda: _run_state(metadata_db) in ("success", "failed") and _run_state(metadata_db),
+            "the run did not finish",
+            RUN_TIMEOUT,
+            logs,
+        )
         instances = _task_instances(metadata_db)
         assert state == "success", instances
     finally:
@@ -197,7 +243,9 @@ def test_chunks_of_a_table_spread_over_two_celery_workers(
     assert {h for _, _, h in extract} == set(WORKERS), extract  # the chunks ran on both workers
     with pg_connect(pg_database) as conn:
         loaded = conn.execute("SELECT id, grp, amount, note, created FROM landing.big").fetchall()
-        chunks = conn.execute("SELECT count(*), count(finished_at), sum(staged_rows) FROM databridge.extract_chunks").fetchone()
+        chunks = conn.execute(
+            "SELECT count(*), count(finished_at), sum(staged_rows) FROM databridge.extract_chunks"
+        ).fetchone()
     assert len(loaded) == len(source_rows) == ROWS
     assert fingerprint(loaded) == fingerprint(source_rows)
     assert chunks == (CHUNKS, CHUNKS, ROWS)
@@ -206,12 +254,15 @@ def test_chunks_of_a_table_spread_over_two_celery_workers(
 
 def _run_state(metadata_db: str) -> str | None:
     with pg_connect(metadata_db) as conn:
-        row = conn.execute("SELECT state FROM dag_run WHERE dag_id = 'celery_chunks' AND run_id = 'celery_run'").fetchone()
+        row = conn.execute(
+            "SELECT state FROM dag_run WHERE dag_id = 'celery_chunks' AND run_id = 'celery_run'"
+        ).fetchone()
     return str(row[0]) if row else None
 
 
 def _task_instances(metadata_db: str) -> list[tuple[str, int, str, str]]:
     with pg_connect(metadata_db) as conn:
         return conn.execute(
-            "SELECT task_id, map_index, state, hostname FROM task_instance WHERE dag_id = 'celery_chunks' ORDER BY task_id, map_index"
+            "SELECT task_id, map_index, state, hostname FROM task_instance WHERE dag_id = 'celery_chunks' ORDER "
+            "BY task_id, map_index"
         ).fetchall()

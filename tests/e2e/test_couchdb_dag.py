@@ -18,19 +18,30 @@ __all__ = ["bucket", "couch_db"]  # fixtures, used by name
 def test_couch_docs_project_runs_end_to_end(
     airflow_db: None, couch_db: str, bucket: str, pg_database: str, mappings: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    copy_project("couch_docs", mappings, {"source: docs.": f"source: {couch_db}.", "bucket: databridge-docs": f"bucket: {bucket}"})
+    copy_project(
+        "couch_docs",
+        mappings,
+        {"source: docs.": f"source: {couch_db}.", "bucket: databridge-docs": f"bucket: {bucket}"},
+    )
     airflow_conn(monkeypatch, "docs_couchdb", **couch_fields(couch_db))
     airflow_conn(monkeypatch, "docs_s3", **s3_fields())
     airflow_conn(monkeypatch, "databridge_target", **pg_conn_fields(pg_database))
     dag_run = dagbag(mappings, monkeypatch).dags["couch_docs"].test()
     assert str(dag_run.state) == "success", {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
     with pg_connect(pg_database) as conn:
-        counts = conn.execute("SELECT (SELECT count(*) FROM crm.customers), (SELECT count(*) FROM crm.invoices)").fetchone()
-        links = conn.execute("SELECT doc_id, attachment_name, sha256, object_key FROM databridge_attachments.objects").fetchall()
+        counts = conn.execute(
+            "SELECT (SELECT count(*) FROM crm.customers), (SELECT count(*) FROM crm.invoices)"
+        ).fetchone()
+        links = conn.execute(
+            "SELECT doc_id, attachment_name, sha256, object_key FROM databridge_attachments.objects"
+        ).fetchall()
         failed = conn.execute("SELECT count(*) FROM databridge.validation_results WHERE NOT passed").fetchone()
     assert counts == (len(demo.customers()), len(demo.invoices()))
     assert failed == (0,)
-    expected = {(d, n): hashlib.sha256(demo.attachment_bytes(d, n, size)).hexdigest() for d, n, _t, size in demo.attachments(LARGE_MB)}
+    expected = {
+        (d, n): hashlib.sha256(demo.attachment_bytes(d, n, size)).hexdigest()
+        for d, n, _t, size in demo.attachments(LARGE_MB)
+    }
     assert {(d, n): sha for d, n, sha, _k in links} == expected
     s3 = s3_client()
     for _d, _n, sha, key in links:

@@ -1,4 +1,5 @@
-"""Airflow's own dag-processor picks up new mapping projects without a restart, and files broken ones as import errors."""
+"""Airflow's own dag-processor picks up new mapping projects without a restart, and files broken ones as import
+errors."""
 
 from __future__ import annotations
 
@@ -43,7 +44,9 @@ def processor(tmp_path: Path, mappings: Path, dags_folder: Path) -> Iterator[Pat
     airflow = str(Path(sys.executable).parent / "airflow")
     subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
     log = (tmp_path / "dag-processor.log").open("w")
-    proc = subprocess.Popen([airflow, "dag-processor"], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [airflow, "dag-processor"], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     try:
         yield home / "airflow.db"
     finally:
@@ -77,18 +80,26 @@ def test_new_and_broken_projects_reach_a_running_dag_processor(processor: Path, 
     copy_project("demo_shop", mappings)
     wait_for(lambda: "demo_shop" in live_dags(processor), "serialize demo_shop")
 
-    (mappings / "second.yaml").write_text((mappings / "demo_shop.yaml").read_text().replace("name: demo_shop", "name: second_shop"))
+    (mappings / "second.yaml").write_text(
+        (mappings / "demo_shop.yaml").read_text().replace("name: demo_shop", "name: second_shop")
+    )
     (mappings / "broken.yaml").write_text(BROKEN)
     wait_for(lambda: live_dags(processor) >= {"demo_shop", "second_shop"}, "pick up the new project")
-    errors = wait_for(lambda: query(processor, "SELECT filename, stacktrace FROM import_error"), "record the broken project")
+    errors = wait_for(
+        lambda: query(processor, "SELECT filename, stacktrace FROM import_error"), "record the broken project"
+    )
 
     # The broken project's own DAG file (render/import_errors.py) carries the loader's message naming the YAML.
-    assert [(f, "include/mappings/broken.yaml: " in trace and "did you mean 'upsert'?" in trace) for f, trace in errors] == [
-        ("databridge_import_errors/broken.py", True)
-    ]
+    assert [
+        (f, "include/mappings/broken.yaml: " in trace and "did you mean 'upsert'?" in trace) for f, trace in errors
+    ] == [("databridge_import_errors/broken.py", True)]
     assert live_dags(processor) == {"demo_shop", "second_shop"}
 
     # Fixed: the DAG appears, and the error goes at the next refresh of the dags folder (refresh_interval).
-    (mappings / "broken.yaml").write_text(BROKEN.replace("upsrt", "upsert").replace("columns: [{source: id}]", "keys: [id], columns: [{source: id}]"))
+    (mappings / "broken.yaml").write_text(
+        BROKEN.replace("upsrt", "upsert").replace("columns: [{source: id}]", "keys: [id], columns: [{source: id}]")
+    )
     wait_for(lambda: "broken_project" in live_dags(processor), "serialize the fixed project")
-    wait_for(lambda: query(processor, "SELECT filename FROM import_error") == [], "clear the fixed project's import error")
+    wait_for(
+        lambda: query(processor, "SELECT filename FROM import_error") == [], "clear the fixed project's import error"
+    )

@@ -43,7 +43,9 @@ def demo_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-def test_demo_project_runs_end_to_end(airflow_db: None, demo_source: Path, pg_database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_project_runs_end_to_end(
+    airflow_db: None, demo_source: Path, pg_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     airflow_conn(monkeypatch, "databridge_target", **pg_conn_fields(pg_database))
     dag_run = run(dagbag().dags["demo_shop"])
     assert str(dag_run.state) == "success", states(dag_run)
@@ -61,7 +63,9 @@ def test_failed_validation_fails_the_run_and_the_report_says_so(
     airflow_db: None, demo_source: Path, pg_database: str, mappings: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     airflow_conn(monkeypatch, "databridge_target", **pg_conn_fields(pg_database))
-    copy_project("demo_shop", mappings, {"WHERE line_total < 0\n        expect: 0": "WHERE line_total < 0\n        expect: 1"})
+    copy_project(
+        "demo_shop", mappings, {"WHERE line_total < 0\n        expect: 0": "WHERE line_total < 0\n        expect: 1"}
+    )
     dag_run = run(dagbag(mappings, monkeypatch).dags["demo_shop"])
     assert str(dag_run.state) == "failed"
     assert states(dag_run)["shop.validate"] == "failed"
@@ -73,7 +77,15 @@ def test_failed_validation_fails_the_run_and_the_report_says_so(
 
 
 def make_erp(database: str) -> None:
-    conn = MySQLdb.connect(host=MYSQL["host"], port=MYSQL["port"], user=MYSQL["user"], passwd="", db=database, charset="utf8mb4", autocommit=True)
+    conn = MySQLdb.connect(
+        host=MYSQL["host"],
+        port=MYSQL["port"],
+        user=MYSQL["user"],
+        passwd="",
+        db=database,
+        charset="utf8mb4",
+        autocommit=True,
+    )
     try:
         _fill_erp(conn.cursor())
     finally:
@@ -82,7 +94,8 @@ def make_erp(database: str) -> None:
 
 def _fill_erp(cur: Any) -> None:
     cur.execute(
-        "CREATE TABLE suppliers (id INT PRIMARY KEY, name VARCHAR(100) NOT NULL, country CHAR(2), rating TINYINT, active TINYINT(1))"
+        "CREATE TABLE suppliers (id INT PRIMARY KEY, name VARCHAR(100) NOT NULL, country CHAR(2), rating "
+        "TINYINT, active TINYINT(1))"
     )
     cur.execute(
         """CREATE TABLE purchase_orders (id BIGINT PRIMARY KEY, supplier_id INT NOT NULL, amount DECIMAL(12,2),
@@ -104,7 +117,12 @@ def _fill_erp(cur: Any) -> None:
 
 
 def test_multi_pipeline_project_runs_its_pipelines_in_order(
-    airflow_db: None, mysql_database: str, pg_database: str, pg_database_2: str, mappings: Path, monkeypatch: pytest.MonkeyPatch
+    airflow_db: None,
+    mysql_database: str,
+    pg_database: str,
+    pg_database_2: str,
+    mappings: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     make_erp(mysql_database)
     copy_project("warehouse_sync", mappings, {"source: erp.": f"source: {mysql_database}."})
@@ -119,8 +137,13 @@ def test_multi_pipeline_project_runs_its_pipelines_in_order(
     assert count(pg_database, "erp_raw.purchase_orders") == 4
     assert count(pg_database_2, "warehouse.fact_purchase") == 3
     with pg_connect(pg_database_2) as conn:
-        suppliers = conn.execute("SELECT supplier_id, supplier_name, country, rating, is_active FROM warehouse.dim_supplier ORDER BY 1").fetchall()
-        purchases = conn.execute("SELECT purchase_id, amount::text, currency, amount_eur::text, created_month FROM warehouse.fact_purchase ORDER BY 1").fetchall()
+        suppliers = conn.execute(
+            "SELECT supplier_id, supplier_name, country, rating, is_active FROM warehouse.dim_supplier ORDER BY 1"
+        ).fetchall()
+        purchases = conn.execute(
+            "SELECT purchase_id, amount::text, currency, amount_eur::text, created_month FROM "
+            "warehouse.fact_purchase ORDER BY 1"
+        ).fetchall()
     assert suppliers == [(1, "Acme", "FR", 5, True), (2, "Globex", "??", 0, False), (3, "Initech", "DE", 3, None)]
     assert purchases == [
         (100, "1250.50", "EUR", "1250.50", "2026-03"),

@@ -81,7 +81,9 @@ def test_broken_project_is_an_import_error_naming_its_yaml_and_others_load(
     monkeypatch.delenv("DATABRIDGE_STRICT")
     copy_project("demo_shop", mappings)
     (mappings / "broken.yaml").write_text(BROKEN)
-    assert dagbag(mappings, monkeypatch, dags_folder).dag_ids == ["demo_shop"]  # this parse writes the broken one's file
+    assert dagbag(mappings, monkeypatch, dags_folder).dag_ids == [
+        "demo_shop"
+    ]  # this parse writes the broken one's file
     stub = dags_folder / "databridge_import_errors" / "broken.py"
     bag = dagbag(mappings, monkeypatch, dags_folder)  # as the dag processor's next listing of the folder
     assert bag.dag_ids == ["demo_shop"]
@@ -95,7 +97,9 @@ def test_broken_project_is_an_import_error_naming_its_yaml_and_others_load(
     assert "loader.py" not in shown
 
 
-def test_a_fixed_project_loses_its_import_error_and_becomes_a_dag(mappings: Path, dags_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_fixed_project_loses_its_import_error_and_becomes_a_dag(
+    mappings: Path, dags_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("DATABRIDGE_STRICT")
     broken = mappings / "broken.yaml"
     broken.write_text(BROKEN)
@@ -110,7 +114,9 @@ def test_a_fixed_project_loses_its_import_error_and_becomes_a_dag(mappings: Path
     assert dagbag(mappings, monkeypatch, dags_folder).import_errors == {}
 
 
-def test_a_deleted_broken_project_loses_its_dag_file(mappings: Path, dags_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_deleted_broken_project_loses_its_dag_file(
+    mappings: Path, dags_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("DATABRIDGE_STRICT")
     (mappings / "broken.yaml").write_text(BROKEN)
     dagbag(mappings, monkeypatch, dags_folder)
@@ -135,11 +141,15 @@ def test_strict_mode_fails_on_a_broken_project(mappings: Path) -> None:
 def test_a_new_project_file_is_a_new_dag_on_the_next_parse(mappings: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     copy_project("demo_shop", mappings)
     assert dagbag(mappings, monkeypatch).dag_ids == ["demo_shop"]
-    (mappings / "second.yaml").write_text((mappings / "demo_shop.yaml").read_text().replace("name: demo_shop", "name: second_shop"))
+    (mappings / "second.yaml").write_text(
+        (mappings / "demo_shop.yaml").read_text().replace("name: demo_shop", "name: second_shop")
+    )
     assert sorted(dagbag(mappings, monkeypatch).dag_ids) == ["demo_shop", "second_shop"]
 
 
-def test_two_files_with_the_same_project_name_are_refused(mappings: Path, dags_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_files_with_the_same_project_name_are_refused(
+    mappings: Path, dags_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("DATABRIDGE_STRICT")
     copy_project("demo_shop", mappings)
     twin = mappings / "zz_twin.yaml"

@@ -107,7 +107,8 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pip = [work / "venv" / "bin" / "python", "-m", "pip", "install", "--quiet", "--progress-bar", "off", "--no-compile"]
     run([*pip, "--no-index", "--find-links", house, "-c", CONSTRAINTS, wheel], env=clean_env())
     print(
-        f"test_install: the wheel and {len(list(house.glob('*.whl')))} wheels installed in {time.monotonic() - started:.0f} s"
+        f"test_install: the wheel and {len(list(house.glob('*.whl')))} wheels installed in "
+        f"{time.monotonic() - started:.0f} s"
     )
     return work / "venv" / "bin"
 

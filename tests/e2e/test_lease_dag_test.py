@@ -39,7 +39,14 @@ def environment(home: Path, mappings: Path, mysql_db: str, pg_db: str) -> dict[s
 
 def dags_test(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
-        return subprocess.Popen(["airflow", "dags", "test", DAG, DATE], env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen(
+            ["airflow", "dags", "test", DAG, DATE],
+            env=env,
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def scalar(dbname: str, query: str) -> object:
@@ -48,7 +55,9 @@ def scalar(dbname: str, query: str) -> object:
     return row[0] if row else None
 
 
-def test_dags_test_killed_mid_extract_then_run_again_takes_the_lease_over(mysql_database: str, pg_database: str, tmp_path: Path) -> None:
+def test_dags_test_killed_mid_extract_then_run_again_takes_the_lease_over(
+    mysql_database: str, pg_database: str, tmp_path: Path
+) -> None:
     make_events(mysql_database, 120_000)
     mappings, home, log = tmp_path / "mappings", tmp_path / "airflow", tmp_path / "dags_test.log"
     mappings.mkdir()
@@ -60,7 +69,15 @@ def test_dags_test_killed_mid_extract_then_run_again_takes_the_lease_over(mysql_
     first = dags_test(env, log)
     batches = "SELECT count(*) FROM databridge.batch_ledger WHERE stage = 'extract'"
     try:
-        wait_until("extract batches", lambda: scalar(pg_database, "SELECT to_regclass('databridge.batch_ledger')") and scalar(pg_database, batches) >= 3, timeout=120, every=0.01)
+        wait_until(
+            "extract batches",
+            lambda: (
+                scalar(pg_database, "SELECT to_regclass('databridge.batch_ledger')")
+                and scalar(pg_database, batches) >= 3
+            ),
+            timeout=120,
+            every=0.01,
+        )
     finally:
         os.killpg(first.pid, signal.SIGKILL)
         first.wait(30)
@@ -74,7 +91,7 @@ def test_dags_test_killed_mid_extract_then_run_again_takes_the_lease_over(mysql_
     [warning] = [w for w in report["warnings"] if "staging lease" in w]
     assert warning.startswith(f"pipeline events: took over the staging lease of run {killed_run!r} (held since ")
     assert warning.endswith(
-        "UTC), as its stage extract[0] stopped without ending (its database session is gone: its process was killed or its "
-        "host lost); this run does not use the rows that run staged and extracts from scratch"
+        "UTC), as its stage extract[0] stopped without ending (its database session is gone: its process was killed "
+        "or its host lost); this run does not use the rows that run staged and extracts from scratch"
     )
     assert scalar(pg_database, "SELECT count(*) FROM landing.events") == 120_000

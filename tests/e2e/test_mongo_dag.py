@@ -34,5 +34,7 @@ def test_mongo_catalog_runs_end_to_end(
     assert count(pg_database, "databridge.reports", "WHERE project = 'mongo_catalog' AND succeeded") == 1
     assert count(pg_database, "databridge.validation_results", "WHERE NOT passed") == 0
     with pg_connect(pg_database) as conn:
-        fks = conn.execute("SELECT count(*) FROM databridge.validation_results WHERE check_name LIKE '%fact_order_item(order_id)%'").fetchone()
+        fks = conn.execute(
+            "SELECT count(*) FROM databridge.validation_results WHERE check_name LIKE '%fact_order_item(order_id)%'"
+        ).fetchone()
     assert fks == (1,)

@@ -22,7 +22,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 ROWS = 120_000
 PASSWORD = "Outage-s3cret-9Qz"
-RETRIES = "\n  retries: {retries}\n  retry_delay_seconds: 1\n  retry_exponential_backoff: true\n  max_retry_delay_seconds: 4"
+RETRIES = (
+    "\n  retries: {retries}\n  retry_delay_seconds: 1\n  retry_exponential_backoff: true\n  max_retry_delay_seconds: 4"
+)
 
 
 @pytest.fixture
@@ -35,7 +37,16 @@ def proxied_source(mysql_database: str, monkeypatch: pytest.MonkeyPatch) -> Iter
         admin.cursor().execute(f"CREATE USER '{user}'@'{host}' IDENTIFIED BY '{PASSWORD}'")
         admin.cursor().execute(f"GRANT SELECT ON `{mysql_database}`.* TO '{user}'@'{host}'")
     proxy = TcpProxy(MYSQL["host"], MYSQL["port"])
-    airflow_conn(monkeypatch, "outage_source", conn_type="mysql", host="127.0.0.1", port=proxy.port, login=user, password=PASSWORD, schema=mysql_database)
+    airflow_conn(
+        monkeypatch,
+        "outage_source",
+        conn_type="mysql",
+        host="127.0.0.1",
+        port=proxy.port,
+        login=user,
+        password=PASSWORD,
+        schema=mysql_database,
+    )
     yield proxy
     proxy.close()
     for host in ("127.0.0.1", "localhost", "%"):
@@ -44,7 +55,9 @@ def proxied_source(mysql_database: str, monkeypatch: pytest.MonkeyPatch) -> Iter
 
 
 def outage_dag(mappings: Path, monkeypatch: pytest.MonkeyPatch, database: str, retries: int) -> Any:
-    text = events_yaml("outage_it", "outage_source", "outage_target", database, defaults=RETRIES.format(retries=retries))
+    text = events_yaml(
+        "outage_it", "outage_source", "outage_target", database, defaults=RETRIES.format(retries=retries)
+    )
     (mappings / "outage_it.yaml").write_text(text.replace("  retries: 0\n", ""))
     return dagbag(mappings, monkeypatch).dags["outage_it"]
 
@@ -55,7 +68,11 @@ def extract_tries(dag_run: Any) -> list[tuple[Any, Any]]:
     from airflow.utils.session import create_session
 
     with create_session() as session:
-        past = session.query(TaskInstanceHistory).filter_by(dag_id=dag_run.dag_id, run_id=dag_run.run_id, task_id="events.extract", map_index=0).all()
+        past = (
+            session.query(TaskInstanceHistory)
+            .filter_by(dag_id=dag_run.dag_id, run_id=dag_run.run_id, task_id="events.extract", map_index=0)
+            .all()
+        )
         tries = sorted((h.try_number, h.start_date, h.end_date) for h in past)
     [last] = [ti for ti in dag_run.get_task_instances() if ti.task_id == "events.extract" and ti.map_index == 0]
     return [(start, end) for _, start, end in tries] + [(last.start_date, last.end_date)]
@@ -85,7 +102,12 @@ def cut_mid_extract(proxy: TcpProxy, dbname: str, down_for: float | None) -> thr
 
 
 def test_source_back_after_an_outage_the_retried_extract_goes_on(
-    airflow_db: None, proxied_source: TcpProxy, mysql_database: str, pg_database: str, mappings: Path, monkeypatch: pytest.MonkeyPatch
+    airflow_db: None,
+    proxied_source: TcpProxy,
+    mysql_database: str,
+    pg_database: str,
+    mappings: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     airflow_conn(monkeypatch, "outage_target", **pg_conn_fields(pg_database))
     dag = outage_dag(mappings, monkeypatch, mysql_database, retries=6)
@@ -104,7 +126,9 @@ def test_source_back_after_an_outage_the_retried_extract_goes_on(
     assert all(b >= a for a, b in zip(gaps, gaps[1:], strict=False)) and (len(gaps) < 2 or gaps[-1] > gaps[0]), gaps
     with pg_connect(pg_database) as conn:
         copied = conn.execute(f"SELECT {', '.join(EVENT_COLUMNS)} FROM landing.events ORDER BY id").fetchall()
-        resumed = conn.execute("SELECT count(*) FROM databridge.batch_ledger WHERE stage = 'extract' AND resumed").fetchone()
+        resumed = conn.execute(
+            "SELECT count(*) FROM databridge.batch_ledger WHERE stage = 'extract' AND resumed"
+        ).fetchone()
     assert [tuple(r) for r in copied] == source_events(mysql_database)
     assert resumed == (1,)
 
@@ -129,7 +153,10 @@ def test_source_down_for_good_fails_naming_the_source_without_its_password(
     with pg_connect(pg_database) as conn:
         [(error,)] = conn.execute("SELECT error FROM databridge.stage_runs WHERE stage = 'extract[0]'").fetchall()
         [(errors, stored)] = conn.execute("SELECT report->'errors', t::text FROM databridge.reports t").fetchall()
-    assert error.startswith(f"MySQL: cannot connect with mysql connection 'outage_source' (127.0.0.1:{proxied_source.port}/{mysql_database}): (200"), error
+    assert error.startswith(
+        "MySQL: cannot connect with mysql connection 'outage_source' "
+        f"(127.0.0.1:{proxied_source.port}/{mysql_database}): (200"
+    ), error
     assert "Can't connect to server on '127.0.0.1'" in error
     assert errors == [f"extract: {error}"]
     captured = capfd.readouterr()

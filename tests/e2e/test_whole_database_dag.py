@@ -16,8 +16,18 @@ from tests.integration.shop import SourceDB
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 
-def test_a_pattern_project_runs_in_airflow(airflow_db: None, mysql_database: str, pg_database: str, mappings: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    conn = MySQLdb.connect(host=MYSQL["host"], port=MYSQL["port"], user=MYSQL["user"], passwd="", db=mysql_database, charset="utf8mb4", autocommit=True)
+def test_a_pattern_project_runs_in_airflow(
+    airflow_db: None, mysql_database: str, pg_database: str, mappings: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conn = MySQLdb.connect(
+        host=MYSQL["host"],
+        port=MYSQL["port"],
+        user=MYSQL["user"],
+        passwd="",
+        db=mysql_database,
+        charset="utf8mb4",
+        autocommit=True,
+    )
     create_music(SourceDB("mysql", conn))
     conn.close()
     airflow_conn(monkeypatch, "music_source", **mysql_conn_fields(mysql_database))
@@ -30,9 +40,16 @@ def test_a_pattern_project_runs_in_airflow(airflow_db: None, mysql_database: str
     dag_run = dag.test()
 
     assert str(dag_run.state) == "success", {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
-    assert len([ti for ti in dag_run.get_task_instances() if ti.task_id == "store.extract"]) == 4  # chunking.chunks instances
+    assert (
+        len([ti for ti in dag_run.get_task_instances() if ti.task_id == "store.extract"]) == 4
+    )  # chunking.chunks instances
     with pg_connect(pg_database) as target:
-        tables = [r[0] for r in target.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'music'").fetchall()]
+        tables = [
+            r[0]
+            for r in target.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'music'"
+            ).fetchall()
+        ]
         report = target.execute("SELECT report FROM databridge.reports WHERE project = 'music'").fetchone()[0]  # type: ignore[index]
     assert len(tables) == len(TABLES) == 13
     assert report["succeeded"] is True and len(report["tables"]) == 13

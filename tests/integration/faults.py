@@ -35,7 +35,9 @@ class StageProcess:
 
     def __init__(self, project: Path, run_id: str, stages: str) -> None:
         command = [sys.executable, str(STAGE_PROCESS), str(project), run_id, stages]
-        self.proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        self.proc = subprocess.Popen(
+            command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+        )
 
     def kill(self) -> None:
         """SIGKILL: no handler, no cleanup, no rollback sent; the target sees the connection drop."""
@@ -60,7 +62,16 @@ def run_stages(project: Path, run_id: str, stages: str, timeout: float = 60.0) -
 
 
 def mysql(database: str, **extra: Any) -> Any:
-    return MySQLdb.connect(host=MYSQL["host"], port=MYSQL["port"], user=MYSQL["user"], passwd="", db=database, charset="utf8mb4", autocommit=True, **extra)
+    return MySQLdb.connect(
+        host=MYSQL["host"],
+        port=MYSQL["port"],
+        user=MYSQL["user"],
+        passwd="",
+        db=database,
+        charset="utf8mb4",
+        autocommit=True,
+        **extra,
+    )
 
 
 def make_events(database: str, rows: int) -> None:
@@ -69,7 +80,8 @@ def make_events(database: str, rows: int) -> None:
     try:
         cur = conn.cursor()
         cur.execute(
-            "CREATE TABLE events (id BIGINT PRIMARY KEY, account INT NOT NULL, amount DECIMAL(12,2), happened DATETIME, note TEXT)"
+            "CREATE TABLE events (id BIGINT PRIMARY KEY, account INT NOT NULL, amount DECIMAL(12,2), happened "
+            "DATETIME, note TEXT)"
         )
         cur.execute(
             f"""INSERT INTO events SELECT seq * 3, seq % 97, IF(seq % 11 = 0, NULL, seq / 7),
@@ -95,7 +107,9 @@ def source_events(database: str) -> list[tuple[Any, ...]]:
         conn.close()
 
 
-def events_yaml(name: str, source_conn: str, target_conn: str, database: str, *, load: str = "replace", defaults: str = "") -> str:
+def events_yaml(
+    name: str, source_conn: str, target_conn: str, database: str, *, load: str = "replace", defaults: str = ""
+) -> str:
     """A project copying ``events`` untouched into landing.events, committed in batches of 2000 rows."""
     columns = "".join(f"\n              - {{source: {c}}}" for c in EVENT_COLUMNS)
     return f"""\
@@ -126,7 +140,10 @@ class TcpProxy:
     def __init__(self, host: str, port: int) -> None:
         self.upstream = (host, port)
         self.port = free_port()
-        code = "import sys; from tests.integration.faults import serve_proxy; serve_proxy(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))"
+        code = (
+            "import sys; from tests.integration.faults import serve_proxy; serve_proxy(sys.argv[1], "
+            "int(sys.argv[2]), int(sys.argv[3]))"
+        )
         self.proc = subprocess.Popen(
             [sys.executable, "-c", code, host, str(port), str(self.port)],
             cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, start_new_session=True,
@@ -196,7 +213,9 @@ class _Forwarder:
             client_writer.transport.abort()
             return
         self.writers |= {client_writer, server_writer}
-        await asyncio.gather(_pipe(client_reader, server_writer), _pipe(server_reader, client_writer), return_exceptions=True)
+        await asyncio.gather(
+            _pipe(client_reader, server_writer), _pipe(server_reader, client_writer), return_exceptions=True
+        )
         for writer in (client_writer, server_writer):
             self.writers.discard(writer)
             writer.transport.abort()

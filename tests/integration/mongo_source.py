@@ -14,12 +14,16 @@ import pytest
 from tests.conftest import REPO, TEST_SERVER_PORTS, unique_name
 
 MONGO_URL = os.environ.get("DATABRIDGE_TEST_MONGO_URL", "")
-"""From the ports file of scripts/test_servers.sh (tests/conftest.py): a free port, never a MongoDB of the user's own."""
+"""From the ports file of scripts/test_servers.sh (tests/conftest.py): a free port, never a MongoDB of the
+user's own."""
 
 
 def mongo_client() -> pymongo.MongoClient[dict[str, Any]]:
     if not MONGO_URL:
-        pytest.fail(f"no MongoDB-wire test server: start it with scripts/test_servers.sh start (it writes its port to {TEST_SERVER_PORTS})")
+        pytest.fail(
+            "no MongoDB-wire test server: start it with scripts/test_servers.sh start (it writes its port to "
+            f"{TEST_SERVER_PORTS})"
+        )
     return pymongo.MongoClient(MONGO_URL, serverSelectionTimeoutMS=5_000, tz_aware=True)
 
 
@@ -47,4 +51,8 @@ def mongo_database() -> Iterator[str]:
 def fill_catalog(database: str, orders: int = 200) -> None:
     """The catalogue example's source (scripts/mongo_demo_source.py), in ``database``."""
     script = REPO / "scripts" / "mongo_demo_source.py"
-    subprocess.run([sys.executable, str(script), "--url", MONGO_URL, "--database", database, "--orders", str(orders)], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(script), "--url", MONGO_URL, "--database", database, "--orders", str(orders)],
+        check=True,
+        capture_output=True,
+    )

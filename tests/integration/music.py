@@ -1,5 +1,6 @@
 """A whole MariaDB database to migrate by pattern: a music store of 13 tables with PascalCase names, composite and
-missing primary keys, foreign keys (one of them self-referencing, two of them a cycle) and a scratch table to leave out."""
+missing primary keys, foreign keys (one of them self-referencing, two of them a cycle) and a scratch table to leave
+out."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ from typing import Any
 
 DDL = [
     "CREATE TABLE Artist (ArtistId INT PRIMARY KEY, Name VARCHAR(120))",
-    "CREATE TABLE Album (AlbumId INT PRIMARY KEY, Title VARCHAR(160) NOT NULL, ArtistId INT NOT NULL, FOREIGN KEY (ArtistId) REFERENCES Artist (ArtistId))",
+    "CREATE TABLE Album (AlbumId INT PRIMARY KEY, Title VARCHAR(160) NOT NULL, ArtistId INT NOT NULL, FOREIGN "
+    "KEY (ArtistId) REFERENCES Artist (ArtistId))",
     "CREATE TABLE MediaType (MediaTypeId INT PRIMARY KEY, Name VARCHAR(120))",
     "CREATE TABLE Genre (GenreId INT PRIMARY KEY, Name VARCHAR(120))",
-    """CREATE TABLE Track (TrackId INT PRIMARY KEY, Name VARCHAR(200) NOT NULL, AlbumId INT, MediaTypeId INT NOT NULL, GenreId INT,
-        Milliseconds INT NOT NULL, UnitPrice DECIMAL(10,2) NOT NULL, FOREIGN KEY (AlbumId) REFERENCES Album (AlbumId),
-        FOREIGN KEY (MediaTypeId) REFERENCES MediaType (MediaTypeId), FOREIGN KEY (GenreId) REFERENCES Genre (GenreId))""",
+    """CREATE TABLE Track (TrackId INT PRIMARY KEY, Name VARCHAR(200) NOT NULL, AlbumId INT,
+        MediaTypeId INT NOT NULL, GenreId INT, Milliseconds INT NOT NULL, UnitPrice DECIMAL(10,2) NOT NULL,
+        FOREIGN KEY (AlbumId) REFERENCES Album (AlbumId), FOREIGN KEY (MediaTypeId) REFERENCES MediaType (MediaTypeId),
+        FOREIGN KEY (GenreId) REFERENCES Genre (GenreId))""",
     "CREATE TABLE Playlist (PlaylistId INT PRIMARY KEY, Name VARCHAR(120))",
     """CREATE TABLE PlaylistTrack (PlaylistId INT, TrackId INT, PRIMARY KEY (PlaylistId, TrackId),
         FOREIGN KEY (PlaylistId) REFERENCES Playlist (PlaylistId), FOREIGN KEY (TrackId) REFERENCES Track (TrackId))""",
@@ -22,7 +25,8 @@ DDL = [
         FOREIGN KEY (DepartmentId) REFERENCES Department (DepartmentId))""",
     "ALTER TABLE Department ADD FOREIGN KEY (ManagerId) REFERENCES Employee (EmployeeId)",
     """CREATE TABLE Customer (CustomerId INT PRIMARY KEY, FirstName VARCHAR(40) NOT NULL, LastName VARCHAR(20) NOT NULL,
-        Email VARCHAR(60) NOT NULL, Fax VARCHAR(24), SupportRepId INT, FOREIGN KEY (SupportRepId) REFERENCES Employee (EmployeeId))""",
+        Email VARCHAR(60) NOT NULL, Fax VARCHAR(24), SupportRepId INT,
+        FOREIGN KEY (SupportRepId) REFERENCES Employee (EmployeeId))""",
     """CREATE TABLE Invoice (InvoiceId INT PRIMARY KEY, CustomerId INT NOT NULL, InvoiceDate DATETIME NOT NULL,
         Total DECIMAL(10,2) NOT NULL, FOREIGN KEY (CustomerId) REFERENCES Customer (CustomerId))""",
     """CREATE TABLE InvoiceLine (InvoiceLineId INT PRIMARY KEY, InvoiceId INT NOT NULL, TrackId INT NOT NULL,
@@ -45,8 +49,15 @@ ROWS: dict[str, list[tuple[Any, ...]]] = {
     "Playlist": [(1, "Music"), (2, "Heavy")],
     "PlaylistTrack": [(1, 1), (1, 3), (2, 2)],
     "Department": [(1, "Sales", None), (2, "IT", None)],
-    "Employee": [(1, "Adams", "Andrew", None, 1, "2002-08-14 00:00:00"), (2, "Edwards", "Nancy", 1, 1, "2002-05-01 00:00:00"), (3, "Park", "Peacock", 2, 2, None)],
-    "Customer": [(1, "Luís", "Gonçalves", "luisg@embraer.com.br", None, 2), (2, "Leonie", "Köhler", "leonekohler@surfeu.de", "+49 0711", 3)],
+    "Employee": [
+        (1, "Adams", "Andrew", None, 1, "2002-08-14 00:00:00"),
+        (2, "Edwards", "Nancy", 1, 1, "2002-05-01 00:00:00"),
+        (3, "Park", "Peacock", 2, 2, None),
+    ],
+    "Customer": [
+        (1, "Luís", "Gonçalves", "luisg@embraer.com.br", None, 2),
+        (2, "Leonie", "Köhler", "leonekohler@surfeu.de", "+49 0711", 3),
+    ],
     "Invoice": [(1, 2, "2021-01-01 00:00:00", "1.98"), (2, 1, "2021-01-02 00:00:00", "3.96")],
     "InvoiceLine": [(1, 1, 2, "0.99", 2), (2, 2, 1, "0.99", 1), (3, 2, 3, "1.29", 2)],
     "HTTPStatusLog": [(200, "2021-01-01 10:00:00", "ok"), (404, None, None)],

@@ -51,11 +51,15 @@ def pipeline_params(yaml_text: str, file: str = PROJECT_FILE) -> dict[str, Any]:
     return json.loads(json.dumps(to_json(plan.pipelines[0])))
 
 
-def run_stage(params: dict[str, Any], stage: str, run_id: str, file: str = PROJECT_FILE, **kwargs: Any) -> dict[str, Any]:
+def run_stage(
+    params: dict[str, Any], stage: str, run_id: str, file: str = PROJECT_FILE, **kwargs: Any
+) -> dict[str, Any]:
     """Execute one operator (``kwargs``: e.g. the extract's ``chunk``, as a mapped task instance gets it); raises
     what the operator raises (AirflowFailException, AirflowException)."""
     operator = dict(STAGE_OPERATORS)[stage]
-    result: dict[str, Any] = operator(task_id=stage, pipeline=params, project_file=file, **kwargs).execute({"run_id": run_id})
+    result: dict[str, Any] = operator(task_id=stage, pipeline=params, project_file=file, **kwargs).execute(
+        {"run_id": run_id}
+    )
     return result
 
 
@@ -87,7 +91,9 @@ class TargetDB:
 
     def checksum(self, table: str) -> str:
         """md5 of every row's text form, in a fixed order: equal checksums mean equal contents."""
-        return str(self.scalar(f"SELECT md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) FROM {table} t"))
+        return str(
+            self.scalar(f"SELECT md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) FROM {table} t")
+        )
 
     def column_types(self, schema: str, table: str) -> dict[str, str]:
         query = """SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
@@ -123,4 +129,3 @@ def end_lease(target: TargetDB, project: str, pipeline: str, reason: str) -> Non
 
     uri = f"postgresql://{PG['user']}@{PG['host']}:{PG['port']}/{target.dbname}"
     assert main(["leases", "release", project, pipeline, "--target-uri", uri, "--reason", reason, "--force"]) == 0
-

@@ -67,7 +67,7 @@ PRIMARY_KEYS = {"order_items": ("order_id", "line_no")}
 # The notes column is mapped untouched to dim_customer.notes: every value must arrive byte for byte.
 NOTES = {
     1: "VIP\tcustomer",
-    2: "said \"great service\" — it's 日本語 🎉",
+    2: 'said "great service" — it\'s 日本語 🎉',
     3: "line one\nline two\r\nline three",
     4: "path C:\\orders\\archive\\",
     5: "  padded  ",
@@ -77,7 +77,17 @@ NOTES = {
 
 ROWS: dict[str, list[tuple[Any, ...]]] = {
     "customers": [
-        (1, "  Zoë ", "Müller  ", "  Zoe.Mueller@Example.COM ", " de ", 120, dt.datetime(2023, 1, 15, 10, 30), True, NOTES[1]),
+        (
+            1,
+            "  Zoë ",
+            "Müller  ",
+            "  Zoe.Mueller@Example.COM ",
+            " de ",
+            120,
+            dt.datetime(2023, 1, 15, 10, 30),
+            True,
+            NOTES[1],
+        ),
         (2, "Hiro", "日本", "HIRO@EXAMPLE.JP", None, None, dt.datetime(2023, 2, 28, 23, 59, 59), False, NOTES[2]),
         (3, "Seán", "O'Brien", "sean@example.ie ", "", 0, dt.datetime(2024, 12, 31, 0, 0), True, NOTES[3]),
         (4, "Ann", " Smith", "ann@example.com", "gb", 5000, dt.datetime(2022, 6, 1, 8, 0), None, NOTES[4]),
@@ -169,7 +179,15 @@ def open_source_db(engine: str, where: str) -> SourceDB:
     if engine == "postgres":
         return SourceDB(engine, pg_connect(where))
     if engine == "mysql":
-        conn = MySQLdb.connect(host=MYSQL["host"], port=MYSQL["port"], user=MYSQL["user"], passwd="", db=where, charset="utf8mb4", autocommit=True)
+        conn = MySQLdb.connect(
+            host=MYSQL["host"],
+            port=MYSQL["port"],
+            user=MYSQL["user"],
+            passwd="",
+            db=where,
+            charset="utf8mb4",
+            autocommit=True,
+        )
         return SourceDB(engine, conn)
     return SourceDB(engine, sqlite3.connect(where))
 

@@ -159,13 +159,21 @@ def test_a_chunked_run_loads_exactly_the_source_rows(source: Source, target: Tar
     landed = target.rows("SELECT id, grp, day, note FROM landing.events ORDER BY id")
     assert landed == sorted(rows)
     assert target.count("landing.loose") == ROWS
-    chunks = dict(target.rows("SELECT table_name, array[count(*), count(finished_at), sum(staged_rows)] FROM databridge.extract_chunks GROUP BY 1"))
+    chunks = dict(
+        target.rows(
+            "SELECT table_name, array[count(*), count(finished_at), sum(staged_rows)] FROM "
+            "databridge.extract_chunks GROUP BY 1"
+        )
+    )
     assert chunks[f"{source.schema}.loose"] == [2, 2, ROWS]  # the project's default: 2 chunks
     events = chunks[f"{source.schema}.events"]  # 4 asked; fewer, as 70% of the keys are one value
     assert 1 < events[0] < 4 and events[1:] == [events[0], ROWS]
     [report] = target.rows("SELECT report FROM databridge.reports WHERE run_id = 'run-1' AND succeeded")
     assert report[0]["totals"]["source_rows"] == 2 * ROWS and report[0]["totals"]["loaded_rows"] == 2 * ROWS
-    assert {t["target"]: t["extract_chunks"] for t in report[0]["tables"]} == {"landing.events": events[0], "landing.loose": 2}
+    assert {t["target"]: t["extract_chunks"] for t in report[0]["tables"]} == {
+        "landing.events": events[0],
+        "landing.loose": 2,
+    }
     assert target.scalar("SELECT count(*) FROM databridge.validation_results WHERE NOT passed") == 0
 
     # A retried chunk that had committed is not read again: no duplicate, same totals.
@@ -224,14 +232,22 @@ def test_mongo_collections_and_their_arrays_split_by_id(mongo_database: str, mon
         children = mongo_rows(engine, "orders.items", split, "_parent_id")
     finally:
         engine.close()
-    assert sorted(i for c in parents for i in c) == sorted(str(d["_id"]) for d in docs) and all(len(c) == 500 for c in parents)
+    assert sorted(i for c in parents for i in c) == sorted(str(d["_id"]) for d in docs) and all(
+        len(c) == 500 for c in parents
+    )
     expected = collections.Counter(str(d["_id"]) for d in docs for _ in d["items"])
     assert collections.Counter(i for c in children for i in c) == expected
     assert all(set(p) >= set(c) for p, c in zip(parents, children, strict=True))  # elements go with their document
 
 
-def test_mongo_ids_of_another_type_than_the_boundaries_land_in_the_first_chunk(mongo_database: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    docs: list[dict[str, Any]] = [{"_id": i * 3, "v": i} for i in range(900)] + [{"_id": f"s{i}", "v": 1000 + i} for i in range(5)] + [{"_id": None, "v": -1}]
+def test_mongo_ids_of_another_type_than_the_boundaries_land_in_the_first_chunk(
+    mongo_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs: list[dict[str, Any]] = (
+        [{"_id": i * 3, "v": i} for i in range(900)]
+        + [{"_id": f"s{i}", "v": 1000 + i} for i in range(5)]
+        + [{"_id": None, "v": -1}]
+    )
     mongo_client()[mongo_database].mixed.insert_many(docs)
     engine = mongo_engine(mongo_database, monkeypatch)
     try:
@@ -244,7 +260,9 @@ def test_mongo_ids_of_another_type_than_the_boundaries_land_in_the_first_chunk(m
     assert {"1000", "1004", "-1"} <= set(chunks[0])
 
 
-def test_a_chunked_mongo_run_loads_every_document_and_element(mongo_database: str, monkeypatch: pytest.MonkeyPatch, target: TargetDB) -> None:
+def test_a_chunked_mongo_run_loads_every_document_and_element(
+    mongo_database: str, monkeypatch: pytest.MonkeyPatch, target: TargetDB
+) -> None:
     docs = [{"_id": ObjectId(), "n": i, "items": [{"k": j} for j in range(i % 3)]} for i in range(1500)]
     mongo_client()[mongo_database].orders.insert_many(docs)
     airflow_conn(monkeypatch, "it_mongo", **mongo_conn_fields(mongo_database))
@@ -268,7 +286,9 @@ pipelines:
 
 
 @pytest.mark.parametrize("source", ["postgres"], indirect=True)
-def test_later_instances_and_retries_read_the_stored_ranges_even_if_the_data_moved(source: Source, target: TargetDB) -> None:
+def test_later_instances_and_retries_read_the_stored_ranges_even_if_the_data_moved(
+    source: Source, target: TargetDB
+) -> None:
     fill(source)
     params = pipeline_params(chunked_project(source))
     run_stage(params, "extract", "run-1", chunk=0)  # splits every table, copies chunk 0
@@ -286,19 +306,27 @@ def test_later_instances_and_retries_read_the_stored_ranges_even_if_the_data_mov
     events = [(lower, upper) for table, _, lower, upper in stored if table.endswith(".events")]
     assert events[1][0] != {"type": "int", "value": fresh.bounds[0]}
     staged = target.count(f'databridge_staging."{params["sources"][0]["staging_table"]}"')
-    assert staged == ROWS - 1000 + sum(1 for i in range(1000) if event(i)[0] < events[0][1]["value"])  # chunk 0 was read before the delete
+    assert staged == ROWS - 1000 + sum(
+        1 for i in range(1000) if event(i)[0] < events[0][1]["value"]
+    )  # chunk 0 was read before the delete
 
 
 @pytest.mark.parametrize("source", ["mysql"], indirect=True)
 def test_a_tables_parallel_limits_its_chunks_running_at_once(source: Source, target: TargetDB) -> None:
     rows = fill(source)
-    project = chunked_project(source, extra="\n        parallel: 1").replace("defaults: {", "defaults: {commit_rows: 200, ", 1)
+    project = chunked_project(source, extra="\n        parallel: 1").replace(
+        "defaults: {", "defaults: {commit_rows: 200, ", 1
+    )
     run_chunked(project, "run-1", 4)  # four instances at once, as four workers would run them
     spans = target.rows(
-        "SELECT started_at, finished_at FROM databridge.extract_chunks WHERE table_name = %s ORDER BY started_at", (f"{source.schema}.events",)
+        "SELECT started_at, finished_at FROM databridge.extract_chunks WHERE table_name = %s ORDER BY started_at",
+        (f"{source.schema}.events",),
     )
     assert len(spans) == 4
     assert all(earlier[1] <= later[0] for earlier, later in zip(spans, spans[1:], strict=False)), spans  # one at a time
-    loose = target.rows("SELECT started_at, finished_at FROM databridge.extract_chunks WHERE table_name = %s", (f"{source.schema}.loose",))
+    loose = target.rows(
+        "SELECT started_at, finished_at FROM databridge.extract_chunks WHERE table_name = %s",
+        (f"{source.schema}.loose",),
+    )
     assert len(loose) == 2  # no limit of its own
     assert target.rows("SELECT id, grp, day, note FROM landing.events ORDER BY id") == sorted(rows)

@@ -28,7 +28,10 @@ pytestmark = pytest.mark.integration
 # answers there, and require_servers says to start them.
 COUCH = {"host": "127.0.0.1", "port": int(os.environ.get("DATABRIDGE_TEST_COUCH_PORT", "0"))}
 S3_URL = f"http://127.0.0.1:{os.environ.get('DATABRIDGE_TEST_S3_PORT', '0')}"
-S3_KEYS = (os.environ.get("DATABRIDGE_TEST_S3_ACCESS_KEY", "databridge-test"), os.environ.get("DATABRIDGE_TEST_S3_SECRET_KEY", "databridge-test-secret"))
+S3_KEYS = (
+    os.environ.get("DATABRIDGE_TEST_S3_ACCESS_KEY", "databridge-test"),
+    os.environ.get("DATABRIDGE_TEST_S3_SECRET_KEY", "databridge-test-secret"),
+)
 LARGE_MB = 6  # above the example's 5 MB multipart threshold: uploaded in two parts
 
 
@@ -58,7 +61,13 @@ def require_servers() -> None:
 
 
 def s3_client() -> Any:
-    return boto3.client("s3", endpoint_url=S3_URL, region_name="us-east-1", aws_access_key_id=S3_KEYS[0], aws_secret_access_key=S3_KEYS[1])
+    return boto3.client(
+        "s3",
+        endpoint_url=S3_URL,
+        region_name="us-east-1",
+        aws_access_key_id=S3_KEYS[0],
+        aws_secret_access_key=S3_KEYS[1],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +99,12 @@ def couch_fields(database: str) -> dict[str, Any]:
 
 
 def s3_fields(secret: str = S3_KEYS[1]) -> dict[str, Any]:
-    return {"conn_type": "aws", "login": S3_KEYS[0], "password": secret, "extra": {"endpoint_url": S3_URL, "region_name": "us-east-1"}}
+    return {
+        "conn_type": "aws",
+        "login": S3_KEYS[0],
+        "password": secret,
+        "extra": {"endpoint_url": S3_URL, "region_name": "us-east-1"},
+    }
 
 
 def project(database: str, bucket: str, conn_prefix: str = "it") -> str:
@@ -122,8 +136,13 @@ def test_discovery_infers_types_paths_and_confidence(source: CouchDBSource, couc
     columns = {c.name: c for c in info.columns}
     assert [c.name for c in info.columns][:2] == ["_id", "_rev"]
     assert {n: columns[n].pg_type for n in ("_id", "address", "address.city", "vip", "credit", "tags")} == {
-        "_id": "text", "address": "jsonb", "address.city": "text", "vip": "boolean", "credit": "double precision", "tags": "jsonb",
-    }  # fmt: skip
+        "_id": "text",
+        "address": "jsonb",
+        "address.city": "text",
+        "vip": "boolean",
+        "credit": "double precision",
+        "tags": "jsonb",
+    }
     assert columns["email"].nullable and columns["email"].confidence == 0.8
     assert "_attachments" not in columns
     assert (info.primary_key, info.approx_rows, info.sampled) == (("_id",), 5, 5)
@@ -144,7 +163,9 @@ def test_design_and_deleted_documents_are_not_rows(source: CouchDBSource, couch_
             raise AssertionError("rows only")
 
     columns = source.columns(everything)[:1]
-    assert source.copy_rows(everything, columns, Sink(), batch_size=4) == 13  # pages of 4: paging crosses the design doc
+    assert (
+        source.copy_rows(everything, columns, Sink(), batch_size=4) == 13
+    )  # pages of 4: paging crosses the design doc
     assert sorted(r[0] for r in rows) == sorted(d["_id"] for d in demo.documents())
 
 
@@ -182,22 +203,48 @@ def expected_links(bucket: str) -> list[tuple[Any, ...]]:
     return sorted(rows)
 
 
-def test_run_loads_exact_values_and_copies_attachments(connections: str, couch_db: str, bucket: str, target: TargetDB) -> None:
+def test_run_loads_exact_values_and_copies_attachments(
+    connections: str, couch_db: str, bucket: str, target: TargetDB
+) -> None:
     results = run_pipeline(connections, "couch_run_1")
     assert results["report"]["succeeded"] is True
-    customers = target.rows("SELECT customer_id, name, email, city, zip, is_vip, credit::text, tags::text FROM crm.customers ORDER BY 1")
+    customers = target.rows(
+        "SELECT customer_id, name, email, city, zip, is_vip, credit::text, tags::text FROM crm.customers ORDER BY 1"
+    )
     assert customers == [
-        (d["_id"], d["name"], d["email"] or "unknown", d["address"]["city"], d["address"]["zip"], d["vip"], f"{d['credit']:.2f}", str(d["tags"]).replace("'", '"'))
+        (
+            d["_id"],
+            d["name"],
+            d["email"] or "unknown",
+            d["address"]["city"],
+            d["address"]["zip"],
+            d["vip"],
+            f"{d['credit']:.2f}",
+            str(d["tags"]).replace("'", '"'),
+        )
         for d in demo.customers()
     ]
-    invoices = target.rows("SELECT invoice_id, customer_id, total::text, lines, issued_on::text, paid FROM crm.invoices ORDER BY 1")
-    assert invoices == [(d["_id"], d["customer_id"], f"{d['total']:.2f}", d["lines"], d["issued"], d["paid"]) for d in demo.invoices()]
+    invoices = target.rows(
+        "SELECT invoice_id, customer_id, total::text, lines, issued_on::text, paid FROM crm.invoices ORDER BY 1"
+    )
+    assert invoices == [
+        (d["_id"], d["customer_id"], f"{d['total']:.2f}", d["lines"], d["issued"], d["paid"]) for d in demo.invoices()
+    ]
     links = target.rows(
-        "SELECT doc_id, attachment_name, content_type, length, sha256, bucket, object_key FROM databridge_attachments.objects "
-        "WHERE source_database = %s ORDER BY doc_id COLLATE \"C\", attachment_name COLLATE \"C\"", (couch_db,),
-    )  # fmt: skip
-    assert links == [tuple(v.replace("{db}", couch_db) if isinstance(v, str) else v for v in row) for row in expected_links(bucket)]
-    assert results["load_facts"]["attachments"] == {"attachments": 8, "copied": 8, "skipped": 0, "bytes_copied": sum(r[3] for r in links)}
+        "SELECT doc_id, attachment_name, content_type, length, sha256, bucket, object_key FROM "
+        "databridge_attachments.objects "
+        'WHERE source_database = %s ORDER BY doc_id COLLATE "C", attachment_name COLLATE "C"',
+        (couch_db,),
+    )
+    assert links == [
+        tuple(v.replace("{db}", couch_db) if isinstance(v, str) else v for v in row) for row in expected_links(bucket)
+    ]
+    assert results["load_facts"]["attachments"] == {
+        "attachments": 8,
+        "copied": 8,
+        "skipped": 0,
+        "bytes_copied": sum(r[3] for r in links),
+    }
     s3 = s3_client()
     for _doc, _name, content_type, _size, sha, _bucket, key in links:
         got = s3.get_object(Bucket=bucket, Key=key)
@@ -227,14 +274,26 @@ def test_wrong_s3_secret_fails_clearly_without_the_secret(
     assert wrong not in target.dump_schema("databridge")
 
 
-def test_proof_reads_every_object_back_and_names_the_broken_ones(connections: str, couch_db: str, bucket: str, target: TargetDB) -> None:
+def test_proof_reads_every_object_back_and_names_the_broken_ones(
+    connections: str, couch_db: str, bucket: str, target: TargetDB
+) -> None:
     params = pipeline_params(connections)
     results = run_pipeline(connections, "couch_proof")
     assert results["report"]["succeeded"] is True
-    status, detail = target.rows("SELECT status, detail FROM databridge.proofs WHERE table_name = 'databridge_attachments.objects'")[0]
+    status, detail = target.rows(
+        "SELECT status, detail FROM databridge.proofs WHERE table_name = 'databridge_attachments.objects'"
+    )[0]
     total = sum(size for *_rest, size in demo.attachments(LARGE_MB))
-    assert (status, detail) == ("proven", f"8 attachment(s), {total} bytes: the SHA-256 of every object in s3://{bucket} equals the source bytes'")
-    keys = dict(target.rows("SELECT attachment_name, object_key FROM databridge_attachments.objects WHERE source_database = %s", (couch_db,)))
+    assert (status, detail) == (
+        "proven",
+        f"8 attachment(s), {total} bytes: the SHA-256 of every object in s3://{bucket} equals the source bytes'",
+    )
+    keys = dict(
+        target.rows(
+            "SELECT attachment_name, object_key FROM databridge_attachments.objects WHERE source_database = %s",
+            (couch_db,),
+        )
+    )
     s3 = s3_client()
     s3.put_object(Bucket=bucket, Key=keys["scan.bin"], Body=b"not the scan")  # same key, other bytes
     s3.delete_object(Bucket=bucket, Key=keys["photo.jpg"])

@@ -29,10 +29,17 @@ SQLITE_DECLARED = {
 def test_sqlite_declared_lengths_and_precisions_are_the_target_types(source: Source, target: TargetDB) -> None:
     columns = ", ".join(f'"{name}" {declared}' for name, (declared, _) in SQLITE_DECLARED.items())
     source.db.execute(f"CREATE TABLE declared (id INTEGER PRIMARY KEY, {columns})")
-    source.db.insert("declared", [(1, "Zoë", "19.99", "Title", "AT", "Wien", "lbl", "A1", "42", "n"), (2, *([None] * 9))])
-    run_pipeline(passthrough_yaml("declared", source.conn_id, TARGET_CONN, "main.declared", list(SQLITE_DECLARED)), "declared-1")
+    source.db.insert(
+        "declared", [(1, "Zoë", "19.99", "Title", "AT", "Wien", "lbl", "A1", "42", "n"), (2, *([None] * 9))]
+    )
+    run_pipeline(
+        passthrough_yaml("declared", source.conn_id, TARGET_CONN, "main.declared", list(SQLITE_DECLARED)), "declared-1"
+    )
 
-    assert target.column_types("landing", "declared") == {"id": "bigint", **{n: t for n, (_, t) in SQLITE_DECLARED.items()}}
+    assert target.column_types("landing", "declared") == {
+        "id": "bigint",
+        **{n: t for n, (_, t) in SQLITE_DECLARED.items()},
+    }
     assert target.rows("SELECT name, price, country, whole FROM landing.declared ORDER BY id") == [
         ("Zoë", Decimal("19.99"), "AT", Decimal("42")),
         (None, None, None, None),
@@ -65,7 +72,9 @@ pipelines:
 
 
 @pytest.mark.parametrize("source", ["mysql"], indirect=True)
-def test_trim_and_upper_keep_a_varchar_width_and_a_value_too_long_is_still_rejected(source: Source, target: TargetDB) -> None:
+def test_trim_and_upper_keep_a_varchar_width_and_a_value_too_long_is_still_rejected(
+    source: Source, target: TargetDB
+) -> None:
     """varchar(45) cleaned up stays varchar(45); the 46-character default (for a NULL name) does not fit it: that
     row is a rejected row, not a cut value."""
     source.db.execute("CREATE TABLE people (id INT PRIMARY KEY, name VARCHAR(45), code CHAR(3), amount INT)")
@@ -74,13 +83,19 @@ def test_trim_and_upper_keep_a_varchar_width_and_a_value_too_long_is_still_rejec
     result = run_pipeline(_cleaned_project(source, target), "widths-1")
 
     assert target.column_types("landing", "people") == {
-        "id": "integer", "name": "character varying(45)", "shout": "character varying(45)", "code": "character varying(3)", "amount": "text",
-    }  # fmt: skip
+        "id": "integer",
+        "name": "character varying(45)",
+        "shout": "character varying(45)",
+        "code": "character varying(3)",
+        "amount": "text",
+    }
     assert target.rows("SELECT id, name, shout, code, amount FROM landing.people ORDER BY id") == [
         (1, "ADA LOVELACE", " ADA LOVELACE ", "ab", "7"),
         (2, "A" * 41, full.upper(), "c", "1"),
     ]
     assert result["transform"]["landing.people"]["rejected_rows"] == 1
-    assert target.rows("SELECT column_name, reason, row_data->>'id' FROM databridge.rejects WHERE run_id = 'widths-1'") == [
+    assert target.rows(
+        "SELECT column_name, reason, row_data->>'id' FROM databridge.rejects WHERE run_id = 'widths-1'"
+    ) == [
         ("shout", "value too long for type character varying(45)", "3"),
     ]

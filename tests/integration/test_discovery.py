@@ -1,4 +1,5 @@
-"""Discovery on every SQL source: schemas, tables, columns with types and defaults, keys, and the catalog's row estimate."""
+"""Discovery on every SQL source: schemas, tables, columns with types and defaults, keys, and the catalog's row
+estimate."""
 
 from __future__ import annotations
 
@@ -21,23 +22,24 @@ DDL = {
     "postgres": [
         'CREATE SCHEMA "{s}"',
         'CREATE TABLE "{s}"."Customers" (id integer PRIMARY KEY, name varchar(50) NOT NULL DEFAULT \'x\')',
-        'CREATE TABLE "{s}"."Order Items" (order_id integer, line_no integer, customer_id integer REFERENCES "{s}"."Customers" (id), '
+        'CREATE TABLE "{s}"."Order Items" (order_id integer, line_no integer, customer_id integer REFERENCES '
+        '"{s}"."Customers" (id), '
         "qty integer DEFAULT 1, price numeric(10,2), PRIMARY KEY (order_id, line_no))",
-        'INSERT INTO "{s}"."Customers" VALUES (1, \'a\'), (2, \'b\')',
+        "INSERT INTO \"{s}\".\"Customers\" VALUES (1, 'a'), (2, 'b')",
         'INSERT INTO "{s}"."Order Items" VALUES (1, 1, 1, 2, 9.99), (1, 2, 2, 1, 0.5), (2, 1, NULL, 3, NULL)',
         'ANALYZE "{s}"."Order Items"',
     ],
     "mysql": [
         "CREATE DATABASE `{s}`",
         "CREATE TABLE `{s}`.`Customers` (id INT PRIMARY KEY, name VARCHAR(50) NOT NULL DEFAULT 'x')",
-        "CREATE TABLE `{s}`.`Order Items` (order_id INT, line_no INT, customer_id INT, qty INT DEFAULT 1, price DECIMAL(10,2), "
-        "PRIMARY KEY (order_id, line_no), FOREIGN KEY (customer_id) REFERENCES `{s}`.`Customers` (id))",
+        "CREATE TABLE `{s}`.`Order Items` (order_id INT, line_no INT, customer_id INT, qty INT DEFAULT 1, price "
+        "DECIMAL(10,2), PRIMARY KEY (order_id, line_no), FOREIGN KEY (customer_id) REFERENCES `{s}`.`Customers` (id))",
         "INSERT INTO `{s}`.`Customers` VALUES (1, 'a'), (2, 'b')",
         "INSERT INTO `{s}`.`Order Items` VALUES (1, 1, 1, 2, 9.99), (1, 2, 2, 1, 0.5), (2, 1, NULL, 3, NULL)",
         "ANALYZE TABLE `{s}`.`Order Items`",
     ],
     "sqlite": [
-        'CREATE TABLE "Customers" (id INTEGER PRIMARY KEY, name VARCHAR(50) NOT NULL DEFAULT \'x\')',
+        "CREATE TABLE \"Customers\" (id INTEGER PRIMARY KEY, name VARCHAR(50) NOT NULL DEFAULT 'x')",
         'CREATE TABLE "Order Items" (order_id INTEGER, line_no INTEGER, customer_id INTEGER REFERENCES "Customers", '
         "qty INTEGER DEFAULT 1, price NUMERIC(10,2), PRIMARY KEY (order_id, line_no))",
         "INSERT INTO \"Customers\" VALUES (1, 'a'), (2, 'b')",
@@ -66,7 +68,9 @@ def staging(source: Source) -> Iterator[tuple[SourceEngine, str]]:
         source.db.execute(f"DROP DATABASE `{schema}`")
 
 
-def test_describe_gives_columns_keys_and_the_estimated_row_count(staging: tuple[SourceEngine, str], source: Source) -> None:
+def test_describe_gives_columns_keys_and_the_estimated_row_count(
+    staging: tuple[SourceEngine, str], source: Source
+) -> None:
     engine, schema = staging
     integer, pg_integer, decimal, pg_decimal, qty_default = TYPES[source.engine]
     info = engine.describe(TableRef(schema, "Order Items"))
@@ -88,14 +92,19 @@ def test_string_defaults_and_a_single_column_key(staging: tuple[SourceEngine, st
     info = engine.describe(TableRef(schema, "Customers"))
     default = {"postgres": "'x'::character varying", "mysql": "'x'", "sqlite": "'x'"}[source.engine]
     assert info.columns[1].default == default
-    assert (info.columns[1].nullable, info.columns[1].pg_type) == (False, "varchar(50)" if source.engine != "postgres" else "character varying(50)")
+    assert (info.columns[1].nullable, info.columns[1].pg_type) == (
+        False,
+        "varchar(50)" if source.engine != "postgres" else "character varying(50)",
+    )
     assert (info.primary_key, info.foreign_keys) == (("id",), ())
 
 
 def test_schemas_and_tables_list_the_odd_names(staging: tuple[SourceEngine, str], source: Source) -> None:
     engine, schema = staging
     assert schema in engine.schemas()
-    assert not {"information_schema", "pg_catalog", "mysql", "performance_schema", "sys", "temp"} & set(engine.schemas())
+    assert not {"information_schema", "pg_catalog", "mysql", "performance_schema", "sys", "temp"} & set(
+        engine.schemas()
+    )
     assert engine.tables(schema) == ["Customers", "Order Items"]
 
 
@@ -107,4 +116,3 @@ def test_describing_an_absent_table_suggests_the_close_name(staging: tuple[Sourc
 
 def _plain(columns: tuple[ColumnInfo, ...]) -> list[tuple[object, ...]]:
     return [(c.name, c.native_type, c.nullable, c.default, c.pg_type) for c in columns]
-

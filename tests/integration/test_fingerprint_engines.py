@@ -23,15 +23,40 @@ UTC = dt.UTC
 # kind → (PostgreSQL type, MariaDB type, SQLite type, values)
 CASES: dict[str, tuple[str, str, str | None, list[Any]]] = {
     "int": ("bigint", "BIGINT", "INTEGER", [0, -1, 2**62, None]),
-    "numeric": ("numeric(14,4)", "DECIMAL(14,4)", "NUMERIC(14,4)", [Decimal("1.5"), Decimal("100"), Decimal("0"), Decimal("-0.0001"), Decimal("12345678.1234"), None]),
-    "float": ("double precision", "DOUBLE", "REAL", [0.1 + 0.2, 1e20, 1e-5, -1.5e-7, 2.5e-310, 1.7976931348623157e308, 123456789012345.6, 1e15, 1e14, -0.0, None]),
+    "numeric": (
+        "numeric(14,4)",
+        "DECIMAL(14,4)",
+        "NUMERIC(14,4)",
+        [Decimal("1.5"), Decimal("100"), Decimal("0"), Decimal("-0.0001"), Decimal("12345678.1234"), None],
+    ),
+    "float": (
+        "double precision",
+        "DOUBLE",
+        "REAL",
+        [0.1 + 0.2, 1e20, 1e-5, -1.5e-7, 2.5e-310, 1.7976931348623157e308, 123456789012345.6, 1e15, 1e14, -0.0, None],
+    ),
     "bool": ("boolean", "BOOLEAN", "BOOLEAN", [True, False, None]),
-    "text": ("text", "VARCHAR(100) CHARACTER SET utf8mb4", "TEXT", ["plain", "tab\there", "crlf\r\n", "ünïcødé 日本 🎉", "", "'\"\\", None]),
-    "ts": ("timestamp", "DATETIME(6)", "DATETIME", [dt.datetime(2024, 2, 29, 23, 59, 59, 999999), dt.datetime(1999, 1, 1), None]),
-    "tstz": ("timestamptz", "TIMESTAMP(6) NULL", None, [dt.datetime(2024, 3, 31, 1, 30, 0, 7, tzinfo=UTC), dt.datetime(2038, 1, 1, tzinfo=UTC), None]),
+    "text": (
+        "text",
+        "VARCHAR(100) CHARACTER SET utf8mb4",
+        "TEXT",
+        ["plain", "tab\there", "crlf\r\n", "ünïcødé 日本 🎉", "", "'\"\\", None],
+    ),
+    "ts": (
+        "timestamp",
+        "DATETIME(6)",
+        "DATETIME",
+        [dt.datetime(2024, 2, 29, 23, 59, 59, 999999), dt.datetime(1999, 1, 1), None],
+    ),
+    "tstz": (
+        "timestamptz",
+        "TIMESTAMP(6) NULL",
+        None,
+        [dt.datetime(2024, 3, 31, 1, 30, 0, 7, tzinfo=UTC), dt.datetime(2038, 1, 1, tzinfo=UTC), None],
+    ),
     "date": ("date", "DATE", "DATE", [dt.date(2024, 2, 29), dt.date(1970, 1, 1), None]),
     "bytes": ("bytea", "VARBINARY(20)", "BLOB", [b"\x00\xff\n\t", b"", None]),
-}  # fmt: skip
+}
 
 
 def _native(engine: str, value: Any) -> Any:
@@ -75,4 +100,7 @@ def test_sql_fingerprints_equal_python_ones(source: Source, kind: str) -> None:
     assert read["v"] == ProofColumn("v", read["v"].sql, kind)
     expected = {(str(i),): hash64(row_text([str(i), canonical(kind, v)])) for i, v in enumerate(values)}
     assert hashes == expected
-    assert prints == [(1, expected[("0",)]), (len(values) - 1, sum(h for k, h in expected.items() if k != ("0",)) % (1 << 64))]
+    assert prints == [
+        (1, expected[("0",)]),
+        (len(values) - 1, sum(h for k, h in expected.items() if k != ("0",)) % (1 << 64)),
+    ]

@@ -17,7 +17,12 @@ pytestmark = pytest.mark.integration
 
 STAGING = "databridge_staging"
 RESULTS = "databridge"
-NOT_MINE = ("pg_catalog", "information_schema", RESULTS, "databridge_history")  # results, and the versions kept for rollback
+NOT_MINE = (
+    "pg_catalog",
+    "information_schema",
+    RESULTS,
+    "databridge_history",
+)  # results, and the versions kept for rollback
 
 # One broken run per row: (case id, (text in the shop project, what it becomes), the stage that fails, the message).
 # $file, $schema and $engine are filled in per source engine; "..." stands for what the server holds (its address,
@@ -33,17 +38,22 @@ BROKEN_RUNS: list[tuple[str, tuple[str, str], str, str]] = [
         "unknown column in an expression",
         ("TRIM({first_name})", "TRIM({frist_name})"),
         "extract",
-        "$file: pipeline shop, source table $schema.customers: unknown source column 'frist_name' (did you mean 'first_name'?)",
+        "$file: pipeline shop, source table $schema.customers: unknown source column 'frist_name' (did you mean "
+        "'first_name'?)",
     ),
     (
         "unknown column in a filter",
         ("CAST({newsletter} AS integer)", "CAST({news_letter} AS integer)"),
         "extract",
-        "$file: pipeline shop, source table $schema.customers: unknown source column 'news_letter' (did you mean 'newsletter'?)",
+        "$file: pipeline shop, source table $schema.customers: unknown source column 'news_letter' (did you mean "
+        "'newsletter'?)",
     ),
     (
         "unknown columns in two tables, all listed",
-        ("{source: sku, transform: [trim, upper]}\n              - {source: name", "{source: skus, target: sku, transform: [trim, upper]}\n              - {source: nme"),
+        (
+            "{source: sku, transform: [trim, upper]}\n              - {source: name",
+            "{source: skus, target: sku, transform: [trim, upper]}\n              - {source: nme",
+        ),
         "extract",
         "$file: 2 problems\n"
         "  - pipeline shop, source table $schema.products: unknown source column 'skus' (did you mean 'sku'?)\n"
@@ -51,7 +61,10 @@ BROKEN_RUNS: list[tuple[str, tuple[str, str], str, str]] = [
     ),
     (
         "source_types for a column nothing reads",
-        ("      - source: $schema.products\n", "      - source: $schema.products\n        source_types: {categry: text}\n"),
+        (
+            "      - source: $schema.products\n",
+            "      - source: $schema.products\n        source_types: {categry: text}\n",
+        ),
         "extract",
         "$file: pipeline shop, source table $schema.products: source_types names 'categry', which no mapping reads "
         "(did you mean 'category'?)",
@@ -74,13 +87,15 @@ BROKEN_RUNS: list[tuple[str, tuple[str, str], str, str]] = [
         "column spelled in another case",
         ("{source: quantity, type: integer}", "{source: Quantity, target: quantity, type: integer}"),
         "extract",
-        "$file: pipeline shop, source table $schema.order_items: unknown source column 'Quantity' (did you mean 'quantity'?)",
+        "$file: pipeline shop, source table $schema.order_items: "
+        "unknown source column 'Quantity' (did you mean 'quantity'?)",
     ),
     (
         "unknown source connection",
         (f"source_conn_id: {SOURCE_CONN}", "source_conn_id: it_nowhere"),
         "extract",
-        "Airflow connection 'it_nowhere' is not defined: add it (Admin > Connections, or `airflow connections add it_nowhere ...`)",
+        "Airflow connection 'it_nowhere' is not defined: add it (Admin > Connections, or `airflow connections "
+        "add it_nowhere ...`)",
     ),
     (
         "impossible type conversion",
@@ -96,11 +111,15 @@ def catalog(target: TargetDB, *skip: str) -> dict[str, str]:
     """Every relation, sequence and type of the target outside ``skip`` schemas, with an md5 of each table's rows."""
     rows = target.rows(
         """SELECT n.nspname, c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname <> ALL(%s) AND n.nspname NOT LIKE 'pg_toast%%' AND n.nspname NOT LIKE 'pg_temp%%' ORDER BY 1, 2""",
+        WHERE n.nspname <> ALL(%s) AND n.nspname NOT LIKE 'pg_toast%%' AND n.nspname NOT LIKE 'pg_temp%%'
+        ORDER BY 1, 2""",
         (list(NOT_MINE + skip),),
     )
     found = {f"{s}.{r} ({k})": target.checksum(f'"{s}"."{r}"') if k == "r" else "" for s, r, k in rows}
-    schemas = target.rows("SELECT nspname FROM pg_namespace WHERE nspname <> ALL(%s) AND nspname NOT LIKE 'pg\\_%%'", (list(NOT_MINE + skip),))
+    schemas = target.rows(
+        "SELECT nspname FROM pg_namespace WHERE nspname <> ALL(%s) AND nspname NOT LIKE 'pg\\_%%'",
+        (list(NOT_MINE + skip),),
+    )
     return found | {f"schema {s}": "" for (s,) in schemas}
 
 
@@ -119,7 +138,12 @@ def run_as_airflow(params: dict[str, Any], run_id: str) -> list[str]:
 
 def expected(message: str, shop: Source) -> str:
     schemas = {"postgres": "public", "sqlite": "main", "mysql": "..."}[shop.engine]  # every database of the server
-    return message.replace("$file", PROJECT_FILE).replace("$schemas", schemas).replace("$schema", shop.schema).replace("$engine", shop.engine)
+    return (
+        message.replace("$file", PROJECT_FILE)
+        .replace("$schemas", schemas)
+        .replace("$schema", shop.schema)
+        .replace("$engine", shop.engine)
+    )
 
 
 def previous_run(target: TargetDB) -> None:
@@ -148,7 +172,9 @@ def test_broken_run_says_what_is_wrong_and_writes_nothing(
     assert catalog(target, *untouched) == before
     if untouched:  # ... but no ready table for the target that failed
         assert not [t for t in target.tables(STAGING) if t.endswith("__ready__analytics__dim_product")]
-    [(succeeded, errors_stored)] = target.rows("SELECT succeeded, report->'errors' FROM databridge.reports WHERE run_id = 'run-broken'")
+    [(succeeded, errors_stored)] = target.rows(
+        "SELECT succeeded, report->'errors' FROM databridge.reports WHERE run_id = 'run-broken'"
+    )
     assert succeeded is False and errors_stored == [f"{stage}: {first}"]
 
 
@@ -160,7 +186,10 @@ def test_unknown_target_connection_touches_no_database(shop: Source, target: Tar
 
     errors = run_as_airflow(params, "run-broken")
 
-    message = "Airflow connection 'it_no_target' is not defined: add it (Admin > Connections, or `airflow connections add it_no_target ...`)"
+    message = (
+        "Airflow connection 'it_no_target' is not defined: add it (Admin > Connections, or `airflow connections add "
+        "it_no_target ...`)"
+    )
     assert errors == [f"extract: {message}", f"report: {message}"]
     assert catalog(target) == before and target.tables(RESULTS) == []
 
@@ -180,14 +209,30 @@ def test_empty_tables_run_succeeds_and_reports_zero(source: Source, target: Targ
     assert {t["target"]: (t["source_rows"], t["loaded_rows"], t["target_rows"]) for t in report["tables"]} == {
         f"analytics.{table}": (0, 0, 0) for table in TARGET_TABLES
     }
-    assert target.scalar("SELECT count(*) FROM databridge.validation_results WHERE run_id = 'run-empty' AND NOT passed") == 0
+    assert (
+        target.scalar("SELECT count(*) FROM databridge.validation_results WHERE run_id = 'run-empty' AND NOT passed")
+        == 0
+    )
 
 
 # Legitimate names that look hostile: reserved words, spaces, dots, quotes, unicode, capitals. They must just work.
 ODD_TABLES: dict[str, list[tuple[str, str, str]]] = {  # table: [(column, PostgreSQL/SQLite type, MariaDB type)]
-    "select": [("id", "integer PRIMARY KEY", "INT PRIMARY KEY"), ("from", "text", "TEXT"), ("Order Items", "integer", "INT")],
-    "Order Items": [("id", "integer PRIMARY KEY", "INT PRIMARY KEY"), ("select", "integer", "INT"), ('naïve "quoted"', "text", "TEXT"), ("a.b", "text", "TEXT")],
-    'naïve "quoted"': [("id", "integer PRIMARY KEY", "INT PRIMARY KEY"), ("ünï cödé", "text", "TEXT"), ("Mixed Case", "text", "TEXT")],
+    "select": [
+        ("id", "integer PRIMARY KEY", "INT PRIMARY KEY"),
+        ("from", "text", "TEXT"),
+        ("Order Items", "integer", "INT"),
+    ],
+    "Order Items": [
+        ("id", "integer PRIMARY KEY", "INT PRIMARY KEY"),
+        ("select", "integer", "INT"),
+        ('naïve "quoted"', "text", "TEXT"),
+        ("a.b", "text", "TEXT"),
+    ],
+    'naïve "quoted"': [
+        ("id", "integer PRIMARY KEY", "INT PRIMARY KEY"),
+        ("ünï cödé", "text", "TEXT"),
+        ("Mixed Case", "text", "TEXT"),
+    ],
 }
 ODD_ROWS: dict[str, list[tuple[Any, ...]]] = {
     "select": [(1, "a", 10), (2, "b;--", 20)],
@@ -234,7 +279,8 @@ pipelines:
               - {source: Mixed Case}
     validations:
       - {check: not_null, table: 'analytics."Order Items"', columns: ['naïve "quoted"']}
-      - {check: foreign_key, table: 'analytics."Order Items"', columns: [select], references: 'analytics."select"', referenced_columns: [id]}
+      - {check: foreign_key, table: 'analytics."Order Items"', columns: [select],
+         references: 'analytics."select"', referenced_columns: [id]}
       - {check: custom, name: odd names, sql: 'SELECT count(*) FROM analytics."naïve ""quoted"""', expect: 2}
 '''
 
@@ -254,17 +300,31 @@ def test_reserved_words_spaces_quotes_and_unicode_migrate_exactly(source: Source
     results = run_pipeline(ODD_PROJECT.replace("$schema", source.schema), "run-odd")
 
     assert results["report"]["succeeded"] is True and results["validate"]["checks"] == results["validate"]["passed"]
-    assert target.rows('SELECT * FROM analytics."select" ORDER BY 1') == [(1, "a", 10, "a x10"), (2, "b;--", 20, "b;-- x20")]
+    assert target.rows('SELECT * FROM analytics."select" ORDER BY 1') == [
+        (1, "a", 10, "a x10"),
+        (2, "b;--", 20, "b;-- x20"),
+    ]
     integer = "bigint" if source.engine == "sqlite" else "integer"  # SQLite integers are 64-bit
-    assert target.column_types("analytics", "select") == {"id": integer, "from": "text", "Order Items": "integer", "from + items": "text"}
-    assert target.rows('SELECT * FROM analytics."Order Items" ORDER BY 1') == [(1, 1, 'HÉLLO "X"', "dot"), (3, 2, "OK", None)]
+    assert target.column_types("analytics", "select") == {
+        "id": integer,
+        "from": "text",
+        "Order Items": "integer",
+        "from + items": "text",
+    }
+    assert target.rows('SELECT * FROM analytics."Order Items" ORDER BY 1') == [
+        (1, 1, 'HÉLLO "X"', "dot"),
+        (3, 2, "OK", None),
+    ]
     assert target.rows('SELECT * FROM analytics."naïve ""quoted""" ORDER BY 1') == [(1, "日本", "Mc"), (2, "", None)]
     assert target.primary_key("analytics", 'naïve "quoted"') == ["id"]
 
 
 # Huge values: long text, numbers at the edge of each type, a big JSON document. Types per engine.
-LONG_TEXT = ("Zoë 日本 🎉\t\"q\" \\ \n" * 300_000)[:4_000_000]
-BIG_DOC = {"items": [{"i": i, "s": "日本 \"x\"", "f": i / 7} for i in range(20_000)], "deep": {"a": {"b": {"c": [1, None, True]}}}}
+LONG_TEXT = ('Zoë 日本 🎉\t"q" \\ \n' * 300_000)[:4_000_000]
+BIG_DOC = {
+    "items": [{"i": i, "s": '日本 "x"', "f": i / 7} for i in range(20_000)],
+    "deep": {"a": {"b": {"c": [1, None, True]}}},
+}
 HUGE_TYPES = {  # column: (PostgreSQL, MariaDB, SQLite)
     "id": ("integer PRIMARY KEY", "INT PRIMARY KEY", "INTEGER PRIMARY KEY"),
     "long_text": ("text", "LONGTEXT", "TEXT"),
@@ -290,13 +350,22 @@ def test_huge_values_arrive_exactly(source: Source, target: TargetDB) -> None:
     source.db.execute(f"CREATE TABLE huge ({definition})")
     largest, smallest = HUGE_NUMBERS[source.engine]
     doc = json.dumps(BIG_DOC)
-    source.db.insert("huge", [(1, LONG_TEXT, largest, 2**63 - 1, 1.7976931348623157e308, doc), (2, "", smallest, -(2**63), -2.2250738585072014e-308, "{}")])
+    source.db.insert(
+        "huge",
+        [
+            (1, LONG_TEXT, largest, 2**63 - 1, 1.7976931348623157e308, doc),
+            (2, "", smallest, -(2**63), -2.2250738585072014e-308, "{}"),
+        ],
+    )
     project = passthrough_yaml("huge", SOURCE_CONN, TARGET_CONN, f"{source.schema}.huge", list(HUGE_TYPES)[1:])
 
     results = run_pipeline(project, "run-huge")
 
     assert results["report"]["succeeded"] is True
-    rows = target.rows("SELECT id, md5(long_text), length(long_text), big_num::text, big_int, big_double, doc FROM landing.huge ORDER BY id")
+    rows = target.rows(
+        "SELECT id, md5(long_text), length(long_text), big_num::text, big_int, big_double, doc "
+        "FROM landing.huge ORDER BY id"
+    )
     docs = [json.loads(r[6]) if isinstance(r[6], str) else r[6] for r in rows]
     assert [r[:6] for r in rows] == [
         (1, target.scalar("SELECT md5(%s)", (LONG_TEXT,)), len(LONG_TEXT), largest, 2**63 - 1, 1.7976931348623157e308),
@@ -321,8 +390,8 @@ def test_text_holding_a_nul_names_column_and_row_and_writes_nothing(source: Sour
     errors = run_as_airflow(params, "run-nul")
 
     assert errors[0] == (
-        f"extract: source table {source.schema}.notes: column 'body' of row 5 (in reading order) holds a NUL character, "
-        "which PostgreSQL text cannot store; remove the NUL characters from that column in the source"
+        f"extract: source table {source.schema}.notes: column 'body' of row 5 (in reading order) holds a NUL "
+        "character, which PostgreSQL text cannot store; remove the NUL characters from that column in the source"
     )
     assert target.tables(STAGING) == [] and catalog(target, STAGING) == before  # the staging schema is there, empty
 

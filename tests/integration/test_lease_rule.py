@@ -44,10 +44,24 @@ def verdict(store: PostgresTarget, airflow: bool | None) -> lease.Verdict:
     [
         (True, True, "extract", 0, True, "its stage extract is running now"),
         (False, False, None, 30, True, "Airflow has it running (it is between stages)"),
-        (False, False, "transform", 0, True, "Airflow has it running, though the database session of its stage transform is gone"),
+        (
+            False,
+            False,
+            "transform",
+            0,
+            True,
+            "Airflow has it running, though the database session of its stage transform is gone",
+        ),
         (False, True, None, 0, False, "it has ended in Airflow, and its report stage did not release the lease"),
         (False, None, "extract[1]", 0, False, "its stage extract[1] stopped without ending"),
-        (False, None, None, 9, True, "it is between stages (its last stage ended 9 min ago) and Airflow gave no word on it"),
+        (
+            False,
+            None,
+            None,
+            9,
+            True,
+            "it is between stages (its last stage ended 9 min ago) and Airflow gave no word on it",
+        ),
         (False, None, None, 11, False, "none of its stages has run for 11 min and Airflow gave no word on it"),
     ],
     ids=[
@@ -61,7 +75,14 @@ def verdict(store: PostgresTarget, airflow: bool | None) -> lease.Verdict:
     ],
 )
 def test_live_or_stale(
-    store: PostgresTarget, target: TargetDB, lock: bool, airflow: bool | None, stage: str | None, idle_minutes: int, live: bool, why: str
+    store: PostgresTarget,
+    target: TargetDB,
+    lock: bool,
+    airflow: bool | None,
+    stage: str | None,
+    idle_minutes: int,
+    live: bool,
+    why: str,
 ) -> None:
     target.execute(
         "INSERT INTO databridge.staging_leases (project, pipeline, run_id, taken_at, stage, idle_since) "

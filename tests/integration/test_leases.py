@@ -79,7 +79,9 @@ def test_a_run_killed_mid_extract_is_taken_over_by_the_next_run_which_says_so(
     project.write_text(events_yaml("events_it", SOURCE_CONN, TARGET_CONN, events))
     killed = start(processes, project, "run-1", "extract")
     batches = "SELECT count(*) FROM databridge.batch_ledger WHERE run_id = 'run-1' AND stage = 'extract'"
-    wait_until("committed extract batches", lambda: target.tables("databridge") and target.scalar(batches) >= 3, every=0.005)
+    wait_until(
+        "committed extract batches", lambda: target.tables("databridge") and target.scalar(batches) >= 3, every=0.005
+    )
     killed.kill()
     wait_until("the killed run's sessions to end", lambda: sessions_of_stages(target) == 0)
 
@@ -90,11 +92,14 @@ def test_a_run_killed_mid_extract_is_taken_over_by_the_next_run_which_says_so(
     [warning] = [w for w in report_of(target, "run-2")["warnings"] if "staging lease" in w]
     assert warning.startswith("pipeline events: took over the staging lease of run 'run-1' (held since ")
     assert warning.endswith(
-        "as its stage extract stopped without ending (its database session is gone: its process was killed or its host lost); "
-        "this run does not use the rows that run staged and extracts from scratch"
+        "as its stage extract stopped without ending (its database session is gone: its process was killed or its "
+        "host lost); this run does not use the rows that run staged and extracts from scratch"
     )
     lease = target.rows("SELECT run_id, released_at IS NOT NULL, note FROM databridge.staging_leases")
-    why = "its stage extract stopped without ending (its database session is gone: its process was killed or its host lost)"
+    why = (
+        "its stage extract stopped without ending (its database session is gone: "
+        "its process was killed or its host lost)"
+    )
     assert lease == [("run-2", True, f"taken over from run 'run-1': {why}")]
 
 
@@ -124,7 +129,8 @@ def test_a_runner_started_while_a_run_is_between_stages_is_refused_and_that_run_
         "STAGE FAILED extract: pipeline shop of project shop_it: run 'run-a' holds its staging tables (since " in out
         and "and is live: it is between stages (its last stage ended " in out
         and "run 'run-b' stops so as not to overwrite them. Start it again once that run has ended; if you know it has "
-        "stopped, release its lease: python -m databridge.cli leases release shop_it shop" in out
+        "stopped, release its lease: python -m databridge.cli leases release shop_it shop"
+        in out
     ), out
     assert first_status == 0, first_out
     assert report_of(target, "run-a")["succeeded"] is True
@@ -149,7 +155,9 @@ def test_two_runners_started_at_once_one_runs_and_the_other_is_refused_naming_it
     [winner] = [run for run, (status, _) in outcomes.items() if status == 0]
     [(loser_status, loser_out)] = [outcome for run, outcome in outcomes.items() if run != winner]
     assert loser_status == 1
-    assert f"STAGE FAILED extract: pipeline shop of project shop_it: run '{winner}' holds its staging tables" in loser_out, loser_out
+    assert (
+        f"STAGE FAILED extract: pipeline shop of project shop_it: run '{winner}' holds its staging tables" in loser_out
+    ), loser_out
     assert report_of(target, winner)["succeeded"] is True
 
 
@@ -191,13 +199,21 @@ def make_halves(database: str) -> None:
 
 
 def waiting_on_leases(target: TargetDB) -> int:
-    query = "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock' AND query LIKE '%%staging_leases%%'"
+    query = (
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock' AND query LIKE "
+        "'%%staging_leases%%'"
+    )
     return int(target.scalar(query, (target.dbname,)))
 
 
 @pytest.mark.parametrize("schema", ["new schema", "existing schema"])
 def test_two_projects_upserting_halves_into_one_new_table_at_once_both_load_every_row(
-    mysql_database: str, target: TargetDB, tmp_path: Path, processes: list[StageProcess], monkeypatch: pytest.MonkeyPatch, schema: str
+    mysql_database: str,
+    target: TargetDB,
+    tmp_path: Path,
+    processes: list[StageProcess],
+    monkeypatch: pytest.MonkeyPatch,
+    schema: str,
 ) -> None:
     """The race of the issue: both loads created the new table (and its new schema), and one failed on the catalog's
     unique index. The test holds the lease table locked until both loads wait on it, so they go on together."""
@@ -218,6 +234,8 @@ def test_two_projects_upserting_halves_into_one_new_table_at_once_both_load_ever
     outcomes = [load.finish(timeout=120) for load in loads]
 
     assert [status for status, _ in outcomes] == [0, 0], "\n".join(out for _, out in outcomes)
-    assert target.rows("SELECT count(*), count(DISTINCT id), min(id), max(id) FROM landing.shared") == [(2 * HALF, 2 * HALF, 1, 2 * HALF)]
+    assert target.rows("SELECT count(*), count(DISTINCT id), min(id), max(id) FROM landing.shared") == [
+        (2 * HALF, 2 * HALF, 1, 2 * HALF)
+    ]
     kinds = target.rows("SELECT kind FROM databridge.versions ORDER BY kind")
     assert kinds == [("created",), ("upserted",)], "the second load saw the table the first created"

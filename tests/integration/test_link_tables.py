@@ -30,7 +30,9 @@ pipelines:
 
 
 def test_a_link_table_upserted_again_counts_every_row_as_loaded(source: Source, target: TargetDB) -> None:
-    source.db.execute("CREATE TABLE film_actor (film_id integer NOT NULL, actor_id integer NOT NULL, PRIMARY KEY (film_id, actor_id))")
+    source.db.execute(
+        "CREATE TABLE film_actor (film_id integer NOT NULL, actor_id integer NOT NULL, PRIMARY KEY (film_id, actor_id))"
+    )
     source.db.insert("film_actor", [(f, a) for f in range(1, 11) for a in range(1, 4)])
     first = run_pipeline(_project(source), "run-1")
     source.db.insert("film_actor", [(11, 1)])

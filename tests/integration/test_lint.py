@@ -27,7 +27,12 @@ SECRET = "Lint-s3cr3t-Pw-91"
 
 
 def plan_for(tables: list[dict[str, Any]], **options: Any) -> PipelinePlan:
-    pipeline: dict[str, Any] = {"name": "p", "source_conn_id": "lint_src", "target_conn_id": "lint_tgt", "tables": tables}
+    pipeline: dict[str, Any] = {
+        "name": "p",
+        "source_conn_id": "lint_src",
+        "target_conn_id": "lint_tgt",
+        "tables": tables,
+    }
     if options:
         pipeline["source_options"] = options
     text = yaml.safe_dump({"name": "lint_it", "pipelines": [pipeline]})
@@ -52,16 +57,23 @@ def lint(plan: PipelinePlan, info: ConnectionInfo, target: PostgresTarget | None
 
 @pytest.fixture
 def pg_target(pg_database: str) -> Iterator[PostgresTarget]:
-    target = open_target(ConnectionInfo("lint_tgt", "postgres", PG["host"], PG["port"], PG["user"], database=pg_database))
+    target = open_target(
+        ConnectionInfo("lint_tgt", "postgres", PG["host"], PG["port"], PG["user"], database=pg_database)
+    )
     yield target
     target.close()
 
 
 @pytest.fixture
 def mysql_dirty(mysql_database: str) -> ConnectionInfo:
-    conn = MySQLdb.connect(host=MYSQL["host"], port=MYSQL["port"], user=MYSQL["user"], passwd="", db=mysql_database, autocommit=True)
+    conn = MySQLdb.connect(
+        host=MYSQL["host"], port=MYSQL["port"], user=MYSQL["user"], passwd="", db=mysql_database, autocommit=True
+    )
     cur = conn.cursor()
-    cur.execute("CREATE TABLE dirty (id INT, flag TINYINT(1), amount DECIMAL(14,4), name VARCHAR(50), big INT, made DATETIME, qty VARCHAR(10))")
+    cur.execute(
+        "CREATE TABLE dirty (id INT, flag TINYINT(1), amount DECIMAL(14,4), name VARCHAR(50), big INT, made "
+        "DATETIME, qty VARCHAR(10))"
+    )
     cur.executemany("INSERT INTO dirty VALUES (%s, %s, %s, %s, %s, %s, %s)", [
         (1, 0, "1.5000", "ab", 7, "2024-01-02 03:04:05", "12"),
         (2, 1, "1.2345", "abcdefgh", 40000, "0000-00-00 00:00:00", "abc"),
@@ -100,7 +112,10 @@ def test_mysql_dirty_table_reports_each_rule(mysql_dirty: ConnectionInfo, pg_tar
     problems = lint(plan, mysql_dirty, pg_target)
     assert found(problems) == MYSQL_VALUE_PROBLEMS | {("error", "conversion", "qty", ("abc", "x1"))}
     conversion = next(p for p in problems if p.kind == "conversion")
-    assert 'invalid input syntax for type integer: "abc"' in conversion.message and "2 of 5 rows read" in conversion.message
+    assert (
+        'invalid input syntax for type integer: "abc"' in conversion.message
+        and "2 of 5 rows read" in conversion.message
+    )
     assert "NULLIF({qty}, 'abc')" in conversion.suggestion
     assert {p.table for p in problems if p.kind in ("boolean_values", "zero_date")} == {f"{mysql_dirty.database}.dirty"}
     assert "source_types: {flag: smallint}" in next(p for p in problems if p.kind == "boolean_values").suggestion
@@ -124,12 +139,20 @@ def test_sample_reads_only_the_first_rows(mysql_dirty: ConnectionInfo) -> None:
 
 
 def test_zero_dates_are_an_error_when_they_stop_the_extract(mysql_dirty: ConnectionInfo) -> None:
-    plan = plan_for([table("dirty", "public.dirty", [{"source": "made"}])], zero_dates="fail", naive_timezone="Europe/Paris")
+    plan = plan_for(
+        [table("dirty", "public.dirty", [{"source": "made"}])], zero_dates="fail", naive_timezone="Europe/Paris"
+    )
     assert found(lint(plan, mysql_dirty, None)) == {("error", "zero_date", "made", ("0000-00-00 00:00:00",))}
 
 
 def test_clean_mysql_table_has_no_problem(mysql_dirty: ConnectionInfo, pg_target: PostgresTarget) -> None:
-    columns = [{"source": "id"}, {"source": "flag"}, {"source": "amount", "type": "numeric(10,2)"}, {"source": "name", "type": "varchar(5)"}, {"source": "made"}]
+    columns = [
+        {"source": "id"},
+        {"source": "flag"},
+        {"source": "amount", "type": "numeric(10,2)"},
+        {"source": "name", "type": "varchar(5)"},
+        {"source": "made"},
+    ]
     plan = plan_for([table("clean", "public.clean", columns)], naive_timezone="UTC")
     assert lint(plan, mysql_dirty, pg_target) == []
 
@@ -139,14 +162,27 @@ def sqlite_dirty(tmp_path: Path) -> ConnectionInfo:
     path = tmp_path / "dirty.db"
     conn = sqlite3.connect(path)
     conn.execute("CREATE TABLE dirty (id INTEGER, price NUMERIC(10,2), code VARCHAR(3), seen DATETIME)")
-    conn.executemany("INSERT INTO dirty VALUES (?, ?, ?, ?)", [(1, 1.005, "abc", "2024-01-01 10:00:00"), (2, 2.5, "abcd", None), (3, "n/a", "x", "someday")])
+    conn.executemany(
+        "INSERT INTO dirty VALUES (?, ?, ?, ?)",
+        [(1, 1.005, "abc", "2024-01-01 10:00:00"), (2, 2.5, "abcd", None), (3, "n/a", "x", "someday")],
+    )
     conn.commit()
     conn.close()
     return ConnectionInfo("lint_src", "sqlite", host=str(path))
 
 
-def test_sqlite_values_are_checked_against_the_staged_types(sqlite_dirty: ConnectionInfo, pg_target: PostgresTarget) -> None:
-    plan = plan_for([table("main.dirty", "public.dirty", [{"source": "id"}, {"source": "price"}, {"source": "code"}, {"source": "seen"}])])
+def test_sqlite_values_are_checked_against_the_staged_types(
+    sqlite_dirty: ConnectionInfo, pg_target: PostgresTarget
+) -> None:
+    plan = plan_for(
+        [
+            table(
+                "main.dirty",
+                "public.dirty",
+                [{"source": "id"}, {"source": "price"}, {"source": "code"}, {"source": "seen"}],
+            )
+        ]
+    )
     problems = lint(plan, sqlite_dirty, pg_target)
     assert found(problems) == {
         ("warning", "decimal_scale", "price", ("1.005",)),
@@ -163,7 +199,10 @@ def test_sqlite_values_are_checked_against_the_staged_types(sqlite_dirty: Connec
 def pg_source(pg_database_2: str) -> ConnectionInfo:
     with pg_connect(pg_database_2) as conn:
         conn.execute("CREATE TABLE dirty (id integer, born text, note text, happened timestamp)")
-        conn.execute("INSERT INTO dirty VALUES (1, '2024-01-31', 'x', '2024-01-01 00:00'), (2, 'soon', NULL, NULL), (3, NULL, 'y', NULL)")
+        conn.execute(
+            "INSERT INTO dirty VALUES (1, '2024-01-31', 'x', '2024-01-01 00:00'), (2, 'soon', NULL, NULL), (3, "
+            "NULL, 'y', NULL)"
+        )
     return ConnectionInfo("lint_src", "postgres", PG["host"], PG["port"], PG["user"], database=pg_database_2)
 
 
@@ -186,12 +225,24 @@ def test_postgres_mapping_failures_name_the_rows(pg_source: ConnectionInfo, pg_t
 def test_cli_lint_prints_problems_by_table_and_exits_1(
     mysql_dirty: ConnectionInfo, pg_database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    text = yaml.safe_dump({"name": "lint_cli", "pipelines": [{
-        "name": "p", "source_conn_id": "lint_src", "target_conn_id": "lint_tgt", "tables": [table("dirty", "public.dirty", DIRTY_COLUMNS)],
-    }]})  # fmt: skip
+    text = yaml.safe_dump(
+        {
+            "name": "lint_cli",
+            "pipelines": [
+                {
+                    "name": "p",
+                    "source_conn_id": "lint_src",
+                    "target_conn_id": "lint_tgt",
+                    "tables": [table("dirty", "public.dirty", DIRTY_COLUMNS)],
+                }
+            ],
+        }
+    )
     project = tmp_path / "lint_cli.yaml"
     project.write_text(text)
-    source_uri = f"mysql://{MYSQL['user']}:{SECRET}x@{MYSQL['host']}:{MYSQL['port']}/{mysql_dirty.database}".replace(f":{SECRET}x", "")
+    source_uri = f"mysql://{MYSQL['user']}:{SECRET}x@{MYSQL['host']}:{MYSQL['port']}/{mysql_dirty.database}".replace(
+        f":{SECRET}x", ""
+    )
     target_uri = f"postgresql://{PG['user']}:{SECRET}@{PG['host']}:{PG['port']}/{pg_database}"
     status = main(["lint", str(project), "--conn", f"lint_src={source_uri}", "--conn", f"lint_tgt={target_uri}"])
     out, err = capsys.readouterr()
@@ -203,23 +254,46 @@ def test_cli_lint_prints_problems_by_table_and_exits_1(
     assert any(line.startswith("  error   qty: conversion: ") and "'abc', 'x1'" in line for line in lines)
 
 
-def test_cli_lint_of_a_clean_table_exits_0(mysql_dirty: ConnectionInfo, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    text = yaml.safe_dump({"name": "lint_ok", "pipelines": [{
-        "name": "p", "source_conn_id": "lint_src", "target_conn_id": "lint_tgt", "source_options": {"naive_timezone": "UTC"},
-        "tables": [table("clean", "public.clean", [{"source": "id"}, {"source": "name"}, {"source": "made"}])],
-    }]})  # fmt: skip
+def test_cli_lint_of_a_clean_table_exits_0(
+    mysql_dirty: ConnectionInfo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = yaml.safe_dump(
+        {
+            "name": "lint_ok",
+            "pipelines": [
+                {
+                    "name": "p",
+                    "source_conn_id": "lint_src",
+                    "target_conn_id": "lint_tgt",
+                    "source_options": {"naive_timezone": "UTC"},
+                    "tables": [
+                        table("clean", "public.clean", [{"source": "id"}, {"source": "name"}, {"source": "made"}])
+                    ],
+                }
+            ],
+        }
+    )
     project = tmp_path / "lint_ok.yaml"
     project.write_text(text)
     uri = f"mysql://{MYSQL['user']}@{MYSQL['host']}:{MYSQL['port']}/{mysql_dirty.database}"
     target_uri = f"postgresql://{PG['user']}@{PG['host']}:{PG['port']}/postgres"
-    assert main(["lint", str(project), "--conn", f"lint_src={uri}", "--conn", f"lint_tgt={target_uri}", "--sample", "100"]) == 0
+    assert (
+        main(["lint", str(project), "--conn", f"lint_src={uri}", "--conn", f"lint_tgt={target_uri}", "--sample", "100"])
+        == 0
+    )
     assert capsys.readouterr().out.strip().endswith("lint_ok.yaml pipeline p: 0 error(s), 0 warning(s)")
 
 
-def test_an_unknown_column_is_one_error_with_the_closest_name(mysql_dirty: ConnectionInfo, pg_target: PostgresTarget) -> None:
+def test_an_unknown_column_is_one_error_with_the_closest_name(
+    mysql_dirty: ConnectionInfo, pg_target: PostgresTarget
+) -> None:
     """The extract's message (with its did-you-mean), and nothing more: the mappings reading the column are not tried
     (they would fail with a misleading error about types), with or without a target."""
-    columns = [{"source": "id"}, {"source": "nmae", "type": "varchar(20)"}, {"expression": "upper({nmae})", "target": "shout"}]
+    columns = [
+        {"source": "id"},
+        {"source": "nmae", "type": "varchar(20)"},
+        {"expression": "upper({nmae})", "target": "shout"},
+    ]
     plan = plan_for([table("clean", "public.clean", columns)], naive_timezone="UTC")
     for target in (pg_target, None):
         problems = lint(plan, mysql_dirty, target)

@@ -52,7 +52,12 @@ class ListSink:
 
 def test_discovery_infers_paths_types_and_confidence(mongo_database: str) -> None:
     docs = [
-        {"_id": i, "n": i if i < 7 else f"#{i}", "big": Int64(i) if i % 2 else i, "address": {"city": "Wien", "zip": i} if i < 8 else None}
+        {
+            "_id": i,
+            "n": i if i < 7 else f"#{i}",
+            "big": Int64(i) if i % 2 else i,
+            "address": {"city": "Wien", "zip": i} if i < 8 else None,
+        }
         for i in range(10)
     ]
     mongo_client()[mongo_database].people.insert_many(docs)
@@ -99,7 +104,9 @@ def test_array_fields_are_child_tables_with_parent_id_and_index(mongo_database: 
     assert sink.rows == [(str(oid), 0, "x"), (str(oid), 1, "y")]
 
 
-def test_catalog_project_moves_every_value_exactly(mongo_database: str, target: TargetDB, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_catalog_project_moves_every_value_exactly(
+    mongo_database: str, target: TargetDB, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fill_catalog(mongo_database)
     airflow_conn(monkeypatch, SOURCE_CONN, **mongo_conn_fields(mongo_database))
     db = mongo_client()[mongo_database]
@@ -118,7 +125,9 @@ def test_catalog_project_moves_every_value_exactly(mongo_database: str, target: 
 
 
 def _check_orders(target: TargetDB, orders: dict[str, dict[str, Any]]) -> None:
-    rows = target.rows("SELECT order_id, order_number, total::text, placed_at, shipping, note, city FROM store.fact_order")
+    rows = target.rows(
+        "SELECT order_id, order_number, total::text, placed_at, shipping, note, city FROM store.fact_order"
+    )
     for order_id, number, total, placed_at, shipping, note, city in rows:
         source = orders[order_id]
         assert number == source["number"] and total == str(source["total"].to_decimal())
@@ -129,15 +138,20 @@ def _check_orders(target: TargetDB, orders: dict[str, dict[str, Any]]) -> None:
 
 
 def _check_lines(target: TargetDB, lines: list[tuple[str, int, dict[str, Any]]]) -> None:
-    rows = target.rows("SELECT order_id, line_no, sku, qty, unit_price::text, discount FROM store.fact_order_item ORDER BY 1, 2")
+    rows = target.rows(
+        "SELECT order_id, line_no, sku, qty, unit_price::text, discount FROM store.fact_order_item ORDER BY 1, 2"
+    )
     expected = [
-        (oid, i, item["sku"], item["qty"], str(item["unit_price"].to_decimal()), item.get("discount")) for oid, i, item in sorted(lines, key=lambda x: x[:2])
+        (oid, i, item["sku"], item["qty"], str(item["unit_price"].to_decimal()), item.get("discount"))
+        for oid, i, item in sorted(lines, key=lambda x: x[:2])
     ]
     assert rows == expected  # discount doubles compared with ==: bit-exact, 1/3 included
 
 
 def _check_products(target: TargetDB, products: dict[str, dict[str, Any]]) -> None:
-    rows = target.rows("SELECT product_id, price, weight_kg, created_at, tags, dimensions, stock_value FROM store.dim_product")
+    rows = target.rows(
+        "SELECT product_id, price, weight_kg, created_at, tags, dimensions, stock_value FROM store.dim_product"
+    )
     for product_id, price, weight, created_at, tags, dimensions, stock_value in rows:
         source = products[product_id]
         assert price == source["price"].to_decimal() and weight == source["weight_kg"]
@@ -155,30 +169,48 @@ def test_a_value_the_sample_did_not_show_fails_with_the_field_and_what_to_do(mon
         engine.copy_rows(table, engine.columns(table), ListSink(), 100)
 
     assert not caught.value.transient
-    assert str(caught.value).startswith(f"{mongo_database}.items: field 'n' holds a string ('two') where the sample saw int")
+    assert str(caught.value).startswith(
+        f"{mongo_database}.items: field 'n' holds a string ('two') where the sample saw int"
+    )
     assert "set the connection extra sample_size higher (0 reads every document)" in str(caught.value)
     assert source(mongo_database, sample_size=0).columns(table)[1].pg_type == "jsonb"
 
 
-def test_missing_collection_names_the_closest(mongo_database: str, target: TargetDB, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_collection_names_the_closest(
+    mongo_database: str, target: TargetDB, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fill_catalog(mongo_database, orders=5)
     airflow_conn(monkeypatch, SOURCE_CONN, **mongo_conn_fields(mongo_database))
-    project = catalog_project(mongo_database).replace(f"source: {mongo_database}.orders\n", f"source: {mongo_database}.ordres\n")
+    project = catalog_project(mongo_database).replace(
+        f"source: {mongo_database}.orders\n", f"source: {mongo_database}.ordres\n"
+    )
 
     with pytest.raises(AirflowFailException) as caught:
         run_stage(pipeline_params(project), "extract", "run-1")
 
     message = str(caught.value)
-    assert message.startswith(f"{PROJECT_FILE}: pipeline catalog: source table {mongo_database}.ordres does not exist in mongo connection '{SOURCE_CONN}' (")
+    assert message.startswith(
+        f"{PROJECT_FILE}: pipeline catalog: source table {mongo_database}.ordres does not exist in mongo "
+        f"connection '{SOURCE_CONN}' ("
+    )
     assert message.endswith("(did you mean 'orders'?)")
 
 
 def test_driver_errors_are_sorted_into_transient_and_permanent(mongo_database: str) -> None:
     with pytest.raises(EngineError) as caught:
-        MongoSource(ConnectionInfo("t", "mongo", "127.0.0.1", mongo_conn_fields(mongo_database)["port"], "nobody", "wrong", mongo_database))
+        MongoSource(
+            ConnectionInfo(
+                "t", "mongo", "127.0.0.1", mongo_conn_fields(mongo_database)["port"], "nobody", "wrong", mongo_database
+            )
+        )
     assert not caught.value.transient and "authentication failed" in str(caught.value)
-    assert mongo_error(errors.ServerSelectionTimeoutError("127.0.0.1:1: refused, Topology Description: <...>"), "x").transient
-    assert str(mongo_error(errors.ServerSelectionTimeoutError("127.0.0.1:1: refused, Topology Description: <...>"), "x")) == "MongoDB: x: 127.0.0.1:1: refused"
+    assert mongo_error(
+        errors.ServerSelectionTimeoutError("127.0.0.1:1: refused, Topology Description: <...>"), "x"
+    ).transient
+    assert (
+        str(mongo_error(errors.ServerSelectionTimeoutError("127.0.0.1:1: refused, Topology Description: <...>"), "x"))
+        == "MongoDB: x: 127.0.0.1:1: refused"
+    )
     assert mongo_error(errors.NotPrimaryError("not primary"), "x").transient
     assert mongo_error(errors.OperationFailure("interrupted", code=11600), "x").transient
     assert not mongo_error(errors.OperationFailure("bad", code=2), "x").transient
@@ -191,7 +223,9 @@ def peak_extract_bytes(database: str, rows: int, run_id: str) -> int:
     coll = mongo_client()[database].wide
     coll.delete_many({})
     for start in range(0, rows, 10_000):
-        coll.insert_many([{"_id": i, "payload": "x" * PAYLOAD + str(i)} for i in range(start, min(rows, start + 10_000))])
+        coll.insert_many(
+            [{"_id": i, "payload": "x" * PAYLOAD + str(i)} for i in range(start, min(rows, start + 10_000))]
+        )
     project = f"""
 name: memory_check
 defaults: {{batch_size: 500}}
@@ -214,7 +248,9 @@ pipelines:
     return peak
 
 
-def test_extract_memory_is_flat_from_5k_to_50k_documents(mongo_database: str, target: TargetDB, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_extract_memory_is_flat_from_5k_to_50k_documents(
+    mongo_database: str, target: TargetDB, monkeypatch: pytest.MonkeyPatch
+) -> None:
     airflow_conn(monkeypatch, SOURCE_CONN, **mongo_conn_fields(mongo_database))
     small = peak_extract_bytes(mongo_database, SMALL, "run-small")
     end_lease(target, "memory_check", "wide", "the small run was measured and ended")
@@ -257,11 +293,19 @@ def test_map_like_objects_are_one_jsonb_column_and_their_sub_paths_are_never_war
     info = engine.describe(TableRef(mongo_database, "players"))
 
     assert [(c.name, c.native_type, c.pg_type) for c in info.columns] == [
-        ("_id", "int", "integer"), ("name", "string", "text"), ("profile", "object", "jsonb"), ("profile.city", "string", "text"),
-        ("scores", "object", "jsonb"), ("nicknames", "object", "jsonb"), ("extra", "int", "integer"),
-    ]  # fmt: skip
+        ("_id", "int", "integer"),
+        ("name", "string", "text"),
+        ("profile", "object", "jsonb"),
+        ("profile.city", "string", "text"),
+        ("scores", "object", "jsonb"),
+        ("nicknames", "object", "jsonb"),
+        ("extra", "int", "integer"),
+    ]
     notes = {c.name: c.note for c in info.columns}
-    assert notes["scores"].startswith("a map: 300 distinct keys in 300 documents (e.g. ") and "kept whole as jsonb" in notes["scores"]
+    assert (
+        notes["scores"].startswith("a map: 300 distinct keys in 300 documents (e.g. ")
+        and "kept whole as jsonb" in notes["scores"]
+    )
     assert engine.tables(mongo_database) == ["players"], "no child table for an array inside a map"
 
     airflow_conn(monkeypatch, SOURCE_CONN, **mongo_conn_fields(mongo_database))
@@ -274,11 +318,15 @@ pipelines:
     tables:
       - source: {mongo_database}.players
         targets:
-          - {{table: public.players, keys: [id], columns: [{{source: _id, target: id}}, {{source: name}}, {{source: profile}}, {{source: scores}}, {{source: nicknames}}]}}
+          - {{table: public.players, keys: [id],
+             columns: [{{source: _id, target: id}}, {{source: name}}, {{source: profile}}, {{source: scores}},
+                       {{source: nicknames}}]}}
 """
     run_pipeline(project, "maps-1")
 
     warnings = target.scalar("SELECT warnings FROM databridge.stage_runs WHERE run_id = 'maps-1' AND stage = 'extract'")
-    assert warnings == [f"{mongo_database}.players: 1 source column not mapped: extra (map it, or list it with exclude: true)"]
+    assert warnings == [
+        f"{mongo_database}.players: 1 source column not mapped: extra (map it, or list it with exclude: true)"
+    ]
     scores = dict(target.rows("SELECT id, scores FROM public.players"))
     assert scores == {p["_id"]: p["scores"] for p in players}

@@ -53,7 +53,9 @@ def test_a_new_target_is_the_staging_table_moved_with_its_key_built(source: Sour
     assert target.scalar("SELECT relpersistence FROM pg_class WHERE oid = to_regclass('landing.items')") == "p"
     [(status, detail)] = target.rows("SELECT status, detail FROM databridge.proofs WHERE run_id = 'move-1'")
     assert status == "proven" and detail.startswith(f"{len(ROWS)} rows proven: source -> target"), detail
-    assert not target.rows("SELECT check_name FROM databridge.validation_results WHERE run_id = 'move-1' AND NOT passed")
+    assert not target.rows(
+        "SELECT check_name FROM databridge.validation_results WHERE run_id = 'move-1' AND NOT passed"
+    )
 
     # The same run's load again (a retry after its commit): nothing to move, nothing changed.
     before = target.checksum("landing.items")

@@ -41,9 +41,27 @@ CASES: list[tuple[str, str, str, Any, str]] = [
     ("tiny", "tinyint", "255", 255, "smallint"),
     ("big", "bigint", "-9223372036854775808", -9223372036854775808, "bigint"),
     ("ratio", "float", "0.1", 0.1, "double precision"),
-    ("happened", "datetime2(7)", "'2024-02-29 23:59:59.1234567'", dt.datetime(2024, 2, 29, 23, 59, 59, 123457), "timestamp(6) without time zone"),
-    ("legacy", "datetime", "'2024-01-01 12:00:00.997'", dt.datetime(2024, 1, 1, 12, 0, 0, 997000), "timestamp(3) without time zone"),
-    ("placed", "datetimeoffset(7)", "'2024-03-01 09:30:00.1234567 +01:00'", dt.datetime(2024, 3, 1, 8, 30, 0, 123457, tzinfo=UTC), "timestamp with time zone"),
+    (
+        "happened",
+        "datetime2(7)",
+        "'2024-02-29 23:59:59.1234567'",
+        dt.datetime(2024, 2, 29, 23, 59, 59, 123457),
+        "timestamp(6) without time zone",
+    ),
+    (
+        "legacy",
+        "datetime",
+        "'2024-01-01 12:00:00.997'",
+        dt.datetime(2024, 1, 1, 12, 0, 0, 997000),
+        "timestamp(3) without time zone",
+    ),
+    (
+        "placed",
+        "datetimeoffset(7)",
+        "'2024-03-01 09:30:00.1234567 +01:00'",
+        dt.datetime(2024, 3, 1, 8, 30, 0, 123457, tzinfo=UTC),
+        "timestamp with time zone",
+    ),
     ("day", "date", "'0001-01-01'", dt.date(1, 1, 1), "date"),
     ("at", "time(7)", "'13:14:15.1234567'", dt.time(13, 14, 15, 123456), "time without time zone"),
     ("code", "nchar(3)", "N'ab'", "ab ", "character(3)"),
@@ -71,14 +89,24 @@ def mssql_schema(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A fresh schema on the server holding the all_types table, dropped afterwards."""
     info = connection()
     schema = unique_name("dbtest")
-    airflow_conn(monkeypatch, SOURCE_CONN, conn_type="mssql", host=info.host, port=info.port, login=info.login, password=info.password, schema=info.database)
+    airflow_conn(
+        monkeypatch,
+        SOURCE_CONN,
+        conn_type="mssql",
+        host=info.host,
+        port=info.port,
+        login=info.login,
+        password=info.password,
+        schema=info.database,
+    )
     source = MSSQLSource(info)
     table = f"{quote_name(schema)}.[all types]"
     columns = ", ".join(f"{quote_name(c)} {t}" for c, t, *_ in CASES)
     for statement in (
         f"CREATE SCHEMA {quote_name(schema)}",
         f"CREATE TABLE {table} (id int PRIMARY KEY, {columns}, version rowversion)",
-        f"INSERT INTO {table} (id, {', '.join(quote_name(c) for c, *_ in CASES)}) VALUES (1, {', '.join(v for _, _, v, *_ in CASES)})",
+        f"INSERT INTO {table} (id, {', '.join(quote_name(c) for c, *_ in CASES)}) VALUES (1, "
+        f"{', '.join(v for _, _, v, *_ in CASES)})",
         f"INSERT INTO {table} (id) VALUES (2)",
     ):
         source._run(statement, "setting up the test schema")
@@ -93,7 +121,11 @@ def test_discovery_describes_the_table(mssql_schema: str) -> None:
     info = source.describe(TableRef(mssql_schema, "all types"))
     assert info.primary_key == ("id",)
     native = {c.name: c.native_type for c in info.columns}
-    assert native["body"] == "nvarchar(max)" and native["price"] == "decimal(18,4)" and native["happened"] == "datetime2(7)"
+    assert (
+        native["body"] == "nvarchar(max)"
+        and native["price"] == "decimal(18,4)"
+        and native["happened"] == "datetime2(7)"
+    )
     assert native["version"] == "timestamp"  # sys.types still calls rowversion by its old name
     assert source.row_count(TableRef(mssql_schema, "all types")) == 2
     assert mssql_schema in source.schemas() and source.tables(mssql_schema) == ["all types"]

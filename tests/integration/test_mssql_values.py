@@ -34,13 +34,24 @@ COLUMNS = [  # (name, type name, max_length, precision, scale) as sys.columns de
     ("version", "timestamp", 8, 0, 0),
     ("shape", "geography", -1, 0, 0),
 ]
-ROW = (GUID, Decimal("-922337203685477.5808"), "2024-12-31 23:59:59.9999995", "2024-01-01 12:00:00.997",
-       "2024-03-01 09:30:00.1234567 +01:00", "23:59:59.999999", True, b"\x00\x00\x00\x00\x00\x00\x07\xd1", "POINT (2 1)")  # fmt: skip
+ROW = (
+    GUID,
+    Decimal("-922337203685477.5808"),
+    "2024-12-31 23:59:59.9999995",
+    "2024-01-01 12:00:00.997",
+    "2024-03-01 09:30:00.1234567 +01:00",
+    "23:59:59.999999",
+    True,
+    b"\x00\x00\x00\x00\x00\x00\x07\xd1",
+    "POINT (2 1)",
+)
 UTC = dt.UTC
 
 
 def stage(monkeypatch: pytest.MonkeyPatch, dbname: str, options: SourceOptions) -> tuple[Any, ...]:
-    fake = FakeConnection({"SELECT SCHEMA_NAME()": [("dbo",)], mssql.columns_sql("dbo", "T"): [(*c, True, None) for c in COLUMNS]})
+    fake = FakeConnection(
+        {"SELECT SCHEMA_NAME()": [("dbo",)], mssql.columns_sql("dbo", "T"): [(*c, True, None) for c in COLUMNS]}
+    )
     monkeypatch.setattr(mssql.pymssql, "connect", lambda **_: fake)
     source = mssql.MSSQLSource(ConnectionInfo("s", "mssql", host="db1"), options)
     columns = source.columns(TableRef("dbo", "T"))

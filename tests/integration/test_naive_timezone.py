@@ -1,4 +1,5 @@
-"""Date-times stored without a zone: kept naive by default, or read in source_options.naive_timezone, by every engine."""
+"""Date-times stored without a zone: kept naive by default, or read in source_options.naive_timezone, by every
+engine."""
 
 from __future__ import annotations
 

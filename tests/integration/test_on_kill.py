@@ -20,7 +20,9 @@ pytestmark = pytest.mark.integration
 
 def test_on_kill_cancels_the_running_statement_on_the_server(target: TargetDB) -> None:
     demo = Path(REPO / "include/mappings/demo_shop.yaml")
-    operator = TransformOperator(task_id="transform", pipeline=pipeline_params(demo.read_text()), project_file=str(demo))
+    operator = TransformOperator(
+        task_id="transform", pipeline=pipeline_params(demo.read_text()), project_file=str(demo)
+    )
     info = ConnectionInfo("it_target", "postgres", PG["host"], PG["port"], PG["user"], database=target.dbname)
     pg = open_target(info)
     operator._target = pg  # as _execute sets it while a stage runs
@@ -46,7 +48,9 @@ def test_on_kill_cancels_the_running_statement_on_the_server(target: TargetDB) -
 
 def _running() -> int:
     with pg_admin() as admin:
-        row = admin.execute("SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(600)' AND state = 'active'").fetchone()
+        row = admin.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(600)' AND state = 'active'"
+        ).fetchone()
     return int(row[0]) if row else 0
 
 
@@ -59,6 +63,8 @@ def _wait_until_running() -> None:
 
 def test_on_kill_without_a_running_stage_does_nothing() -> None:
     demo = Path(REPO / "include/mappings/demo_shop.yaml")
-    operator = TransformOperator(task_id="transform", pipeline=pipeline_params(demo.read_text()), project_file=str(demo))
+    operator = TransformOperator(
+        task_id="transform", pipeline=pipeline_params(demo.read_text()), project_file=str(demo)
+    )
     operator.on_kill()  # no stage running: nothing to cancel, and no error
     assert operator._target is None

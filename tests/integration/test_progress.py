@@ -46,7 +46,10 @@ def test_an_extract_reports_its_progress_while_it_runs(
     started = time.monotonic()
     run = StageProcess(project, "run-p", "extract,transform,load_dimensions,load_facts,validate,report")
     try:
-        query = "SELECT rows, total, eta_seconds, done, updated_at FROM databridge.table_progress WHERE run_id = 'run-p' AND stage = 'extract'"
+        query = (
+            "SELECT rows, total, eta_seconds, done, updated_at FROM databridge.table_progress WHERE run_id = 'run-p' "
+            "AND stage = 'extract'"
+        )
 
         def progress_rows() -> list[tuple[Any, ...]]:
             return [tuple(r) for r in target.rows(query)] if "table_progress" in target.tables("databridge") else []
@@ -81,7 +84,8 @@ def test_an_extract_reports_its_progress_while_it_runs(
     )
     assert (rows, done) == (ROWS, True)
     finals = target.rows(
-        "SELECT stage, table_name, rows, done FROM databridge.table_progress WHERE run_id = 'run-p' AND stage <> 'extract' ORDER BY 1"
+        "SELECT stage, table_name, rows, done FROM databridge.table_progress WHERE run_id = 'run-p' AND stage <> "
+        "'extract' ORDER BY 1"
     )
     assert [tuple(f) for f in finals] == [
         ("load_facts", "landing.events", ROWS, True),
@@ -89,7 +93,8 @@ def test_an_extract_reports_its_progress_while_it_runs(
         ("transform", "landing.events", ROWS, True),
     ]
 
-    # The log: time-based lines (not one per batch of 2000 rows), each with rows done, the estimate, the rate and an ETA.
+    # The log: time-based lines (not one per batch of 2000 rows), each with rows done, the estimate, the rate and an
+    # ETA.
     lines = [m for m in LINE.finditer(out)]
     assert lines, out[-3000:]
     assert 1 <= len(lines) <= elapsed / INTERVAL + 1 and len(lines) < ROWS // BATCH

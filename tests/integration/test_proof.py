@@ -25,16 +25,39 @@ COLUMNS = ["label", "amount", "ratio", "happened", "flag", "stamp", "payload"]
 DDL = {
     "postgres": "id integer PRIMARY KEY, label text, amount numeric(12,4), ratio double precision, happened timestamp, "
     "flag boolean, stamp timestamptz, payload bytea",
-    "mysql": "id INT PRIMARY KEY, label VARCHAR(200) CHARACTER SET utf8mb4, amount DECIMAL(12,4), ratio DOUBLE, happened DATETIME(6), "
-    "flag BOOLEAN, stamp TIMESTAMP(6) NULL, payload VARBINARY(64)",
-    "sqlite": "id INTEGER PRIMARY KEY, label TEXT, amount NUMERIC(12,4), ratio REAL, happened DATETIME, flag BOOLEAN, stamp TIMESTAMP, payload BLOB",
+    "mysql": "id INT PRIMARY KEY, label VARCHAR(200) CHARACTER SET utf8mb4, amount DECIMAL(12,4), "
+    "ratio DOUBLE, happened DATETIME(6), flag BOOLEAN, stamp TIMESTAMP(6) NULL, payload VARBINARY(64)",
+    "sqlite": "id INTEGER PRIMARY KEY, label TEXT, amount NUMERIC(12,4), ratio REAL, happened DATETIME, flag BOOLEAN, "
+    "stamp TIMESTAMP, payload BLOB",
 }
-LABELS = ["plain", "tab\there", "new\nline", "crlf\r\nend", "ünïcødé 日本 🎉", "", None, "quote ' \" \\ back", "  padded  "]
-RATIOS = [0.1 + 0.2, 1e20, -1.5e-7, 2.5e-310, 1.7976931348623157e308, 3.141592653589793, 16777216.0, None, 123456789012345.6, 1e-5]
+LABELS = [
+    "plain",
+    "tab\there",
+    "new\nline",
+    "crlf\r\nend",
+    "ünïcødé 日本 🎉",
+    "",
+    None,
+    "quote ' \" \\ back",
+    "  padded  ",
+]
+RATIOS = [
+    0.1 + 0.2,
+    1e20,
+    -1.5e-7,
+    2.5e-310,
+    1.7976931348623157e308,
+    3.141592653589793,
+    16777216.0,
+    None,
+    123456789012345.6,
+    1e-5,
+]
 
 
 def tricky_row(i: int) -> tuple[Any, ...]:
-    """Row ``i``: NULLs, decimals with trailing zeros, doubles that print differently per engine, microseconds, unicode."""
+    """Row ``i``: NULLs, decimals with trailing zeros, doubles that print differently per engine, microseconds,
+    unicode."""
     amount = None if i % 11 == 0 else (Decimal(i * 37 % 1000) / 8).quantize(Decimal("0.0001")) * (-1 if i % 2 else 1)
     happened = None if i % 13 == 0 else dt.datetime(2024, 1, 1) + dt.timedelta(seconds=i * 3517, microseconds=i * 7)
     stamp = dt.datetime(2021, 6, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=i * 41, microseconds=i)
@@ -62,8 +85,17 @@ def create_tricky(source: Source) -> None:
 def _for_sqlite(row: tuple[Any, ...]) -> tuple[Any, ...]:
     """As an application writes SQLite: decimals and date-times as text, booleans as 0/1."""
     i, label, amount, ratio, happened, flag, stamp, payload = row
-    text = (lambda v: None if v is None else v.replace(tzinfo=None).isoformat(sep=" "))  # noqa: E731
-    return (i, label, None if amount is None else str(amount), ratio, text(happened), None if flag is None else int(flag), text(stamp), payload)
+    text = lambda v: None if v is None else v.replace(tzinfo=None).isoformat(sep=" ")  # noqa: E731
+    return (
+        i,
+        label,
+        None if amount is None else str(amount),
+        ratio,
+        text(happened),
+        None if flag is None else int(flag),
+        text(stamp),
+        payload,
+    )
 
 
 def project(source: Source, range_rows: int = RANGE_ROWS) -> str:
@@ -111,12 +143,17 @@ def test_a_broken_target_is_named_by_range_and_key(source: Source, target: Targe
         run_stage(params, "validate", "run-1")
 
     message = str(failed.value)
-    assert message.startswith("1 validation(s) failed:\n  - landing.tricky: proof landing.tricky: source -> target: 3 range(s) differ: ")
+    assert message.startswith(
+        "1 validation(s) failed:\n  - landing.tricky: proof landing.tricky: source -> target: 3 range(s) differ: "
+    )
     for kind, key in (("missing in target", 250), ("changed", 533), ("extra in target", 9001)):
         lo, hi = _range_of(message, kind, key)
         assert (lo is None or lo <= key) and (hi is None or key < hi), message
         assert hi is None or lo is None or hi - lo <= ROWS // 16 + 1, message  # 600 rows cut in 16 parts
-    assert "ready -> target: 2 range(s) differ: " in message and "ready 38 rows, target 37; missing in target: 250" in message
+    assert (
+        "ready -> target: 2 range(s) differ: " in message
+        and "ready 38 rows, target 37; missing in target: 250" in message
+    )
     status, _detail, evidence = proofs(target)["landing.tricky"]
     assert status == "differs"
     differences = evidence["parts"][0]["differences"]
@@ -141,11 +178,14 @@ def test_a_message_naming_only_the_first_ranges_says_where_all_of_them_are(sourc
 
     message = str(failed.value)
     where = "project = 'proof_it' AND pipeline = 'proof' AND run_id = 'run-1' AND table_name = 'landing.tricky'"
-    assert "source -> target: 6 range(s) differ: " in message and "; and 1 more range(s) | ready -> target: 6 range(s) differ: " in message
+    assert (
+        "source -> target: 6 range(s) differ: " in message
+        and "; and 1 more range(s) | ready -> target: 6 range(s) differ: " in message
+    )
     assert message.endswith(
-        "; and 1 more range(s). Every differing range is listed in this run's report (printed by its report task, and by python -m "
-        "databridge.cli report --project proof_it --target-uri ...) and in databridge.proofs: SELECT evidence->'parts' FROM "
-        f"databridge.proofs WHERE {where}"
+        "; and 1 more range(s). Every differing range is listed in this run's report (printed by its report task, "
+        "and by python -m databridge.cli report --project proof_it --target-uri ...) and in databridge.proofs: "
+        f"SELECT evidence->'parts' FROM databridge.proofs WHERE {where}"
     )
     [(parts,)] = target.rows(f"SELECT evidence->'parts' FROM databridge.proofs WHERE {where}")
     assert [_missing_keys(p["described"]) for p in parts] == [deleted, deleted]
@@ -210,7 +250,9 @@ def test_text_keys_are_ranged_by_their_bytes_on_every_engine(source: Source, tar
         run_stage(pipeline_params(yaml), "validate", "run-1")
 
     assert "; missing in target: É017" in str(failed.value)
-    assert "range(s) differ: 'z039' <= code < 'É020': " in str(failed.value)  # by bytes: 'z' < 'É', as in PostgreSQL's "C" order
+    assert "range(s) differ: 'z039' <= code < 'É020': " in str(
+        failed.value
+    )  # by bytes: 'z' < 'É', as in PostgreSQL's "C" order
 
 
 @pytest.mark.parametrize("source", ["sqlite"], indirect=True)
@@ -236,7 +278,9 @@ def test_upsert_proves_this_runs_keys_and_keeps_earlier_rows_out(source: Source,
         ("on_failure: skip", None, None),
     ],
 )
-def test_proof_settings_warn_skip_and_size_limit(source: Source, target: TargetDB, setting: str, status: str | None, warning: str | None) -> None:
+def test_proof_settings_warn_skip_and_size_limit(
+    source: Source, target: TargetDB, setting: str, status: str | None, warning: str | None
+) -> None:
     create_tricky(source)
     yaml = project(source).replace("    proof: {", f"    proof: {{{setting}, ")
     run_pipeline(yaml, "run-1")
@@ -246,5 +290,7 @@ def test_proof_settings_warn_skip_and_size_limit(source: Source, target: TargetD
 
     assert result["passed"] == result["checks"] - (status == "differs")
     assert [s for s, _d, _e in proofs(target).values()] == ([status] if status else [])
-    warnings = [w for w in target.scalar("SELECT warnings FROM databridge.stage_runs WHERE stage = 'validate'") if "proof" in w]
+    warnings = [
+        w for w in target.scalar("SELECT warnings FROM databridge.stage_runs WHERE stage = 'validate'") if "proof" in w
+    ]
     assert len(warnings) == (warning is not None) and all(w.startswith(str(warning)) for w in warnings), warnings

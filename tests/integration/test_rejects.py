@@ -56,7 +56,9 @@ pipelines:
 
 @pytest.fixture
 def orders(source: Source) -> Source:
-    source.db.execute("CREATE TABLE orders_in (id integer PRIMARY KEY, order_no integer, qty text, code text, note text)")
+    source.db.execute(
+        "CREATE TABLE orders_in (id integer PRIMARY KEY, order_no integer, qty text, code text, note text)"
+    )
     if source.engine == "postgres":
         with source.db.conn.cursor().copy("COPY orders_in FROM STDIN") as copy:
             for row in _source_rows():
@@ -116,10 +118,13 @@ def test_rejects_over_the_threshold_fail_the_table_and_write_none_of_it(orders: 
         run_stage(params, "transform", "rj-2")
 
     assert str(caught.value) == (
-        f"transforming {orders.schema}.orders_in into sales.orders: 3 of 3000 row(s) rejected, more than max_rejects (2) allows; "
+        f"transforming {orders.schema}.orders_in into sales.orders: 3 of 3000 row(s) rejected, more than "
+        "max_rejects (2) allows; "
         "nothing of sales.orders written. column 'code': value too long for type character varying(6) (1 row); "
-        "column 'qty': invalid input syntax for type integer: \"12x\" (1 row); column 'qty': invalid input syntax for type integer: \"n/a\" (1 row). "
-        "Every rejected row is in databridge.rejects (run_id 'rj-2'); fix the mapping's type, transform or default, or raise max_rejects"
+        "column 'qty': invalid input syntax for type integer: \"12x\" (1 row); column 'qty': invalid input "
+        'syntax for type integer: "n/a" (1 row). '
+        "Every rejected row is in databridge.rejects (run_id 'rj-2'); fix the mapping's type, transform or "
+        "default, or raise max_rejects"
     )
     assert _rejects(target, "rj-2") == EXPECTED_REJECTS[:3]
     assert target.tables("sales") == []
@@ -140,7 +145,9 @@ def test_load_rejects_over_a_percentage_leave_the_table_as_it_was(orders: Source
         run_stage(params, "load_facts", "rj-4")
 
     message = str(caught.value)
-    assert message.startswith(f"loading sales.orders (append): {ROWS - 3} of {ROWS - 3} row(s) rejected, more than max_rejects (5%) allows")
+    assert message.startswith(
+        f"loading sales.orders (append): {ROWS - 3} of {ROWS - 3} row(s) rejected, more than max_rejects (5%) allows"
+    )
     assert "column 'note': key (note)=(note " in message and ") already exists in the target" in message
     assert target.checksum("sales.orders") == before
     assert target.scalar("SELECT count(*) FROM databridge.rejects WHERE run_id = 'rj-4' AND stage = 'load'") == ROWS - 3
@@ -148,8 +155,11 @@ def test_load_rejects_over_a_percentage_leave_the_table_as_it_was(orders: Source
 
 @pytest.mark.parametrize("source", ["postgres"], indirect=True)
 @pytest.mark.parametrize("load", ["replace", "append", "upsert"])
-def test_rows_breaking_the_target_tables_own_constraints_are_set_aside(orders: Source, target: TargetDB, load: str) -> None:
-    """An existing target with a CHECK and a foreign key: a missing parent and a failing CHECK reject their rows only."""
+def test_rows_breaking_the_target_tables_own_constraints_are_set_aside(
+    orders: Source, target: TargetDB, load: str
+) -> None:
+    """An existing target with a CHECK and a foreign key: a missing parent and a failing CHECK reject their rows
+    only."""
     target.execute("CREATE SCHEMA sales")
     target.execute("CREATE TABLE sales.valid_orders (order_no bigint PRIMARY KEY)")
     target.execute("INSERT INTO sales.valid_orders SELECT g FROM generate_series(1, 3000) g WHERE g NOT IN (100, 200)")

@@ -27,20 +27,26 @@ pipelines:
     tables:
       - source: {source.schema}.store
         targets:
-          - {{table: rental.store, role: dimension, keys: [store_id], columns: [{{source: store_id}}, {{source: manager_id}}]}}
+          - {{table: rental.store, role: dimension, keys: [store_id],
+             columns: [{{source: store_id}}, {{source: manager_id}}]}}
       - source: {source.schema}.staff
         targets:
-          - {{table: rental.staff, role: dimension, keys: [staff_id], columns: [{{source: staff_id}}, {{source: store_id}}]}}
+          - {{table: rental.staff, role: dimension, keys: [staff_id],
+             columns: [{{source: staff_id}}, {{source: store_id}}]}}
       - source: {source.schema}.payment
         targets:
-          - {{table: rental.payment, keys: [payment_id], columns: [{{source: payment_id}}, {{source: staff_id}}, {{source: amount}}]}}
+          - {{table: rental.payment, keys: [payment_id],
+             columns: [{{source: payment_id}}, {{source: staff_id}}, {{source: amount}}]}}
 """
 
 
 KEYS = [
-    "ALTER TABLE rental.store ADD CONSTRAINT store_manager_fkey FOREIGN KEY (manager_id) REFERENCES rental.staff (staff_id)",
-    "ALTER TABLE rental.staff ADD CONSTRAINT staff_store_fkey FOREIGN KEY (store_id) REFERENCES rental.store (store_id)",
-    "ALTER TABLE rental.payment ADD CONSTRAINT payment_staff_fkey FOREIGN KEY (staff_id) REFERENCES rental.staff (staff_id)",
+    "ALTER TABLE rental.store ADD CONSTRAINT store_manager_fkey FOREIGN KEY (manager_id) "
+    "REFERENCES rental.staff (staff_id)",
+    "ALTER TABLE rental.staff ADD CONSTRAINT staff_store_fkey FOREIGN KEY (store_id) "
+    "REFERENCES rental.store (store_id)",
+    "ALTER TABLE rental.payment ADD CONSTRAINT payment_staff_fkey FOREIGN KEY (staff_id) "
+    "REFERENCES rental.staff (staff_id)",
 ]
 
 
@@ -60,7 +66,10 @@ def rental(source: Source, target: TargetDB) -> Source:
 
 
 def _keys(target: TargetDB) -> list[tuple[str, bool]]:
-    return target.rows("SELECT conname, convalidated FROM pg_constraint WHERE contype = 'f' AND connamespace = 'rental'::regnamespace ORDER BY 1")
+    return target.rows(
+        "SELECT conname, convalidated FROM pg_constraint WHERE contype = 'f' AND connamespace = "
+        "'rental'::regnamespace ORDER BY 1"
+    )
 
 
 @pytest.mark.parametrize("source", ["postgres", "mysql"], indirect=True)
@@ -80,18 +89,25 @@ def test_replace_refills_tables_under_a_cycle_of_keys(rental: Source, target: Ta
 def test_a_key_the_new_rows_break_fails_the_load_naming_it(rental: Source, target: TargetDB) -> None:
     rental.db.execute("DELETE FROM staff WHERE staff_id = 30")  # payments 2, 4, 6 still point at it in the target
 
-    params = pipeline_params(_project(rental).replace("rental.payment, keys", "rental.payment, load: append, on_existing: skip, keys"))
+    params = pipeline_params(
+        _project(rental).replace("rental.payment, keys", "rental.payment, load: append, on_existing: skip, keys")
+    )
     for stage in ("extract", "transform", "load_dimensions"):
         run_stage(params, stage, "run-2")
     with pytest.raises(AirflowFailException) as caught:
         run_stage(params, "load_facts", "run-2")
 
-    assert "foreign key payment_staff_fkey of rental.payment does not hold after this run's load: Key (staff_id)=(30) is not present in table \"staff\"" in str(caught.value)
+    assert (
+        "foreign key payment_staff_fkey of rental.payment does not hold after this run's load: Key "
+        '(staff_id)=(30) is not present in table "staff"' in str(caught.value)
+    )
     assert ("payment_staff_fkey", False) in _keys(target)
 
 
 @pytest.mark.parametrize("source", ["postgres"], indirect=True)
-def test_rolling_back_a_replace_under_a_cycle_restores_the_rows_and_the_keys(rental: Source, target: TargetDB, tmp_path: Path) -> None:
+def test_rolling_back_a_replace_under_a_cycle_restores_the_rows_and_the_keys(
+    rental: Source, target: TargetDB, tmp_path: Path
+) -> None:
     before = {t: target.checksum(f"rental.{t}") for t in ("store", "staff", "payment")}
     rental.db.execute("UPDATE staff SET store_id = 2 WHERE staff_id = 30")
     assert run_pipeline(_project(rental), "run-2")["report"]["succeeded"]

@@ -52,7 +52,10 @@ def extract_batches(target: TargetDB, run_id: str) -> list[tuple[int, int, int, 
     """(chunk, batch, rows, final, resumed) of the extract ledger, in order (none before the ledger exists)."""
     if not target.tables("databridge"):
         return []
-    query = "SELECT chunk, batch, rows, final, resumed FROM databridge.batch_ledger WHERE run_id = %s AND stage = 'extract' ORDER BY 1, 2"
+    query = (
+        "SELECT chunk, batch, rows, final, resumed FROM databridge.batch_ledger WHERE run_id = %s AND stage = "
+        "'extract' ORDER BY 1, 2"
+    )
     return [tuple(r) for r in target.rows(query, (run_id,))]  # type: ignore[misc]
 
 
@@ -81,15 +84,23 @@ def test_extract_killed_mid_way_goes_on_after_its_last_committed_batch(
     chunk = 1 if chunking else 0  # chunked: killed inside the second chunk
     first = StageProcess(project, "run-1", "extract")
     processes.append(first)
-    wait_until("committed extract batches", lambda: len([b for b in extract_batches(target, "run-1") if b[0] == chunk]) >= 3, every=0.005)
+    wait_until(
+        "committed extract batches",
+        lambda: len([b for b in extract_batches(target, "run-1") if b[0] == chunk]) >= 3,
+        every=0.005,
+    )
     first.kill()
 
     committed = extract_batches(target, "run-1")
     in_chunk = [b for b in committed if b[0] == chunk]
-    assert not any(final for c, _, _, final, _ in committed if c == chunk) and len(in_chunk) < ROWS // BATCH, "killed mid-chunk"
+    assert not any(final for c, _, _, final, _ in committed if c == chunk) and len(in_chunk) < ROWS // BATCH, (
+        "killed mid-chunk"
+    )
     staging = pipeline_params(project.read_text())["sources"][0]["staging_table"]
     staged = target.count(f'databridge_staging."{staging}"')
-    assert staged == sum(rows for _, _, rows, _, _ in committed), "the staging table holds exactly the committed batches"
+    assert staged == sum(rows for _, _, rows, _, _ in committed), (
+        "the staging table holds exactly the committed batches"
+    )
 
     results = run_again(project, "run-1", "extract", *AFTER_EXTRACT)
     if not chunking:  # the retry wrote its batches the Arrow way (every column of events has an exact Arrow reading)
@@ -108,7 +119,10 @@ def test_extract_killed_mid_way_goes_on_after_its_last_committed_batch(
 
 
 def load_in_progress(target: TargetDB) -> bool:
-    query = "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND state = 'active' AND query LIKE 'INSERT INTO \"landing\".\"events\"%%'"
+    query = (
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND state = 'active' AND query LIKE 'INSERT INTO "
+        '"landing"."events"%%\''
+    )
     return bool(target.scalar(query, (target.dbname,)))
 
 
@@ -144,8 +158,12 @@ def test_a_second_run_cannot_take_staging_from_a_running_extract(
     status, out = running.finish()
     run_again(project, "run-a", *AFTER_EXTRACT)
 
-    assert str(refused.value).startswith("pipeline events of project events_it: run 'run-a' holds its staging tables (since ")
-    assert "and is live: its stage extract is running now; run 'run-b' stops so as not to overwrite them." in str(refused.value)
+    assert str(refused.value).startswith(
+        "pipeline events of project events_it: run 'run-a' holds its staging tables (since "
+    )
+    assert "and is live: its stage extract is running now; run 'run-b' stops so as not to overwrite them." in str(
+        refused.value
+    )
     assert status == 0, out
     assert_exact_copy(target, events)
     assert run_again(project, "run-b", "extract", *AFTER_EXTRACT)["report"]["succeeded"] is True  # run-a has ended

@@ -121,15 +121,23 @@ def test_the_reports_undo_command_runs_as_printed_from_another_folder(
     [report] = target.rows("SELECT report FROM databridge.reports WHERE run_id = 'run-2'")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    done = subprocess.run(shlex.split(report[0]["undo"]), cwd=elsewhere, capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        shlex.split(report[0]["undo"]), cwd=elsewhere, capture_output=True, text=True, timeout=120, check=False
+    )
     assert done.returncode == 0, done.stderr
-    assert "would roll back (dry run; add --yes to do it) project rollback_it" in done.stdout and "run run-2, pipeline items:" in done.stdout
+    assert (
+        "would roll back (dry run; add --yes to do it) project rollback_it" in done.stdout
+        and "run run-2, pipeline items:" in done.stdout
+    )
 
     monkeypatch.chdir(tmp_path)  # `report` in a terminal: the paths inside its folder, relative to it
     uri = f"postgresql://{PG['user']}@{PG['host']}:{PG['port']}/{target.dbname}"
     capsys.readouterr()
     assert main(["report", "--target-uri", uri, "--project", "rollback_it"]) == 0
-    assert f"To undo this run: {shlex.quote(sys.executable)} -m databridge.cli rollback mappings/rollback_it.yaml --run run-2" in capsys.readouterr().out
+    assert (
+        f"To undo this run: {shlex.quote(sys.executable)} "
+        "-m databridge.cli rollback mappings/rollback_it.yaml --run run-2" in capsys.readouterr().out
+    )
 
 
 @pytest.mark.parametrize("source", ["postgres"], indirect=True)
@@ -180,7 +188,10 @@ def test_expired_versions_are_dropped_by_the_next_run(
     run_pipeline(project, "run-3")
 
     assert history not in target.tables("databridge_history")
-    assert [r[0] for r in target.rows("SELECT run_id FROM databridge.versions ORDER BY created_at")] == ["run-1", "run-3"]
+    assert [r[0] for r in target.rows("SELECT run_id FROM databridge.versions ORDER BY created_at")] == [
+        "run-1",
+        "run-3",
+    ]
     assert _cli(_write(tmp_path, project), target, "run-2") == 2
     assert "older than keep_versions_days" in capsys.readouterr().err
 

@@ -72,15 +72,22 @@ def test_the_sandbox_role_cannot_reach_beyond_what_it_is_granted(conn: psycopg.C
 
 
 def test_the_sandbox_reads_what_it_is_granted_and_gives_the_role_back(conn: psycopg.Connection[Any]) -> None:
-    assert sandboxed(conn, "SELECT secret, current_user, current_setting('statement_timeout') FROM granted") == [("mine", sandbox.ROLE, "30s")]
+    assert sandboxed(conn, "SELECT secret, current_user, current_setting('statement_timeout') FROM granted") == [
+        ("mine", sandbox.ROLE, "30s")
+    ]
     with conn.transaction(), conn.cursor() as cur:
         sandbox.prepare(cur, reads=['"public"."granted"'])
         cur.execute("SET LOCAL statement_timeout = '7min'")
         with sandbox.entered(cur, timeout_seconds=5, doing="the test"):
             cur.execute("SELECT 1")
-        assert cur.execute("SELECT current_user = session_user, current_setting('statement_timeout')").fetchone() == (True, "7min")
+        assert cur.execute("SELECT current_user = session_user, current_setting('statement_timeout')").fetchone() == (
+            True,
+            "7min",
+        )
         sandbox.revoke(cur, ['"public"."granted"'])  # in a transaction that commits, the grant is taken back
-    grants = conn.execute("SELECT count(*) FROM information_schema.role_table_grants WHERE grantee = %s", (sandbox.ROLE,)).fetchone()
+    grants = conn.execute(
+        "SELECT count(*) FROM information_schema.role_table_grants WHERE grantee = %s", (sandbox.ROLE,)
+    ).fetchone()
     assert grants == (0,)
 
 
@@ -95,7 +102,9 @@ def test_a_long_statement_is_cancelled_on_the_server_at_the_limit(conn: psycopg.
         sandboxed(conn, "SELECT pg_sleep(600)", timeout=1)
     assert time.monotonic() - started < 15
     with pg_admin() as admin:
-        left = admin.execute("SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(600)' AND state = 'active'").fetchone()
+        left = admin.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(600)' AND state = 'active'"
+        ).fetchone()
     assert left == (0,)
 
 
@@ -104,7 +113,11 @@ def test_a_sandbox_role_with_powers_is_refused(conn: psycopg.Connection[Any]) ->
     with conn.transaction() as tx, conn.cursor() as cur:
         sandbox.ensure_role(cur)
         cur.execute(f"GRANT pg_read_server_files TO {sandbox.ROLE}")
-        with pytest.raises(EngineError, match=f"the role {sandbox.ROLE} is a member of pg_read_server_files; .* REVOKE pg_read_server_files FROM {sandbox.ROLE}"):
+        with pytest.raises(
+            EngineError,
+            match=f"the role {sandbox.ROLE} is a member of pg_read_server_files; .* REVOKE pg_read_server_files FROM "
+            f"{sandbox.ROLE}",
+        ):
             sandbox.ensure_role(cur)
         raise psycopg.Rollback(tx)
 
@@ -115,8 +128,14 @@ def test_a_connection_that_may_not_use_the_sandbox_is_told_what_to_grant(pg_data
         admin.execute(f"CREATE ROLE {user} LOGIN")
         admin.execute(f'GRANT ALL ON DATABASE "{pg_database}" TO {user}')
     try:
-        expected = f"may not SET ROLE {sandbox.ROLE}; ask a database administrator to run: GRANT {sandbox.ROLE} TO {user};"
-        with psycopg.connect(host="127.0.0.1", user=user, dbname=pg_database) as plain, plain.cursor() as cur, pytest.raises(EngineError, match=expected):
+        expected = (
+            f"may not SET ROLE {sandbox.ROLE}; ask a database administrator to run: GRANT {sandbox.ROLE} TO {user};"
+        )
+        with (
+            psycopg.connect(host="127.0.0.1", user=user, dbname=pg_database) as plain,
+            plain.cursor() as cur,
+            pytest.raises(EngineError, match=expected),
+        ):
             sandbox.ensure_role(cur)
     finally:
         with pg_admin() as admin:
@@ -146,20 +165,26 @@ def _run(cur: psycopg.Cursor[Any], sql: str) -> Any:
 
 
 @pytest.mark.parametrize(("name", "example"), sorted(allowlist.FUNCTIONS.items()))
-def test_every_allowed_function_passes_the_check_and_runs_in_the_sandbox(sandbox_cursor: psycopg.Cursor[Any], name: str, example: str) -> None:
+def test_every_allowed_function_passes_the_check_and_runs_in_the_sandbox(
+    sandbox_cursor: psycopg.Cursor[Any], name: str, example: str
+) -> None:
     checked = check_expression(example)
     assert _run(sandbox_cursor, f"SELECT {checked.sql}") is not None
 
 
 @pytest.mark.parametrize(("name", "example"), sorted(allowlist.OPERATORS.items()))
-def test_every_allowed_operator_passes_the_check_and_runs_in_the_sandbox(sandbox_cursor: psycopg.Cursor[Any], name: str, example: str) -> None:
+def test_every_allowed_operator_passes_the_check_and_runs_in_the_sandbox(
+    sandbox_cursor: psycopg.Cursor[Any], name: str, example: str
+) -> None:
     checked = check_expression(example)
     assert _run(sandbox_cursor, f"SELECT {checked.sql}") is not None
 
 
 @pytest.mark.parametrize(("name", "example"), sorted(allowlist.AGGREGATES.items()))
 def test_every_allowed_aggregate_runs_in_a_check(sandbox_cursor: psycopg.Cursor[Any], name: str, example: str) -> None:
-    checked = check_select(f"SELECT {example} FROM t", Scope(check=True, tables=frozenset({("pg_temp", "t")}), default_schema="pg_temp"))
+    checked = check_select(
+        f"SELECT {example} FROM t", Scope(check=True, tables=frozenset({("pg_temp", "t")}), default_schema="pg_temp")
+    )
     assert _run(sandbox_cursor, checked) is not None
 
 

@@ -38,7 +38,9 @@ def items(source: Source, target: TargetDB) -> Source:
     source.db.execute("CREATE TABLE items (id integer PRIMARY KEY, qty bigint, label varchar(40), price numeric(12,2))")
     source.db.insert("items", [(1, 5_000_000_000 // 2, "a", 1.5), (2, 7, "bb", 2.25)])
     target.execute("CREATE SCHEMA sales")
-    target.execute("CREATE TABLE sales.items (id bigint PRIMARY KEY, qty integer, label varchar(10), price numeric(20,4))")
+    target.execute(
+        "CREATE TABLE sales.items (id bigint PRIMARY KEY, qty integer, label varchar(10), price numeric(20,4))"
+    )
     target.execute("INSERT INTO sales.items VALUES (99, 1, 'old', 0)")
     return source
 
@@ -55,7 +57,8 @@ def test_a_differing_table_is_named_column_by_column_and_left_as_it_was(items: S
     with pytest.raises(AirflowFailException) as caught:
         _load(items)
     assert str(caught.value) == (
-        "target table sales.items differs from the mapping: column 'qty' is integer in the table, the mapping gives bigint; "
+        "target table sales.items differs from the mapping: column 'qty' is integer in the table, the mapping "
+        "gives bigint; "
         "column 'label' is character varying(10) in the table, the mapping gives character varying(40); change the "
         "mapping's `type:` to the table's, alter the table yourself, or set the target's on_schema_change: alter "
         "(widens the table's types) or keep (loads into the table's own types; values that do not convert are rejected)"
@@ -85,12 +88,22 @@ def test_keep_loads_into_the_tables_own_types_and_rejects_what_does_not_fit(item
 @pytest.mark.parametrize(
     ("wide", "narrow", "held"),
     [
-        ("bigint", "integer", True), ("integer", "bigint", False), ("numeric", "bigint", True), ("numeric(10,0)", "bigint", False),
-        ("numeric(20,4)", "numeric(12,2)", True), ("numeric(12,4)", "numeric(12,2)", False), ("numeric", "numeric(12,2)", True),
-        ("numeric(12,2)", "numeric", False), ("text", "character varying(40)", True), ("character varying(40)", "text", False),
-        ("character varying(50)", "character varying(40)", True), ("character varying", "character varying(40)", True),
-        ("double precision", "real", True), ("timestamp with time zone", "timestamp without time zone", False), ("date", "date", True),
+        ("bigint", "integer", True),
+        ("integer", "bigint", False),
+        ("numeric", "bigint", True),
+        ("numeric(10,0)", "bigint", False),
+        ("numeric(20,4)", "numeric(12,2)", True),
+        ("numeric(12,4)", "numeric(12,2)", False),
+        ("numeric", "numeric(12,2)", True),
+        ("numeric(12,2)", "numeric", False),
+        ("text", "character varying(40)", True),
+        ("character varying(40)", "text", False),
+        ("character varying(50)", "character varying(40)", True),
+        ("character varying", "character varying(40)", True),
+        ("double precision", "real", True),
+        ("timestamp with time zone", "timestamp without time zone", False),
+        ("date", "date", True),
     ],
-)  # fmt: skip
+)
 def test_which_types_hold_which(wide: str, narrow: str, held: bool) -> None:
     assert holds(wide, narrow) is held

@@ -43,12 +43,17 @@ def test_schema_of_reads_every_object_exactly(shop_schema: SourceEngine, source:
     expected = whole_schema.expected(source.engine, source.schema)
     for name, table in expected.items():
         staged = shop_schema.columns(TableRef(None, name))
-        typed = tuple(dataclasses.replace(c, type=s.native_type, pg_type=s.pg_type) for c, s in zip(table.columns, staged, strict=True))
+        typed = tuple(
+            dataclasses.replace(c, type=s.native_type, pg_type=s.pg_type)
+            for c, s in zip(table.columns, staged, strict=True)
+        )
         assert shop_schema.schema_of(TableRef(None, name)) == dataclasses.replace(table, columns=typed), name
 
 
 def test_an_absent_table_is_a_permanent_error_naming_the_close_one(shop_schema: SourceEngine) -> None:
-    with pytest.raises(EngineError, match=r"source table .*\.Customer does not exist .*did you mean 'Customers'") as caught:
+    with pytest.raises(
+        EngineError, match=r"source table .*\.Customer does not exist .*did you mean 'Customers'"
+    ) as caught:
         shop_schema.schema_of(TableRef(None, "Customer"))
     assert not caught.value.transient
 
@@ -62,7 +67,11 @@ def test_documents_have_columns_and_a_key_but_no_catalog(mongo_database: str) ->
     schema = engine.schema_of(TableRef(mongo_database, "people"))
     engine.close()
     assert (schema.table, schema.primary_key, schema.dialect) == (TableRef(mongo_database, "people"), ("_id",), "")
-    assert [(c.name, c.nullable, c.pg_type) for c in schema.columns] == [("_id", False, "integer"), ("name", True, "text"), ("tags", True, "jsonb")]
+    assert [(c.name, c.nullable, c.pg_type) for c in schema.columns] == [
+        ("_id", False, "integer"),
+        ("name", True, "text"),
+        ("tags", True, "jsonb"),
+    ]
     assert (schema.uniques, schema.indexes, schema.checks, schema.foreign_keys, schema.comment) == ((), (), (), (), "")
 
 
@@ -74,7 +83,11 @@ SKIPPED = {
         ("settings", "default", "updated_at"): ON_UPDATE_REASON,
     },
     "postgres": {
-        ("categories", "default", "id"): "the column is an identity: its values come from its own sequence (the identity object)",
+        (
+            "categories",
+            "default",
+            "id",
+        ): "the column is an identity: its values come from its own sequence (the identity object)",
     },
     "sqlite": {},
 }
@@ -82,14 +95,18 @@ SKIPPED = {
 
 
 @pytest.fixture
-def rebuilt(shop_schema: SourceEngine, pg_database: str) -> Iterator[tuple[dict[str, TableSchema], dict[str, list[SchemaObject]], psycopg.Connection[Any]]]:
+def rebuilt(
+    shop_schema: SourceEngine, pg_database: str
+) -> Iterator[tuple[dict[str, TableSchema], dict[str, list[SchemaObject]], psycopg.Connection[Any]]]:
     """Every table's TableSchema, its objects, and the target database where they were built around ROWS."""
     schemas = {t.name: shop_schema.schema_of(TableRef(None, t.name)) for t in whole_schema.TABLES}
     tables = {s.table: TableRef("public", name) for name, s in schemas.items()}
     taken: set[str] = set(schemas)
     objects: dict[str, list[SchemaObject]] = {}
     for name, schema in schemas.items():
-        objects[name] = schema_objects(schema, tables[schema.table], {c.name: c.name for c in schema.columns}, tables, taken=taken)
+        objects[name] = schema_objects(
+            schema, tables[schema.table], {c.name: c.name for c in schema.columns}, tables, taken=taken
+        )
         taken |= relation_names(objects[name])
     with pg_connect(pg_database) as conn:
         for name, schema in schemas.items():
@@ -118,13 +135,18 @@ def _build(conn: psycopg.Connection[Any], objects: list[SchemaObject], which: An
 
 def _insert_rows(conn: psycopg.Connection[Any], name: str) -> None:
     columns, rows = whole_schema.pg_rows(name)
-    statement = f"INSERT INTO {qualified('public', name)} ({', '.join(map(quote_ident, columns))}) VALUES ({', '.join(['%s'] * len(columns))})"
+    statement = (
+        f"INSERT INTO {qualified('public', name)} ({', '.join(map(quote_ident, columns))}) VALUES "
+        f"({', '.join(['%s'] * len(columns))})"
+    )
     with conn.cursor() as cur:
         cur.executemany(statement, rows)
 
 
 def _target(conn: psycopg.Connection[Any]) -> PostgresSource:
-    info = ConnectionInfo("target", "postgres", host=PG["host"], port=PG["port"], login=PG["user"], database=conn.info.dbname)
+    info = ConnectionInfo(
+        "target", "postgres", host=PG["host"], port=PG["port"], login=PG["user"], database=conn.info.dbname
+    )
     return PostgresSource(info)
 
 
@@ -140,7 +162,9 @@ def test_the_target_catalog_holds_the_source_objects(rebuilt: Any, source: Sourc
     target = _target(conn)
     for name, schema in schemas.items():
         built = target.schema_of(TableRef("public", name))
-        assert [(c.name, c.nullable, c.identity, c.comment) for c in built.columns] == [(c.name, c.nullable, c.identity, c.comment) for c in schema.columns], name
+        assert [(c.name, c.nullable, c.identity, c.comment) for c in built.columns] == [
+            (c.name, c.nullable, c.identity, c.comment) for c in schema.columns
+        ], name
         assert _defaulted(built) == {o.name for o in objects[name] if o.kind == "default" and o.sql}, name
         assert built.primary_key == schema.primary_key and built.comment == schema.comment, name
         assert _shapes(built.uniques) == _shapes(schema.uniques), name
@@ -163,23 +187,41 @@ def test_prefix_expression_and_renamed_indexes_say_how_they_were_built(rebuilt: 
     notes = {(o.name, o.note) for found in objects.values() for o in found if o.note and o.kind in ("unique", "index")}
     if source.engine == "mysql":  # MariaDB names indexes per table: the second ix_created is renamed in the schema
         assert notes == {
-            ("ix_customers_lastname_prefix", "built as a full-column index (MySQL indexed the first 10 characters of 'LastName')"),
-            ("audit_log_happened_at_idx", "named audit_log_happened_at_idx: the source's name 'ix_created' is taken in the target schema"),
+            (
+                "ix_customers_lastname_prefix",
+                "built as a full-column index (MySQL indexed the first 10 characters of 'LastName')",
+            ),
+            (
+                "audit_log_happened_at_idx",
+                "named audit_log_happened_at_idx: the source's name 'ix_created' is taken in the target schema",
+            ),
         }
         return
     assert notes == set()
-    assert next(o.sql for o in objects["Customers"] if o.name == "ix_customers_email_lower") == EXPRESSION_INDEX[source.engine]
+    assert (
+        next(o.sql for o in objects["Customers"] if o.name == "ix_customers_email_lower")
+        == EXPRESSION_INDEX[source.engine]
+    )
     cheap = next(o.sql for o in objects["products"] if o.name == "ix_products_cheap")
-    assert cheap is not None and cheap.endswith('("price") WHERE "price" < ' + ("CAST(10 AS DECIMAL)" if source.engine == "postgres" else "10"))
+    assert cheap is not None and cheap.endswith(
+        '("price") WHERE "price" < ' + ("CAST(10 AS DECIMAL)" if source.engine == "postgres" else "10")
+    )
 
 
 def test_identity_continues_after_the_largest_loaded_key(rebuilt: Any) -> None:
     _schemas, _objects, conn = rebuilt
-    new_customer = conn.execute("""INSERT INTO "Customers" ("Email", "FirstName") VALUES ('new@example.com', 'New') RETURNING "CustomerId", "Status", "CreatedAt" IS NOT NULL""").fetchone()
+    new_customer = conn.execute(
+        """INSERT INTO "Customers" ("Email", "FirstName") VALUES ('new@example.com', 'New')
+        RETURNING "CustomerId", "Status", "CreatedAt" IS NOT NULL"""
+    ).fetchone()
     assert new_customer == (6, "active", True)
     assert conn.execute("INSERT INTO categories (name) VALUES ('Toys') RETURNING id").fetchone() == (4,)
-    assert conn.execute("INSERT INTO audit_log (table_name) VALUES ('x') RETURNING id, happened_at IS NOT NULL").fetchone() == (42, True)
-    assert conn.execute("INSERT INTO settings (setting_key) VALUES ('k') RETURNING ratio, retries, enabled, note").fetchone() == (3.5, -1, True, "it's")
+    assert conn.execute(
+        "INSERT INTO audit_log (table_name) VALUES ('x') RETURNING id, happened_at IS NOT NULL"
+    ).fetchone() == (42, True)
+    assert conn.execute(
+        "INSERT INTO settings (setting_key) VALUES ('k') RETURNING ratio, retries, enabled, note"
+    ).fetchone() == (3.5, -1, True, "it's")
 
 
 def test_the_rebuilt_rules_refuse_what_the_source_refused(rebuilt: Any, source: Source) -> None:

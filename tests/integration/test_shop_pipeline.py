@@ -61,22 +61,39 @@ EXPECTED_ROWS = {
 }
 COLUMN_TYPES = {
     "dim_customer": [
-        ("customer_id", "bigint"), ("full_name", "text"), ("email", "text"), ("country_code", "character(2)"),
-        ("loyalty_points", "integer"), ("signup_date", "date"), ("notes", "text"),
+        ("customer_id", "bigint"),
+        ("full_name", "text"),
+        ("email", "text"),
+        ("country_code", "character(2)"),
+        ("loyalty_points", "integer"),
+        ("signup_date", "date"),
+        ("notes", "text"),
     ],
     "customer_contact": [("customer_id", "bigint"), ("contact_email", "text"), ("signup_month", "text")],
     "dim_product": [
-        ("sku", "text"), ("product_name", "text"), ("category", "text"), ("unit_price", "numeric(10,2)"), ("discontinued", "boolean"),
+        ("sku", "text"),
+        ("product_name", "text"),
+        ("category", "text"),
+        ("unit_price", "numeric(10,2)"),
+        ("discontinued", "boolean"),
     ],
     "fact_order": [
-        ("order_id", "bigint"), ("customer_id", "bigint"), ("ordered_at", "timestamp without time zone"),
-        ("order_day", "text"), ("status", "text"), ("shipping_cost", "numeric(10,2)"),
+        ("order_id", "bigint"),
+        ("customer_id", "bigint"),
+        ("ordered_at", "timestamp without time zone"),
+        ("order_day", "text"),
+        ("status", "text"),
+        ("shipping_cost", "numeric(10,2)"),
     ],
     "fact_order_line": [
-        ("order_id", "bigint"), ("line_no", "integer"), ("sku", "text"), ("quantity", "integer"),
-        ("unit_price", "numeric(10,2)"), ("line_total", "numeric(12,2)"),
+        ("order_id", "bigint"),
+        ("line_no", "integer"),
+        ("sku", "text"),
+        ("quantity", "integer"),
+        ("unit_price", "numeric(10,2)"),
+        ("line_total", "numeric(12,2)"),
     ],
-}  # fmt: skip
+}
 PRIMARY_KEYS = {
     "dim_customer": ["customer_id"],
     "customer_contact": ["customer_id"],
@@ -102,14 +119,22 @@ MYSQL_WIDTHS = {
 def column_types(table: str, engine: str) -> list[tuple[str, str]]:
     """COLUMN_TYPES as created from ``engine`` (the other engines' source columns are text)."""
     widths = MYSQL_WIDTHS if engine == "mysql" else {}
-    return [(name, f"character varying({widths[table, name]})" if (table, name) in widths else kind) for name, kind in COLUMN_TYPES[table]]
+    return [
+        (name, f"character varying({widths[table, name]})" if (table, name) in widths else kind)
+        for name, kind in COLUMN_TYPES[table]
+    ]
 
 
 def test_run_moves_exact_rows_types_and_keys(shop: Source, target: TargetDB) -> None:
     results = run_pipeline(shop.project(), "run-1")
 
     extracted = {table: stat["staged_rows"] for table, stat in results["extract"].items()}
-    assert extracted == {f"{shop.schema}.customers": 7, f"{shop.schema}.products": 4, f"{shop.schema}.orders": 4, f"{shop.schema}.order_items": 6}
+    assert extracted == {
+        f"{shop.schema}.customers": 7,
+        f"{shop.schema}.products": 4,
+        f"{shop.schema}.orders": 4,
+        f"{shop.schema}.order_items": 6,
+    }
     assert results["validate"] == {"checks": CHECKS, "passed": CHECKS}
     assert {k: results["report"][k] for k in ("succeeded", "tables", "source_rows", "loaded_rows")} == {
         "succeeded": True, "tables": 5, "source_rows": 21, "loaded_rows": 25,
@@ -125,9 +150,14 @@ def test_text_and_numbers_arrive_byte_for_byte(shop: Source, target: TargetDB) -
     run_pipeline(shop.project(), "run-1")
     notes = dict(target.rows("SELECT customer_id, convert_to(notes, 'UTF8') FROM analytics.dim_customer"))
     assert notes == {i: None if text is None else text.encode() for i, text in NOTES.items()}
-    totals = target.scalar("SELECT string_agg(line_total::text, ',' ORDER BY order_id, line_no) FROM analytics.fact_order_line")
+    totals = target.scalar(
+        "SELECT string_agg(line_total::text, ',' ORDER BY order_id, line_no) FROM analytics.fact_order_line"
+    )
     assert totals == "19.98,52.65,37.50,9.49,1.00,19.50"
-    assert target.scalar("SELECT string_agg(unit_price::text, ',' ORDER BY sku) FROM analytics.dim_product") == "9.99,19.50,12.50,0.10"
+    assert (
+        target.scalar("SELECT string_agg(unit_price::text, ',' ORDER BY sku) FROM analytics.dim_product")
+        == "9.99,19.50,12.50,0.10"
+    )
 
 
 def test_results_schema_holds_report_stages_and_validations(shop: Source, target: TargetDB) -> None:
@@ -136,17 +166,33 @@ def test_results_schema_holds_report_stages_and_validations(shop: Source, target
     reports = target.rows("SELECT project, pipeline, run_id, succeeded, report FROM databridge.reports")
     assert [r[:4] for r in reports] == [("shop_it", "shop", "run-1", True)]
     report = reports[0][4]
-    assert (report["succeeded"], report["errors"], report["warnings"], report["not_run"]) == (True, [], [SUPERUSER_WARNING], [])
+    assert (report["succeeded"], report["errors"], report["warnings"], report["not_run"]) == (
+        True,
+        [],
+        [SUPERUSER_WARNING],
+        [],
+    )
     assert report["totals"]["loaded_rows"] == 25
-    assert {t["target"]: t["target_rows"] for t in report["tables"]} == {f"analytics.{t}": len(EXPECTED_ROWS[t]) for t in TARGET_TABLES}
-    stages = target.rows("SELECT stage, status, error FROM databridge.stage_runs WHERE run_id = 'run-1' ORDER BY started_at")
-    assert stages == [(s, "success", None) for s in ("extract", "transform", "load_dimensions", "load_facts", "validate", "report")]
-    validations = target.rows("SELECT check_name, passed, on_failure, detail FROM databridge.validation_results WHERE run_id = 'run-1'")
+    assert {t["target"]: t["target_rows"] for t in report["tables"]} == {
+        f"analytics.{t}": len(EXPECTED_ROWS[t]) for t in TARGET_TABLES
+    }
+    stages = target.rows(
+        "SELECT stage, status, error FROM databridge.stage_runs WHERE run_id = 'run-1' ORDER BY started_at"
+    )
+    assert stages == [
+        (s, "success", None) for s in ("extract", "transform", "load_dimensions", "load_facts", "validate", "report")
+    ]
+    validations = target.rows(
+        "SELECT check_name, passed, on_failure, detail FROM databridge.validation_results WHERE run_id = 'run-1'"
+    )
     assert len(validations) == CHECKS and all(passed for _, passed, _, _ in validations)
     by_name = {name: (on_failure, detail) for name, _, on_failure, detail in validations}
     assert by_name["no negative line totals"] == ("fail", "returned 0, expected 0")
     assert by_name["analytics.fact_order(ordered_at) not null"] == ("warn", "no NULL in ordered_at")
-    assert by_name["row count analytics.customer_contact"] == ("fail", "expected 4, transformed 4, loaded 4 (replace), target holds 4")
+    assert by_name["row count analytics.customer_contact"] == (
+        "fail",
+        "expected 4, transformed 4, loaded 4 (replace), target holds 4",
+    )
 
 
 def test_second_run_leaves_identical_content(shop: Source, target: TargetDB) -> None:
@@ -161,7 +207,10 @@ def test_second_run_leaves_identical_content(shop: Source, target: TargetDB) -> 
         distinct = target.scalar(f"SELECT count(DISTINCT ({', '.join(keys)})) FROM analytics.{table}")
         assert target.count(f"analytics.{table}") == distinct == len(EXPECTED_ROWS[table]), table
     assert again["validate"] == {"checks": CHECKS, "passed": CHECKS}
-    assert target.rows("SELECT run_id, succeeded FROM databridge.reports ORDER BY run_id") == [("run-1", True), ("run-2", True)]
+    assert target.rows("SELECT run_id, succeeded FROM databridge.reports ORDER BY run_id") == [
+        ("run-1", True),
+        ("run-2", True),
+    ]
 
 
 def test_retried_load_with_the_same_run_id_appends_nothing(shop: Source, target: TargetDB) -> None:
@@ -176,13 +225,24 @@ def test_retried_load_with_the_same_run_id_appends_nothing(shop: Source, target:
     assert target.count("analytics.fact_order_line") == 6
     assert target.checksum("analytics.fact_order_line") == before
     ledger = target.rows(
-        "SELECT DISTINCT ON (table_name) table_name, rows FROM databridge.batch_ledger WHERE stage = 'load' AND run_id = 'run-1' ORDER BY table_name, batch DESC"
+        "SELECT DISTINCT ON (table_name) table_name, rows FROM databridge.batch_ledger WHERE stage = 'load' AND "
+        "run_id = 'run-1' ORDER BY table_name, batch DESC"
     )
     assert ledger == sorted((f"analytics.{t}", len(EXPECTED_ROWS[t])) for t in TARGET_TABLES)
     assert run_stage(pipeline_params(project), "validate", "run-1") == {"checks": CHECKS, "passed": CHECKS}
 
 
-NEW_CUSTOMER = (8, " Nia", "Okoro ", " NIA@Example.NG", " ng", 42, dt.datetime(2025, 5, 5, 5, 5, 5), True, "new\tcustomer")
+NEW_CUSTOMER = (
+    8,
+    " Nia",
+    "Okoro ",
+    " NIA@Example.NG",
+    " ng",
+    42,
+    dt.datetime(2025, 5, 5, 5, 5, 5),
+    True,
+    "new\tcustomer",
+)
 
 
 def test_upsert_updates_changed_rows_and_inserts_new_ones(shop: Source, target: TargetDB) -> None:
@@ -223,7 +283,9 @@ def test_cleared_run_loads_the_changed_source_again(shop: Source, target: Target
 
 
 @pytest.mark.parametrize("source", ["postgres"], indirect=True)
-def test_a_non_superuser_owner_runs_the_whole_pipeline_without_a_warning(shop: Source, target: TargetDB, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_non_superuser_owner_runs_the_whole_pipeline_without_a_warning(
+    shop: Source, target: TargetDB, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The README's recommended target role: owns its database, is a member of the sandbox role, nothing more."""
     owner = unique_name("databridge_owner")
     with pg_admin() as admin:
@@ -236,9 +298,16 @@ def test_a_non_superuser_owner_runs_the_whole_pipeline_without_a_warning(shop: S
         assert results["validate"] == {"checks": CHECKS, "passed": CHECKS}
         assert results["report"]["succeeded"] is True
         assert target.scalar("SELECT report->'warnings' FROM databridge.reports WHERE run_id = 'run-1'") == []
-        owners = target.rows("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname IN ('analytics', 'databridge_staging')")
+        owners = target.rows(
+            "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname IN ('analytics', 'databridge_staging')"
+        )
         assert owners == [(owner,)]  # the ready tables the sandbox created were handed back
-        assert target.rows("SELECT table_name FROM information_schema.role_table_grants WHERE grantee = 'databridge_sandbox'") == []
+        assert (
+            target.rows(
+                "SELECT table_name FROM information_schema.role_table_grants WHERE grantee = 'databridge_sandbox'"
+            )
+            == []
+        )
     finally:
         target.conn.execute(f'ALTER DATABASE "{target.dbname}" OWNER TO postgres')
         target.conn.execute(f"REASSIGN OWNED BY {owner} TO postgres")

@@ -82,7 +82,15 @@ def target(server: OwnServer, monkeypatch: pytest.MonkeyPatch, request: pytest.F
     with server.connect() as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
-    airflow_conn(monkeypatch, TARGET_CONN, conn_type="postgres", host="127.0.0.1", port=server.port, login="postgres", schema=name)
+    airflow_conn(
+        monkeypatch,
+        TARGET_CONN,
+        conn_type="postgres",
+        host="127.0.0.1",
+        port=server.port,
+        login="postgres",
+        schema=name,
+    )
     return name
 
 
@@ -126,7 +134,9 @@ def test_target_restarted_mid_load_then_retried_appends_exactly_once(
     server: OwnServer, target: str, project: Path, mysql_database: str
 ) -> None:
     run(project, "run-1", "extract", "transform")
-    inserting = "SELECT 1 FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'INSERT INTO \"landing\".\"events\"%'"
+    inserting = (
+        "SELECT 1 FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'INSERT INTO \"landing\".\"events\"%'"
+    )
 
     def restart_mid_load() -> None:
         wait_until("the load's INSERT", lambda: rows(server, target, inserting), every=0.002)
@@ -164,7 +174,9 @@ def test_target_crashed_mid_extract_reads_the_emptied_staging_again(
 
     retried = run(project, "run-1", "extract", "transform", "load_dimensions", "load_facts", "validate", "report")
 
-    assert str(lost.value).endswith("(transient: will retry)") and kept >= 3, "committed batches survive the crash in the ledger"
+    assert str(lost.value).endswith("(transient: will retry)") and kept >= 3, (
+        "committed batches survive the crash in the ledger"
+    )
     assert retried["report"]["succeeded"] is True
     [warnings] = rows(server, target, "SELECT warnings FROM databridge.stage_runs WHERE stage = 'extract'")[0]
     assert any("the staging table lost the rows of earlier attempts" in w for w in warnings), warnings

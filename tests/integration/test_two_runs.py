@@ -23,7 +23,9 @@ def change_source(shop: Source, email: str) -> None:
 
 
 @pytest.mark.parametrize("source", ["sqlite"], indirect=True)
-def test_a_run_idle_between_stages_keeps_staging_until_the_grace_then_loses_it_and_stops(shop: Source, target: TargetDB) -> None:
+def test_a_run_idle_between_stages_keeps_staging_until_the_grace_then_loses_it_and_stops(
+    shop: Source, target: TargetDB
+) -> None:
     """Outside Airflow (or a run another Airflow holds) no one can vouch for run-a between its stages: a newer run is
     refused while run-a's last stage ended less than IDLE_GRACE ago, and takes staging over after; run-a then stops at
     its next stage instead of using run-b's rows."""
@@ -43,11 +45,15 @@ def test_a_run_idle_between_stages_keeps_staging_until_the_grace_then_loses_it_a
     assert run_b["report"]["succeeded"] is True
     assert str(stopped.value) == (
         "pipeline shop of project shop_it: run 'run-b' has taken over the staging tables since run 'run-a' extracted; "
-        "run 'run-a' stops rather than transforming that run's rows. Clear this run from its extract stage to run it again"
+        "run 'run-a' stops rather than transforming that run's rows. "
+        "Clear this run from its extract stage to run it again"
     )
     assert target.scalar(EMAIL_OF_2) == "second@example.com"
     [warnings] = target.rows("SELECT report->'warnings' FROM databridge.reports WHERE run_id = 'run-b'")[0]
-    assert any("took over the staging lease of run 'run-a'" in w and "none of its stages has run for 11 min" in w for w in warnings)
+    assert any(
+        "took over the staging lease of run 'run-a'" in w and "none of its stages has run for 11 min" in w
+        for w in warnings
+    )
 
 
 @pytest.mark.parametrize("source", ["sqlite"], indirect=True)
@@ -71,7 +77,9 @@ def test_a_cleared_old_run_stops_before_loading_another_runs_staging(shop: Sourc
     for stage in STAGES[2:]:
         run_stage(params, stage, "run-b")
     change_source(shop, "third@example.com")
-    again = {stage: run_stage(params, stage, "run-a") for stage in STAGES}  # cleared from its extract: reads the source again
+    again = {
+        stage: run_stage(params, stage, "run-a") for stage in STAGES
+    }  # cleared from its extract: reads the source again
     assert again["report"]["succeeded"] is True
     assert target.scalar(EMAIL_OF_2) == "third@example.com"
 
@@ -87,5 +95,7 @@ def test_a_run_started_again_after_it_ended_reads_the_source_again(shop: Source,
 
     assert again["report"]["succeeded"] is True
     assert target.scalar(EMAIL_OF_2) == "again@example.com"
-    ledger = target.rows("SELECT DISTINCT resumed FROM databridge.batch_ledger WHERE run_id = 'run-a' AND stage = 'extract'")
+    ledger = target.rows(
+        "SELECT DISTINCT resumed FROM databridge.batch_ledger WHERE run_id = 'run-a' AND stage = 'extract'"
+    )
     assert ledger == [(False,)]

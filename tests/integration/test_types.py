@@ -35,23 +35,69 @@ CASES = [
     Case("flag", "TINYINT(1)", "boolean", "boolean", (True, False, True, False)),
     Case("bit1", "BIT(1)", None, "boolean", (1, 0, 1, 0), (True, False, True, False)),
     Case("u_int", "INT UNSIGNED", None, "bigint", (4294967295, 0, 1, 2147483648)),
-    Case("u_big", "BIGINT UNSIGNED", "numeric(20,0)", "numeric(20,0)", (18446744073709551615, 0, 9223372036854775808, 1)),
+    Case(
+        "u_big", "BIGINT UNSIGNED", "numeric(20,0)", "numeric(20,0)", (18446744073709551615, 0, 9223372036854775808, 1)
+    ),
     Case("i_big", "BIGINT", "bigint", "bigint", (-9223372036854775808, 9223372036854775807, 0, -1)),
-    Case("amount", "DECIMAL(12,2)", "numeric(12,2)", "numeric(12,2)", (Decimal("9999999999.99"), Decimal("-0.01"), Decimal("19.50"), Decimal("9.99"))),
+    Case(
+        "amount",
+        "DECIMAL(12,2)",
+        "numeric(12,2)",
+        "numeric(12,2)",
+        (Decimal("9999999999.99"), Decimal("-0.01"), Decimal("19.50"), Decimal("9.99")),
+    ),
     Case("dbl", "DOUBLE", "double precision", "double precision", (0.1 + 0.2, 1e-300, 1.7976931348623157e308, 5e-324)),
-    Case("flt", "FLOAT", "real", "real", (123456.789, 16777216.0, 1.0000001, 0.1), (123456.7890625, 16777216.0, 1.0000001192092896, 0.10000000149011612)),
-    Case("happened", "DATETIME(6)", "timestamp", "timestamp without time zone", (
-        dt.datetime(2024, 2, 29, 23, 59, 59, 123456), dt.datetime(1970, 1, 1), dt.datetime(9999, 12, 31, 23, 59, 59, 999999), dt.datetime(1000, 1, 1, 0, 0, 1),
-    )),  # fmt: skip
-    Case("day", "DATE", "date", "date", (dt.date(2024, 2, 29), dt.date(1000, 1, 1), dt.date(9999, 12, 31), dt.date(1970, 1, 1))),
-    Case("dur", "TIME", "interval", "interval", ("838:59:59", "-01:30:00", "00:00:00", "-838:59:59"), (
-        838 * H + dt.timedelta(minutes=59, seconds=59), -1.5 * H, dt.timedelta(0), -(838 * H + dt.timedelta(minutes=59, seconds=59)),
-    )),  # fmt: skip
-    Case("doc", "JSON", "jsonb", "jsonb", ('{"b": null, "a": [1, 2.5, "日本"]}', "[]", '"say \\"hi\\""', '{"emoji": "🎉", "k": {"t": true}}')),
+    Case(
+        "flt",
+        "FLOAT",
+        "real",
+        "real",
+        (123456.789, 16777216.0, 1.0000001, 0.1),
+        (123456.7890625, 16777216.0, 1.0000001192092896, 0.10000000149011612),
+    ),
+    Case(
+        "happened",
+        "DATETIME(6)",
+        "timestamp",
+        "timestamp without time zone",
+        (
+            dt.datetime(2024, 2, 29, 23, 59, 59, 123456),
+            dt.datetime(1970, 1, 1),
+            dt.datetime(9999, 12, 31, 23, 59, 59, 999999),
+            dt.datetime(1000, 1, 1, 0, 0, 1),
+        ),
+    ),  # fmt: skip
+    Case(
+        "day",
+        "DATE",
+        "date",
+        "date",
+        (dt.date(2024, 2, 29), dt.date(1000, 1, 1), dt.date(9999, 12, 31), dt.date(1970, 1, 1)),
+    ),
+    Case(
+        "dur",
+        "TIME",
+        "interval",
+        "interval",
+        ("838:59:59", "-01:30:00", "00:00:00", "-838:59:59"),
+        (
+            838 * H + dt.timedelta(minutes=59, seconds=59),
+            -1.5 * H,
+            dt.timedelta(0),
+            -(838 * H + dt.timedelta(minutes=59, seconds=59)),
+        ),
+    ),  # fmt: skip
+    Case(
+        "doc",
+        "JSON",
+        "jsonb",
+        "jsonb",
+        ('{"b": null, "a": [1, 2.5, "日本"]}', "[]", '"say \\"hi\\""', '{"emoji": "🎉", "k": {"t": true}}'),
+    ),
     Case("mood", "ENUM('happy','sad','')", "mood", "text", ("happy", "sad", "", "happy")),
     Case("raw", "VARBINARY(16)", "bytea", "bytea", (b"\x00\xff\\'\"\n\t", b"", b"\x00", bytes(range(16)))),
     Case("blob_data", "BLOB", "bytea", "bytea", (bytes(range(256)), b"\\x00", b"abc", b"\r\n")),
-    Case("note", "TEXT", "text", "text", ("emoji 🎉 and 𝄞", "Zoë\tMüller\n日本\\", "", " it's \"quoted\" ")),
+    Case("note", "TEXT", "text", "text", ("emoji 🎉 and 𝄞", "Zoë\tMüller\n日本\\", "", ' it\'s "quoted" ')),
 ]
 POSTGRES_SETUP = "CREATE TYPE mood AS ENUM ('happy', 'sad', '')"
 
@@ -72,7 +118,9 @@ def create_types_table(source: Source) -> list[Case]:
     return used
 
 
-def passthrough_project(source: Source, used: list[Case], table: str = "all_types", columns: list[str] | None = None) -> str:
+def passthrough_project(
+    source: Source, used: list[Case], table: str = "all_types", columns: list[str] | None = None
+) -> str:
     """Every column of ``table`` mapped untouched to landing.<table>."""
     names = columns if columns is not None else [c.column for c in used]
     return passthrough_yaml("types", source.conn_id, TARGET_CONN, f"{source.schema}.{table}", names)
@@ -131,7 +179,8 @@ PG_EXACT_SETUP = [
         doc json, docb jsonb, uid uuid, span interval, bits bit varying(8), at timestamptz, raw bytea)""",
     """INSERT INTO exact VALUES
       (1, 'it''s', '{happy,"it''s"}', 0.01, '{1,NULL,-2147483648}', '{{"a b","c,d"},{"e\\"f",NULL}}',
-       '{"b": 1,  "a": [1.50, "x"], "b": 2}', '{"b": 1, "a": {"c": [true, null]}}', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+       '{"b": 1,  "a": [1.50, "x"], "b": 2}', '{"b": 1, "a": {"c": [true, null]}}',
+       'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
        '1 year 2 mons -3 days 04:05:06.789012', B'00000101', '2024-02-29 23:59:59.999999+05:30', '\\x00ff5c'),
       (2, 'sad', '{}', 99999999.99, '{}', '{}', '[]', '"text"', '00000000-0000-0000-0000-000000000000',
        '-178000000 years', B'', '-infinity', ''),

@@ -147,7 +147,14 @@ TABLES: tuple[Table, ...] = (
             Column("Email", "email", null=False, comment="login, lower case"),
             Column("FirstName", "name", null=False),
             Column("LastName", "name"),
-            Column("Status", "enum", null=False, default="'active'", read={"postgres": "'active'::\"Customers_Status\""}, labels=("active", "blocked")),
+            Column(
+                "Status",
+                "enum",
+                null=False,
+                default="'active'",
+                read={"postgres": "'active'::\"Customers_Status\""},
+                labels=("active", "blocked"),
+            ),
             Column("ReferredBy", "int", comment="the customer who brought this one"),
             Column("CreatedAt", "ts", null=False, default="CURRENT_TIMESTAMP", read=NOW),
             Column("UpdatedAt", "ts", default="CURRENT_TIMESTAMP", read=NOW, on_update=True),
@@ -157,10 +164,16 @@ TABLES: tuple[Table, ...] = (
         indexes=(
             Index("ix_customers_name", ("LastName", "FirstName")),
             Index("ix_customers_lastname_prefix", ("LastName",), prefix=(10,), engines=("mysql",)),
-            OwnIndex("postgres", 'CREATE INDEX "ix_customers_email_lower" ON "Customers" (lower("Email"))',
-                     IndexDef("ix_customers_email_lower", ("",), expressions=('lower("Email"::text)',))),
-            OwnIndex("sqlite", 'CREATE INDEX "ix_customers_email_lower" ON "Customers" (lower("Email"))',
-                     IndexDef("ix_customers_email_lower", ("",), expressions=('LOWER("Email")',))),
+            OwnIndex(
+                "postgres",
+                'CREATE INDEX "ix_customers_email_lower" ON "Customers" (lower("Email"))',
+                IndexDef("ix_customers_email_lower", ("",), expressions=('lower("Email"::text)',)),
+            ),
+            OwnIndex(
+                "sqlite",
+                'CREATE INDEX "ix_customers_email_lower" ON "Customers" (lower("Email"))',
+                IndexDef("ix_customers_email_lower", ("",), expressions=('LOWER("Email")',)),
+            ),
         ),
         keys=(Key("Customers_ReferredBy_fkey", ("ReferredBy",), "Customers", ("CustomerId",), on_delete="SET NULL"),),
         comment="Who buys",
@@ -175,7 +188,13 @@ TABLES: tuple[Table, ...] = (
             Column("country", "country", null=False, default="'DE'", read={"postgres": "'DE'::bpchar"}),
         ),
         ("customer_id", "address_no"),
-        checks=(Check("addresses_country_check", "length(country) = 2", {"mysql": "octet_length(`country`) = 2", "postgres": "length(country) = 2"}),),
+        checks=(
+            Check(
+                "addresses_country_check",
+                "length(country) = 2",
+                {"mysql": "octet_length(`country`) = 2", "postgres": "length(country) = 2"},
+            ),
+        ),
         keys=(Key("addresses_customer_fkey", ("customer_id",), "Customers", ("CustomerId",), on_delete="CASCADE"),),
     ),
     Table(
@@ -201,12 +220,20 @@ TABLES: tuple[Table, ...] = (
         ("sku",),
         indexes=(
             Index("ix_products_name", ("name",)),
-            OwnIndex("postgres", 'CREATE INDEX "ix_products_cheap" ON "products" (price) WHERE price < 10',
-                     IndexDef("ix_products_cheap", ("price",), where="price < 10::numeric")),
-            OwnIndex("sqlite", 'CREATE INDEX "ix_products_cheap" ON "products" (price) WHERE price < 10',
-                     IndexDef("ix_products_cheap", ("price",), where="price < 10")),
+            OwnIndex(
+                "postgres",
+                'CREATE INDEX "ix_products_cheap" ON "products" (price) WHERE price < 10',
+                IndexDef("ix_products_cheap", ("price",), where="price < 10::numeric"),
+            ),
+            OwnIndex(
+                "sqlite",
+                'CREATE INDEX "ix_products_cheap" ON "products" (price) WHERE price < 10',
+                IndexDef("ix_products_cheap", ("price",), where="price < 10"),
+            ),
         ),
-        checks=(Check("products_price_check", "price >= 0", {"mysql": "`price` >= 0", "postgres": "price >= 0::numeric"}),),
+        checks=(
+            Check("products_price_check", "price >= 0", {"mysql": "`price` >= 0", "postgres": "price >= 0::numeric"}),
+        ),
     ),
     Table(
         "product_categories",
@@ -223,12 +250,21 @@ TABLES: tuple[Table, ...] = (
             Column("id", "bigint", identity="identity"),
             Column("customer_id", "int", null=False),
             Column("ordered_at", "ts", null=False, default="CURRENT_TIMESTAMP", read=NOW),
-            Column("status", "enum", null=False, default="'new'", read={"postgres": "'new'::orders_status"}, labels=("new", "paid", "shipped")),
+            Column(
+                "status",
+                "enum",
+                null=False,
+                default="'new'",
+                read={"postgres": "'new'::orders_status"},
+                labels=("new", "paid", "shipped"),
+            ),
             Column("total", "money", null=False, default="0", read={"mysql": "0.00"}),
         ),
         ("id",),
         indexes=(Index("ix_orders_customer_date", ("customer_id", "ordered_at"), descending=(False, True)),),
-        checks=(Check("orders_total_check", "total >= 0", {"mysql": "`total` >= 0", "postgres": "total >= 0::numeric"}),),
+        checks=(
+            Check("orders_total_check", "total >= 0", {"mysql": "`total` >= 0", "postgres": "total >= 0::numeric"}),
+        ),
         keys=(Key("orders_customer_fkey", ("customer_id",), "Customers", ("CustomerId",)),),
     ),
     Table(
@@ -261,12 +297,20 @@ TABLES: tuple[Table, ...] = (
             Column("department_id", "int", null=False),
             Column("manager_id", "int"),
             Column("email", "email", null=False),
-            Column("hired_on", "date", null=False, default={"postgres": "CURRENT_DATE", "mysql": "(CURRENT_DATE)", "sqlite": "CURRENT_DATE"}, read={"mysql": "curdate()"}),
+            Column(
+                "hired_on",
+                "date",
+                null=False,
+                default={"postgres": "CURRENT_DATE", "mysql": "(CURRENT_DATE)", "sqlite": "CURRENT_DATE"},
+                read={"mysql": "curdate()"},
+            ),
             Column("salary", "money"),
         ),
         ("id",),
         uniques=(Index("employees_email_key", ("email",), unique=True),),
-        checks=(Check("employees_salary_check", "salary > 0", {"mysql": "`salary` > 0", "postgres": "salary > 0::numeric"}),),
+        checks=(
+            Check("employees_salary_check", "salary > 0", {"mysql": "`salary` > 0", "postgres": "salary > 0::numeric"}),
+        ),
         keys=(
             Key("employees_department_fkey", ("department_id",), "departments", ("id",), later=True),
             Key("employees_manager_fkey", ("manager_id",), "employees", ("id",), on_delete="SET NULL"),
@@ -283,8 +327,17 @@ TABLES: tuple[Table, ...] = (
         ),
         ("id",),
         uniques=(Index("payments_order_method_key", ("order_id", "method"), unique=True),),
-        indexes=(Index({"postgres": "ix_payments_paid_at", "mysql": "ix_created", "sqlite": "ix_payments_paid_at"}, ("paid_at",)),),
-        checks=(Check("payments_amount_positive", "amount > 0", {"mysql": "`amount` > 0", "postgres": "amount > 0::numeric"}),),
+        indexes=(
+            Index(
+                {"postgres": "ix_payments_paid_at", "mysql": "ix_created", "sqlite": "ix_payments_paid_at"},
+                ("paid_at",),
+            ),
+        ),
+        checks=(
+            Check(
+                "payments_amount_positive", "amount > 0", {"mysql": "`amount` > 0", "postgres": "amount > 0::numeric"}
+            ),
+        ),
         keys=(Key("payments_order_fkey", ("order_id",), "orders", ("id",)),),
     ),
     Table(
@@ -313,7 +366,9 @@ TABLES: tuple[Table, ...] = (
         ("id",),
         indexes=(
             Index("ix_audit_table_time", ("table_name", "happened_at")),
-            Index({"postgres": "ix_audit_created", "mysql": "ix_created", "sqlite": "ix_audit_created"}, ("happened_at",)),
+            Index(
+                {"postgres": "ix_audit_created", "mysql": "ix_created", "sqlite": "ix_audit_created"}, ("happened_at",)
+            ),
         ),
     ),
     Table(
@@ -327,7 +382,13 @@ TABLES: tuple[Table, ...] = (
         ),
         ("ReviewId",),
         uniques=(Index("Reviews_Product_Customer_key", ("ProductSku", "CustomerId"), unique=True),),
-        checks=(Check("Reviews_Rating_check", '"Rating" BETWEEN 1 AND 5', {"mysql": "`Rating` between 1 and 5", "postgres": '"Rating" >= 1 AND "Rating" <= 5'}),),
+        checks=(
+            Check(
+                "Reviews_Rating_check",
+                '"Rating" BETWEEN 1 AND 5',
+                {"mysql": "`Rating` between 1 and 5", "postgres": '"Rating" >= 1 AND "Rating" <= 5'},
+            ),
+        ),
         keys=(
             Key("Reviews_ProductSku_fkey", ("ProductSku",), "products", ("sku",), on_delete="CASCADE"),
             Key("Reviews_CustomerId_fkey", ("CustomerId",), "Customers", ("CustomerId",)),
@@ -345,11 +406,19 @@ def table(name: str) -> Table:
 
 
 def ddl(engine: str) -> list[str]:
-    """Every statement that creates the shop in ``engine``, in order (enum types, tables, late keys, indexes, comments)."""
-    statements = [f"CREATE TYPE {quoted(engine, f'{t.name}_{c.name}')} AS ENUM ({_labels(c)})" for t in TABLES for c in t.columns if c.type == "enum" and engine == "postgres"]
+    """Every statement that creates the shop in ``engine``, in order (enum types, tables, late keys, indexes,
+    comments)."""
+    statements = [
+        f"CREATE TYPE {quoted(engine, f'{t.name}_{c.name}')} AS ENUM ({_labels(c)})"
+        for t in TABLES
+        for c in t.columns
+        if c.type == "enum" and engine == "postgres"
+    ]
     statements += [_create_table(engine, t) for t in TABLES]
     if engine != "sqlite":
-        statements += [f"ALTER TABLE {quoted(engine, t.name)} ADD {_key(engine, k)}" for t in TABLES for k in t.keys if k.later]
+        statements += [
+            f"ALTER TABLE {quoted(engine, t.name)} ADD {_key(engine, k)}" for t in TABLES for k in t.keys if k.later
+        ]
     statements += [_create_index(engine, t, i) for t in TABLES for i in t.indexes if _has(engine, i)]
     if engine == "postgres":
         statements += _pg_comments()
@@ -366,7 +435,10 @@ def _create_table(engine: str, t: Table) -> str:
     parts = [_column(engine, t, c) for c in t.columns]
     if not _rowid_key(engine, t):
         parts.append(f"PRIMARY KEY ({', '.join(quoted(engine, c) for c in t.primary_key)})")
-    parts += [f"CONSTRAINT {quoted(engine, u.name)} UNIQUE ({', '.join(quoted(engine, c) for c in u.columns)})" for u in t.uniques]
+    parts += [
+        f"CONSTRAINT {quoted(engine, u.name)} UNIQUE ({', '.join(quoted(engine, c) for c in u.columns)})"
+        for u in t.uniques
+    ]
     parts += [f"CONSTRAINT {quoted(engine, c.name)} CHECK ({ansi(engine, c.sql)})" for c in t.checks]
     parts += [_key(engine, k) for k in t.keys if not k.later or engine == "sqlite"]
     comment = f" COMMENT '{t.comment}'" if engine == "mysql" and t.comment else ""
@@ -411,7 +483,10 @@ def _key(engine: str, k: Key) -> str:
     rules = (f" ON DELETE {k.on_delete}" if k.on_delete else "") + (f" ON UPDATE {k.on_update}" if k.on_update else "")
     columns = ", ".join(quoted(engine, c) for c in k.columns)
     referenced = ", ".join(quoted(engine, c) for c in k.referenced)
-    return f"CONSTRAINT {quoted(engine, k.name)} FOREIGN KEY ({columns}) REFERENCES {quoted(engine, k.table)} ({referenced}){rules}"
+    return (
+        f"CONSTRAINT {quoted(engine, k.name)} FOREIGN KEY ({columns}) REFERENCES {quoted(engine, k.table)} "
+        f"({referenced}){rules}"
+    )
 
 
 def _has(engine: str, index: Index | OwnIndex) -> bool:
@@ -430,7 +505,9 @@ def _create_index(engine: str, t: Table, index: Index | OwnIndex) -> str:
 
 def _pg_comments() -> list[str]:
     found = [f"COMMENT ON TABLE \"{t.name}\" IS '{t.comment}'" for t in TABLES if t.comment]
-    return found + [f"COMMENT ON COLUMN \"{t.name}\".\"{c.name}\" IS '{c.comment}'" for t in TABLES for c in t.columns if c.comment]
+    return found + [
+        f'COMMENT ON COLUMN "{t.name}"."{c.name}" IS \'{c.comment}\'' for t in TABLES for c in t.columns if c.comment
+    ]
 
 
 # --- what schema_of reads back -------------------------------------------------------------------------------------
@@ -446,14 +523,24 @@ def _expected_table(engine: str, schema: str, t: Table) -> TableSchema:
     indexes = [_read_index(engine, i) for i in t.indexes if _has(engine, i)]
     if engine == "mysql":  # InnoDB indexes every foreign key that no index starts with, under the key's name
         covered = [(*t.primary_key,), *(i.columns for i in (*uniques, *indexes))]
-        indexes += [IndexDef(k.name, k.columns) for k in t.keys if not any(c[: len(k.columns)] == k.columns for c in covered)]
+        indexes += [
+            IndexDef(k.name, k.columns) for k in t.keys if not any(c[: len(k.columns)] == k.columns for c in covered)
+        ]
     enums = tuple((c.name, c.labels) for c in t.columns if c.type == "enum" and engine != "sqlite")
     sets = tuple((c.name, c.labels) for c in t.columns if c.type == "set" and engine == "mysql")
     return TableSchema(
-        TableRef(schema, t.name), engine, tuple(_read_column(engine, t, c) for c in t.columns), t.primary_key, uniques,
-        tuple(sorted(indexes, key=lambda i: (i.name, i.columns))), _read_checks(engine, t), _read_keys(engine, schema, t),
-        "" if engine == "sqlite" else t.comment, enums + sets, tuple(name for name, _ in sets),
-    )  # fmt: skip
+        TableRef(schema, t.name),
+        engine,
+        tuple(_read_column(engine, t, c) for c in t.columns),
+        t.primary_key,
+        uniques,
+        tuple(sorted(indexes, key=lambda i: (i.name, i.columns))),
+        _read_checks(engine, t),
+        _read_keys(engine, schema, t),
+        "" if engine == "sqlite" else t.comment,
+        enums + sets,
+        tuple(name for name, _ in sets),
+    )
 
 
 def _read_column(engine: str, t: Table, c: Column) -> ColumnDef:
@@ -488,7 +575,14 @@ def _read_checks(engine: str, t: Table) -> tuple[CheckDef, ...]:
 def _read_keys(engine: str, schema: str, t: Table) -> tuple[ForeignKeyDef, ...]:
     unset = "RESTRICT" if engine == "mysql" else "NO ACTION"  # InnoDB's default rule, as MariaDB names it
     keys = (
-        ForeignKeyDef("" if engine == "sqlite" else k.name, k.columns, TableRef(schema, k.table), k.referenced, k.on_delete or unset, k.on_update or unset)
+        ForeignKeyDef(
+            "" if engine == "sqlite" else k.name,
+            k.columns,
+            TableRef(schema, k.table),
+            k.referenced,
+            k.on_delete or unset,
+            k.on_update or unset,
+        )
         for k in t.keys
     )
     return tuple(sorted(keys, key=lambda k: (k.name, k.columns)))
@@ -500,9 +594,36 @@ T0 = dt.datetime(2024, 5, 1, 12, 0)
 D = Decimal
 ROWS: dict[str, list[dict[str, Any]]] = {
     "Customers": [
-        {"CustomerId": 1, "Email": "ann@example.com", "FirstName": "Ann", "LastName": "Smith", "Status": "active", "ReferredBy": None, "CreatedAt": T0, "UpdatedAt": T0},
-        {"CustomerId": 2, "Email": "bo@example.com", "FirstName": "Bo", "LastName": "Chen", "Status": "blocked", "ReferredBy": 1, "CreatedAt": T0, "UpdatedAt": None},
-        {"CustomerId": 5, "Email": "cy@example.com", "FirstName": "Cy", "LastName": None, "Status": "active", "ReferredBy": 2, "CreatedAt": T0, "UpdatedAt": None},
+        {
+            "CustomerId": 1,
+            "Email": "ann@example.com",
+            "FirstName": "Ann",
+            "LastName": "Smith",
+            "Status": "active",
+            "ReferredBy": None,
+            "CreatedAt": T0,
+            "UpdatedAt": T0,
+        },
+        {
+            "CustomerId": 2,
+            "Email": "bo@example.com",
+            "FirstName": "Bo",
+            "LastName": "Chen",
+            "Status": "blocked",
+            "ReferredBy": 1,
+            "CreatedAt": T0,
+            "UpdatedAt": None,
+        },
+        {
+            "CustomerId": 5,
+            "Email": "cy@example.com",
+            "FirstName": "Cy",
+            "LastName": None,
+            "Status": "active",
+            "ReferredBy": 2,
+            "CreatedAt": T0,
+            "UpdatedAt": None,
+        },
     ],
     "addresses": [
         {"customer_id": 2, "address_no": 1, "street": "Main St 1", "city": "Berlin", "country": "DE"},
@@ -528,12 +649,35 @@ ROWS: dict[str, list[dict[str, Any]]] = {
     ],
     "departments": [{"id": 1, "name": "Sales", "manager_id": 7}, {"id": 2, "name": "Ops", "manager_id": None}],
     "employees": [
-        {"id": 7, "department_id": 1, "manager_id": None, "email": "boss@example.com", "hired_on": dt.date(2020, 1, 1), "salary": D("5000")},
-        {"id": 8, "department_id": 2, "manager_id": 7, "email": "emp@example.com", "hired_on": dt.date(2021, 1, 1), "salary": None},
+        {
+            "id": 7,
+            "department_id": 1,
+            "manager_id": None,
+            "email": "boss@example.com",
+            "hired_on": dt.date(2020, 1, 1),
+            "salary": D("5000"),
+        },
+        {
+            "id": 8,
+            "department_id": 2,
+            "manager_id": 7,
+            "email": "emp@example.com",
+            "hired_on": dt.date(2021, 1, 1),
+            "salary": None,
+        },
     ],
     "payments": [{"id": 3, "order_id": 10, "method": "card", "amount": D("29.49"), "paid_at": T0}],
     "settings": [
-        {"setting_key": "theme", "value": "dark", "ratio": 1.5, "retries": 3, "enabled": True, "payload": {"a": 1}, "note": "x", "updated_at": T0},
+        {
+            "setting_key": "theme",
+            "value": "dark",
+            "ratio": 1.5,
+            "retries": 3,
+            "enabled": True,
+            "payload": {"a": 1},
+            "note": "x",
+            "updated_at": T0,
+        },
     ],
     "audit_log": [{"id": 41, "table_name": "orders", "happened_at": T0, "detail": "created"}],
     "Reviews": [{"ReviewId": 1, "ProductSku": "MUG-1", "CustomerId": 1, "Rating": 5, "Body": "great"}],
@@ -550,11 +694,17 @@ def insert_rows(db: Any) -> None:
         for row in ROWS[t.name]:
             values = {k: None if k in LATER.get(t.name, ()) else _source_value(db.engine, v) for k, v in row.items()}
             names = ", ".join(quoted(db.engine, k) for k in values)
-            db.execute(f"INSERT INTO {quoted(db.engine, t.name)} ({names}) VALUES ({', '.join([db.mark] * len(values))})", list(values.values()))
+            db.execute(
+                f"INSERT INTO {quoted(db.engine, t.name)} ({names}) VALUES ({', '.join([db.mark] * len(values))})",
+                list(values.values()),
+            )
     for name, columns in LATER.items():
         for row in ROWS[name]:
             sets = ", ".join(f"{quoted(db.engine, c)} = {db.mark}" for c in columns)
-            db.execute(f"UPDATE {quoted(db.engine, name)} SET {sets} WHERE {quoted(db.engine, 'id')} = {db.mark}", [*(row[c] for c in columns), row["id"]])
+            db.execute(
+                f"UPDATE {quoted(db.engine, name)} SET {sets} WHERE {quoted(db.engine, 'id')} = {db.mark}",
+                [*(row[c] for c in columns), row["id"]],
+            )
 
 
 def _source_value(engine: str, value: Any) -> Any:

@@ -51,7 +51,8 @@ def test_only_airflow_state_reads_airflow_models() -> None:
         if path != ISOLATED and (reads := private_reads(path.read_text()))
     }
     assert offenders == {}, (
-        "read Airflow through views/airflow_api.py (REST API v2), or move the read to views/airflow_state.py with its reason"
+        "read Airflow through views/airflow_api.py (REST API v2), or move the read to views/airflow_state.py "
+        "with its reason"
     )
     assert private_reads(ISOLATED.read_text()), "airflow_state.py is where the model reads are; this scan must see them"
 
@@ -76,7 +77,8 @@ def test_the_scan_sees_each_kind_of_private_read(source: str) -> None:
 def test_the_scan_lets_the_public_interfaces_through() -> None:
     assert (
         private_reads(
-            "from airflow.sdk.exceptions import AirflowNotFoundException\nfrom airflow.api_fastapi.app import get_auth_manager"
+            "from airflow.sdk.exceptions import AirflowNotFoundException\nfrom airflow.api_fastapi.app import "
+            "get_auth_manager"
         )
         == []
     )

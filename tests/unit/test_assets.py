@@ -170,6 +170,6 @@ def test_the_check_command_names_an_unknown_project(tmp_path: Path, capsys: pyte
     assert check([str(tmp_path / "b.yaml")]) == 1
     error = capsys.readouterr().err
     assert (
-        "b.yaml: schedule.after_projects[0]: no project named 'upstreem' in this mappings folder (did you mean 'upstream'?)"
-        in error
+        "b.yaml: schedule.after_projects[0]: "
+        "no project named 'upstreem' in this mappings folder (did you mean 'upstream'?)" in error
     )

@@ -22,7 +22,19 @@ from databridge.engines.capabilities import (
 from databridge.engines.sqlite import SQLiteSource
 
 RUNTIME = Path(__file__).parents[2] / "plugins" / "databridge" / "runtime"
-CAPABILITY_NAMES = ("arrow_batches", "copy_binary", "next_bound", "split", "proof_column", "proof_side", "attachment_stubs", "attachment", "info", "options", "warnings")
+CAPABILITY_NAMES = (
+    "arrow_batches",
+    "copy_binary",
+    "next_bound",
+    "split",
+    "proof_column",
+    "proof_side",
+    "attachment_stubs",
+    "attachment",
+    "info",
+    "options",
+    "warnings",
+)
 
 
 def test_an_sqlite_source_has_the_capabilities_of_a_keyed_sql_engine(tmp_path: Path) -> None:
@@ -31,7 +43,9 @@ def test_an_sqlite_source_has_the_capabilities_of_a_keyed_sql_engine(tmp_path: P
     source = SQLiteSource(ConnectionInfo("lite", "sqlite", host=str(path)))
     try:
         assert chunkable(source) and batchable(source) and computes_fingerprints(source) and reopenable(source)
-        assert not (reads_arrow(source) or relays_binary_copy(source) or has_attachments(source) or reports_warnings(source))
+        assert not (
+            reads_arrow(source) or relays_binary_copy(source) or has_attachments(source) or reports_warnings(source)
+        )
         assert drain_warnings(source) == []
     finally:
         source.conn.close()
@@ -50,5 +64,9 @@ def test_warnings_are_taken_once() -> None:
 
 def test_the_runtime_looks_up_no_capability_by_name() -> None:
     by_name = re.compile(r"""(?:getattr|hasattr)\(\s*[\w.]+\s*,\s*["'](""" + "|".join(CAPABILITY_NAMES) + r""")["']""")
-    found = [f"{p.name}: {m.group(0)}" for p in sorted(RUNTIME.glob("*.py")) for m in by_name.finditer(p.read_text(encoding="utf-8"))]
+    found = [
+        f"{p.name}: {m.group(0)}"
+        for p in sorted(RUNTIME.glob("*.py"))
+        for m in by_name.finditer(p.read_text(encoding="utf-8"))
+    ]
     assert found == []

@@ -46,7 +46,10 @@ def test_a_check_kind_with_no_registered_builder_is_refused_not_planned_as_not_n
     pipeline = project.pipelines[0]
     unknown = UniqueCheck(check="unique", table="dim_customer", columns=["email"])
     project = project.model_copy(update={"pipelines": [pipeline.model_copy(update={"validations": [unknown]})]})
-    with pytest.raises(CompileError, match="unknown validation check kind UniqueCheck; the known kinds are custom, foreign_key, not_null"):
+    with pytest.raises(
+        CompileError,
+        match="unknown validation check kind UniqueCheck; the known kinds are custom, foreign_key, not_null",
+    ):
         compile_project(project, "kinds.yaml")
 
 
@@ -74,5 +77,7 @@ def test_every_model_of_the_spec_check_union_is_registered() -> None:
 def test_the_declared_kinds_compile_through_the_registry() -> None:
     plan = compile_project(parse_project(textwrap.dedent(PROJECT), "kinds.yaml"), "kinds.yaml")
     assert plan.pipelines[0].checks == (
-        CheckPlan("not_null", "public.dim_customer(email) not null", "fail", TableRef("public", "dim_customer"), ("email",)),
+        CheckPlan(
+            "not_null", "public.dim_customer(email) not null", "fail", TableRef("public", "dim_customer"), ("email",)
+        ),
     )

@@ -82,7 +82,18 @@ def test_a_hash_split_has_one_bucket_per_chunk() -> None:
     assert split.count == 3 and split.chunk(2).describe() == "chunk 3/3 (hash of the row mod 3 = 2)"
 
 
-@pytest.mark.parametrize("value", [7, 2**62, "M\u00fcller '; --", Decimal("12.50"), 1.5, dt.date(2024, 2, 29), dt.datetime(2024, 1, 1, 12, 30, tzinfo=dt.UTC)])
+@pytest.mark.parametrize(
+    "value",
+    [
+        7,
+        2**62,
+        "M\u00fcller '; --",
+        Decimal("12.50"),
+        1.5,
+        dt.date(2024, 2, 29),
+        dt.datetime(2024, 1, 1, 12, 30, tzinfo=dt.UTC),
+    ],
+)
 def test_a_stored_boundary_reads_back_as_the_same_value(value: Any) -> None:
     back = decode_bound(encode_bound(value))
     assert back == value and type(back) is type(value)
@@ -106,7 +117,10 @@ def test_table_settings_override_the_pipeline_which_replaces_the_project() -> No
         table="chunks: 6\n            chunk_min_rows: 0\n            chunk_key: ordered_at",
     )
     pipeline = plan.pipelines[0]
-    assert [(s.chunks, s.chunk_min_rows, s.chunk_key) for s in pipeline.sources] == [(6, 0, "ordered_at"), (3, 500, None)]
+    assert [(s.chunks, s.chunk_min_rows, s.chunk_key) for s in pipeline.sources] == [
+        (6, 0, "ordered_at"),
+        (3, 500, None),
+    ]
     assert (pipeline.extract_chunks, pipeline.extract_parallel) == (6, 2)
 
 
@@ -124,7 +138,9 @@ def test_extract_is_mapped_over_chunk_indexes_with_the_parallelism_limit() -> No
     extract = dag.get_task("p.extract")
     assert extract.expand_input.value == {"chunk": [0, 1, 2]}
     assert extract.partial_kwargs["max_active_tis_per_dagrun"] == 2
-    assert [t.task_id for t in dag.tasks] == [f"p.{s}" for s in ("extract", "transform", "load_dimensions", "load_facts", "validate", "report")]
+    assert [t.task_id for t in dag.tasks] == [
+        f"p.{s}" for s in ("extract", "transform", "load_dimensions", "load_facts", "validate", "report")
+    ]
 
 
 def test_a_project_without_chunking_keeps_one_plain_extract_task() -> None:
@@ -140,14 +156,22 @@ def test_mapped_instances_fold_into_one_stage() -> None:
         ("transform", "success", 2.0, None, []),
     ]
     merged = merge_stages(rows)
-    assert merged["extract"] == {"status": "failed", "seconds": 5.0, "error": "lost connection", "warnings": ["w1", "w2"]}
+    assert merged["extract"] == {
+        "status": "failed",
+        "seconds": 5.0,
+        "error": "lost connection",
+        "warnings": ["w1", "w2"],
+    }
     assert merge_stages(rows[::2])["extract"]["status"] == "running"
     assert merged["transform"]["status"] == "success"
 
 
 def test_run_status_shows_a_mapped_stage_by_its_worst_instance_with_hosts() -> None:
     assert _state([{"map_index": -1, "state": "success", "hostname": "a"}]) == {"state": "success"}
-    instances = [{"map_index": 0, "state": "success", "hostname": "w1"}, {"map_index": 1, "state": "running", "hostname": "w2"}]
+    instances = [
+        {"map_index": 0, "state": "success", "hostname": "w1"},
+        {"map_index": 1, "state": "running", "hostname": "w2"},
+    ]
     assert _state(instances) == {"state": "running", "instances": instances}
     assert _state([{**i, "state": "success"} for i in instances])["state"] == "success"
     assert _state([])["state"] is None
@@ -166,11 +190,24 @@ def test_sql_server_chunk_statements_are_exact_tsql() -> None:
     first, middle, last = (mssql.select_sql("dbo", "Order Items", columns, split.chunk(i)) for i in range(3))
     head = "SELECT [Id], CONVERT(VARCHAR(27), [Placed], 121) FROM [dbo].[Order Items] WHERE "
     assert roundtrips(first) == head + "([Placed] IS NULL OR [Placed] < CAST('2024-01-01T09:30:00' AS DATETIME2))"
-    assert roundtrips(middle) == head + "[Placed] >= CAST('2024-01-01T09:30:00' AS DATETIME2) AND [Placed] < CAST('2024-06-01T00:00:00' AS DATETIME2)"
+    assert (
+        roundtrips(middle)
+        == head
+        + "[Placed] >= CAST('2024-01-01T09:30:00' AS DATETIME2) AND [Placed] < CAST('2024-06-01T00:00:00' AS DATETIME2)"
+    )
     assert roundtrips(last) == head + "[Placed] >= CAST('2024-06-01T00:00:00' AS DATETIME2)"
     at = mssql.OFFSET_FETCH.format(key="[Id]", table="[dbo].[Order Items]", offset=250)
-    assert roundtrips(at) == "SELECT [Id] FROM [dbo].[Order Items] WHERE NOT [Id] IS NULL ORDER BY [Id] OFFSET 250 ROWS FETCH NEXT 1 ROWS ONLY"
+    assert roundtrips(at) == (
+        "SELECT [Id] FROM [dbo].[Order Items] WHERE NOT [Id] IS NULL ORDER BY [Id] OFFSET 250 "
+        "ROWS FETCH NEXT 1 ROWS ONLY"
+    )
     key_split = Split(RANGE, "Id", (100,))
-    assert roundtrips(mssql.count_sql("dbo", "t") + mssql.chunk_where(key_split.chunk(1))) == "SELECT COUNT_BIG(*) FROM [dbo].[t] WHERE [Id] >= 100"
-    assert mssql.tsql_literal("O'Brien") == "N'O''Brien'" and mssql.tsql_literal(dt.date(2024, 2, 29)) == "CAST('2024-02-29' AS DATE)"
+    assert (
+        roundtrips(mssql.count_sql("dbo", "t") + mssql.chunk_where(key_split.chunk(1)))
+        == "SELECT COUNT_BIG(*) FROM [dbo].[t] WHERE [Id] >= 100"
+    )
+    assert (
+        mssql.tsql_literal("O'Brien") == "N'O''Brien'"
+        and mssql.tsql_literal(dt.date(2024, 2, 29)) == "CAST('2024-02-29' AS DATE)"
+    )
     assert mssql.chunk_where(None) == mssql.chunk_where(Split(RANGE, "").chunk(0)) == ""

@@ -351,14 +351,21 @@ def test_project_plan_survives_a_json_round_trip() -> None:
 
 # --- staging types chosen by the user ------------------------------------------------------------------------
 
+
 def test_source_types_reach_the_plan_checked() -> None:
-    text = STAR.replace("          - source: shop.orders\n", "          - source: shop.orders\n            source_types: {customer_id: integer}\n")
+    text = STAR.replace(
+        "          - source: shop.orders\n",
+        "          - source: shop.orders\n            source_types: {customer_id: integer}\n",
+    )
     (pipeline,) = compile_yaml(text).pipelines
     assert pipeline.sources[1].staging_types == (("customer_id", "integer"),)
 
 
 def test_source_types_with_an_unknown_type_name_the_field() -> None:
-    text = STAR.replace("          - source: shop.orders\n", "          - source: shop.orders\n            source_types: {customer_id: integr}\n")
+    text = STAR.replace(
+        "          - source: shop.orders\n",
+        "          - source: shop.orders\n            source_types: {customer_id: integr}\n",
+    )
     with pytest.raises(SpecError) as caught:
         compile_yaml(text)
     assert str(caught.value).startswith(
@@ -388,7 +395,7 @@ pipelines:
     [
         ("", "", True),
         ("\n            load: append", "", False),
-        ("\n            filter: \"{total} > 0\"", "", False),
+        ('\n            filter: "{total} > 0"', "", False),
         ("", ", type: 'numeric(12,2)'", False),
         ("", ", transform: [trim]", False),
         ("", ", default: '0'", False),
@@ -403,10 +410,14 @@ def test_only_a_pass_through_replace_moves_its_staging_table(target_extra: str, 
 
 
 def test_a_source_feeding_two_targets_or_reordered_columns_is_copied() -> None:
-    two = PASS_THROUGH.format(target_extra="", column_extra="") + "          - table: landing.orders_copy\n            columns: [{source: id}]\n"
+    two = (
+        PASS_THROUGH.format(target_extra="", column_extra="")
+        + "          - table: landing.orders_copy\n            columns: [{source: id}]\n"
+    )
     assert not compile_yaml(two).pipelines[0].sources[0].moves_staging
-    reordered = PASS_THROUGH.format(target_extra="", column_extra="").replace("- {source: id}\n              - {source: total}", "- {source: total}\n              - {source: id}")
+    reordered = PASS_THROUGH.format(target_extra="", column_extra="").replace(
+        "- {source: id}\n              - {source: total}", "- {source: total}\n              - {source: id}"
+    )
     assert "- {source: total}\n              - {source: id}" in reordered
     assert compile_yaml(reordered).pipelines[0].sources[0].columns == ("total", "id")
     assert compile_yaml(reordered).pipelines[0].sources[0].moves_staging  # staging follows the mapping order
-

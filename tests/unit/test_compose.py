@@ -11,8 +11,13 @@ import yaml
 
 from tests.conftest import REPO
 
-AIRFLOW_SERVICES = {"airflow-api-server": "api-server", "airflow-scheduler": "scheduler", "airflow-dag-processor": "dag-processor",
-                    "airflow-triggerer": "triggerer", "airflow-worker": "celery"}  # fmt: skip
+AIRFLOW_SERVICES = {
+    "airflow-api-server": "api-server",
+    "airflow-scheduler": "scheduler",
+    "airflow-dag-processor": "dag-processor",
+    "airflow-triggerer": "triggerer",
+    "airflow-worker": "celery",
+}
 
 
 @pytest.fixture(scope="module")
@@ -34,17 +39,25 @@ def test_airflow_runs_the_celery_executor_on_postgres_and_redis(compose: dict[st
     for name in ("airflow-init", *AIRFLOW_SERVICES):
         env = compose["services"][name]["environment"]
         assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor", name
-        assert re.fullmatch(r"postgresql\+psycopg2://\w+:\w+@postgres:5432/\w+", env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
+        assert re.fullmatch(
+            r"postgresql\+psycopg2://\w+:\w+@postgres:5432/\w+", env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+        )
         assert env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://redis:6379/")
         assert env["AIRFLOW__CELERY__RESULT_BACKEND"].startswith("db+postgresql://")
         assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://airflow-api-server:8080/execution/"
-        assert env["AIRFLOW__API_AUTH__JWT_SECRET"].startswith("${AIRFLOW_JWT_SECRET:?")  # one secret for every component
+        assert env["AIRFLOW__API_AUTH__JWT_SECRET"].startswith(
+            "${AIRFLOW_JWT_SECRET:?"
+        )  # one secret for every component
 
 
 def test_the_project_is_mounted_into_every_airflow_service(compose: dict[str, Any]) -> None:
     for name in ("airflow-init", *AIRFLOW_SERVICES):
         service = compose["services"][name]
-        assert {"./dags:/opt/airflow/dags:ro", "./plugins:/opt/airflow/plugins:ro", "./include:/opt/airflow/include:ro"} <= set(service["volumes"])
+        assert {
+            "./dags:/opt/airflow/dags:ro",
+            "./plugins:/opt/airflow/plugins:ro",
+            "./include:/opt/airflow/include:ro",
+        } <= set(service["volumes"])
         assert service["environment"]["DATABRIDGE_MAPPINGS_DIR"] == "/opt/airflow/include/mappings"
         assert service["build"] == "." and service["image"].startswith("databridge-airflow:3.3.2")
 
@@ -64,17 +77,28 @@ def test_services_start_in_order(compose: dict[str, Any]) -> None:
         depends = services[name]["depends_on"]
         assert depends["postgres"]["condition"] == depends["redis"]["condition"] == "service_healthy"
         assert depends["airflow-init"]["condition"] == "service_completed_successfully"
-    assert "ports" not in services["postgres"] and "ports" not in services["redis"]  # reachable on the compose network only
+    assert (
+        "ports" not in services["postgres"] and "ports" not in services["redis"]
+    )  # reachable on the compose network only
     assert all(set(s.get("depends_on", {})) <= set(services) for s in services.values())
-    assert set(compose["volumes"]) == {v.split(":")[0] for s in services.values() for v in s.get("volumes", []) if not v.startswith(".")}
+    assert set(compose["volumes"]) == {
+        v.split(":")[0] for s in services.values() for v in s.get("volumes", []) if not v.startswith(".")
+    }
 
 
 def test_the_image_installs_the_pinned_celery() -> None:
     dockerfile = (REPO / "Dockerfile").read_text()
-    assert "FROM apache/airflow:3.3.2-python3.11" in dockerfile and "pip install --no-cache-dir -r requirements.txt" in dockerfile
+    assert (
+        "FROM apache/airflow:3.3.2-python3.11" in dockerfile
+        and "pip install --no-cache-dir -r requirements.txt" in dockerfile
+    )
     requirements = (REPO / "requirements.txt").read_text().splitlines()
     assert "celery[redis]==5.6.3" in requirements
     assert any(re.fullmatch(r"apache-airflow-providers-celery==[\d.]+", line) for line in requirements)
     # installed with the constraints the tests ran with (scripts/constraints.py), which pin the same celery
-    assert "-r requirements.txt -c constraints-3.11.txt" in dockerfile and "COPY" in dockerfile and "constraints-3.11.txt ./" in dockerfile
+    assert (
+        "-r requirements.txt -c constraints-3.11.txt" in dockerfile
+        and "COPY" in dockerfile
+        and "constraints-3.11.txt ./" in dockerfile
+    )
     assert "celery==5.6.3" in (REPO / "constraints-3.11.txt").read_text().splitlines()

@@ -32,10 +32,17 @@ def info(conn_type: str, extra: dict[str, Any], **fields: Any) -> ConnectionInfo
 
 def test_postgres_gets_every_libpq_extra_postgreshook_passes_and_none_of_its_own() -> None:
     extra = {
-        "sslmode": "verify-full", "sslrootcert": "/ca.pem", "sslcert": "/c.pem", "sslkey": "/c.key", "connect_timeout": 3,
-        "keepalives_idle": 30, "options": "-c search_path=sales", "cursor": "dictcursor", "sqlalchemy_scheme": "postgresql",
+        "sslmode": "verify-full",
+        "sslrootcert": "/ca.pem",
+        "sslcert": "/c.pem",
+        "sslkey": "/c.key",
+        "connect_timeout": 3,
+        "keepalives_idle": 30,
+        "options": "-c search_path=sales",
+        "cursor": "dictcursor",
+        "sqlalchemy_scheme": "postgresql",
         "aws_conn_id": "aws_default",
-    }  # fmt: skip
+    }
     params = conninfo(info("postgres", extra))
     assert params == {
         "host": "db1", "port": 5432, "user": "etl", "password": "pw", "dbname": "crm", "sslmode": "verify-full",

@@ -34,8 +34,17 @@ def plan(schedule: str) -> ProjectPlan:
 
 def context(run_id: str = "scheduled__2026-11-28T03:00:00+00:00") -> dict[str, Any]:
     """What Airflow's Deadline.handle_miss sends: the run as the REST API shows it, and the deadline's time."""
-    run = {"dag_id": "nightly", "dag_run_id": run_id, "queued_at": "2026-11-28T03:00:05.123456Z", "state": "running", "conf": {"password": "hunter2"}}
-    return {"dag_run": run, "deadline": {"id": "0192", "deadline_time": dt.datetime(2026, 11, 28, 3, 45, 5, tzinfo=UTC)}}
+    run = {
+        "dag_id": "nightly",
+        "dag_run_id": run_id,
+        "queued_at": "2026-11-28T03:00:05.123456Z",
+        "state": "running",
+        "conf": {"password": "hunter2"},
+    }
+    return {
+        "dag_run": run,
+        "deadline": {"id": "0192", "deadline_time": dt.datetime(2026, 11, 28, 3, 45, 5, tzinfo=UTC)},
+    }
 
 
 def test_the_plan_and_the_dag_carry_the_deadline() -> None:
@@ -62,7 +71,10 @@ def test_the_deadline_survives_serialization() -> None:
     (alert,) = DagSerialization.to_dict(dag)["dag"]["deadline"]
     assert alert["reference"] == {"reference_type": "DagRunQueuedAtDeadline"}
     assert alert["interval"]["__data__"] == 5400.0
-    assert alert["callback"]["__data__"] == {"path": "databridge.alerts.deadline_missed", "kwargs": {"project": "nightly", "minutes": 90}}
+    assert alert["callback"]["__data__"] == {
+        "path": "databridge.alerts.deadline_missed",
+        "kwargs": {"project": "nightly", "minutes": 90},
+    }
 
 
 def test_the_message_names_project_run_and_lateness() -> None:
@@ -81,7 +93,9 @@ def test_airflows_callback_trigger_runs_the_alert(caplog: pytest.LogCaptureFixtu
     """Airflow's own trigger (what the triggerer runs) imports the callback by path and awaits it with the context."""
     from airflow.triggers.callback import CallbackTrigger
 
-    trigger = CallbackTrigger("databridge.alerts.deadline_missed", {"project": "nightly", "minutes": 45, "context": context()})
+    trigger = CallbackTrigger(
+        "databridge.alerts.deadline_missed", {"project": "nightly", "minutes": 45, "context": context()}
+    )
 
     async def events() -> list[Any]:
         return [event async for event in trigger.run()]
@@ -89,7 +103,11 @@ def test_airflows_callback_trigger_runs_the_alert(caplog: pytest.LogCaptureFixtu
     with caplog.at_level(logging.WARNING, logger="databridge.alerts"):
         found = asyncio.run(events())
     assert [e.payload["state"] for e in found] == ["running", "success"], found
-    assert found[-1].payload["body"].startswith("DataBridge project nightly: run scheduled__2026-11-28T03:00:00+00:00 missed its deadline")
+    assert (
+        found[-1]
+        .payload["body"]
+        .startswith("DataBridge project nightly: run scheduled__2026-11-28T03:00:00+00:00 missed its deadline")
+    )
     (record,) = [r for r in caplog.records if r.name == "databridge.alerts"]
     assert record.levelno == logging.WARNING and "min ago" in record.getMessage()
     assert "hunter2" not in caplog.text  # the run's conf is never logged

@@ -33,7 +33,9 @@ def test_check_is_the_default_and_type_is_taken() -> None:
 
 
 def test_an_unknown_value_says_what_to_write() -> None:
-    with pytest.raises(SpecError, match=r"enums: 'typ' is not allowed; write one of 'check' or 'type' \(did you mean 'type'\?\)"):
+    with pytest.raises(
+        SpecError, match=r"enums: 'typ' is not allowed; write one of 'check' or 'type' \(did you mean 'type'\?\)"
+    ):
         _plan("\n    enums: typ")
 
 
@@ -49,5 +51,9 @@ def test_the_type_is_table_underscore_column_cut_to_63_bytes_in_the_tables_schem
 
 
 def test_only_columns_copied_unchanged_from_an_enum_are_typed() -> None:
-    mood, loud, key = ColumnPlan("mood", '"mood"', unchanged_source="mood"), ColumnPlan("loud", 'upper("mood")'), ColumnPlan("id", '"id"', unchanged_source="id")
+    mood, loud, key = (
+        ColumnPlan("mood", '"mood"', unchanged_source="mood"),
+        ColumnPlan("loud", 'upper("mood")'),
+        ColumnPlan("id", '"id"', unchanged_source="id"),
+    )
     assert enum_columns(_target("kinds", mood, loud, key), {"mood": ["a", "b"]}) == [("mood", ["a", "b"])]

@@ -15,7 +15,9 @@ import pytest
 from databridge.compiler.expressions import MAX_LENGTH, ExpressionError, check_expression, check_select
 from databridge.compiler.sql_check import Scope
 
-SCOPE = Scope(check=True, tables=frozenset({("analytics", "orders"), ("public", "t")}), schemas=frozenset({"databridge"}))
+SCOPE = Scope(
+    check=True, tables=frozenset({("analytics", "orders"), ("public", "t")}), schemas=frozenset({"databridge"})
+)
 CALLS = "calls {}(), which custom SQL may not use"
 STATEMENT = "must be a single expression; statements and subqueries (SELECT ...) are not allowed"
 CAST = "casts to {}, "
@@ -23,7 +25,10 @@ NOT_OURS = "reads {}, which is not a target table of this project"
 
 EXPRESSIONS: list[tuple[str, str]] = [
     # Functions that run a SQL string inside the server.
-    ("{id}::text || (ts_stat('select to_tsvector(''simple'', pg_read_file(''/etc/hostname''))')).word", CALLS.format("ts_stat")),
+    (
+        "{id}::text || (ts_stat('select to_tsvector(''simple'', pg_read_file(''/etc/hostname''))')).word",
+        CALLS.format("ts_stat"),
+    ),
     ("ts_rewrite('a & b'::tsquery, 'select ''a''::tsquery, ''c''::tsquery')", CALLS.format("ts_rewrite")),
     ("query_to_xml('select rolpassword from pg_authid', true, true, '')", CALLS.format("query_to_xml")),
     ("query_to_xml_and_xmlschema('select 1', true, true, '')", CALLS.format("query_to_xml_and_xmlschema")),
@@ -125,16 +130,19 @@ EXPRESSIONS: list[tuple[str, str]] = [
     ("{a} /* ; SELECT pg_read_file('/etc/passwd') */", "contains a comment"),
     ("{a} -- || pg_read_file('/etc/passwd')", "contains a comment"),
     ("/* a /* nested */ */ {a}", "contains a comment"),
-    ("{a} COLLATE \"C\"", "uses COLLATE ({a} COLLATE \"C\")"),
+    ('{a} COLLATE "C"', 'uses COLLATE ({a} COLLATE "C")'),
     ("$1", "uses PARAMETER ($1)"),
     ("ROW({a}, 1)", CALLS.format("row")),
     ("x" * (MAX_LENGTH + 1), "characters long; custom SQL may be at most 10,000"),
 ]
 
 CHECKS: list[tuple[str, str]] = [
-    ("SELECT string_agg(rolname||':'||coalesce(rolpassword,'-'),',') FROM pg_authid", NOT_OURS.format("public.pg_authid")),
+    (
+        "SELECT string_agg(rolname||':'||coalesce(rolpassword,'-'),',') FROM pg_authid",
+        NOT_OURS.format("public.pg_authid"),
+    ),
     ("SELECT count(*) FROM pg_catalog.pg_authid", NOT_OURS.format("pg_catalog.pg_authid")),
-    ("SELECT count(*) FROM \"pg_catalog\".\"pg_shadow\"", NOT_OURS.format("pg_catalog.pg_shadow")),
+    ('SELECT count(*) FROM "pg_catalog"."pg_shadow"', NOT_OURS.format("pg_catalog.pg_shadow")),
     ("SELECT count(*) FROM information_schema.tables", NOT_OURS.format("information_schema.tables")),
     ("SELECT count(*) FROM t, pg_roles", NOT_OURS.format("public.pg_roles")),
     ("SELECT count(*) FROM t WHERE EXISTS (SELECT 1 FROM pg_shadow)", NOT_OURS.format("public.pg_shadow")),
@@ -147,7 +155,10 @@ CHECKS: list[tuple[str, str]] = [
     ("SELECT lo_get(16384)", CALLS.format("lo_get")),
     ("SELECT count(*) FROM t WHERE current_setting('is_superuser') = 'on'", CALLS.format("current_setting")),
     ("SELECT count(*) FROM t CROSS JOIN LATERAL (SELECT 1) x", "uses LATERAL"),
-    ("WITH d AS (DELETE FROM t RETURNING 1) SELECT count(*) FROM d", "must be one SELECT that only reads: WITH is not allowed"),
+    (
+        "WITH d AS (DELETE FROM t RETURNING 1) SELECT count(*) FROM d",
+        "must be one SELECT that only reads: WITH is not allowed",
+    ),
     ("SELECT count(*) INTO copy FROM t", "must be one SELECT that only reads: SELECT INTO is not allowed"),
     ("SELECT count(*) FROM t FOR UPDATE", "must be one SELECT that only reads: FOR UPDATE is not allowed"),
     ("SELECT 1 UNION SELECT count(*) FROM pg_authid", "must be one SELECT returning one value"),
@@ -181,8 +192,14 @@ def test_the_corpus_is_large() -> None:
     ("text", "sql"),
     [
         ("SELECT count(*) FROM orders", None),
-        ("SELECT count(*) FROM analytics.orders o JOIN t ON o.id = t.id", 'FROM "analytics"."orders" AS o JOIN "public"."t" ON'),
-        ("SELECT count(*) FROM t WHERE id NOT IN (SELECT id FROM analytics.orders)", 'NOT id IN (SELECT id FROM "analytics"."orders")'),
+        (
+            "SELECT count(*) FROM analytics.orders o JOIN t ON o.id = t.id",
+            'FROM "analytics"."orders" AS o JOIN "public"."t" ON',
+        ),
+        (
+            "SELECT count(*) FROM t WHERE id NOT IN (SELECT id FROM analytics.orders)",
+            'NOT id IN (SELECT id FROM "analytics"."orders")',
+        ),
         ("SELECT count(*) FILTER (WHERE a > 0) FROM t", 'FILTER(WHERE a > 0) FROM "public"."t"'),
         ("SELECT count(*) FROM databridge.validation_results", 'FROM "databridge"."validation_results"'),
     ],

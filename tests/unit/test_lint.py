@@ -32,7 +32,9 @@ from databridge.lint.values import Where, fraction_digits, integer_digits
     ("timestamp without time zone", "timestamp", None, None, None),
     ("public.mood", "public.mood", None, None, None),
 ])  # fmt: skip
-def test_declared_types_are_read_for_their_limits(text: str, base: str, length: int | None, precision: int | None, scale: int | None) -> None:
+def test_declared_types_are_read_for_their_limits(
+    text: str, base: str, length: int | None, precision: int | None, scale: int | None
+) -> None:
     declared = parse_type(text)
     assert (declared.base, declared.length, declared.precision, declared.scale) == (base, length, precision, scale)
 
@@ -91,7 +93,15 @@ def test_direct_mappings_are_recognised() -> None:
 
 def test_uris_become_connections_without_airflow() -> None:
     pg = info_from_uri("postgresql://bob:p%40ss@db.example:5433/sales?sslmode=require", "tgt")
-    assert (pg.conn_type, pg.host, pg.port, pg.login, pg.password, pg.database, dict(pg.extra)) == ("postgres", "db.example", 5433, "bob", "p@ss", "sales", {"sslmode": "require"})
+    assert (pg.conn_type, pg.host, pg.port, pg.login, pg.password, pg.database, dict(pg.extra)) == (
+        "postgres",
+        "db.example",
+        5433,
+        "bob",
+        "p@ss",
+        "sales",
+        {"sslmode": "require"},
+    )
     my = info_from_uri("mariadb://root@127.0.0.1:3306/shop", "src")
     assert (my.conn_type, my.login, my.password, my.database, my.conn_id) == ("mysql", "root", None, "shop", "src")
     assert info_from_uri("sqlite:////data/shop%20v1.db").host == "/data/shop v1.db"
@@ -110,7 +120,9 @@ def test_bad_uris_are_refused_without_showing_them(bad: str) -> None:
 def test_problems_print_grouped_by_table() -> None:
     problems = [
         LintProblem("shop.orders", "qty", "conversion", "the mapping fails", ("abc",), "use `type: text`"),
-        LintProblem("public.fact", "amount", "decimal_scale", "rounded", ("1.234",), "use `type: numeric(12,3)`", "warning"),
+        LintProblem(
+            "public.fact", "amount", "decimal_scale", "rounded", ("1.234",), "use `type: numeric(12,3)`", "warning"
+        ),
         LintProblem("shop.orders", "made", "naive_datetime", "no zone", (), "set naive_timezone"),
     ]
     assert format_problems(problems).splitlines() == [

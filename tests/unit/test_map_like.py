@@ -41,20 +41,30 @@ def test_an_object_is_a_map_when_its_keys_are_ids_or_vary(objects: list[dict[str
 
 
 def test_a_map_is_one_column_without_sub_paths_or_child_tables() -> None:
-    documents = [{"_id": i, "by_user": {f"{i + k:024x}": {"n": k, "tags": ["a"]} for k in range(3)}, "address": {"city": "Wien"}} for i in range(20)]
+    documents = [
+        {"_id": i, "by_user": {f"{i + k:024x}": {"n": k, "tags": ["a"]} for k in range(3)}, "address": {"city": "Wien"}}
+        for i in range(20)
+    ]
     shapes = survey(documents)
 
     assert list(shapes) == [""], "no child table for the arrays inside the map"
     columns = {c.name: c for c in shapes[""].columns()}
     assert list(columns) == ["_id", "by_user", "address", "address.city"]
-    assert (columns["by_user"].pg_type, columns["by_user"].note[:40]) == ("jsonb", "a map: 22 distinct keys in 20 documents ")
+    assert (columns["by_user"].pg_type, columns["by_user"].note[:40]) == (
+        "jsonb",
+        "a map: 22 distinct keys in 20 documents ",
+    )
 
 
 def test_couchdb_maps_are_one_column_too() -> None:
-    shape = couch_survey([{"_id": str(i), "_rev": "1-a", "votes": {str(1000 + i + k): k for k in range(4)}} for i in range(10)])
+    shape = couch_survey(
+        [{"_id": str(i), "_rev": "1-a", "votes": {str(1000 + i + k): k for k in range(4)}} for i in range(10)]
+    )
     columns = {c.name: c for c in shape.columns()}
     assert list(columns) == ["_id", "_rev", "votes"]
-    assert columns["votes"].pg_type == "jsonb" and columns["votes"].note.startswith("a map: 13 distinct keys in 10 documents")
+    assert columns["votes"].pg_type == "jsonb" and columns["votes"].note.startswith(
+        "a map: 13 distinct keys in 10 documents"
+    )
 
 
 def _source_plan(columns: tuple[str, ...], excluded: tuple[str, ...] = ()) -> SourcePlan:
@@ -62,18 +72,32 @@ def _source_plan(columns: tuple[str, ...], excluded: tuple[str, ...] = ()) -> So
 
 
 def _available(*names: str, objects: tuple[str, ...] = ()) -> dict[str, SourceColumn]:
-    return {n: SourceColumn(n, "object" if n in objects else "string", True, "jsonb" if n in objects else "text") for n in names}
+    return {
+        n: SourceColumn(n, "object" if n in objects else "string", True, "jsonb" if n in objects else "text")
+        for n in names
+    }
 
 
 def test_the_unmapped_warning_skips_sub_paths_of_objects_read_whole_and_stays_short() -> None:
-    available = _available("_id", "profile", "profile.city", "geo", "geo.lat", "geo.lon", *(f"f{i}" for i in range(25)), objects=("profile", "geo"))
+    available = _available(
+        "_id",
+        "profile",
+        "profile.city",
+        "geo",
+        "geo.lat",
+        "geo.lon",
+        *(f"f{i}" for i in range(25)),
+        objects=("profile", "geo"),
+    )
     warning = unmapped_warning(_source_plan(("_id", "profile", "geo.lat"), ("f0",)), available)
 
     assert warning == (
         "db.players: 25 source columns not mapped: geo.lon, f1, f2, f3, f4, f5, f6, f7, f8, f9 and 15 more "
         "(map them, or list them with exclude: true)"
     )
-    assert unmapped_warning(_source_plan(("_id", "profile", "geo"), tuple(f"f{i}" for i in range(25))), available) is None
+    assert (
+        unmapped_warning(_source_plan(("_id", "profile", "geo"), tuple(f"f{i}" for i in range(25))), available) is None
+    )
 
 
 def _target(*mappings: ColumnMapping) -> TargetPlan:
@@ -94,6 +118,10 @@ def test_a_string_clean_up_or_default_keeps_the_staged_width_and_is_filled_by_as
     assert [c.keeps_width_of for c in target.columns] == ["name", "name", "n", None, None]
     name, named, n, day, plain = fitted.columns
     assert name.sql == 'CAST(upper(CAST(btrim(CAST("name" AS text)) AS text)) AS character varying(45))'
-    assert name.insert_sql == 'upper(CAST(btrim(CAST("name" AS text)) AS text))', "assigned: a value too long is refused, not cut"
+    assert name.insert_sql == 'upper(CAST(btrim(CAST("name" AS text)) AS text))', (
+        "assigned: a value too long is refused, not cut"
+    )
     assert named.sql.startswith("CAST(CASE WHEN") and named.sql.endswith(" AS character varying(45))")
-    assert (n, day, plain) == target.columns[2:], "an integer cleaned up is text; a formatted date is text; as read stays as read"
+    assert (n, day, plain) == target.columns[2:], (
+        "an integer cleaned up is text; a formatted date is text; as read stays as read"
+    )

@@ -134,7 +134,13 @@ def test_pymssql_builds_guids_from_little_endian_bytes() -> None:
 
 @pytest.mark.parametrize(
     ("name", "quoted"),
-    [("Users", "[Users]"), ("Order Items", "[Order Items]"), ("a]b", "[a]]b]"), ("[x]", "[[x]]]"), ("O'Brien", "[O'Brien]")],
+    [
+        ("Users", "[Users]"),
+        ("Order Items", "[Order Items]"),
+        ("a]b", "[a]]b]"),
+        ("[x]", "[[x]]]"),
+        ("O'Brien", "[O'Brien]"),
+    ],
 )
 def test_identifiers_are_bracketed_with_closing_brackets_doubled(name: str, quoted: str) -> None:
     assert mssql.quote_name(name) == quoted
@@ -175,8 +181,8 @@ def test_catalog_statements_are_exact_tsql() -> None:
 
 def test_key_and_count_statements_are_exact_tsql() -> None:
     assert roundtrips(mssql.primary_key_sql("dbo", "Users")) == (
-        "SELECT c.name FROM sys.indexes AS i JOIN sys.index_columns AS ic ON ic.object_id = i.object_id "
-        "AND ic.index_id = i.index_id JOIN sys.columns AS c ON c.object_id = ic.object_id AND c.column_id = ic.column_id "
+        "SELECT c.name FROM sys.indexes AS i JOIN sys.index_columns AS ic ON ic.object_id = i.object_id AND "
+        "ic.index_id = i.index_id JOIN sys.columns AS c ON c.object_id = ic.object_id AND c.column_id = ic.column_id "
         "WHERE i.object_id = OBJECT_ID(N'[dbo].[Users]') AND i.is_primary_key = 1 ORDER BY ic.key_ordinal"
     )
     assert roundtrips(mssql.foreign_keys_sql("staging", "Orders")) == (
@@ -188,7 +194,8 @@ def test_key_and_count_statements_are_exact_tsql() -> None:
         "WHERE fk.parent_object_id = OBJECT_ID(N'[staging].[Orders]') ORDER BY fk.name, fkc.constraint_column_id"
     )
     assert roundtrips(mssql.approx_rows_sql("dbo", "Users")) == (
-        "SELECT SUM(p.rows) FROM sys.partitions AS p WHERE p.object_id = OBJECT_ID(N'[dbo].[Users]') AND p.index_id IN (0, 1)"
+        "SELECT SUM(p.rows) FROM sys.partitions AS p WHERE p.object_id = OBJECT_ID(N'[dbo].[Users]') AND "
+        "p.index_id IN (0, 1)"
     )
     assert roundtrips(mssql.count_sql("dbo", "Order Items")) == "SELECT COUNT_BIG(*) FROM [dbo].[Order Items]"
     for statement in mssql.SESSION_SQL:
@@ -240,34 +247,91 @@ def test_each_type_is_read_with_an_exact_expression(native: str, read: str) -> N
 def test_the_select_of_a_table_is_exact_tsql() -> None:
     columns = [column("Id", "uniqueidentifier"), column("Total Due", "money"), column("a]b", "datetimeoffset(7)")]
     assert roundtrips(mssql.select_sql("dbo", "Order Items", columns)) == (
-        "SELECT CONVERT(CHAR(36), [Id]), CAST([Total Due] AS NUMERIC(19, 4)), CONVERT(VARCHAR(34), [a]]b], 121) FROM [dbo].[Order Items]"
+        "SELECT CONVERT(CHAR(36), [Id]), CAST([Total Due] AS NUMERIC(19, 4)), CONVERT(VARCHAR(34), [a]]b], 121) "
+        "FROM [dbo].[Order Items]"
     )
 
 
 # --- errors ---------------------------------------------------------------------------------------------------
 
-REFUSED = b"DB-Lib error message 20009, severity 9:\nUnable to connect: TDS server is unavailable or does not exist (db1)\nNet-Lib error during Connection refused (111)\n"
+REFUSED = (
+    b"DB-Lib error message 20009, severity 9:\nUnable to connect: TDS server is unavailable or does not exist "
+    b"(db1)\nNet-Lib error during Connection refused (111)\n"
+)
 LOGIN_FAILED = (
-    b"Login failed for user 'etl'.DB-Lib error message 20018, severity 14:\nGeneral SQL Server error: Check messages from the SQL Server\n"
-    b"DB-Lib error message 20002, severity 9:\nAdaptive Server connection failed (db1)\nDB-Lib error message 20002, severity 9:\nAdaptive Server connection failed (db1)\n"
+    b"Login failed for user 'etl'.DB-Lib error message 20018, severity 14:\n"
+    b"General SQL Server error: Check messages from the SQL Server\n"
+    b"DB-Lib error message 20002, severity 9:\nAdaptive Server connection failed (db1)\n"
+    b"DB-Lib error message 20002, severity 9:\nAdaptive Server connection failed (db1)\n"
 )
 
 
 def general(text: str) -> bytes:
-    return f"{text}DB-Lib error message 20018, severity 16:\nGeneral SQL Server error: Check messages from the SQL Server\n".encode()
+    return (
+        f"{text}DB-Lib error message 20018, severity 16:\nGeneral SQL Server error: "
+        "Check messages from the SQL Server\n".encode()
+    )
 
 
 @pytest.mark.parametrize(
     ("exc", "transient", "message"),
     [
-        (pymssql.OperationalError((20009, REFUSED)), True, "(20009) Unable to connect: TDS server is unavailable or does not exist (db1); Net-Lib error during Connection refused (111) (is the server running and reachable at that host and port?)"),
-        (pymssql.OperationalError((20003, b"DB-Lib error message 20003, severity 6:\nAdaptive Server connection timed out (db1)\n")), True, "(20003) Adaptive Server connection timed out (db1)"),
-        (pymssql.OperationalError((20006, b"DB-Lib error message 20006, severity 9:\nWrite to the server failed\n")), True, "(20006) Write to the server failed"),
-        (pymssql.OperationalError((1205, general("Transaction (Process ID 57) was deadlocked on lock resources with another process and has been chosen as the deadlock victim. Rerun the transaction."))), True, "(1205) Transaction (Process ID 57) was deadlocked"),
-        (pymssql.OperationalError((18456, LOGIN_FAILED)), False, "(18456) Login failed for user 'etl'.; Adaptive Server connection failed (db1) (check the connection's login and password)"),
-        (pymssql.ProgrammingError((208, general("Invalid object name 'dbo.Custmers'."))), False, "(208) Invalid object name 'dbo.Custmers'. (check the table name and schema)"),
-        (pymssql.ProgrammingError((229, general("The SELECT permission was denied on the object 'Orders', database 'crm', schema 'dbo'."))), False, "(229) The SELECT permission was denied"),
-        (pymssql.OperationalError((4060, general('Cannot open database "crmm" requested by the login. The login failed.'))), False, '(4060) Cannot open database "crmm"'),
+        (
+            pymssql.OperationalError((20009, REFUSED)),
+            True,
+            "(20009) Unable to connect: TDS server is unavailable or does not exist (db1); Net-Lib error during "
+            "Connection refused (111) (is the server running and reachable at that host and port?)",
+        ),
+        (
+            pymssql.OperationalError(
+                (20003, b"DB-Lib error message 20003, severity 6:\nAdaptive Server connection timed out (db1)\n")
+            ),
+            True,
+            "(20003) Adaptive Server connection timed out (db1)",
+        ),
+        (
+            pymssql.OperationalError((20006, b"DB-Lib error message 20006, severity 9:\nWrite to the server failed\n")),
+            True,
+            "(20006) Write to the server failed",
+        ),
+        (
+            pymssql.OperationalError(
+                (
+                    1205,
+                    general(
+                        "Transaction (Process ID 57) was deadlocked on lock resources with another process and "
+                        "has been chosen as the deadlock victim. Rerun the transaction."
+                    ),
+                )
+            ),
+            True,
+            "(1205) Transaction (Process ID 57) was deadlocked",
+        ),
+        (
+            pymssql.OperationalError((18456, LOGIN_FAILED)),
+            False,
+            "(18456) Login failed for user 'etl'.; Adaptive Server connection failed (db1) (check the "
+            "connection's login and password)",
+        ),
+        (
+            pymssql.ProgrammingError((208, general("Invalid object name 'dbo.Custmers'."))),
+            False,
+            "(208) Invalid object name 'dbo.Custmers'. (check the table name and schema)",
+        ),
+        (
+            pymssql.ProgrammingError(
+                (229, general("The SELECT permission was denied on the object 'Orders', database 'crm', schema 'dbo'."))
+            ),
+            False,
+            "(229) The SELECT permission was denied",
+        ),
+        (
+            pymssql.OperationalError(
+                (4060, general('Cannot open database "crmm" requested by the login. The login failed.'))
+            ),
+            False,
+            '(4060) Cannot open database "crmm"',
+        ),
         (pymssql.InterfaceError("Connection is closed."), False, "Connection is closed."),
     ],
 )
@@ -285,13 +349,17 @@ def test_the_password_never_appears_in_a_message() -> None:
 
 
 def test_a_closed_port_is_a_transient_error_within_seconds() -> None:
-    info = ConnectionInfo("crm_mssql", "mssql", host="127.0.0.1", port=1, login="etl", password="Sup3r$ecret", database="crm")
+    info = ConnectionInfo(
+        "crm_mssql", "mssql", host="127.0.0.1", port=1, login="etl", password="Sup3r$ecret", database="crm"
+    )
     started = time.monotonic()
     with pytest.raises(EngineError) as caught:
         mssql.MSSQLSource(info)
     assert time.monotonic() - started < 15
     assert caught.value.transient
-    assert str(caught.value).startswith("SQL Server: cannot connect with mssql connection 'crm_mssql' (127.0.0.1:1/crm): (20009) Unable to connect")
+    assert str(caught.value).startswith(
+        "SQL Server: cannot connect with mssql connection 'crm_mssql' (127.0.0.1:1/crm): (20009) Unable to connect"
+    )
     assert "Sup3r$ecret" not in str(caught.value)
 
 
@@ -354,7 +422,9 @@ def server(monkeypatch: pytest.MonkeyPatch) -> FakeConnection:
             mssql.schemas_sql(): [("dbo",)],
             mssql.columns_sql("dbo", "Orders"): ORDERS_COLUMNS,
             mssql.primary_key_sql("dbo", "Orders"): [("OrderId",)],
-            mssql.foreign_keys_sql("dbo", "Orders"): [("FK_Orders_Customers", "CustomerId", "dbo", "Customers", "CustomerId")],
+            mssql.foreign_keys_sql("dbo", "Orders"): [
+                ("FK_Orders_Customers", "CustomerId", "dbo", "Customers", "CustomerId")
+            ],
             mssql.approx_rows_sql("dbo", "Orders"): [(3,)],
             mssql.count_sql("dbo", "Orders"): [(3,)],
             mssql.tables_sql("dbo"): [("Customers",), ("Orders",)],
@@ -375,8 +445,17 @@ INFO = ConnectionInfo("crm_mssql", "mssql", host="db1", login="etl", password="p
 def test_connect_uses_the_connection_fields_and_sets_up_the_session(server: FakeConnection) -> None:
     source = mssql.MSSQLSource(INFO)
     assert server.kwargs == {
-        "server": "db1", "port": "1433", "user": "etl", "password": "pw", "database": "crm", "login_timeout": 10,
-        "timeout": 600, "charset": "UTF-8", "appname": "databridge", "tds_version": "7.4", "autocommit": True,
+        "server": "db1",
+        "port": "1433",
+        "user": "etl",
+        "password": "pw",
+        "database": "crm",
+        "login_timeout": 10,
+        "timeout": 600,
+        "charset": "UTF-8",
+        "appname": "databridge",
+        "tds_version": "7.4",
+        "autocommit": True,
     }
     assert server.executed == list(mssql.SESSION_SQL)
     assert source.default_schema() == "dbo"
@@ -417,9 +496,23 @@ def read_orders(server: FakeConnection, options: SourceOptions | None = None) ->
     source = mssql.MSSQLSource(INFO, options)
     columns = source.columns(TableRef("dbo", "Orders"))
     server.results[mssql.select_sql("dbo", "Orders", columns)] = [
-        (GUID, GUID.lower(), Decimal("12.3400"), "2024-03-01 09:30:00.1234567 +01:00", "2024-03-02 10:00:00.9999999", "é"),
+        (
+            GUID,
+            GUID.lower(),
+            Decimal("12.3400"),
+            "2024-03-01 09:30:00.1234567 +01:00",
+            "2024-03-02 10:00:00.9999999",
+            "é",
+        ),
         (GUID, GUID, Decimal("-0.0001"), "2024-03-01 09:30:00.0000000 +00:00", None, None),
-        (GUID, GUID, Decimal("922337203685477.5807"), "0001-01-01 00:00:00.0000000 +14:00", "9999-12-31 23:59:59.9999999", ""),
+        (
+            GUID,
+            GUID,
+            Decimal("922337203685477.5807"),
+            "0001-01-01 00:00:00.0000000 +14:00",
+            "9999-12-31 23:59:59.9999999",
+            "",
+        ),
     ]
     sink = Sink()
     assert source.copy_rows(TableRef("dbo", "Orders"), columns, sink, batch_size=2) == 3
@@ -439,7 +532,11 @@ def test_naive_date_times_are_read_in_the_declared_zone(server: FakeConnection) 
     shipped = source.columns(TableRef("dbo", "Orders"))[4]
     assert (shipped.native_type, shipped.pg_type) == ("datetime2(7)", "timestamp(6) with time zone")
     rows = read_orders(server, SourceOptions(naive_timezone="Europe/Paris"))
-    assert [r[4] for r in rows] == ["2024-03-02 10:00:00.9999999 Europe/Paris", None, "9999-12-31 23:59:59.9999999 Europe/Paris"]
+    assert [r[4] for r in rows] == [
+        "2024-03-02 10:00:00.9999999 Europe/Paris",
+        None,
+        "9999-12-31 23:59:59.9999999 Europe/Paris",
+    ]
     assert rows[0][3] == "2024-03-01 09:30:00.1234567 +01:00"  # a datetimeoffset already names its instant
 
 

@@ -16,7 +16,13 @@ from databridge.engines import mssql
 from databridge.engines.base import ConnectionInfo
 from databridge.engines.schema import CheckDef, ColumnDef, ForeignKeyDef, IndexDef, TableSchema
 
-STATEMENTS = (mssql.schema_columns_sql, mssql.indexes_sql, mssql.checks_sql, mssql.schema_foreign_keys_sql, mssql.table_comment_sql)
+STATEMENTS = (
+    mssql.schema_columns_sql,
+    mssql.indexes_sql,
+    mssql.checks_sql,
+    mssql.schema_foreign_keys_sql,
+    mssql.table_comment_sql,
+)
 
 
 @pytest.mark.parametrize("statement", STATEMENTS, ids=lambda f: f.__name__)
@@ -30,15 +36,16 @@ def test_the_statements_read_what_the_schema_needs() -> None:
     assert mssql.schema_columns_sql("dbo", "Orders") == (
         "SELECT c.name, c.is_nullable, dc.definition, c.is_identity, CAST(ep.value AS NVARCHAR(4000)) AS comment "
         "FROM sys.columns AS c LEFT JOIN sys.default_constraints AS dc ON dc.object_id = c.default_object_id "
-        "LEFT JOIN sys.extended_properties AS ep ON ep.class = 1 AND ep.major_id = c.object_id AND ep.minor_id = c.column_id "
-        "AND ep.name = 'MS_Description' WHERE c.object_id = OBJECT_ID(N'[dbo].[Orders]') ORDER BY c.column_id"
+        "LEFT JOIN sys.extended_properties AS ep ON ep.class = 1 AND ep.major_id = c.object_id "
+        "AND ep.minor_id = c.column_id AND ep.name = 'MS_Description' "
+        "WHERE c.object_id = OBJECT_ID(N'[dbo].[Orders]') ORDER BY c.column_id"
     )
     assert mssql.indexes_sql("dbo", "Orders") == (
-        "SELECT i.name, i.is_unique, ic.is_included_column, c.name, ic.is_descending_key, i.filter_definition, i.type_desc "
-        "FROM sys.indexes AS i JOIN sys.index_columns AS ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id "
-        "JOIN sys.columns AS c ON c.object_id = ic.object_id AND c.column_id = ic.column_id "
-        "WHERE i.object_id = OBJECT_ID(N'[dbo].[Orders]') AND i.is_primary_key = 0 AND i.is_hypothetical = 0 AND i.type > 0 "
-        "ORDER BY i.name, ic.is_included_column, ic.key_ordinal, ic.index_column_id"
+        "SELECT i.name, i.is_unique, ic.is_included_column, c.name, ic.is_descending_key, i.filter_definition, "
+        "i.type_desc FROM sys.indexes AS i JOIN sys.index_columns AS ic ON ic.object_id = i.object_id AND "
+        "ic.index_id = i.index_id JOIN sys.columns AS c ON c.object_id = ic.object_id AND c.column_id = ic.column_id "
+        "WHERE i.object_id = OBJECT_ID(N'[dbo].[Orders]') AND i.is_primary_key = 0 AND i.is_hypothetical = 0 AND "
+        "i.type > 0 ORDER BY i.name, ic.is_included_column, ic.key_ordinal, ic.index_column_id"
     )
 
 
@@ -97,7 +104,9 @@ RESULTS = {
         ("UQ_Orders_Status", True, False, "Status", False, "([Status]<>N'void')", "NONCLUSTERED"),
     ],
     mssql.checks_sql(*T): [("CK_Orders_Total", "([Total]>=(0))")],
-    mssql.schema_foreign_keys_sql(*T): [("FK_Orders_Customers", "CustomerId", "dbo", "Customers", "CustomerId", "CASCADE", "NO_ACTION")],
+    mssql.schema_foreign_keys_sql(*T): [
+        ("FK_Orders_Customers", "CustomerId", "dbo", "Customers", "CustomerId", "CASCADE", "NO_ACTION")
+    ],
     mssql.table_comment_sql(*T): [("Orders placed",)],
 }
 
@@ -127,7 +136,16 @@ def test_schema_of_reads_every_object(source: mssql.MSSQLSource) -> None:
             IndexDef("IX_Orders_Customer", ("CustomerId", "PlacedAt"), descending=(False, True), include=("Total",)),
         ),
         checks=(CheckDef("CK_Orders_Total", "[Total]>=(0)"),),
-        foreign_keys=(ForeignKeyDef("FK_Orders_Customers", ("CustomerId",), TableRef("dbo", "Customers"), ("CustomerId",), "CASCADE", "NO ACTION"),),
+        foreign_keys=(
+            ForeignKeyDef(
+                "FK_Orders_Customers",
+                ("CustomerId",),
+                TableRef("dbo", "Customers"),
+                ("CustomerId",),
+                "CASCADE",
+                "NO ACTION",
+            ),
+        ),
         comment="Orders placed",
     )
 
@@ -136,13 +154,28 @@ def test_what_sql_server_has_is_translated_for_postgresql(source: mssql.MSSQLSou
     schema = source.schema_of(TableRef(None, "Orders"))
     columns = {c.name: c.name for c in schema.columns}
     tables = {schema.table: TableRef("public", "orders"), TableRef("dbo", "Customers"): TableRef("public", "customers")}
-    built = {(o.kind, o.name): o.sql or o.skipped for o in schema_objects(schema, TableRef("public", "orders"), columns, tables)}
+    built = {
+        (o.kind, o.name): o.sql or o.skipped
+        for o in schema_objects(schema, TableRef("public", "orders"), columns, tables)
+    }
     assert built[("default", "Status")] == """ALTER TABLE "public"."orders" ALTER COLUMN "Status" SET DEFAULT 'new'"""
-    assert built[("default", "PlacedAt")] == 'ALTER TABLE "public"."orders" ALTER COLUMN "PlacedAt" SET DEFAULT CURRENT_TIMESTAMP'
-    assert built[("unique", "UQ_Orders_Status")] == """CREATE UNIQUE INDEX "UQ_Orders_Status" ON "public"."orders" ("Status") WHERE "Status" <> 'void'"""
-    assert built[("index", "IX_Orders_Customer")] == 'CREATE INDEX "IX_Orders_Customer" ON "public"."orders" ("CustomerId", "PlacedAt" DESC) INCLUDE ("Total")'
+    assert (
+        built[("default", "PlacedAt")]
+        == 'ALTER TABLE "public"."orders" ALTER COLUMN "PlacedAt" SET DEFAULT CURRENT_TIMESTAMP'
+    )
+    assert (
+        built[("unique", "UQ_Orders_Status")]
+        == """CREATE UNIQUE INDEX "UQ_Orders_Status" ON "public"."orders" ("Status") WHERE "Status" <> 'void'"""
+    )
+    assert (
+        built[("index", "IX_Orders_Customer")]
+        == 'CREATE INDEX "IX_Orders_Customer" ON "public"."orders" ("CustomerId", "PlacedAt" DESC) INCLUDE ("Total")'
+    )
     assert built[("index", "CS_Orders")] == "a columnstore index, which PostgreSQL does not have"
-    assert built[("check", "CK_Orders_Total")] == 'ALTER TABLE "public"."orders" ADD CONSTRAINT "CK_Orders_Total" CHECK ("Total" >= (0))'
+    assert (
+        built[("check", "CK_Orders_Total")]
+        == 'ALTER TABLE "public"."orders" ADD CONSTRAINT "CK_Orders_Total" CHECK ("Total" >= (0))'
+    )
     assert built[("foreign_key", "FK_Orders_Customers")] == (
         'ALTER TABLE "public"."orders" ADD CONSTRAINT "FK_Orders_Customers" FOREIGN KEY ("CustomerId") '
         'REFERENCES "public"."customers" ("CustomerId") ON DELETE CASCADE'

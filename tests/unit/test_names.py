@@ -105,7 +105,9 @@ def test_quote_ident(name: str, quoted: str) -> None:
 
 
 def test_quote_ident_refuses_nul() -> None:
-    with pytest.raises(ValueError, match=r"^name 'a\\x00b' contains a NUL character, which PostgreSQL cannot store; remove it$"):
+    with pytest.raises(
+        ValueError, match=r"^name 'a\\x00b' contains a NUL character, which PostgreSQL cannot store; remove it$"
+    ):
         quote_ident("a\x00b")
 
 

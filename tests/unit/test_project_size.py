@@ -12,7 +12,10 @@ from databridge.render.factory import build_dags
 from databridge.spec import load_project, parse_project
 from databridge.spec.loader import MAX_PROJECT_BYTES
 
-TOO_BIG = f"is {MAX_PROJECT_BYTES + 1:,} bytes, more than the {MAX_PROJECT_BYTES:,} bytes a project may have; split it into several projects"
+TOO_BIG = (
+    f"is {MAX_PROJECT_BYTES + 1:,} bytes, more than the {MAX_PROJECT_BYTES:,} bytes a project may have; split it "
+    "into several projects"
+)
 
 
 def write(path: Path, size: int) -> Path:
@@ -40,7 +43,13 @@ def test_a_file_at_the_limit_is_parsed(tmp_path: Path) -> None:
 def test_text_over_the_limit_is_refused_before_it_is_parsed() -> None:
     with pytest.raises(SpecError) as caught:
         parse_project("name: x\n" + "[" * MAX_PROJECT_BYTES, "draft")
-    assert caught.value.problems == [("", f"is {MAX_PROJECT_BYTES + 8:,} bytes, more than the {MAX_PROJECT_BYTES:,} bytes a project may have; split it into several projects")]
+    assert caught.value.problems == [
+        (
+            "",
+            f"is {MAX_PROJECT_BYTES + 8:,} bytes, more than the {MAX_PROJECT_BYTES:,} bytes a project may have; "
+            "split it into several projects",
+        )
+    ]
 
 
 def test_the_dag_factory_reports_the_file(tmp_path: Path) -> None:

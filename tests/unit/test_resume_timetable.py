@@ -36,7 +36,8 @@ def plan(cron: str, catchup: bool = False) -> ProjectPlan:
 
 
 def scheduled_dag(cron: str, catchup: bool = False) -> Any:
-    """The DAG as the scheduler and the dag-processor hold it: serialized and read back (the plugin registers the timetable)."""
+    """The DAG as the scheduler and the dag-processor hold it: serialized and read back (the plugin registers the
+    timetable)."""
     from airflow.serialization.serialized_objects import DagSerialization
 
     return DagSerialization.from_dict(DagSerialization.to_dict(build_dag(plan(cron, catchup))))

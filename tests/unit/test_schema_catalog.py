@@ -36,13 +36,22 @@ from databridge.errors import EngineError
         ("'NULL'", "", "varchar", True, "'NULL'"),
     ],
 )
-def test_mysql_and_mariadb_defaults_become_sql(raw: str | None, extra: str, data_type: str, mariadb: bool, default: str | None) -> None:
+def test_mysql_and_mariadb_defaults_become_sql(
+    raw: str | None, extra: str, data_type: str, mariadb: bool, default: str | None
+) -> None:
     assert mysql._mysql_default(raw, extra, data_type, mariadb) == default
 
 
 @pytest.mark.parametrize(
     ("server", "expressions"),
-    [("8.0.36", True), ("8.0.13", True), ("8.0.12", False), ("5.7.44-log", False), ("10.11.19-MariaDB-0+deb12u1", False), ("11.4.2-MariaDB", False)],
+    [
+        ("8.0.36", True),
+        ("8.0.13", True),
+        ("8.0.12", False),
+        ("5.7.44-log", False),
+        ("10.11.19-MariaDB-0+deb12u1", False),
+        ("11.4.2-MariaDB", False),
+    ],
 )
 def test_functional_key_parts_are_read_from_mysql_8_0_13(server: str, expressions: bool) -> None:
     assert mysql._has_key_expressions(server) is expressions
@@ -92,27 +101,46 @@ def test_sqlite_checks_come_from_the_create_statement_with_their_names() -> None
 
 def test_sqlite_unbalanced_checks_are_an_error() -> None:
     with pytest.raises(EngineError, match="unbalanced parentheses"):
-        sqlite.checks_in('CREATE TABLE t (a INT CHECK (a > (0)')
+        sqlite.checks_in("CREATE TABLE t (a INT CHECK (a > (0)")
 
 
 def test_sqlite_index_expressions_and_predicates_come_from_create_index() -> None:
-    expressions, where = sqlite._index_sql('CREATE INDEX ix ON t (lower(name) DESC, b COLLATE NOCASE, c) WHERE c > 0', "ix")
+    expressions, where = sqlite._index_sql(
+        "CREATE INDEX ix ON t (lower(name) DESC, b COLLATE NOCASE, c) WHERE c > 0", "ix"
+    )
     assert (expressions, where) == (["LOWER(name)", "", ""], "c > 0")
 
 
 def test_parts_of_an_anonymous_index_keep_apart_but_lose_the_engines_name() -> None:
-    parts = [IndexPart("sqlite_autoindex_t_1", True, "a", anonymous=True), IndexPart("sqlite_autoindex_t_2", True, "b", anonymous=True)]
+    parts = [
+        IndexPart("sqlite_autoindex_t_1", True, "a", anonymous=True),
+        IndexPart("sqlite_autoindex_t_2", True, "b", anonymous=True),
+    ]
     uniques, indexes = indexes_from_parts(parts)
     assert [(i.name, i.columns) for i in uniques] == [("", ("a",)), ("", ("b",))] and indexes == ()
 
 
-@pytest.mark.parametrize(("text", "rule"), [("NO_ACTION", "NO ACTION"), ("set null", "SET NULL"), (None, "NO ACTION"), ("CASCADE", "CASCADE")])
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [("NO_ACTION", "NO ACTION"), ("set null", "SET NULL"), (None, "NO ACTION"), ("CASCADE", "CASCADE")],
+)
 def test_referential_actions_are_written_as_sql(text: str | None, rule: str) -> None:
     assert referential_action(text) == rule
 
 
 def test_documents_give_their_columns_and_key_only() -> None:
-    info = TableInfo("shop", "people", (ColumnInfo("_id", "string", False, None, "text"), ColumnInfo("age", "integer", True, None, "bigint")), ("_id",))
+    info = TableInfo(
+        "shop",
+        "people",
+        (ColumnInfo("_id", "string", False, None, "text"), ColumnInfo("age", "integer", True, None, "bigint")),
+        ("_id",),
+    )
     assert columns_only(info) == TableSchema(
-        TableRef("shop", "people"), "", (ColumnDef("_id", False, type="string", pg_type="text"), ColumnDef("age", True, type="integer", pg_type="bigint")), ("_id",)
+        TableRef("shop", "people"),
+        "",
+        (
+            ColumnDef("_id", False, type="string", pg_type="text"),
+            ColumnDef("age", True, type="integer", pg_type="bigint"),
+        ),
+        ("_id",),
     )

@@ -19,9 +19,15 @@ TYPE_HELP = (
     "use a PostgreSQL type (text, varchar(n), integer, bigint, numeric(p,s), boolean, date, timestamp, timestamptz, "
     "jsonb, ...) or a schema-qualified user type such as public.mood"
 )
-CRON_HELP = "write five fields like '0 3 * * *' or a preset: @continuous, @daily, @hourly, @monthly, @once, @quarterly, @weekly, @yearly"
+CRON_HELP = (
+    "write five fields like '0 3 * * *' or a preset: @continuous, @daily, @hourly, @monthly, @once, @quarterly, "
+    "@weekly, @yearly"
+)
 NOT_A_SCALAR = "must be a single expression; statements and subqueries (SELECT ...) are not allowed"
-SERVER_STATE = "which custom SQL may not use: only pure, row-local functions are allowed (the README's 'What custom SQL may do' lists them)"
+SERVER_STATE = (
+    "which custom SQL may not use: only pure, row-local functions are allowed "
+    "(the README's 'What custom SQL may do' lists them)"
+)
 NO_AGGREGATES = "aggregates and window functions are not allowed, only scalar expressions over one row"
 READ_ONLY = "must be one SELECT that only reads: SELECT INTO is not allowed"
 
@@ -40,15 +46,27 @@ EXPECTED = {
     # the shape of the project (pydantic)
     "unknown_top_level_key.yaml": "descripton: unknown field 'descripton' (did you mean 'description'?)",
     "unknown_column_key.yaml": f"{T0}.columns[1].sorce: unknown field 'sorce' (did you mean 'source'?)",
-    "unknown_check_key.yaml": "pipelines[0].validations[0].on_failur: unknown field 'on_failur' (did you mean 'on_failure'?)",
-    "retries_not_a_number.yaml": "defaults.retries: input should be a valid integer, unable to parse string as an integer (got 'many')",
+    "unknown_check_key.yaml": (
+        "pipelines[0].validations[0].on_failur: unknown field 'on_failur' (did you mean 'on_failure'?)"
+    ),
+    "retries_not_a_number.yaml": (
+        "defaults.retries: input should be a valid integer, unable to parse string as an integer (got 'many')"
+    ),
     "retries_negative.yaml": "defaults.retries: input should be greater than or equal to 0 (got -1)",
     "deadline_zero.yaml": "schedule.deadline_minutes: input should be greater than 0 (got 0)",
-    "deadline_with_unit.yaml": "schedule.deadline_minutes: input should be a valid integer, unable to parse string as an integer (got '2h')",
+    "deadline_with_unit.yaml": (
+        "schedule.deadline_minutes: input should be a valid integer, unable to parse string as an integer (got '2h')"
+    ),
     "keep_versions_negative.yaml": "defaults.keep_versions_days: input should be greater than or equal to 0 (got -2)",
-    "max_rejects_bad.yaml": f"{T0}.max_rejects: max_rejects '5 rows': write a count of rows (0, 100) or a percentage such as '0.5%'",
-    "load_typo.yaml": f"{T0}.load: 'upsrt' is not allowed; write one of 'replace', 'append' or 'upsert' (did you mean 'upsert'?)",
-    "role_typo.yaml": f"{T0}.role: 'dimention' is not allowed; write one of 'dimension' or 'fact' (did you mean 'dimension'?)",
+    "max_rejects_bad.yaml": (
+        f"{T0}.max_rejects: max_rejects '5 rows': write a count of rows (0, 100) or a percentage such as '0.5%'"
+    ),
+    "load_typo.yaml": (
+        f"{T0}.load: 'upsrt' is not allowed; write one of 'replace', 'append' or 'upsert' (did you mean 'upsert'?)"
+    ),
+    "role_typo.yaml": (
+        f"{T0}.role: 'dimention' is not allowed; write one of 'dimension' or 'fact' (did you mean 'dimension'?)"
+    ),
     "check_kind_typo.yaml": (
         "pipelines[0].validations[0]: check 'not_nul' is unknown; write one of 'not_null', 'foreign_key', 'custom' "
         "(did you mean 'not_null'?)"
@@ -56,11 +74,20 @@ EXPECTED = {
     "missing_name.yaml": "name: is required but missing",
     "missing_pipelines.yaml": "pipelines: is required but missing",
     "missing_source_conn_id.yaml": "pipelines[0].source_conn_id: is required but missing",
-    "missing_tables.yaml": 'pipelines[0].tables: list the source tables, or take them by pattern with include, e.g. include: ["shop.*"]',
+    "missing_tables.yaml": (
+        'pipelines[0].tables: list the source tables, or take them by pattern with include, e.g. include: ["shop.*"]'
+    ),
     "missing_targets.yaml": "pipelines[0].tables[0].targets: is required but missing",
-    "columns_empty.yaml": f"{T0}.columns: no column is mapped: list at least one column, or leave columns out to take every source column unchanged",
-    "name_with_spaces.yaml": "name: 'my shop' must start with a letter and hold only letters, digits and underscores (at most 63)",
-    "name_leading_digit.yaml": "name: '1shop' must start with a letter and hold only letters, digits and underscores (at most 63)",
+    "columns_empty.yaml": (
+        f"{T0}.columns: no column is mapped: list at least one column, or leave columns out to take every source "
+        "column unchanged"
+    ),
+    "name_with_spaces.yaml": (
+        "name: 'my shop' must start with a letter and hold only letters, digits and underscores (at most 63)"
+    ),
+    "name_leading_digit.yaml": (
+        "name: '1shop' must start with a letter and hold only letters, digits and underscores (at most 63)"
+    ),
     "cron_four_fields.yaml": f"schedule.cron: '0 3 * *' is not a cron expression; {CRON_HELP}",
     "cron_preset_typo.yaml": f"schedule.cron: '@dayly' is not a cron expression (did you mean '@daily'?); {CRON_HELP}",
     "timezone_unknown.yaml": (
@@ -69,25 +96,33 @@ EXPECTED = {
     ),
     # tables taken by pattern (spec checks)
     "include_not_qualified.yaml": (
-        "pipelines[0].include[1]: 'orders*' is not a pattern of schema.table; write e.g. shop.* (every table of shop) or shop.order_*"
+        "pipelines[0].include[1]: 'orders*' is not a pattern of schema.table; write e.g. shop.* (every table of "
+        "shop) or shop.order_*"
     ),
-    "naming_typo.yaml": "naming: 'snake' is not allowed; write one of 'as_is', 'lower' or 'snake_case' (did you mean 'snake_case'?)",
-    "exclude_without_include.yaml": 'pipelines[0].exclude: exclude leaves out tables that include takes; add include, e.g. include: ["shop.*"]',
+    "naming_typo.yaml": (
+        "naming: 'snake' is not allowed; write one of 'as_is', 'lower' or 'snake_case' (did you mean 'snake_case'?)"
+    ),
+    "exclude_without_include.yaml": (
+        'pipelines[0].exclude: exclude leaves out tables that include takes; add include, e.g. include: ["shop.*"]'
+    ),
     "target_schema_without_include.yaml": (
-        "pipelines[0].target_schema: names the schema of the tables include takes; add include, or write the schema in each "
-        "target table's name"
+        "pipelines[0].target_schema: names the schema of the tables include takes; add include, or write the schema "
+        "in each target table's name"
     ),
     "target_schema_staging.yaml": (
-        "pipelines[0].target_schema: schema 'databridge_staging' is this pipeline's staging schema; put the target table in a "
-        "schema of its own, e.g. analytics"
+        "pipelines[0].target_schema: schema 'databridge_staging' is this pipeline's staging schema; put the target "
+        "table in a schema of its own, e.g. analytics"
     ),
     # names that must exist, be unique, or not loop (spec checks)
-    "single_pipeline_with_two.yaml": "strategy: single-pipeline allows one pipeline but 2 are defined; write strategy: multi-pipeline",
+    "single_pipeline_with_two.yaml": (
+        "strategy: single-pipeline allows one pipeline but 2 are defined; write strategy: multi-pipeline"
+    ),
     "duplicate_pipeline_names.yaml": "pipelines[1].name: pipeline 'load' is defined twice; give each a distinct name",
     "depends_on_unknown.yaml": "pipelines[1].depends_on[0]: unknown pipeline 'ingset' (did you mean 'ingest'?)",
     "depends_on_itself.yaml": "pipelines[0].depends_on[0]: pipeline 'main' cannot depend on itself",
     "depends_on_cycle.yaml": (
-        "pipelines[0].depends_on: pipelines depend on each other in a cycle: a -> b -> c -> a; remove one of these dependencies"
+        "pipelines[0].depends_on: pipelines depend on each other in a cycle: a -> b -> c -> a; remove one of "
+        "these dependencies"
     ),
     "duplicate_target_column.yaml": f"{T0}.columns[1]: target column 'id' is defined twice; give each a distinct name",
     "column_source_and_expression.yaml": (
@@ -97,9 +132,13 @@ EXPECTED = {
     "expression_without_target.yaml": (
         f"{T0}.columns[1].target: a column computed by an expression needs target: its name in the target table"
     ),
-    "excluded_with_other_fields.yaml": f"{T0}.columns[1]: an excluded column takes only source; remove target, transform",
+    "excluded_with_other_fields.yaml": (
+        f"{T0}.columns[1]: an excluded column takes only source; remove target, transform"
+    ),
     "upsert_without_keys.yaml": f"{T0}.keys: upsert needs keys: list the target columns that identify a row",
-    "on_existing_skip_without_keys.yaml": f"{T0}.keys: on_existing: skip needs keys: list the target columns that identify a row",
+    "on_existing_skip_without_keys.yaml": (
+        f"{T0}.keys: on_existing: skip needs keys: list the target columns that identify a row"
+    ),
     "on_existing_skip_with_upsert.yaml": (
         f"{T0}.on_existing: on_existing: skip is for load: append (an upsert updates the rows already in the target); "
         "remove on_existing or write load: append"
@@ -110,7 +149,8 @@ EXPECTED = {
         f"{T0}.foreign_keys[0].columns[0]: unknown target column 'custmer_id' (did you mean 'customer_id'?)"
     ),
     "referenced_columns_count.yaml": (
-        f"{T0}.foreign_keys[0].referenced_columns: lists 1 column(s) but columns lists 2; give one referenced column per column"
+        f"{T0}.foreign_keys[0].referenced_columns: lists 1 column(s) but columns lists 2; give one referenced "
+        "column per column"
     ),
     "two_mappings_one_target.yaml": (
         "pipelines[0].tables[1].targets[0].table: target table 'analytics.orders' is already fed by another mapping "
@@ -129,11 +169,15 @@ EXPECTED = {
         "pipelines[0].validations[0].table: 'analytics.order' is not a target table of this pipeline "
         "(did you mean 'analytics.orders'?)"
     ),
-    "not_null_unknown_column.yaml": "pipelines[0].validations[0].columns[0]: unknown target column 'emial' (did you mean 'email'?)",
+    "not_null_unknown_column.yaml": (
+        "pipelines[0].validations[0].columns[0]: unknown target column 'emial' (did you mean 'email'?)"
+    ),
     # custom SQL (compiler, sqlglot)
     "expression_statement.yaml": f"{T0}.columns[1].expression: {NOT_A_SCALAR}",
     "expression_subquery.yaml": f"{T0}.columns[1].expression: {NOT_A_SCALAR}",
-    "expression_semicolon.yaml": f"{T0}.columns[1].expression: contains a semicolon; write one expression, not statements",
+    "expression_semicolon.yaml": (
+        f"{T0}.columns[1].expression: contains a semicolon; write one expression, not statements"
+    ),
     "expression_line_comment.yaml": (
         f"{T0}.columns[1].expression: contains a comment; remove it (comments are not allowed in expressions)"
     ),
@@ -160,7 +204,9 @@ EXPECTED = {
     # types and formats (compiler)
     "type_typo.yaml": f"{T0}.columns[1].type: unknown type 'integr' (did you mean 'integer'?); {TYPE_HELP}",
     "type_injection.yaml": f"{T0}.columns[1].type: unknown type 'int; drop table x' (did you mean 'int'?); {TYPE_HELP}",
-    "date_format_bad_code.yaml": f"{T0}.columns[1].date_format: date_format '%Y-%q': '%q' is not a supported strftime code",
+    "date_format_bad_code.yaml": (
+        f"{T0}.columns[1].date_format: date_format '%Y-%q': '%q' is not a supported strftime code"
+    ),
     # load order (compiler)
     "dimension_references_fact.yaml": (
         "pipelines[0].tables: dimension analytics.dim_customer references fact analytics.fact_order, but dimensions "
@@ -188,7 +234,8 @@ EXPECTED = {
     # hostile and broken input: the YAML itself
     "yaml_duplicate_key.yaml": "line 12, column 13: invalid YAML: key 'load' is given twice in this mapping; keep one",
     "yaml_tab_indent.yaml": (
-        "line 4, column 1: invalid YAML: found character '\\t' that cannot start any token; indent with spaces (YAML does not allow tabs)"
+        "line 4, column 1: invalid YAML: found character '\\t' that cannot start any token; indent with spaces "
+        "(YAML does not allow tabs)"
     ),
     "yaml_two_documents.yaml": (
         "line 3, column 1: invalid YAML: expected a single document in the stream, but found another document; "
@@ -212,17 +259,23 @@ EXPECTED = {
     "keys_not_a_list.yaml": f"{T0}.keys: input should be a valid list (got 'id')",
     "transform_not_a_list.yaml": f"{T0}.columns[1].transform: input should be a valid list (got 'trim')",
     "transform_typo.yaml": (
-        f"{T0}.columns[1].transform[0]: 'strip' is not allowed; write one of 'trim', 'upper' or 'lower' (did you mean 'trim'?)"
+        f"{T0}.columns[1].transform[0]: 'strip' is not allowed; write one of 'trim', "
+        "'upper' or 'lower' (did you mean 'trim'?)"
     ),
     "default_list.yaml": f"{T0}.columns[1].default: write one value: text, a number or true/false (got [0, 1])",
-    "expect_mapping.yaml": "pipelines[0].validations[0].expect: write one value: text, a number or true/false (got {'rows': 0})",
-    "validation_not_a_mapping.yaml": (
-        "pipelines[0].validations[0]: input should be a valid dictionary or object to extract fields from (got 'not_null'); "
-        "write a mapping of keys (key: value, ...)"
+    "expect_mapping.yaml": (
+        "pipelines[0].validations[0].expect: write one value: text, a number or true/false (got {'rows': 0})"
     ),
-    "catchup_not_boolean.yaml": "schedule.catchup: input should be a valid boolean, unable to interpret input (got 'maybe')",
+    "validation_not_a_mapping.yaml": (
+        "pipelines[0].validations[0]: input should be a valid dictionary or object to extract fields from (got "
+        "'not_null'); write a mapping of keys (key: value, ...)"
+    ),
+    "catchup_not_boolean.yaml": (
+        "schedule.catchup: input should be a valid boolean, unable to interpret input (got 'maybe')"
+    ),
     "start_date_word.yaml": (
-        "schedule.start_date: input should be a valid date or datetime, input is too short (got 'yesterday'); write a date as YYYY-MM-DD"
+        "schedule.start_date: input should be a valid date or datetime, input is too short (got 'yesterday'); "
+        "write a date as YYYY-MM-DD"
     ),
     "batch_size_too_small.yaml": "defaults.batch_size: input should be greater than or equal to 100 (got 10)",
     "source_conn_id_typo.yaml": problems(
@@ -230,23 +283,28 @@ EXPECTED = {
         "pipelines[0].source_conn: unknown field 'source_conn' (did you mean 'source_conn_id'?)",
     ),
     "target_unknown_key.yaml": (
-        f"{T0}.primary_key: unknown field 'primary_key' (allowed: columns, filter, foreign_keys, keys, load, max_rejects, on_existing, on_schema_change, role, table)"
+        f"{T0}.primary_key: unknown field 'primary_key' (allowed: columns, filter, foreign_keys, keys, load, "
+        "max_rejects, on_existing, on_schema_change, role, table)"
     ),
     "staging_schema_spaces.yaml": (
-        "pipelines[0].staging_schema: 'my staging' must start with a letter and hold only letters, digits and underscores (at most 63)"
+        "pipelines[0].staging_schema: 'my staging' must start with a letter and hold only letters, digits and "
+        "underscores (at most 63)"
     ),
     "attachments_bucket.yaml": (
-        "pipelines[0].attachments.bucket: 'My_Bucket' is not an S3 bucket name: write 3 to 63 lowercase letters, digits, "
-        "dots and hyphens, starting and ending with a letter or digit"
+        "pipelines[0].attachments.bucket: 'My_Bucket' is not an S3 bucket name: write 3 to 63 lowercase letters, "
+        "digits, dots and hyphens, starting and ending with a letter or digit"
     ),
     "attachments_prefix.yaml": (
         "pipelines[0].attachments.prefix: '/couchdb/' is not a key prefix: write parts of letters, digits and !_.*'()- "
         "joined by '/', without a leading or trailing '/'"
     ),
     "naive_timezone_unknown.yaml": (
-        "pipelines[0].source_options.naive_timezone: unknown time zone 'Paris'; write an IANA name such as UTC or Europe/Paris"
+        "pipelines[0].source_options.naive_timezone: unknown time zone 'Paris'; write an IANA name such as UTC "
+        "or Europe/Paris"
     ),
-    "zero_dates_typo.yaml": "pipelines[0].source_options.zero_dates: 'zero' is not allowed; write one of 'null' or 'fail'",
+    "zero_dates_typo.yaml": (
+        "pipelines[0].source_options.zero_dates: 'zero' is not allowed; write one of 'null' or 'fail'"
+    ),
     # hostile and broken input: names PostgreSQL would cut, places that are not the user's, repeated keys
     "column_name_too_long.yaml": (
         f"{T0}.columns[1]: target column 'total_amount_including_taxes_shipping_and_handling_before_discount' "
@@ -256,35 +314,52 @@ EXPECTED = {
         f"{T0}.table: name '{'fact_' * 14}' is 70 bytes long; PostgreSQL keeps only 63: shorten it"
     ),
     "target_in_results_schema.yaml": (
-        f"{T0}.table: schema 'databridge' holds DataBridge's run results; put the target table in a schema of its own, e.g. analytics"
+        f"{T0}.table: schema 'databridge' holds DataBridge's run results; put the target table in a schema of "
+        "its own, e.g. analytics"
     ),
     "target_in_staging_schema.yaml": (
-        f"{T0}.table: schema 'databridge_staging' is this pipeline's staging schema; put the target table in a schema of its own, "
-        "e.g. analytics"
+        f"{T0}.table: schema 'databridge_staging' is this pipeline's staging schema; put the target table in a "
+        "schema of its own, e.g. analytics"
     ),
     "target_in_pg_catalog.yaml": (
-        f"{T0}.table: schema 'pg_catalog' belongs to PostgreSQL; put the target table in a schema of its own, e.g. analytics"
+        f"{T0}.table: schema 'pg_catalog' belongs to PostgreSQL; put the target table in a schema of its own, "
+        "e.g. analytics"
     ),
     "keys_listed_twice.yaml": f"{T0}.keys[1]: key column 'id' is listed twice; list each key column once",
-    "source_with_nul.yaml": f"{T0}.columns[1].source: name 'to\\x00tal' contains a NUL character, which PostgreSQL cannot store; remove it",
+    "source_with_nul.yaml": (
+        f"{T0}.columns[1].source: name 'to\\x00tal' contains a NUL character, which PostgreSQL cannot store; remove it"
+    ),
     # hostile and broken input: custom SQL tricks
-    "expression_star.yaml": f"{T0}.columns[1].expression: uses *; an expression gives one value: name the columns it needs as {{column}}",
+    "expression_star.yaml": (
+        f"{T0}.columns[1].expression: uses *; an expression gives one value: name the columns it needs as {{column}}"
+    ),
     "expression_exists.yaml": f"{T0}.columns[1].expression: {NOT_A_SCALAR}",
     "expression_in_subquery.yaml": f"{T0}.columns[1].expression: {NOT_A_SCALAR}",
     "expression_cte.yaml": f"{T0}.columns[1].expression: {NOT_A_SCALAR}",
     "expression_pg_read_file.yaml": f"{T0}.columns[1].expression: calls pg_read_file(), {SERVER_STATE}",
-    "expression_unclosed_string.yaml": f"{T0}.columns[1].expression: cannot be read as SQL: a quote (' or \") or $$ is left open; close it",
+    "expression_unclosed_string.yaml": (
+        f"{T0}.columns[1].expression: cannot be read as SQL: a quote (' or \") or $$ is left open; close it"
+    ),
     "expression_side_by_side.yaml": (
-        f"{T0}.columns[1].expression: has two {{column}} placeholders side by side; join them with an operator, e.g. {{a}} || {{b}}"
+        f"{T0}.columns[1].expression: has two {{column}} placeholders side by side; join them with an operator, "
+        "e.g. {a} || {b}"
     ),
     "filter_subquery.yaml": f"{T0}.filter: {NOT_A_SCALAR}",
-    "custom_validation_cte_delete.yaml": "pipelines[0].validations[0].sql: must be one SELECT that only reads: WITH is not allowed",
+    "custom_validation_cte_delete.yaml": (
+        "pipelines[0].validations[0].sql: must be one SELECT that only reads: WITH is not allowed"
+    ),
     "custom_validation_select_into.yaml": f"pipelines[0].validations[0].sql: {READ_ONLY}",
-    "custom_validation_two_statements.yaml": "pipelines[0].validations[0].sql: contains a semicolon; write one expression, not statements",
+    "custom_validation_two_statements.yaml": (
+        "pipelines[0].validations[0].sql: contains a semicolon; write one expression, not statements"
+    ),
     "custom_validation_dblink.yaml": f"pipelines[0].validations[0].sql: calls dblink_exec(), {SERVER_STATE}",
     # hostile and broken input: types PostgreSQL would refuse when creating the table
-    "source_types_typo.yaml": f"pipelines[0].tables[0].source_types.total: unknown type 'integr' (did you mean 'integer'?); {TYPE_HELP}",
-    "type_unclosed_paren.yaml": f"{T0}.columns[1].type: unknown type 'numeric(10' (did you mean 'numeric'?); {TYPE_HELP}",
+    "source_types_typo.yaml": (
+        f"pipelines[0].tables[0].source_types.total: unknown type 'integr' (did you mean 'integer'?); {TYPE_HELP}"
+    ),
+    "type_unclosed_paren.yaml": (
+        f"{T0}.columns[1].type: unknown type 'numeric(10' (did you mean 'numeric'?); {TYPE_HELP}"
+    ),
     "type_precision_too_large.yaml": f"{T0}.columns[1].type: 'numeric(2000,2)': the size of numeric must be 1 to 1000",
     "type_zero_length.yaml": f"{T0}.columns[1].type: 'varchar(0)': the size of varchar must be 1 to 10485760",
 }
@@ -336,9 +411,9 @@ NOTE = '"naïve ""quoted"""'
 LEGITIMATE = [
     ("{naïve \"quoted\"} || ';'", f"({NOTE} || ';')"),
     ("{naïve \"quoted\"} || '-- not a comment /* nor this */'", f"({NOTE} || '-- not a comment /* nor this */')"),
-    ("{naïve \"quoted\"} || $$; DROP TABLE x; $$", f"({NOTE} || '; DROP TABLE x; ')"),
+    ('{naïve "quoted"} || $$; DROP TABLE x; $$', f"({NOTE} || '; DROP TABLE x; ')"),
     ("COALESCE({select}, {Order Items})", '(COALESCE("select", "Order Items"))'),
-    ("'{\"not\": \"a column\"}'", """('{"not": "a column"}')"""),
+    ('\'{"not": "a column"}\'', """('{"not": "a column"}')"""),
 ]
 
 

@@ -17,8 +17,13 @@ from databridge.runtime.load import load_statement
 from databridge.runtime.transform import transform_sql
 from databridge.spec.models import ColumnMapping
 
-CHECK_SCOPE = Scope(check=True, tables=frozenset({("public", "fact_order"), ("public", "t")}), schemas=frozenset({"databridge"}))
-SERVER_STATE = "which custom SQL may not use: only pure, row-local functions are allowed (the README's 'What custom SQL may do' lists them)"
+CHECK_SCOPE = Scope(
+    check=True, tables=frozenset({("public", "fact_order"), ("public", "t")}), schemas=frozenset({"databridge"})
+)
+SERVER_STATE = (
+    "which custom SQL may not use: only pure, row-local functions are allowed "
+    "(the README's 'What custom SQL may do' lists them)"
+)
 NOT_A_SCALAR = "must be a single expression; statements and subqueries (SELECT ...) are not allowed"
 ONLY_READ = "must be one SELECT that only reads: SELECT INTO is not allowed"
 
@@ -127,9 +132,7 @@ def test_transform_then_default_then_type() -> None:
 
 def test_date_format_comes_before_default() -> None:
     formatted = "to_char(CAST(\"d\" AS timestamp), 'YYYY')"
-    assert column_sql(source="d", date_format="%Y", default="never") == (
-        f"COALESCE(NULLIF({formatted}, ''), 'never')"
-    )
+    assert column_sql(source="d", date_format="%Y", default="never") == (f"COALESCE(NULLIF({formatted}, ''), 'never')")
 
 
 @pytest.mark.parametrize(
@@ -211,7 +214,10 @@ def test_custom_validation_is_normalised() -> None:
     [
         ("UPDATE t SET a = 1", "must be one SELECT returning one value"),
         ("SELECT count(*) INTO x FROM t", ONLY_READ),
-        ("WITH gone AS (DELETE FROM t RETURNING *) SELECT count(*) FROM gone", "must be one SELECT that only reads: WITH is not allowed"),
+        (
+            "WITH gone AS (DELETE FROM t RETURNING *) SELECT count(*) FROM gone",
+            "must be one SELECT that only reads: WITH is not allowed",
+        ),
         ("SELECT pg_sleep(10)", f"calls pg_sleep(), {SERVER_STATE}"),
         ("SELECT 1; SELECT 2", "contains a semicolon; write one expression, not statements"),
     ],

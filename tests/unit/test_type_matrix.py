@@ -1,4 +1,5 @@
-"""The type matrix: one case per row (the row it must hit, the PostgreSQL type it must give), and the rules around it."""
+"""The type matrix: one case per row (the row it must hit, the PostgreSQL type it must give), and the rules around
+it."""
 
 from __future__ import annotations
 
@@ -128,7 +129,10 @@ def test_every_row_says_what_happens_to_values() -> None:
 
 
 def test_tinyint_1_note_says_what_the_lint_refuses() -> None:
-    assert notes_for("mysql", "tinyint(1)") == "tinyint(1) → boolean; NULL stays NULL; values other than 0/1 are refused by the lint"
+    assert (
+        notes_for("mysql", "tinyint(1)")
+        == "tinyint(1) → boolean; NULL stays NULL; values other than 0/1 are refused by the lint"
+    )
 
 
 def test_an_unknown_type_is_text_and_says_so() -> None:
@@ -137,7 +141,9 @@ def test_an_unknown_type_is_text_and_says_so() -> None:
 
 
 def test_an_unknown_engine_names_the_known_ones() -> None:
-    with pytest.raises(ValueError, match=r"no engine 'oracle'; use one of: bson, couchdb, json, mariadb, mongo, mongodb, mssql, mysql"):
+    with pytest.raises(
+        ValueError, match=r"no engine 'oracle'; use one of: bson, couchdb, json, mariadb, mongo, mongodb, mssql, mysql"
+    ):
         pg_type_for("oracle", "number")
 
 
@@ -153,5 +159,7 @@ def test_an_unknown_engine_names_the_known_ones() -> None:
         ("date", "UTC", "date"),
     ],
 )
-def test_naive_timestamps_become_zoned_only_when_a_zone_is_declared(pg_type: str, zone: str | None, expected: str) -> None:
+def test_naive_timestamps_become_zoned_only_when_a_zone_is_declared(
+    pg_type: str, zone: str | None, expected: str
+) -> None:
     assert zoned(pg_type, zone) == expected

@@ -14,10 +14,24 @@ JS = REPO / "plugins" / "databridge" / "views" / "static" / "js"
 DRAFT: dict[str, Any] = {
     "name": "p",
     "pipelines": [
-        {"name": "crm", "tables": [{"source": "shop.orders", "targets": [{"table": "public.orders"}, {"table": "public.order_copy", "columns": [{"source": "id"}, {"target": "total", "expression": "{a} + {b}"}]}]}]},
+        {
+            "name": "crm",
+            "tables": [
+                {
+                    "source": "shop.orders",
+                    "targets": [
+                        {"table": "public.orders"},
+                        {
+                            "table": "public.order_copy",
+                            "columns": [{"source": "id"}, {"target": "total", "expression": "{a} + {b}"}],
+                        },
+                    ],
+                }
+            ],
+        },
         {"name": "erp", "depends_on": ["crm"]},
     ],
-}  # fmt: skip
+}
 PAIR = "pair shop.orders → public.order_copy (pipeline crm)"
 
 CASES = [
@@ -88,7 +102,9 @@ def test_every_control_named_is_drawn_by_the_wizard() -> None:
     controls |= {"#overwrite"}
     for control in controls:
         for ident in re.findall(r"#([\w-]+)", control):
-            drawn = TEMPLATED.get(ident.split("-")[-1] if ident.endswith("-conn") else ident.split("-")[0], f'id: "{ident}"')
+            drawn = TEMPLATED.get(
+                ident.split("-")[-1] if ident.endswith("-conn") else ident.split("-")[0], f'id: "{ident}"'
+            )
             assert drawn in source, ident
         for attribute in re.findall(r"\[(data-[\w-]+)=", control):
             assert f'"{attribute}"' in source, attribute

@@ -12,7 +12,9 @@ from databridge.views.problems import STEPS as SERVER_STEPS
 
 JS = Path(__file__).parents[2] / "plugins" / "databridge" / "views" / "static" / "js"
 STEP_FILES = sorted((JS / "steps").glob("*.js"))
-IMPORT = re.compile(r"""^\s*(?:import|export)\b[^;'"]*?\bfrom\s*["']([^"']+)["']|^\s*import\s*["']([^"']+)["']""", re.MULTILINE)
+IMPORT = re.compile(
+    r"""^\s*(?:import|export)\b[^;'"]*?\bfrom\s*["']([^"']+)["']|^\s*import\s*["']([^"']+)["']""", re.MULTILINE
+)
 
 
 def imports(module: Path) -> set[Path]:
@@ -67,12 +69,16 @@ def test_no_step_module_imports_the_wizard() -> None:
 @pytest.mark.parametrize("path", STEP_FILES, ids=lambda p: p.name)
 def test_a_step_writes_no_step_number_of_its_own(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
-    assert not re.search(r"""h\(\s*["']h2["']\s*,\s*\{[^}]*\}\s*,\s*[`"']\s*\d""", text), "a heading with its number written out"
+    assert not re.search(r"""h\(\s*["']h2["']\s*,\s*\{[^}]*\}\s*,\s*[`"']\s*\d""", text), (
+        "a heading with its number written out"
+    )
     assert not re.findall(r"\b[Ss]teps? \d", text), "a step number written out: use stepNumber(key) from state.js"
 
 
 def test_every_step_heading_comes_from_the_steps_list() -> None:
-    keys = re.findall(r"""\{\s*key:\s*"([a-z]+)",\s*name:\s*"[^"]+",\s*title:""", (JS / "state.js").read_text(encoding="utf-8"))
+    keys = re.findall(
+        r"""\{\s*key:\s*"([a-z]+)",\s*name:\s*"[^"]+",\s*title:""", (JS / "state.js").read_text(encoding="utf-8")
+    )
     used = {m for p in STEP_FILES for m in re.findall(r"""heading\("([a-z]+)"\)""", p.read_text(encoding="utf-8"))}
     assert used == set(keys) and len(keys) == 6
 

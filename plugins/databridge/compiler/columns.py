@@ -48,11 +48,15 @@ def compile_column(column: ColumnMapping, reads: list[str]) -> ColumnPlan:
         pattern = _guarded("date_format", lambda: to_pg_format(column.date_format or ""))
         sql = f"to_char(CAST({sql} AS timestamp), {sql_literal(pattern)})"
     if column.default is not None:
-        sql = _with_default(sql, sql_literal(column.default), text=bool(column.transform) or column.date_format is not None)
+        sql = _with_default(
+            sql, sql_literal(column.default), text=bool(column.transform) or column.date_format is not None
+        )
     declared = _guarded("type", lambda: check_type(column.type or "")) if column.type else None
     unchanged = column.source if sql == quote_ident(column.source or "") and _keeps_text(declared) else None
     if not declared:
-        keeps = column.source if unchanged is None and column.expression is None and column.date_format is None else None
+        keeps = (
+            column.source if unchanged is None and column.expression is None and column.date_format is None else None
+        )
         return ColumnPlan(name=name, sql=sql, unchanged_source=unchanged, keeps_width_of=keeps)
     value_sql = f"CAST({sql} AS text)" if _LENGTH_LIMITED.match(declared) else None
     return ColumnPlan(name, f"CAST({sql} AS {declared})", declared, value_sql, unchanged)
@@ -64,7 +68,9 @@ def fit_widths(target: TargetPlan, staged: Mapping[str, str]) -> TargetPlan:
 
     The ready table is created from ``sql`` WITH NO DATA, so the cast there only gives the type; the rows are filled
     with ``value_sql``, whose assignment refuses a value grown too long (a long default) instead of cutting it."""
-    return dataclasses.replace(target, columns=tuple(_fitted(c, staged.get(c.keeps_width_of or "")) for c in target.columns))
+    return dataclasses.replace(
+        target, columns=tuple(_fitted(c, staged.get(c.keeps_width_of or "")) for c in target.columns)
+    )
 
 
 def _fitted(column: ColumnPlan, staged_type: str | None) -> ColumnPlan:
@@ -82,7 +88,9 @@ def _with_default(sql: str, default: str, *, text: bool) -> str:
 
 def _keeps_text(declared: str | None) -> bool:
     """A declared type under which a text value stays the same text (so a CHECK on its labels still holds)."""
-    return declared is None or bool(re.match(r"\s*(text|varchar|character varying|char|character)\b", declared, re.IGNORECASE))
+    return declared is None or bool(
+        re.match(r"\s*(text|varchar|character varying|char|character)\b", declared, re.IGNORECASE)
+    )
 
 
 def _guarded(field: str, build: Callable[[], str]) -> str:

@@ -90,7 +90,9 @@ def target_ref(text: str) -> TableRef:
     return TableRef(name.schema, name.name)
 
 
-def _compile_pipeline(project: Project, index: int, problems: list[tuple[str, str]], *, expanded: bool = False) -> PipelinePlan:
+def _compile_pipeline(
+    project: Project, index: int, problems: list[tuple[str, str]], *, expanded: bool = False
+) -> PipelinePlan:
     """``expanded``: the generator has written every table out; else a pipeline that takes tables by pattern, or has
     targets without columns, gets a DiscoverPlan, and its ``sources`` are the tables written out in full."""
     pipeline, path = project.pipelines[index], f"pipelines[{index}]"
@@ -117,7 +119,8 @@ def _compile_pipeline(project: Project, index: int, problems: list[tuple[str, st
         depends_on=tuple(pipeline.depends_on),
         sources=sources,
         load_order=load_order,
-        checks=tuple(_implied_checks(targets)) + tuple(_declared_checks(pipeline, path, problems, _check_scope(project))),
+        checks=tuple(_implied_checks(targets))
+        + tuple(_declared_checks(pipeline, path, problems, _check_scope(project))),
         batch_size=project.defaults.batch_size,
         commit_rows=project.defaults.commit_rows,
         progress_seconds=project.defaults.progress_seconds,
@@ -136,7 +139,9 @@ def _compile_pipeline(project: Project, index: int, problems: list[tuple[str, st
 
 def _discover(project: Project, index: int, chunking: Chunking) -> DiscoverPlan:
     pipeline = project.pipelines[index]
-    written = project.model_dump_json(exclude_unset=True)  # exclude_unset: the expansion tells written fields from defaults
+    written = project.model_dump_json(
+        exclude_unset=True
+    )  # exclude_unset: the expansion tells written fields from defaults
     return DiscoverPlan(written, index, tuple(pipeline.include), tuple(pipeline.exclude), chunking.chunks)
 
 
@@ -145,7 +150,9 @@ def _attachments(project: Project, pipeline: Pipeline) -> AttachmentsPlan | None
     if spec is None:
         return None
     stubs = short_name(project.name, pipeline.name, "attachment_stubs")
-    return AttachmentsPlan(spec.conn_id, spec.bucket, spec.prefix, target_ref(spec.table), spec.multipart_threshold_mb, stubs)
+    return AttachmentsPlan(
+        spec.conn_id, spec.bucket, spec.prefix, target_ref(spec.table), spec.multipart_threshold_mb, stubs
+    )
 
 
 def _compile_source(
@@ -226,7 +233,9 @@ def _implied_checks(targets: list[TargetPlan]) -> list[CheckPlan]:
         if t.keys:
             checks.append(validate_checks.not_null_plan(t.table, t.keys, "fail", name=f"keys of {t.table} not null"))
         for fk in t.foreign_keys:
-            checks.append(validate_checks.foreign_key_plan(t.table, fk.columns, fk.references, fk.referenced_columns, "fail"))
+            checks.append(
+                validate_checks.foreign_key_plan(t.table, fk.columns, fk.references, fk.referenced_columns, "fail")
+            )
     return checks
 
 

@@ -108,10 +108,14 @@ def _bind_columns(tree: exp.Expr, columns: list[str]) -> exp.Expr:
             return node
         match = _TOKEN_RE.match(node.name)
         if _TOKEN_PREFIX in node.name and not match:
-            raise ExpressionError("has two {column} placeholders side by side; join them with an operator, e.g. {a} || {b}")
+            raise ExpressionError(
+                "has two {column} placeholders side by side; join them with an operator, e.g. {a} || {b}"
+            )
         if node.table or not match:
             shown = node.sql(dialect="postgres")
-            raise ExpressionError(f"names {shown!r} directly; write columns of this row as {{column}}, e.g. {{{node.name}}}")
+            raise ExpressionError(
+                f"names {shown!r} directly; write columns of this row as {{column}}, e.g. {{{node.name}}}"
+            )
         return exp.column(columns[int(match.group(1))], quoted=True)
 
     return tree.transform(bind)
@@ -121,7 +125,9 @@ def _refuse_unicode_names(tokens: list[Token]) -> None:
     """U&"d\\0061ta" names a column by escapes; sqlglot reads it as U & "..." (the bitwise AND of two columns)."""
     for first, second in itertools.pairwise(tokens):
         if first.text.upper() == "U" and second.token_type == TokenType.AMP and second.start == first.end + 1:
-            raise ExpressionError('uses a Unicode-escaped name (U&"..."); write columns as {column} and text as \'...\'')
+            raise ExpressionError(
+                "uses a Unicode-escaped name (U&\"...\"); write columns as {column} and text as '...'"
+            )
 
 
 def check_select(text: str, scope: Scope) -> str:

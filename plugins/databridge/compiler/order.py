@@ -20,11 +20,17 @@ def order_targets(targets: Sequence[TargetPlan], *, break_cycles: bool = False) 
     mistake in the project: the reference that closes it is left out of the order (the validate stage still checks
     it; the load creates foreign keys after the data), so they load in the order the rest of the graph allows."""
     roles = {t.table: t.role for t in targets}
-    refs = {t.table: [fk.references for fk in t.foreign_keys if fk.references in roles and fk.references != t.table] for t in targets}
+    refs = {
+        t.table: [fk.references for fk in t.foreign_keys if fk.references in roles and fk.references != t.table]
+        for t in targets
+    }
     for table, needed in refs.items():
         for ref in needed:
             if roles[table] == "dimension" and roles[ref] == "fact":
-                raise ValueError(f"dimension {table} references fact {ref}, but dimensions load first; make {ref} a dimension or drop the reference")
+                raise ValueError(
+                    f"dimension {table} references fact {ref}, but dimensions load first; make {ref} a dimension "
+                    "or drop the reference"
+                )
     graph = {str(t): [str(r) for r in rs] for t, rs in refs.items()}
     while break_cycles and (cycle := find_cycle(graph)):
         graph[cycle[-2]].remove(cycle[-1])

@@ -50,7 +50,8 @@ class ColumnPlan:
 
     @property
     def copied_source(self) -> str | None:
-        """The source column this column copies unchanged but for its type (cast or not), or None for computed values."""
+        """The source column this column copies unchanged but for its type (cast or not), or None for computed
+        values."""
         match = _COPIED.match(self.sql)
         return match.group(1)[1:-1].replace('""', '"') if match else None
 

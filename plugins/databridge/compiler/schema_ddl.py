@@ -82,10 +82,14 @@ def schema_objects(
     """
     ctx = _Context(schema, target, columns, tables, types or {}, referenced, _Names(target.name, taken))
     found = [
-        *_column_objects(ctx), *_index_objects(ctx, schema.uniques, "unique"), *_index_objects(ctx, schema.indexes, "index"),
-        *(_check(ctx, check) for check in schema.checks), *_enum_checks(ctx), *_comments(ctx),
+        *_column_objects(ctx),
+        *_index_objects(ctx, schema.uniques, "unique"),
+        *_index_objects(ctx, schema.indexes, "index"),
+        *(_check(ctx, check) for check in schema.checks),
+        *_enum_checks(ctx),
+        *_comments(ctx),
         *(_foreign_key(ctx, key) for key in schema.foreign_keys),
-    ]  # fmt: skip
+    ]
     return sorted(found, key=lambda o: o.phase != CREATE)
 
 
@@ -106,15 +110,23 @@ class _Names:
         self.relations = {*taken, table, f"{table}_pkey"}
         self.constraints = {f"{table}_pkey"}
 
-    def pick(self, source: str, parts: Sequence[str], suffix: str, *, relation: bool, constraint: bool) -> tuple[str, str | None]:
+    def pick(
+        self, source: str, parts: Sequence[str], suffix: str, *, relation: bool, constraint: bool
+    ) -> tuple[str, str | None]:
         """The source's name when PostgreSQL keeps it whole and it is free, else a derived one (with a note)."""
         unfit = _unfit(source)
         if source and not unfit and self._free(source, relation, constraint):
             return self.take(source, relation=relation, constraint=constraint), None
         base = "_".join([self.table, *parts, suffix])
-        name = next(n for n in (_cut(f"{base}{i or ''}") for i in itertools.count()) if self._free(n, relation, constraint))
-        why = unfit or ("taken on the table" if source in self.constraints and not relation else "taken in the target schema")
-        return self.take(name, relation=relation, constraint=constraint), f"named {name}: the source's name {source!r} is {why}" if source else None
+        name = next(
+            n for n in (_cut(f"{base}{i or ''}") for i in itertools.count()) if self._free(n, relation, constraint)
+        )
+        why = unfit or (
+            "taken on the table" if source in self.constraints and not relation else "taken in the target schema"
+        )
+        return self.take(
+            name, relation=relation, constraint=constraint
+        ), f"named {name}: the source's name {source!r} is {why}" if source else None
 
     def take(self, name: str, *, relation: bool, constraint: bool) -> str:
         if constraint:
@@ -189,7 +201,9 @@ def _column_objects(ctx: _Context) -> Iterator[SchemaObject]:
         if column.default is not None:
             yield from _default(ctx, column)
         if column.on_update:
-            yield ctx.skip("default", column.name, ON_UPDATE_REASON, CREATE, f"{column.name} ON UPDATE {column.on_update}")
+            yield ctx.skip(
+                "default", column.name, ON_UPDATE_REASON, CREATE, f"{column.name} ON UPDATE {column.on_update}"
+            )
         if column.identity:
             yield from _identity(ctx, column)
 
@@ -208,13 +222,17 @@ def _default(ctx: _Context, column: ColumnDef) -> Iterator[SchemaObject]:
     try:
         name = ctx.target_column(column.name)
         if column.identity:
-            raise Untranslatable("the column is an identity: its values come from its own sequence (the identity object)")
+            raise Untranslatable(
+                "the column is an identity: its values come from its own sequence (the identity object)"
+            )
         sql = translate_default(str(column.default), ctx.schema.dialect, ctx.type_of(column.name))
     except Untranslatable as why:
         yield ctx.skip("default", column.name, str(why), CREATE, source)
         return
     if sql is not None:
-        yield ctx.built("default", name, ctx.alter(f"ALTER COLUMN {quote_ident(name)} SET DEFAULT {sql}"), CREATE, source)
+        yield ctx.built(
+            "default", name, ctx.alter(f"ALTER COLUMN {quote_ident(name)} SET DEFAULT {sql}"), CREATE, source
+        )
 
 
 def _identity(ctx: _Context, column: ColumnDef) -> Iterator[SchemaObject]:
@@ -223,12 +241,21 @@ def _identity(ctx: _Context, column: ColumnDef) -> Iterator[SchemaObject]:
     try:
         name = ctx.target_column(column.name)
         if not _INTEGER.fullmatch(ctx.type_of(column.name)):
-            raise Untranslatable(f"an identity needs an integer column; {name!r} is {ctx.type_of(column.name) or 'of unknown type'} in the target")
+            raise Untranslatable(
+                f"an identity needs an integer column; {name!r} is "
+                f"{ctx.type_of(column.name) or 'of unknown type'} in the target"
+            )
     except Untranslatable as why:
         yield ctx.skip("identity", column.name, str(why), CREATE, source)
         return
     col = quote_ident(name)
-    yield ctx.built("identity", name, ctx.alter(f"ALTER COLUMN {col} SET NOT NULL, ALTER COLUMN {col} ADD GENERATED BY DEFAULT AS IDENTITY"), CREATE, source)
+    yield ctx.built(
+        "identity",
+        name,
+        ctx.alter(f"ALTER COLUMN {col} SET NOT NULL, ALTER COLUMN {col} ADD GENERATED BY DEFAULT AS IDENTITY"),
+        CREATE,
+        source,
+    )
     sequence = f"pg_get_serial_sequence({sql_literal(ctx.table)}, {sql_literal(name)})"
     restart = f"SELECT setval({sequence}, coalesce(max({col}), 0) + 1, false) FROM {ctx.table}"
     yield ctx.built("identity", name, restart, AFTER, source, "the sequence continues after the largest loaded key")
@@ -251,14 +278,28 @@ def _index(ctx: _Context, index: IndexDef, kind: str, source: str) -> SchemaObje
     parts, notes = zip(*(_index_part(ctx, index, i) for i in range(len(index.columns))), strict=True)
     using, method_note = _method(ctx, index)
     where = f" WHERE {ctx.expression(index.where)[0]}" if index.where else ""
-    include = f" INCLUDE ({', '.join(quote_ident(ctx.target_column(c)) for c in index.include)})" if index.include else ""
+    include = (
+        f" INCLUDE ({', '.join(quote_ident(ctx.target_column(c)) for c in index.include)})" if index.include else ""
+    )
     constraint = index.unique and all(index.columns) and not any(index.descending) and not (using or where or include)
     words = [ctx.columns.get(c, "expr") if c else "expr" for c in index.columns]
-    name, renamed = ctx.names.pick(index.name, words, "key" if index.unique else "idx", relation=True, constraint=constraint)
+    name, renamed = ctx.names.pick(
+        index.name, words, "key" if index.unique else "idx", relation=True, constraint=constraint
+    )
     note = "; ".join(n for n in (*notes, method_note, renamed) if n) or None
     if constraint:
-        return ctx.built(kind, name, ctx.alter(f"ADD CONSTRAINT {quote_ident(name)} UNIQUE ({', '.join(parts)})"), AFTER, source, note)
-    sql = f"CREATE {'UNIQUE ' if index.unique else ''}INDEX {quote_ident(name)} ON {ctx.table}{using} ({', '.join(parts)}){include}{where}"
+        return ctx.built(
+            kind,
+            name,
+            ctx.alter(f"ADD CONSTRAINT {quote_ident(name)} UNIQUE ({', '.join(parts)})"),
+            AFTER,
+            source,
+            note,
+        )
+    sql = (
+        f"CREATE {'UNIQUE ' if index.unique else ''}INDEX {quote_ident(name)} ON {ctx.table}{using} "
+        f"({', '.join(parts)}){include}{where}"
+    )
     return ctx.built(kind, name, sql, AFTER, source, note)
 
 
@@ -273,11 +314,18 @@ def _index_part(ctx: _Context, index: IndexDef, i: int) -> tuple[str, str | None
         return quote_ident(name) + order, None
     if not _TEXT.fullmatch(ctx.type_of(index.columns[i])):
         raise Untranslatable(
-            f"MySQL indexed the first {prefix} bytes of {index.columns[i]!r}, which is {ctx.type_of(index.columns[i])} in the target: "
-            f"a whole-value index may exceed PostgreSQL's index row size; index an expression such as substring({name} for {prefix}) by hand"
+            f"MySQL indexed the first {prefix} bytes of {index.columns[i]!r}, which is "
+            f"{ctx.type_of(index.columns[i])} in the target: a whole-value index may exceed PostgreSQL's index row "
+            f"size; index an expression such as substring({name} for {prefix}) by hand"
         )
-    built = "a full-column unique index (uniqueness over the whole value, looser than the source's)" if index.unique else "a full-column index"
-    return quote_ident(name) + order, f"built as {built} (MySQL indexed the first {prefix} characters of {index.columns[i]!r})"
+    built = (
+        "a full-column unique index (uniqueness over the whole value, looser than the source's)"
+        if index.unique
+        else "a full-column index"
+    )
+    return quote_ident(
+        name
+    ) + order, f"built as {built} (MySQL indexed the first {prefix} characters of {index.columns[i]!r})"
 
 
 def _method(ctx: _Context, index: IndexDef) -> tuple[str, str | None]:
@@ -290,7 +338,9 @@ def _method(ctx: _Context, index: IndexDef) -> tuple[str, str | None]:
     if method == "hash":
         return "", "built as a B-tree (the source's index is a HASH index)"
     if method == "fulltext":
-        raise Untranslatable("a FULLTEXT index: PostgreSQL searches text with a tsvector and a GIN index, which is built by hand")
+        raise Untranslatable(
+            "a FULLTEXT index: PostgreSQL searches text with a tsvector and a GIN index, which is built by hand"
+        )
     if method == "spatial":
         raise Untranslatable("a spatial index: geometry is staged as WKT text (PostGIS is not used)")
     raise Untranslatable(f"a {method} index, which PostgreSQL does not have")
@@ -315,8 +365,12 @@ def _check(ctx: _Context, check: CheckDef) -> SchemaObject:
         sql, used = ctx.expression(check.sql)
     except Untranslatable as why:
         return ctx.skip("check", check.name, str(why), AFTER, source)
-    name, renamed = ctx.names.pick(check.name, [ctx.columns[c] for c in used[:1]], "check", relation=False, constraint=True)
-    return ctx.built("check", name, ctx.alter(f"ADD CONSTRAINT {quote_ident(name)} CHECK ({sql})"), AFTER, source, renamed)
+    name, renamed = ctx.names.pick(
+        check.name, [ctx.columns[c] for c in used[:1]], "check", relation=False, constraint=True
+    )
+    return ctx.built(
+        "check", name, ctx.alter(f"ADD CONSTRAINT {quote_ident(name)} CHECK ({sql})"), AFTER, source, renamed
+    )
 
 
 def _enum_checks(ctx: _Context) -> Iterator[SchemaObject]:
@@ -332,14 +386,22 @@ def _enum_checks(ctx: _Context) -> Iterator[SchemaObject]:
             yield ctx.skip("enum_check", column, str(why), AFTER, source)
 
 
-def _enum_check(ctx: _Context, column: str, target: str, labels: Sequence[str], is_set: bool, source: str) -> SchemaObject:
+def _enum_check(
+    ctx: _Context, column: str, target: str, labels: Sequence[str], is_set: bool, source: str
+) -> SchemaObject:
     pg_type = ctx.type_of(column)
     if not (pg_type.endswith("[]") if is_set else _TEXT.fullmatch(pg_type)):
-        raise Untranslatable(f"{target!r} is {pg_type} in the target, not the {'text[]' if is_set else 'text'} the labels are checked on")
+        raise Untranslatable(
+            f"{target!r} is {pg_type} in the target, not the {'text[]' if is_set else 'text'} the labels are checked on"
+        )
     values = ", ".join(sql_literal(v) for v in labels)
-    condition = f"{quote_ident(target)} <@ ARRAY[{values}]::text[]" if is_set else f"{quote_ident(target)} IN ({values})"
+    condition = (
+        f"{quote_ident(target)} <@ ARRAY[{values}]::text[]" if is_set else f"{quote_ident(target)} IN ({values})"
+    )
     name = ctx.names.take(short_name(ctx.target.name, target, "allowed"), relation=False, constraint=True)
-    return ctx.built("enum_check", name, ctx.alter(f"ADD CONSTRAINT {quote_ident(name)} CHECK ({condition})"), AFTER, source)
+    return ctx.built(
+        "enum_check", name, ctx.alter(f"ADD CONSTRAINT {quote_ident(name)} CHECK ({condition})"), AFTER, source
+    )
 
 
 def _comments(ctx: _Context) -> Iterator[SchemaObject]:
@@ -349,7 +411,10 @@ def _comments(ctx: _Context) -> Iterator[SchemaObject]:
     for column in ctx.schema.columns:
         if column.comment:
             try:
-                sql = f"COMMENT ON COLUMN {ctx.table}.{quote_ident(ctx.target_column(column.name))} IS {sql_literal(column.comment)}"
+                sql = (
+                    f"COMMENT ON COLUMN {ctx.table}.{quote_ident(ctx.target_column(column.name))} IS "
+                    f"{sql_literal(column.comment)}"
+                )
             except Untranslatable as why:
                 yield ctx.skip("comment", column.name, str(why), AFTER, f"comment on {column.name}")
                 continue
@@ -357,14 +422,21 @@ def _comments(ctx: _Context) -> Iterator[SchemaObject]:
 
 
 def _foreign_key(ctx: _Context, key: ForeignKeyDef) -> SchemaObject:
-    source = f"FOREIGN KEY {key.name or '(unnamed)'} ({', '.join(key.columns)}) REFERENCES {key.references} ({', '.join(key.referenced_columns)})"
+    source = (
+        f"FOREIGN KEY {key.name or '(unnamed)'} ({', '.join(key.columns)}) REFERENCES {key.references} "
+        f"({', '.join(key.referenced_columns)})"
+    )
     try:
         names = [ctx.target_column(c) for c in key.columns]
         table, referenced = _referenced(ctx, key)
     except Untranslatable as why:
         return ctx.skip("foreign_key", key.name, str(why), AFTER, source)
     name, renamed = ctx.names.pick(key.name, names, "fkey", relation=False, constraint=True)
-    rules = "".join(f" ON {word} {rule}" for word, rule in (("DELETE", key.on_delete), ("UPDATE", key.on_update)) if rule != "NO ACTION")
+    rules = "".join(
+        f" ON {word} {rule}"
+        for word, rule in (("DELETE", key.on_delete), ("UPDATE", key.on_update))
+        if rule != "NO ACTION"
+    )
     sql = ctx.alter(
         f"ADD CONSTRAINT {quote_ident(name)} FOREIGN KEY ({', '.join(map(quote_ident, names))}) "
         f"REFERENCES {qualified(table.schema, table.name)} ({', '.join(map(quote_ident, referenced))}){rules}"

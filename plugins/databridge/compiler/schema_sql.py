@@ -56,7 +56,9 @@ def translate_default(text: str, dialect: str, pg_type: str) -> str | None:
     return typed if typed is not None else tree.sql(dialect="postgres")
 
 
-def translate_expression(text: str, dialect: str, columns: Mapping[str, str], known: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+def translate_expression(
+    text: str, dialect: str, columns: Mapping[str, str], known: tuple[str, ...]
+) -> tuple[str, tuple[str, ...]]:
     """A CHECK condition, index expression or partial-index predicate as PostgreSQL, with the source columns it
     names. ``columns`` maps source columns copied unchanged to their target names; ``known`` is every source column
     (names not among them are not columns). PostgreSQL names are exact; other engines' are case-insensitive."""
@@ -65,7 +67,9 @@ def translate_expression(text: str, dialect: str, columns: Mapping[str, str], kn
     for column in list(tree.find_all(exp.Column)):
         source = _resolve(column.name, known, exact=dialect == "postgres")
         if source not in columns:
-            raise AbsentColumn(f"it uses column {source!r}, which is not copied unchanged to the target (transformed or not mapped)")
+            raise AbsentColumn(
+                f"it uses column {source!r}, which is not copied unchanged to the target (transformed or not mapped)"
+            )
         column.replace(exp.column(exp.to_identifier(columns[source], quoted=True)))
         used.append(source)
     for node in tree.walk():
@@ -87,7 +91,9 @@ def _plain(tree: exp.Expr) -> exp.Expr:
     """MySQL's charset introducers (_utf8mb4'a') and T-SQL's N'...' are plain string literals in PostgreSQL; so is a
     constant cast to a type of the source's own ('new'::order_status), which the target stages as text."""
     for node in list(tree.find_all(exp.Introducer, exp.National)):
-        tree = _replaced(tree, node, exp.Literal.string(node.expression.name if isinstance(node, exp.Introducer) else node.name))
+        tree = _replaced(
+            tree, node, exp.Literal.string(node.expression.name if isinstance(node, exp.Introducer) else node.name)
+        )
     for cast in list(tree.find_all(exp.Cast)):
         if _user_type(cast.to) and isinstance(cast.this.unnest(), exp.Literal):
             tree = _replaced(tree, cast, cast.this.unnest())
@@ -123,17 +129,23 @@ def _unwrapped(tree: exp.Expr) -> exp.Expr:
 
 def _vouch_constant(node: exp.Expr, text: str) -> None:
     if _user_type(node):
-        raise Untranslatable(f"{text} casts to {node.sql(dialect='postgres')}, a type of the source that the target does not have")
+        raise Untranslatable(
+            f"{text} casts to {node.sql(dialect='postgres')}, a type of the source that the target does not have"
+        )
     if isinstance(node, exp.Anonymous) and node.name.lower() == "nextval":
         raise Untranslatable(f"{text} takes values from a sequence of the source, which the migration does not create")
     if type(node) not in CONSTANT_NODES:
-        raise Untranslatable(f"{text} {_uses(node)}; a default is built only from constants, the clock, casts and arithmetic")
+        raise Untranslatable(
+            f"{text} {_uses(node)}; a default is built only from constants, the clock, casts and arithmetic"
+        )
 
 
 def _vouch_expression(node: exp.Expr) -> None:
     types, names = allowlist.function_nodes()
     if _user_type(node):
-        raise Untranslatable(f"it casts to {node.sql(dialect='postgres')}, a type of the source that the target does not have")
+        raise Untranslatable(
+            f"it casts to {node.sql(dialect='postgres')}, a type of the source that the target does not have"
+        )
     if isinstance(node, exp.Anonymous):
         if node.name.lower() not in names:
             raise Untranslatable(f"it {_uses(node)}")

@@ -19,7 +19,10 @@ _STATEMENTS = (
 _STATEMENT_WORDS = {"into": "SELECT INTO", "lock": "FOR UPDATE", "with": "WITH", "union": "UNION", "values": "VALUES"}
 _CALL = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*\(")
 _WORD = re.compile(r"^[A-Za-z_]+$")
-_CAST_HELP = "text, varchar(n), integer, bigint, numeric(p,s), boolean, date, timestamp, timestamptz, interval, jsonb, uuid, bytea"
+_CAST_HELP = (
+    "text, varchar(n), integer, bigint, numeric(p,s), boolean, date, timestamp, timestamptz, interval, jsonb, "
+    "uuid, bytea"
+)
 
 
 class UnlistedSql(ValueError):
@@ -49,7 +52,9 @@ def refuse_unlisted(tree: exp.Expr, scope: Scope = EXPRESSION) -> None:
     # Statements, windows and aggregates first, then functions: the message names what the fragment is trying to
     # do (a subquery, a refused call), not the construct around it.
     for node in walked:
-        if (isinstance(node, (*_STATEMENTS, exp.Window)) and type(node) not in nodes) or (isinstance(node, exp.AggFunc) and type(node) not in types):
+        if (isinstance(node, (*_STATEMENTS, exp.Window)) and type(node) not in nodes) or (
+            isinstance(node, exp.AggFunc) and type(node) not in types
+        ):
             raise UnlistedSql(_unlisted(node, scope))
     for node in walked:
         if isinstance(node, exp.Anonymous):
@@ -81,13 +86,18 @@ def _unlisted(node: exp.Expr, scope: Scope) -> str:
     """Why a node type is refused, in the user's words."""
     if isinstance(node, _STATEMENTS):
         if scope.check:
-            return f"must be one SELECT that only reads: {_STATEMENT_WORDS.get(node.key, node.key.upper())} is not allowed"
+            return (
+                f"must be one SELECT that only reads: {_STATEMENT_WORDS.get(node.key, node.key.upper())} is not allowed"
+            )
         return "must be a single expression; statements and subqueries (SELECT ...) are not allowed"
     for kind, message in _FIXED:
         if isinstance(node, kind):
             return message
     if isinstance(node, exp.AggFunc | exp.Window):
-        return f"uses {_name(node)}(): aggregates and window functions are not allowed, only scalar expressions over one row"
+        return (
+            f"uses {_name(node)}(): aggregates and window functions are not allowed, "
+            "only scalar expressions over one row"
+        )
     if isinstance(node, exp.ObjectIdentifier):
         return f"casts to {node.name.lower()}, a catalog type that looks up server objects; cast only to {_CAST_HELP}"
     return _call_or_construct(node)
@@ -116,7 +126,8 @@ def _qualified_name(node: exp.Expr) -> str:
 
 
 def _name(node: exp.Expr) -> str:
-    """A function's name as PostgreSQL would see it (sqlglot's class names differ: StrPosition, ExplodingGenerateSeries)."""
+    """A function's name as PostgreSQL would see it (sqlglot's class names differ: StrPosition,
+    ExplodingGenerateSeries)."""
     if isinstance(node, exp.Window):
         node = node.this
     text = node.sql(dialect="postgres")
@@ -150,7 +161,9 @@ _NAMED_BY_IDENTIFIER = {
 def _refuse_type(node: exp.DataType) -> None:
     if node.this in allowlist.cast_types() and not node.find(exp.Dot):
         return
-    raise UnlistedSql(f"casts to {node.sql(dialect='postgres').lower()}, which custom SQL may not name; cast only to {_CAST_HELP}")
+    raise UnlistedSql(
+        f"casts to {node.sql(dialect='postgres').lower()}, which custom SQL may not name; cast only to {_CAST_HELP}"
+    )
 
 
 def _refuse_table(node: exp.Table, scope: Scope) -> None:
@@ -170,4 +183,8 @@ def _refuse_table(node: exp.Table, scope: Scope) -> None:
 
 def _listed(tables: Iterable[tuple[str, str]]) -> str:
     names = sorted(f"{s}.{t}" for s, t in tables)
-    return ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "") if names else "its target tables"
+    return (
+        ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+        if names
+        else "its target tables"
+    )

@@ -42,13 +42,20 @@ def check_type(text: str) -> str:
     return text
 
 
-_CATALOG_TYPE = re.compile(r'^\s*"?(pg_catalog|information_schema|pg_[a-z0-9_]*)"?\s*\.|^\s*(reg[a-z]*|oid|xid|xid8|cid|tid|pg_lsn|pg_snapshot|txid_snapshot)\s*(\[\])?\s*$', re.IGNORECASE)
+_CATALOG_TYPE = re.compile(
+    r'^\s*"?(pg_catalog|information_schema|pg_[a-z0-9_]*)"?\s*\.|^\s*(reg[a-z]*|oid|xid|xid8|cid|tid|pg_lsn|pg_snapshot|txid_snapshot)\s*(\[\])?\s*$',
+    re.IGNORECASE,
+)
 
 
 def _refuse_catalog_type(text: str) -> None:
-    """A cast to regclass, regproc or oid looks up server objects; a type of the catalog's schemas is not a column type."""
+    """A cast to regclass, regproc or oid looks up server objects; a type of the catalog's schemas is not a column
+    type."""
     if _CATALOG_TYPE.match(text):
-        raise ValueError(f"type {text!r} is a catalog type, which a mapping may not use; use a column type such as text, integer, numeric(p,s), timestamp or jsonb")
+        raise ValueError(
+            f"type {text!r} is a catalog type, which a mapping may not use; use a column type such as text, "
+            "integer, numeric(p,s), timestamp or jsonb"
+        )
 
 
 _SIZED = re.compile(r"^\s*(numeric|decimal|varchar|character varying|char|character)\s*\(\s*(\d+)", re.IGNORECASE)

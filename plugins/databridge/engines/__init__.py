@@ -22,14 +22,14 @@ SOURCE_ENGINES: dict[str, tuple[str, str]] = {
 }
 
 
-
 def open_source(info: ConnectionInfo, options: SourceOptions | None = None) -> SourceEngine:
     """Open the source engine for a connection; a clear error for an engine this version cannot read."""
     entry = SOURCE_ENGINES.get(info.conn_type)
     if entry is None:
         supported = ", ".join(sorted(SOURCE_ENGINES))
         raise EngineError(
-            f"{info.describe()}: connections of type {info.conn_type!r} cannot be read as a source yet; use one of: {supported}",
+            f"{info.describe()}: connections of type {info.conn_type!r} cannot be read as a source yet; use one "
+            f"of: {supported}",
             transient=False,
         )
     module, name = entry

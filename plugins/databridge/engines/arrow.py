@@ -79,7 +79,9 @@ def target_schema(columns: Sequence[SourceColumn]) -> pa.Schema:
     return pa.schema([(c.name, arrow_type(c.pg_type)) for c in columns])
 
 
-def conformed(batches: Iterator[pa.RecordBatch], columns: Sequence[SourceColumn], table: str) -> Iterator[pa.RecordBatch]:
+def conformed(
+    batches: Iterator[pa.RecordBatch], columns: Sequence[SourceColumn], table: str
+) -> Iterator[pa.RecordBatch]:
     """Each batch made to fit the staging columns (``conform``), counting rows so that an error names its row."""
     first = 1
     for batch in batches:
@@ -148,7 +150,9 @@ def _jsonb(values: pa.Array) -> pa.Array:
     return pc.binary_join_element_wise(_JSONB_VERSION, pc.cast(values, pa.binary()), pa.scalar(b"", pa.binary()))
 
 
-def encoded(batches: Iterator[pa.RecordBatch], columns: Sequence[SourceColumn], table: str) -> Iterator[tuple[bytes, int]]:
+def encoded(
+    batches: Iterator[pa.RecordBatch], columns: Sequence[SourceColumn], table: str
+) -> Iterator[tuple[bytes, int]]:
     """The batches conformed to the staging columns and encoded as one ``COPY ... FROM STDIN (FORMAT BINARY)``
     stream: (data, rows in it), from the header to the trailer."""
     from pgpq import ArrowToPostgresBinaryEncoder

@@ -159,7 +159,9 @@ class SourceEngine(Protocol):
         """Stream every row of ``columns`` into ``sink`` in batches of ``batch_size``; returns rows sent."""
         ...
 
-    def sample_rows(self, table: TableRef, columns: list[SourceColumn], limit: int | None, consume: Consume, batch_size: int) -> int:
+    def sample_rows(
+        self, table: TableRef, columns: list[SourceColumn], limit: int | None, consume: Consume, batch_size: int
+    ) -> int:
         """Hand each row of ``columns`` (at most ``limit``; None: every row) to ``consume``, its values as the source
         holds them, before the extract's conversions (the lint and the preview check these); returns rows read.
         ``engines/sample.py`` holds the shared parts (``through_copy_rows`` for an engine without SQL)."""
@@ -184,7 +186,8 @@ def keys_from_rows(rows: Sequence[Sequence[Any]]) -> tuple[tuple[str, ...], tupl
         if row[3] is not None:
             grouped.setdefault(str(row[0]), []).append(row)
     foreign_keys = tuple(
-        ForeignKeyInfo(tuple(str(r[1]) for r in fk), f"{fk[0][2]}.{fk[0][3]}", tuple(str(r[4]) for r in fk)) for fk in grouped.values()
+        ForeignKeyInfo(tuple(str(r[1]) for r in fk), f"{fk[0][2]}.{fk[0][3]}", tuple(str(r[4]) for r in fk))
+        for fk in grouped.values()
     )
     return primary_key, foreign_keys
 

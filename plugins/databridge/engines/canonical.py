@@ -3,7 +3,8 @@
 The proof of a migration hashes each row's canonical text (``row_text``) and sums the 64-bit hashes per key range.
 Every engine must produce the same text for equal values, whatever its native type and print format:
 
-- NULL is no text at all (the row text writes it as ``-``; a value ``v`` as ``<length>:v``, so no separator is ambiguous);
+- NULL is no text at all (the row text writes it as ``-``; a value ``v`` as ``<length>:v``, so no separator is
+ambiguous);
 - integers in decimal; booleans ``1``/``0``;
 - decimals without trailing zeros (``1.50`` and ``1.5`` are equal: the target's scale may differ from the source's);
 - doubles (and floats, read as doubles) as their shortest round-trip digits and a power of ten, ``<digits>e<exp>``
@@ -62,7 +63,16 @@ def canonical(kind: str, value: Any) -> str | None:
         return None
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value).hex() if kind == "bytes" else bytes(value).decode("utf-8")
-    converters = {"int": _int, "bool": _bool, "numeric": _numeric, "float": _float, "tstz": _tstz, "ts": _ts, "date": _date, "json": _json}
+    converters = {
+        "int": _int,
+        "bool": _bool,
+        "numeric": _numeric,
+        "float": _float,
+        "tstz": _tstz,
+        "ts": _ts,
+        "date": _date,
+        "json": _json,
+    }
     convert = converters.get(kind)
     return convert(value) if convert else str(value)
 
@@ -151,7 +161,9 @@ def _jsonb(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_jsonb(v) for v in value) + "]"
     if isinstance(value, Decimal | float) and not isinstance(value, bool):
-        return f"{Decimal(repr(value)) if isinstance(value, float) else value:f}"  # jsonb numbers are numeric: 1e2 → 100
+        return (
+            f"{Decimal(repr(value)) if isinstance(value, float) else value:f}"  # jsonb numbers are numeric: 1e2 → 100
+        )
     return json.dumps(value, ensure_ascii=False)
 
 

@@ -44,7 +44,9 @@ class ChunkableSource(Protocol):
 
     def row_count(self, table: TableRef, chunk: Chunk | None = None) -> int: ...
 
-    def copy_rows(self, table: TableRef, columns: list[SourceColumn], sink: RowSink, batch_size: int, chunk: Chunk | None = None) -> int: ...
+    def copy_rows(
+        self, table: TableRef, columns: list[SourceColumn], sink: RowSink, batch_size: int, chunk: Chunk | None = None
+    ) -> int: ...
 
 
 @runtime_checkable
@@ -60,7 +62,9 @@ class BatchableSource(ChunkableSource, Protocol):
 class ArrowSource(Protocol):
     """A source that reads rows as Arrow record batches (written with a binary COPY)."""
 
-    def arrow_batches(self, table: TableRef, columns: list[SourceColumn], batch_size: int, chunk: Chunk | None = None) -> Iterator[pa.RecordBatch] | None:
+    def arrow_batches(
+        self, table: TableRef, columns: list[SourceColumn], batch_size: int, chunk: Chunk | None = None
+    ) -> Iterator[pa.RecordBatch] | None:
         """The batches of ``chunk`` (None: all); None when these columns are read row by row."""
         ...
 
@@ -69,7 +73,9 @@ class ArrowSource(Protocol):
 class BinaryCopySource(Protocol):
     """A PostgreSQL source: its own binary COPY, in the staging types, relayed to the target as it comes."""
 
-    def copy_binary(self, table: TableRef, columns: list[SourceColumn], write: Callable[[bytes], None], chunk: Chunk | None = None) -> int: ...
+    def copy_binary(
+        self, table: TableRef, columns: list[SourceColumn], write: Callable[[bytes], None], chunk: Chunk | None = None
+    ) -> int: ...
 
 
 @runtime_checkable

@@ -104,11 +104,15 @@ LIMIT_OFFSET = "SELECT {key} FROM {table} WHERE {key} IS NOT NULL ORDER BY {key}
 """The key value at a row offset, in the SQL PostgreSQL, MySQL and SQLite share (T-SQL has its own)."""
 
 
-def quantile_bounds(first: Callable[[str], Any], ref: str, ident: str, chunks: int, at: str = LIMIT_OFFSET) -> tuple[Any, ...]:
+def quantile_bounds(
+    first: Callable[[str], Any], ref: str, ident: str, chunks: int, at: str = LIMIT_OFFSET
+) -> tuple[Any, ...]:
     """Boundaries at the quantiles of a key, read with ``first(query)`` (the query's first value) with the ``at``
     query; an index on the key makes each a short index scan."""
     rows = int(first(f"SELECT count({ident}) FROM {ref}") or 0)
-    return distinct_bounds([first(at.format(key=ident, table=ref, offset=offset)) for offset in quantile_offsets(rows, chunks)])
+    return distinct_bounds(
+        [first(at.format(key=ident, table=ref, offset=offset)) for offset in quantile_offsets(rows, chunks)]
+    )
 
 
 def distinct_bounds(values: Sequence[Any]) -> tuple[Any, ...]:
@@ -120,7 +124,9 @@ def distinct_bounds(values: Sequence[Any]) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def next_key(first: Callable[[str], Any], ref: str, ident: str, where: str, part: Chunk, rows: int, literal: Callable[[Any], str]) -> Any:
+def next_key(
+    first: Callable[[str], Any], ref: str, ident: str, where: str, part: Chunk, rows: int, literal: Callable[[Any], str]
+) -> Any:
     """Where a batch of ``rows`` rows read in key order from ``part`` ends: the key ``rows`` keys on (None when
     fewer remain). ``where`` is the part's WHERE clause (or ""). A key value repeated more than ``rows`` times
     gives the next distinct value instead, so every batch moves forward."""
@@ -148,6 +154,11 @@ def decode_bound(data: dict[str, Any]) -> Any:
 
 # datetime before date: a datetime is a date too.
 _KINDS: tuple[tuple[str, type], ...] = (
-    ("int", int), ("decimal", decimal.Decimal), ("float", float), ("datetime", dt.datetime), ("date", dt.date), ("str", str),
+    ("int", int),
+    ("decimal", decimal.Decimal),
+    ("float", float),
+    ("datetime", dt.datetime),
+    ("date", dt.date),
+    ("str", str),
     ("objectid", ObjectId),
-)  # fmt: skip
+)

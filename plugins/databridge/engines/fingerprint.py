@@ -117,7 +117,10 @@ class SqlSide:
         """Key (canonical texts) → row hash of every row in the range; None when it holds more than ``limit`` rows."""
         keys = ", ".join(self._canon(c) for c in self.key)
         where, params = self._where(within)
-        query = f"SELECT {keys}, {self.dialect.hash.format(self._row_text())} FROM {self.table}{where} LIMIT {int(limit) + 1}"
+        query = (
+            f"SELECT {keys}, {self.dialect.hash.format(self._row_text())} FROM {self.table}{where} LIMIT "
+            f"{int(limit) + 1}"
+        )
         rows = self._query(query, params)
         if len(rows) > limit:
             return None
@@ -129,7 +132,9 @@ class SqlSide:
     def _canon(self, column: ProofColumn) -> str:
         sql = self.dialect.canon(column.sql, column.kind)
         if sql is None:
-            raise ValueError(f"{self.dialect.name} cannot compute the canonical text of {column.name} ({column.kind}) in SQL")
+            raise ValueError(
+                f"{self.dialect.name} cannot compute the canonical text of {column.name} ({column.kind}) in SQL"
+            )
         return sql
 
     def _key_expr(self) -> str:

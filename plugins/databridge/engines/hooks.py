@@ -97,7 +97,8 @@ MONGO_OWN_EXTRAS = ("srv", "allow_insecure", "sample_size")
 
 def mongo_extras(info: ConnectionInfo) -> dict[str, Any]:
     """MongoClient options as MongoHook.get_conn passes them: every extra (tls, tlsCAFile, authSource, replicaSet...),
-    and ``allow_insecure`` on a TLS connection as tlsAllowInvalidCertificates (MongoHook drops ``ssl`` then: tls stays)."""
+    and ``allow_insecure`` on a TLS connection as tlsAllowInvalidCertificates (MongoHook drops ``ssl`` then: tls
+    stays)."""
     options = {k: v for k, v in info.extra.items() if k not in MONGO_OWN_EXTRAS}
     tls = any(str(info.extra.get(k, "false")).lower() == "true" for k in ("ssl", "tls"))
     if tls and str(info.extra.get("allow_insecure", "false")).lower() == "true":

@@ -1,4 +1,5 @@
-"""How each engine's tables are named outside DataBridge: OpenLineage datasets (namespace, name) and Airflow asset URIs."""
+"""How each engine's tables are named outside DataBridge: OpenLineage datasets (namespace, name) and Airflow asset
+URIs."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ TARGET_DEFAULT_SCHEMA = "public"
 
 @dataclass(frozen=True)
 class DatasetId:
-    """A table as OpenLineage names it: postgres://host:5432 + database.schema.table, mysql://host:3306 + database.table."""
+    """A table as OpenLineage names it: postgres://host:5432 + database.schema.table, mysql://host:3306 +
+    database.table."""
 
     namespace: str
     name: str
@@ -45,4 +47,7 @@ def dataset_id(info: ConnectionInfo, table: TableRef) -> DatasetId:
 def target_uri(info: ConnectionInfo, table: TableRef) -> str:
     """The Airflow asset URI of a target table, as the postgres provider normalizes it (the port written out)."""
     schema = table.schema or TARGET_DEFAULT_SCHEMA
-    return f"postgres://{info.host or 'localhost'}:{info.port or DEFAULT_PORTS['postgres']}/{info.database or info.login or 'postgres'}/{schema}/{table.name}"
+    return (
+        f"postgres://{info.host or 'localhost'}:{info.port or DEFAULT_PORTS['postgres']}"
+        f"/{info.database or info.login or 'postgres'}/{schema}/{table.name}"
+    )

@@ -52,8 +52,8 @@ class ObjectKeys:
         count = f"{'at least ' if len(self.distinct) >= _KEPT_KEYS else ''}{len(self.distinct)}"
         shown = ", ".join(sorted(self.distinct)[:_EXAMPLES])
         return (
-            f"a map: {count} distinct keys in {self.objects} documents (e.g. {shown}): kept whole as jsonb, its keys are "
-            "not columns; read it as rows with jsonb_each() in an expression, or a key with ->>"
+            f"a map: {count} distinct keys in {self.objects} documents (e.g. {shown}): kept whole as jsonb, its keys "
+            "are not columns; read it as rows with jsonb_each() in an expression, or a key with ->>"
         )
 
 

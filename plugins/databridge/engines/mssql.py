@@ -198,7 +198,8 @@ WHERE i.object_id = OBJECT_ID({table}) AND i.is_primary_key = 0 AND i.is_hypothe
 ORDER BY i.name, ic.is_included_column, ic.key_ordinal, ic.index_column_id
 """
 _CHECKS_SQL = """
-SELECT cc.name, cc.definition FROM sys.check_constraints AS cc WHERE cc.parent_object_id = OBJECT_ID({table}) ORDER BY cc.name
+SELECT cc.name, cc.definition FROM sys.check_constraints AS cc WHERE cc.parent_object_id = OBJECT_ID({table})
+ORDER BY cc.name
 """
 _SCHEMA_FOREIGN_KEYS_SQL = """
 SELECT fk.name, pc.name, SCHEMA_NAME(rt.schema_id), rt.name, rc.name, fk.delete_referential_action_desc,
@@ -272,10 +273,15 @@ def read_expression(column: SourceColumn) -> str:
 
 
 def select_sql(schema: str, table: str, columns: Sequence[SourceColumn], chunk: Chunk | None = None) -> str:
-    return f"SELECT {', '.join(read_expression(c) for c in columns)} FROM {qualified_name(schema, table)}{chunk_where(chunk)}"
+    return (
+        f"SELECT {', '.join(read_expression(c) for c in columns)} FROM "
+        f"{qualified_name(schema, table)}{chunk_where(chunk)}"
+    )
 
 
-OFFSET_FETCH = "SELECT {key} FROM {table} WHERE NOT {key} IS NULL ORDER BY {key} OFFSET {offset} ROWS FETCH NEXT 1 ROWS ONLY"
+OFFSET_FETCH = (
+    "SELECT {key} FROM {table} WHERE NOT {key} IS NULL ORDER BY {key} OFFSET {offset} ROWS FETCH NEXT 1 ROWS ONLY"
+)
 """The key value at a row offset (chunk boundaries), in T-SQL."""
 
 
@@ -339,7 +345,15 @@ def index_method(type_desc: str) -> str:
 def index_parts(rows: Sequence[Sequence[Any]]) -> tuple[tuple[IndexDef, ...], tuple[IndexDef, ...]]:
     """(uniques, indexes) from indexes_sql rows (name, unique, included, column, descending, filter, type)."""
     return indexes_from_parts(
-        IndexPart(str(r[0]), bool(r[1]), str(r[3]), descending=bool(r[4]), included=bool(r[2]), where=strip_parentheses(r[5]), method=index_method(str(r[6])))
+        IndexPart(
+            str(r[0]),
+            bool(r[1]),
+            str(r[3]),
+            descending=bool(r[4]),
+            included=bool(r[2]),
+            where=strip_parentheses(r[5]),
+            method=index_method(str(r[6])),
+        )
         for r in rows
     )
 
@@ -348,7 +362,28 @@ def index_parts(rows: Sequence[Sequence[Any]]) -> tuple[tuple[IndexDef, ...], tu
 
 # Worth a retry: DB-Lib connection failures (unable to connect, timed out, read/write failed, connection dead),
 # deadlock victim, lock timeout, and Azure SQL's "busy / moving / throttled" numbers.
-MSSQL_TRANSIENT = {20009, 20003, 20004, 20006, 20047, 1205, 1222, 233, 10053, 10054, 10060, 40197, 40501, 40613, 49918, 49919, 49920, 4221, 10928, 10929}
+MSSQL_TRANSIENT = {
+    20009,
+    20003,
+    20004,
+    20006,
+    20047,
+    1205,
+    1222,
+    233,
+    10053,
+    10054,
+    10060,
+    40197,
+    40501,
+    40613,
+    49918,
+    49919,
+    49920,
+    4221,
+    10928,
+    10929,
+}
 # Never worth a retry, even when a connection failure number comes with them: a wrong setting or a wrong name.
 MSSQL_PERMANENT = {18456, 18452, 4060, 208, 207, 229, 230, 262, 102, 156, 2812, 916}
 _HINTS = {
@@ -404,7 +439,9 @@ class MSSQLSource:
                 "login_timeout": CONNECT_TIMEOUT_SECONDS, "timeout": QUERY_TIMEOUT_SECONDS, "charset": "UTF-8",
                 "appname": "databridge", "tds_version": "7.4",
             }  # fmt: skip
-            given |= {k: int(v) if k.endswith("timeout") else v for k, v in mssql_extras(info).items() if k != "autocommit"}
+            given |= {
+                k: int(v) if k.endswith("timeout") else v for k, v in mssql_extras(info).items() if k != "autocommit"
+            }
             self.conn = pymssql.connect(
                 server=info.host or "127.0.0.1",
                 port=str(info.port or DEFAULT_PORT),
@@ -476,19 +513,41 @@ class MSSQLSource:
         schema, name = table.schema or self.default_schema(), table.name
         rows = self._run(schema_columns_sql(schema, name), f"reading the schema of {schema}.{name}")
         columns = tuple(
-            ColumnDef(r[0], bool(r[1]), strip_parentheses(r[2]), bool(r[3]), comment=r[4] or "", type=c.native_type, pg_type=c.pg_type)
+            ColumnDef(
+                r[0],
+                bool(r[1]),
+                strip_parentheses(r[2]),
+                bool(r[3]),
+                comment=r[4] or "",
+                type=c.native_type,
+                pg_type=c.pg_type,
+            )
             for r, c in zip(rows, staged, strict=True)
         )
         uniques, indexes = index_parts(self._run(indexes_sql(schema, name)))
-        checks = sorted_checks(CheckDef(str(r[0]), strip_parentheses(str(r[1])) or "") for r in self._run(checks_sql(schema, name)))
+        checks = sorted_checks(
+            CheckDef(str(r[0]), strip_parentheses(str(r[1])) or "") for r in self._run(checks_sql(schema, name))
+        )
         comment = self._run(table_comment_sql(schema, name))
         primary_key = tuple(str(r[0]) for r in self._run(primary_key_sql(schema, name)))
         foreign_keys = foreign_keys_from_rows(self._run(schema_foreign_keys_sql(schema, name)))
-        return TableSchema(TableRef(schema, name), "tsql", columns, primary_key, uniques, indexes, checks, foreign_keys, str(comment[0][0] or "") if comment else "")
+        return TableSchema(
+            TableRef(schema, name),
+            "tsql",
+            columns,
+            primary_key,
+            uniques,
+            indexes,
+            checks,
+            foreign_keys,
+            str(comment[0][0] or "") if comment else "",
+        )
 
     def row_count(self, table: TableRef, chunk: Chunk | None = None) -> int:
         schema = table.schema or self.default_schema()
-        rows = self._run(count_sql(schema, table.name) + chunk_where(chunk), f"counting the rows of {schema}.{table.name}")
+        rows = self._run(
+            count_sql(schema, table.name) + chunk_where(chunk), f"counting the rows of {schema}.{table.name}"
+        )
         return int(rows[0][0]) if rows else 0
 
     def split(self, table: TableRef, key: str | None, chunks: int) -> Split:
@@ -497,9 +556,15 @@ class MSSQLSource:
             return Split(RANGE, "")
         schema = table.schema or self.default_schema()
         first = lambda query: (self._run(query, f"splitting {schema}.{table.name} into chunks") or [(None,)])[0][0]  # noqa: E731
-        return Split(RANGE, key, quantile_bounds(first, qualified_name(schema, table.name), quote_name(key), chunks, OFFSET_FETCH))
+        return Split(
+            RANGE,
+            key,
+            quantile_bounds(first, qualified_name(schema, table.name), quote_name(key), chunks, OFFSET_FETCH),
+        )
 
-    def copy_rows(self, table: TableRef, columns: list[SourceColumn], sink: RowSink, batch_size: int, chunk: Chunk | None = None) -> int:
+    def copy_rows(
+        self, table: TableRef, columns: list[SourceColumn], sink: RowSink, batch_size: int, chunk: Chunk | None = None
+    ) -> int:
         schema = table.schema or self.default_schema()
         convert = row_converter([self._converter(c) for c in columns])
         rows = 0
@@ -515,7 +580,9 @@ class MSSQLSource:
             raise mssql_error(exc, f"reading {schema}.{table.name}", self.info.password) from None
         return rows
 
-    def sample_rows(self, table: TableRef, columns: list[SourceColumn], limit: int | None, consume: Consume, batch_size: int) -> int:
+    def sample_rows(
+        self, table: TableRef, columns: list[SourceColumn], limit: int | None, consume: Consume, batch_size: int
+    ) -> int:
         return through_copy_rows(self, table, columns, limit, consume, batch_size)
 
     def zero_dated(self, column: SourceColumn) -> bool:

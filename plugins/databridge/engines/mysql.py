@@ -52,7 +52,9 @@ SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE = 'YES', COLUMN_DEFAULT
 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s ORDER BY ORDINAL_POSITION
 """
 # MariaDB's JSON is an alias: the column is a longtext with a json_valid() check, which is all that marks it as JSON.
-_CHECKS_SQL = "SELECT CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = %s AND TABLE_NAME = %s"
+_CHECKS_SQL = (
+    "SELECT CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = %s AND TABLE_NAME = %s"
+)
 _SCHEMAS_SQL = """
 SELECT SCHEMA_NAME FROM information_schema.SCHEMATA
 WHERE SCHEMA_NAME NOT IN ('information_schema', 'mysql', 'performance_schema', 'sys') ORDER BY 1
@@ -94,11 +96,13 @@ ORDER BY k.CONSTRAINT_NAME, k.ORDINAL_POSITION
 # MariaDB names CHECKs per table (a column's own CHECK is named after the column); MySQL per schema, and its
 # CHECK_CONSTRAINTS has no TABLE_NAME: the table comes from TABLE_CONSTRAINTS.
 _MARIADB_CHECKS_SQL = """
-SELECT CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = %s AND TABLE_NAME = %s
+SELECT CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = %s
+AND TABLE_NAME = %s
 """
 _MYSQL_CHECKS_SQL = """
 SELECT t.CONSTRAINT_NAME, c.CHECK_CLAUSE FROM information_schema.TABLE_CONSTRAINTS t
-JOIN information_schema.CHECK_CONSTRAINTS c ON c.CONSTRAINT_SCHEMA = t.CONSTRAINT_SCHEMA AND c.CONSTRAINT_NAME = t.CONSTRAINT_NAME
+JOIN information_schema.CHECK_CONSTRAINTS c ON c.CONSTRAINT_SCHEMA = t.CONSTRAINT_SCHEMA
+  AND c.CONSTRAINT_NAME = t.CONSTRAINT_NAME
 WHERE t.TABLE_SCHEMA = %s AND t.TABLE_NAME = %s AND t.CONSTRAINT_TYPE = 'CHECK'
 """
 _TABLE_COMMENT_SQL = """
@@ -107,7 +111,20 @@ FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s
 """
 _ON_UPDATE = re.compile(r"\bon update (.+)$", re.IGNORECASE)
 _LABELLED = re.compile(r"(enum|set)\((.*)\)", re.IGNORECASE | re.DOTALL)
-_NUMERIC_TYPES = {"tinyint", "smallint", "mediumint", "int", "integer", "bigint", "decimal", "numeric", "float", "double", "bit", "year"}
+_NUMERIC_TYPES = {
+    "tinyint",
+    "smallint",
+    "mediumint",
+    "int",
+    "integer",
+    "bigint",
+    "decimal",
+    "numeric",
+    "float",
+    "double",
+    "bit",
+    "year",
+}
 _INDEX_METHODS = {"BTREE": "", "HASH": "hash", "FULLTEXT": "fulltext", "SPATIAL": "spatial", "RTREE": "spatial"}
 
 # What the SELECT reads instead of the bare column, by native type (the first match wins).
@@ -171,8 +188,8 @@ class MySQLSource:
         if not cipher or not cipher[0][1]:
             self.conn.close()
             raise EngineError(
-                f"MySQL: {self.info.describe()}: its extra asks for TLS (ssl / ssl_mode) but the server answered without "
-                "it: enable TLS on the server, or fix the connection's extra",
+                f"MySQL: {self.info.describe()}: its extra asks for TLS (ssl / ssl_mode) but the server answered "
+                "without it: enable TLS on the server, or fix the connection's extra",
                 transient=False,
                 engine="mysql",
             )
@@ -180,7 +197,9 @@ class MySQLSource:
     def default_schema(self) -> str:
         return self.info.database or ""
 
-    def _run(self, query: str, params: tuple[Any, ...] = (), doing: str = "reading the catalog") -> list[tuple[Any, ...]]:
+    def _run(
+        self, query: str, params: tuple[Any, ...] = (), doing: str = "reading the catalog"
+    ) -> list[tuple[Any, ...]]:
         try:
             with self.conn.cursor() as cur:
                 cur.execute(query, params)
@@ -206,7 +225,9 @@ class MySQLSource:
         primary_key, foreign_keys = keys_from_rows(self._run(_KEYS_SQL, (schema, table.name)))
         approx = self._run(_APPROX_ROWS_SQL, (schema, table.name))
         estimate = approx[0][0] if approx else None
-        return TableInfo(schema, table.name, columns, primary_key, foreign_keys, None if estimate is None else int(estimate))
+        return TableInfo(
+            schema, table.name, columns, primary_key, foreign_keys, None if estimate is None else int(estimate)
+        )
 
     def _column_rows(self, table: TableRef) -> tuple[str, list[tuple[Any, ...]]]:
         schema = table.schema or self.default_schema()
@@ -239,7 +260,19 @@ class MySQLSource:
         enums, sets = _labels(columns)
         foreign_keys = foreign_keys_from_rows(self._run(_FOREIGN_KEYS_SQL, key))
         comment = str(next(iter(self._run(_TABLE_COMMENT_SQL, key)), ("",))[0] or "")
-        return TableSchema(TableRef(*key), "mysql", columns, primary_key, uniques, indexes, self._checks(key), foreign_keys, comment, enums, sets)
+        return TableSchema(
+            TableRef(*key),
+            "mysql",
+            columns,
+            primary_key,
+            uniques,
+            indexes,
+            self._checks(key),
+            foreign_keys,
+            comment,
+            enums,
+            sets,
+        )
 
     def _checks(self, key: tuple[str, str]) -> tuple[CheckDef, ...]:
         rows = self._run(_MARIADB_CHECKS_SQL if self._mariadb else _MYSQL_CHECKS_SQL, key)
@@ -260,7 +293,15 @@ class MySQLSource:
         return Split(RANGE, key, quantile_bounds(self._first(table), self._ref(table), _mysql_ident(key), chunks))
 
     def next_bound(self, table: TableRef, part: Chunk, rows: int) -> Any:
-        return next_key(self._first(table), self._ref(table), _mysql_ident(part.key), self._where(table, part), part, rows, self._literal)
+        return next_key(
+            self._first(table),
+            self._ref(table),
+            _mysql_ident(part.key),
+            self._where(table, part),
+            part,
+            rows,
+            self._literal,
+        )
 
     def _first(self, table: TableRef) -> Callable[[str], Any]:
         """A reader of a query's first value (None when it returns no row)."""
@@ -278,9 +319,13 @@ class MySQLSource:
         text = self.conn.literal(value)
         return text.decode() if isinstance(text, bytes) else str(text)
 
-    def copy_rows(self, table: TableRef, columns: list[SourceColumn], sink: RowSink, batch_size: int, chunk: Chunk | None = None) -> int:
+    def copy_rows(
+        self, table: TableRef, columns: list[SourceColumn], sink: RowSink, batch_size: int, chunk: Chunk | None = None
+    ) -> int:
         self._check_zero_dates(table, columns)
-        select = f"SELECT {', '.join(_select_expr(c) for c in columns)} FROM {self._ref(table)}{self._where(table, chunk)}"
+        select = (
+            f"SELECT {', '.join(_select_expr(c) for c in columns)} FROM {self._ref(table)}{self._where(table, chunk)}"
+        )
         convert = row_converter([self._converter(c) for c in columns])
         rows = 0
         try:
@@ -295,14 +340,20 @@ class MySQLSource:
             raise mysql_error(exc, f"reading {table}") from None
         return rows
 
-    def sample_rows(self, table: TableRef, columns: list[SourceColumn], limit: int | None, consume: Consume, batch_size: int) -> int:
+    def sample_rows(
+        self, table: TableRef, columns: list[SourceColumn], limit: int | None, consume: Consume, batch_size: int
+    ) -> int:
         """Dates as text, so zero dates stay visible (the extract reads them as NULL); BIT(n) as its number."""
         bits = [c.native_type.lower().startswith("bit") for c in columns]
         select = f"SELECT {', '.join(_sample_expr(c) for c in columns)} FROM {self._ref(table)}{limit_clause(limit)}"
         try:
             cur = self.conn.cursor(MySQLdb.cursors.SSCursor)
             cur.execute(select)
-            rows = drain(cur.fetchmany, batch_size, lambda row: consume(tuple(_bit(v) if b else v for v, b in zip(row, bits, strict=True))))
+            rows = drain(
+                cur.fetchmany,
+                batch_size,
+                lambda row: consume(tuple(_bit(v) if b else v for v, b in zip(row, bits, strict=True))),
+            )
             cur.close()
         except MySQLdb.Error as exc:
             raise mysql_error(exc, f"sampling {table}") from None
@@ -311,7 +362,9 @@ class MySQLSource:
     def zero_dated(self, column: SourceColumn) -> bool:
         return bool(_DATED.match(column.native_type.lower()))
 
-    def arrow_batches(self, table: TableRef, columns: list[SourceColumn], batch_size: int, chunk: Chunk | None = None) -> Iterator[pa.RecordBatch] | None:
+    def arrow_batches(
+        self, table: TableRef, columns: list[SourceColumn], batch_size: int, chunk: Chunk | None = None
+    ) -> Iterator[pa.RecordBatch] | None:
         """The rows (of ``chunk``) as Arrow record batches read by ConnectorX, or None when a column needs the row path.
 
         A zero date stops the stream with RowPathNeeded (ConnectorX cannot read one): the row path reads it as NULL
@@ -323,7 +376,9 @@ class MySQLSource:
         from databridge.engines.arrow import cap_malloc_arenas
 
         cap_malloc_arenas()
-        select = f"SELECT {', '.join(_select_expr(c) for c in columns)} FROM {self._ref(table)}{self._where(table, chunk)}"
+        select = (
+            f"SELECT {', '.join(_select_expr(c) for c in columns)} FROM {self._ref(table)}{self._where(table, chunk)}"
+        )
         try:
             reader = connectorx.read_sql(self._url(), select, return_type="arrow_stream", batch_size=batch_size)
         except Exception as exc:  # ConnectorX raises plain RuntimeErrors carrying the driver's message
@@ -357,7 +412,9 @@ class MySQLSource:
         native = column.native_type.lower()
         if column.pg_type.startswith("numeric") and re.sub(r"^(decimal|numeric)", "numeric", native) != column.pg_type:
             return False  # another scale than the source's (source_types): PostgreSQL's rounding decides, by rows
-        return arrow.fits(column.pg_type) and any(re.fullmatch(n, native) and re.fullmatch(p, column.pg_type) for n, p in _ARROW_NATIVE)
+        return arrow.fits(column.pg_type) and any(
+            re.fullmatch(n, native) and re.fullmatch(p, column.pg_type) for n, p in _ARROW_NATIVE
+        )
 
     def _arrow_reaches(self) -> bool:
         """Whether ConnectorX can open the connection mysqlclient opened: not through a socket file, nor with a client
@@ -365,7 +422,8 @@ class MySQLSource:
         return not self.params.get("unix_socket") and connectorx_ssl(self.params) is not None
 
     def _url(self) -> str:
-        """ConnectorX's URI for the same connection mysqlclient opens: address, credentials (an IAM token too) and TLS."""
+        """ConnectorX's URI for the same connection mysqlclient opens: address, credentials (an IAM token too) and
+        TLS."""
         p = self.params
         auth = quote(p["user"], safe="") + (f":{quote(p['passwd'], safe='')}" if p["passwd"] else "")
         query = urlencode(connectorx_ssl(p) or {})
@@ -398,9 +456,9 @@ class MySQLSource:
         where = f"{table.schema or self.default_schema()}.{table.name}.{column.name} ({column.native_type})"
         if self.options.zero_dates == "fail":
             raise EngineError(
-                f"MySQL: {where} holds {count} zero date(s) (0000-00-00, or a zero year, month or day), which PostgreSQL "
-                "cannot store; set the pipeline's source_options.zero_dates to null to stage them as NULL with a warning, "
-                "or correct them in the source",
+                f"MySQL: {where} holds {count} zero date(s) (0000-00-00, or a zero year, month or day), which "
+                "PostgreSQL cannot store; set the pipeline's source_options.zero_dates to null to stage them as NULL "
+                "with a warning, or correct them in the source",
                 transient=False,
                 engine="mysql",
             )
@@ -451,8 +509,14 @@ def _column_def(row: tuple[Any, ...], pg_type: str, mariadb: bool) -> ColumnDef:
     extra = extra or ""
     on_update = _ON_UPDATE.search(extra)
     return ColumnDef(
-        name, bool(nullable), _mysql_default(default, extra, data_type, mariadb), "auto_increment" in extra.lower(),
-        on_update.group(1) if on_update else None, comment or "", column_type, pg_type,
+        name,
+        bool(nullable),
+        _mysql_default(default, extra, data_type, mariadb),
+        "auto_increment" in extra.lower(),
+        on_update.group(1) if on_update else None,
+        comment or "",
+        column_type,
+        pg_type,
     )
 
 
@@ -460,7 +524,12 @@ def _mysql_default(raw: str | None, extra: str, data_type: str, mariadb: bool) -
     """The default as MySQL SQL: MariaDB writes it so already (NULL for none); MySQL writes a string's bare text."""
     if raw is None or (mariadb and raw == "NULL"):
         return None
-    if mariadb or "DEFAULT_GENERATED" in extra.upper() or data_type.lower() in _NUMERIC_TYPES or raw.upper().startswith("CURRENT_TIMESTAMP"):
+    if (
+        mariadb
+        or "DEFAULT_GENERATED" in extra.upper()
+        or data_type.lower() in _NUMERIC_TYPES
+        or raw.upper().startswith("CURRENT_TIMESTAMP")
+    ):
         return raw
     return "'" + raw.replace("\\", "\\\\").replace("'", "''") + "'"
 
@@ -477,7 +546,15 @@ def _indexes(rows: list[tuple[Any, ...]]) -> tuple[tuple[str, ...], tuple[IndexD
     """(primary key, uniques, indexes) from _INDEXES_SQL rows."""
     primary_key = tuple(str(r[2]) for r in rows if r[0] == "PRIMARY")
     parts = (
-        IndexPart(str(r[0]), bool(r[1]), str(r[2] or ""), str(r[6] or ""), r[3], bool(r[4]), method=_INDEX_METHODS.get(str(r[5]), str(r[5]).lower()))
+        IndexPart(
+            str(r[0]),
+            bool(r[1]),
+            str(r[2] or ""),
+            str(r[6] or ""),
+            r[3],
+            bool(r[4]),
+            method=_INDEX_METHODS.get(str(r[5]), str(r[5]).lower()),
+        )
         for r in rows
         if r[0] != "PRIMARY"
     )
@@ -493,7 +570,11 @@ def _check(row: tuple[Any, ...]) -> CheckDef | None:
 def _labels(columns: Sequence[ColumnDef]) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], tuple[str, ...]]:
     """(column, labels) of the ENUM columns, then of the SET columns; and the SET columns' names."""
     typed = [(c.name, _LABELLED.fullmatch(c.type)) for c in columns]
-    found = [(name, m.group(1).lower(), tuple(v.replace("''", "'") for v in _ENUM_LABEL.findall(m.group(2)))) for name, m in typed if m]
+    found = [
+        (name, m.group(1).lower(), tuple(v.replace("''", "'") for v in _ENUM_LABEL.findall(m.group(2))))
+        for name, m in typed
+        if m
+    ]
     enums = [(name, labels) for name, kind, labels in found if kind == "enum"]
     sets = [(name, labels) for name, kind, labels in found if kind == "set"]
     return (*enums, *sets), tuple(name for name, _ in sets)
@@ -547,11 +628,15 @@ def _mysql_float(e: str) -> str:
 
 # A zero date (0000-00-00) is staged as NULL (source_options.zero_dates): it is NULL here too. Literal % are
 # doubled: MySQLdb formats every query that has parameters.
-_NOT_ZERO = "CASE WHEN YEAR({e}) = 0 OR MONTH({e}) = 0 OR DAYOFMONTH({e}) = 0 THEN NULL ELSE DATE_FORMAT({e}, '{f}') END"
+_NOT_ZERO = (
+    "CASE WHEN YEAR({e}) = 0 OR MONTH({e}) = 0 OR DAYOFMONTH({e}) = 0 THEN NULL ELSE DATE_FORMAT({e}, '{f}') END"
+)
 _MYSQL_CANON = {
     "int": "CAST({e} + 0 AS CHAR)",  # + 0: a YEAR prints 0000 as itself, 0 as a number
     "bool": "(CASE WHEN {e} THEN '1' WHEN NOT {e} THEN '0' END)",
-    "numeric": "IF(LOCATE('.', CAST({e} AS CHAR)) > 0, TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM CAST({e} AS CHAR))), CAST({e} AS CHAR))",
+    "numeric": "IF(LOCATE('.', CAST({e} AS CHAR)) > 0, TRIM(TRAILING '.' FROM TRIM(TRAILING '0' "
+    "FROM CAST({e} AS CHAR))), "
+    "CAST({e} AS CHAR))",
     "text": "CONVERT({e} USING utf8mb4)",
     "tstz": _NOT_ZERO.replace("{f}", "%%Y-%%m-%%d %%H:%%i:%%s.%%f"),
     "ts": _NOT_ZERO.replace("{f}", "%%Y-%%m-%%d %%H:%%i:%%s.%%f"),

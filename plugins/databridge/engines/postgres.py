@@ -57,13 +57,15 @@ SELECT a.attname,
        format_type(a.atttypid, a.atttypmod),
        NOT a.attnotnull,
        CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod)
-            WHEN t.typtype IN ('e', 'c', 'r', 'm') OR (t.typtype = 'b' AND tn.nspname NOT IN ('pg_catalog', 'information_schema')
-                 AND t.typcategory <> 'A') THEN 'text'
+            WHEN t.typtype IN ('e', 'c', 'r', 'm')
+              OR (t.typtype = 'b' AND tn.nspname NOT IN ('pg_catalog', 'information_schema')
+                  AND t.typcategory <> 'A') THEN 'text'
             WHEN t.typcategory = 'A' AND (et.typtype IN ('e', 'c', 'r', 'm', 'd')
                  OR (et.typtype = 'b' AND etn.nspname NOT IN ('pg_catalog', 'information_schema'))) THEN 'text[]'
             ELSE format_type(a.atttypid, a.atttypmod) END,
        pg_get_expr(d.adbin, d.adrelid),
-       CASE WHEN t.typtype = 'e' THEN ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) END
+       CASE WHEN t.typtype = 'e'
+            THEN ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) END
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace cn ON cn.oid = c.relnamespace
@@ -99,7 +101,8 @@ ORDER BY con.contype DESC, con.conname, k.pos
 """
 # The planner's estimate (-1 before the first VACUUM or ANALYZE: unknown); no table scan.
 _APPROX_ROWS_SQL = """
-SELECT c.reltuples::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relname = %s
+SELECT c.reltuples::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s
+AND c.relname = %s
 """
 
 # --- schema_of: what the catalog says of each schema object --------------------------------------------------------
@@ -107,10 +110,12 @@ SELECT c.reltuples::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.reln
 # it owns), its comment, and an enum type's labels.
 _SCHEMA_COLUMNS_SQL = """
 SELECT a.attname, NOT a.attnotnull, CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END,
-       a.attidentity <> '' OR EXISTS (SELECT 1 FROM pg_depend dep JOIN pg_class s ON s.oid = dep.objid AND s.relkind = 'S'
+       a.attidentity <> '' OR EXISTS (SELECT 1 FROM pg_depend dep
+                                      JOIN pg_class s ON s.oid = dep.objid AND s.relkind = 'S'
                                       WHERE dep.refobjid = c.oid AND dep.refobjsubid = a.attnum AND dep.deptype = 'a'),
        coalesce(col_description(c.oid, a.attnum), ''),
-       CASE WHEN t.typtype = 'e' THEN ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) END
+       CASE WHEN t.typtype = 'e'
+            THEN ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) END
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -133,7 +138,8 @@ JOIN pg_am am ON am.oid = i.relam
 CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, pos)
 LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum AND k.attnum > 0
 WHERE n.nspname = %s AND c.relname = %s AND x.indisvalid
-  AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = x.indexrelid AND con.conrelid = x.indrelid AND con.contype = 'x')
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint con
+                  WHERE con.conindid = x.indexrelid AND con.conrelid = x.indrelid AND con.contype = 'x')
 ORDER BY i.relname, k.pos
 """
 _CHECKS_SQL = """
@@ -224,11 +230,17 @@ class PostgresSource:
     def columns(self, table: TableRef) -> list[SourceColumn]:
         _schema, rows = self._column_rows(table)
         zone = self.options.naive_timezone
-        return [SourceColumn(n, native, nullable, zoned(pg_type, zone), allowed_values=tuple(labels or ())) for n, native, nullable, pg_type, _default, labels in rows]
+        return [
+            SourceColumn(n, native, nullable, zoned(pg_type, zone), allowed_values=tuple(labels or ()))
+            for n, native, nullable, pg_type, _default, labels in rows
+        ]
 
     def describe(self, table: TableRef) -> TableInfo:
         schema, rows = self._column_rows(table)
-        columns = tuple(ColumnInfo(c.name, c.native_type, c.nullable, r[4], c.pg_type, note=notes_for("postgres", c.native_type)) for c, r in zip(self.columns(table), rows, strict=True))
+        columns = tuple(
+            ColumnInfo(c.name, c.native_type, c.nullable, r[4], c.pg_type, note=notes_for("postgres", c.native_type))
+            for c, r in zip(self.columns(table), rows, strict=True)
+        )
         primary_key, foreign_keys = keys_from_rows(self._read(_KEYS_SQL, (schema, table.name), "reading the catalog"))
         estimate = self._read(_APPROX_ROWS_SQL, (schema, table.name), "reading the catalog")
         approx = int(estimate[0][0]) if estimate and estimate[0][0] >= 0 else None
@@ -245,13 +257,20 @@ class PostgresSource:
         staged = self.columns(table)  # raises for an absent table
         key = (table.schema or self.default_schema(), table.name)
         rows = self._catalog(_SCHEMA_COLUMNS_SQL, key)
-        columns = tuple(ColumnDef(r[0], r[1], r[2], r[3], comment=r[4], type=c.native_type, pg_type=c.pg_type) for r, c in zip(rows, staged, strict=True))
+        columns = tuple(
+            ColumnDef(r[0], r[1], r[2], r[3], comment=r[4], type=c.native_type, pg_type=c.pg_type)
+            for r, c in zip(rows, staged, strict=True)
+        )
         primary_key, uniques, indexes = _indexes(self._catalog(_INDEXES_SQL, key))
         checks = sorted_checks(CheckDef(*r) for r in self._catalog(_CHECKS_SQL, key))
-        foreign_keys = foreign_keys_from_rows([(*r[:5], _ACTIONS[r[5]], _ACTIONS[r[6]]) for r in self._catalog(_FOREIGN_KEYS_SQL, key)])
+        foreign_keys = foreign_keys_from_rows(
+            [(*r[:5], _ACTIONS[r[5]], _ACTIONS[r[6]]) for r in self._catalog(_FOREIGN_KEYS_SQL, key)]
+        )
         comment = self._catalog(_TABLE_COMMENT_SQL, key)[0][0]
         enums = tuple((r[0], tuple(r[5])) for r in rows if r[5] is not None)
-        return TableSchema(TableRef(*key), "postgres", columns, primary_key, uniques, indexes, checks, foreign_keys, comment, enums)
+        return TableSchema(
+            TableRef(*key), "postgres", columns, primary_key, uniques, indexes, checks, foreign_keys, comment, enums
+        )
 
     def _catalog(self, query: str, key: tuple[str, str]) -> list[tuple[Any, ...]]:
         return self._read(query, key, f"reading the schema of {key[0]}.{key[1]}")
@@ -265,11 +284,22 @@ class PostgresSource:
         """Quantiles of ``key``; without a key, ranges of the table's pages by ctid (a TID range scan)."""
         if key is not None:
             return Split(RANGE, key, quantile_bounds(self._first, self._ref(table), quote_ident(key), chunks))
-        pages = int(self._first(f"SELECT pg_relation_size({sql_literal(self._ref(table))}::regclass) / current_setting('block_size')::int"))
-        return Split(RANGE, CTID, tuple(f"({page},0)" for page in distinct_bounds([pages * i // chunks or None for i in range(1, chunks)])))
+        pages = int(
+            self._first(
+                f"SELECT pg_relation_size({sql_literal(self._ref(table))}::regclass) / "
+                "current_setting('block_size')::int"
+            )
+        )
+        return Split(
+            RANGE,
+            CTID,
+            tuple(f"({page},0)" for page in distinct_bounds([pages * i // chunks or None for i in range(1, chunks)])),
+        )
 
     def next_bound(self, table: TableRef, part: Chunk, rows: int) -> Any:
-        return next_key(self._first, self._ref(table), quote_ident(part.key), self._where(part), part, rows, self._literal)
+        return next_key(
+            self._first, self._ref(table), quote_ident(part.key), self._where(part), part, rows, self._literal
+        )
 
     def _literal(self, value: Any) -> str:
         return sql.Literal(value).as_string(self.conn)
@@ -284,8 +314,13 @@ class PostgresSource:
         ident = CTID if chunk.key == CTID else quote_ident(chunk.key)
         return " WHERE " + range_predicate(ident, chunk, self._literal)
 
-    def copy_rows(self, table: TableRef, columns: list[SourceColumn], sink: RowSink, batch_size: int, chunk: Chunk | None = None) -> int:
-        select = f"SELECT {', '.join(_as_text(c, self.options.naive_timezone) for c in columns)} FROM {self._ref(table)}{self._where(chunk)}"
+    def copy_rows(
+        self, table: TableRef, columns: list[SourceColumn], sink: RowSink, batch_size: int, chunk: Chunk | None = None
+    ) -> int:
+        select = (
+            f"SELECT {', '.join(_as_text(c, self.options.naive_timezone) for c in columns)} FROM "
+            f"{self._ref(table)}{self._where(chunk)}"
+        )
         rows = 0
         with self.conn.cursor() as cur, cur.copy(f"COPY ({select}) TO STDOUT") as copy:
             for data in copy:
@@ -293,7 +328,9 @@ class PostgresSource:
                 rows += bytes(data).count(b"\n")
         return rows
 
-    def copy_binary(self, table: TableRef, columns: list[SourceColumn], write: Callable[[bytes], None], chunk: Chunk | None = None) -> int:
+    def copy_binary(
+        self, table: TableRef, columns: list[SourceColumn], write: Callable[[bytes], None], chunk: Chunk | None = None
+    ) -> int:
         """The rows (of ``chunk``) as binary COPY data in the staging types, handed to ``write`` in blocks of about
         1 MB; returns the rows. Each column is cast to its staging type in the source, so the target reads exactly
         the binary form it expects, and no value is parsed or printed on the way."""
@@ -311,9 +348,14 @@ class PostgresSource:
                 write(bytes(block))
             return cur.rowcount
 
-    def sample_rows(self, table: TableRef, columns: list[SourceColumn], limit: int | None, consume: Consume, batch_size: int) -> int:
+    def sample_rows(
+        self, table: TableRef, columns: list[SourceColumn], limit: int | None, consume: Consume, batch_size: int
+    ) -> int:
         """Every value as text: enums, composites and json arrive as the strings COPY would send."""
-        select = f"SELECT {', '.join(quote_ident(c.name) + '::text' for c in columns)} FROM {self._ref(table)}{limit_clause(limit)}"
+        select = (
+            f"SELECT {', '.join(quote_ident(c.name) + '::text' for c in columns)} FROM "
+            f"{self._ref(table)}{limit_clause(limit)}"
+        )
         rows = 0
         try:
             with self.conn.cursor() as cur:
@@ -355,7 +397,11 @@ def _as_text(column: SourceColumn, naive_timezone: str | None) -> str:
 def _indexes(rows: list[tuple[Any, ...]]) -> tuple[tuple[str, ...], tuple[IndexDef, ...], tuple[IndexDef, ...]]:
     """(primary key, uniques, indexes) from _INDEXES_SQL rows."""
     primary_key = tuple(str(r[4]) for r in rows if r[1])
-    parts = (IndexPart(r[0], r[2], r[4], r[5], None, r[6], r[3], r[7], "" if r[8] == "btree" else r[8]) for r in rows if not r[1])
+    parts = (
+        IndexPart(r[0], r[2], r[4], r[5], None, r[6], r[3], r[7], "" if r[8] == "btree" else r[8])
+        for r in rows
+        if not r[1]
+    )
     return (primary_key, *indexes_from_parts(parts))
 
 
@@ -368,7 +414,9 @@ def missing_table(source: Any, table: TableRef) -> MissingTable:
         hint = f" (no schema {schema!r} there; {close or 'schemas there: ' + (', '.join(schemas[:10]) or 'none')})"
     else:
         known = source.tables(schema)
-        hint = did_you_mean(table.name, known) or (f" (tables there: {', '.join(known[:10])})" if known else f" (schema {schema!r} holds no tables)")
+        hint = did_you_mean(table.name, known) or (
+            f" (tables there: {', '.join(known[:10])})" if known else f" (schema {schema!r} holds no tables)"
+        )
     return MissingTable(f"source table {schema}.{table.name} does not exist in {source.info.describe()}{hint}")
 
 
@@ -407,7 +455,13 @@ class PostgresTarget:
         return {row[0]: row[1] for row in rows}
 
     def proof_side(
-        self, table: str, columns: Sequence[ProofColumn], key: Sequence[ProofColumn], where: str | None = None, *, user_sql: bool = False
+        self,
+        table: str,
+        columns: Sequence[ProofColumn],
+        key: Sequence[ProofColumn],
+        where: str | None = None,
+        *,
+        user_sql: bool = False,
     ) -> SqlSide:
         """A table of the target (the target table, or a staging or ready table) fingerprinted in the target.
 
@@ -417,7 +471,9 @@ class PostgresTarget:
             run = lambda q, p: self._sandboxed_rows(table, q, p, doing=f"fingerprinting {table}")  # noqa: E731
         return SqlSide(PG_DIALECT, run, table, columns, key, where, label=table)
 
-    def _sandboxed_rows(self, table: str, query: str, params: Sequence[Any] | None, *, doing: str) -> list[tuple[Any, ...]]:
+    def _sandboxed_rows(
+        self, table: str, query: str, params: Sequence[Any] | None, *, doing: str
+    ) -> list[tuple[Any, ...]]:
         found: list[tuple[Any, ...]] = []
         with self.transaction(doing) as cur:
             sandbox.prepare(cur, reads=[table])

@@ -21,7 +21,16 @@ from databridge.engines.hooks import s3_client
 from databridge.errors import EngineError
 
 # Codes of a passing fault (retry); every other S3 error code is a wrong setting (fail now).
-_TRANSIENT_CODES = {"SlowDown", "RequestTimeout", "RequestTimeTooSkewed", "ServiceUnavailable", "InternalError", "Throttling", "503", "500"}
+_TRANSIENT_CODES = {
+    "SlowDown",
+    "RequestTimeout",
+    "RequestTimeTooSkewed",
+    "ServiceUnavailable",
+    "InternalError",
+    "Throttling",
+    "503",
+    "500",
+}
 _HINTS = {
     "InvalidAccessKeyId": "the access key is unknown: check the connection's login",
     "SignatureDoesNotMatch": "the secret key is wrong: check the connection's password",
@@ -37,7 +46,11 @@ class S3Store:
 
     def __init__(self, info: ConnectionInfo, bucket: str, part_mb: int) -> None:
         if info.conn_type not in ("aws", "s3"):
-            raise EngineError(f"{info.describe()}: attachments need a connection of type aws (with extra endpoint_url for an S3-compatible store)", transient=False)
+            raise EngineError(
+                f"{info.describe()}: attachments need a connection of type aws (with extra endpoint_url for an "
+                "S3-compatible store)",
+                transient=False,
+            )
         self.info = info
         self.bucket = bucket
         config = Config(connect_timeout=10, read_timeout=120, retries={"max_attempts": 3, "mode": "standard"})
@@ -72,7 +85,10 @@ class S3Store:
 
     def upload(self, body: IO[bytes], key: str, content_type: str, metadata: dict[str, str]) -> None:
         extra = {"ContentType": content_type, "Metadata": metadata}
-        self._call(f"writing {key!r}", lambda: self.client.upload_fileobj(body, self.bucket, key, ExtraArgs=extra, Config=self.transfer))
+        self._call(
+            f"writing {key!r}",
+            lambda: self.client.upload_fileobj(body, self.bucket, key, ExtraArgs=extra, Config=self.transfer),
+        )
 
     def _call(self, doing: str, call: Any) -> Any:
         try:
@@ -83,10 +99,14 @@ class S3Store:
     def error(self, exc: Exception, doing: str) -> EngineError:
         """A boto3 failure as an EngineError: transient for lost connections and 5xx, permanent otherwise."""
         code, message = _code(exc)
-        transient = isinstance(exc, (ConnectionError, ConnectTimeoutError, ReadTimeoutError)) or code in _TRANSIENT_CODES
+        transient = (
+            isinstance(exc, (ConnectionError, ConnectTimeoutError, ReadTimeoutError)) or code in _TRANSIENT_CODES
+        )
         hint = f" ({_HINTS[code]})" if code in _HINTS else ""
         where = f"S3 ({self.info.conn_id!r} at {self.endpoint}, bucket {self.bucket!r})"
-        return EngineError(f"{where}: {doing}: {code or type(exc).__name__}: {message}{hint}", transient=transient, engine="s3")
+        return EngineError(
+            f"{where}: {doing}: {code or type(exc).__name__}: {message}{hint}", transient=transient, engine="s3"
+        )
 
 
 def _code(exc: Exception) -> tuple[str, str]:

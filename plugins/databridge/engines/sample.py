@@ -33,7 +33,14 @@ def drain(fetch: Callable[[int], Any], batch_size: int, consume: Consume) -> int
     return rows
 
 
-def through_copy_rows(source: SourceEngine, table: TableRef, columns: list[SourceColumn], limit: int | None, consume: Consume, batch_size: int) -> int:
+def through_copy_rows(
+    source: SourceEngine,
+    table: TableRef,
+    columns: list[SourceColumn],
+    limit: int | None,
+    consume: Consume,
+    batch_size: int,
+) -> int:
     """The sample as the engine's ``copy_rows`` reads it, stopped after ``limit`` rows."""
     sink = SampleSink(limit, consume)
     with contextlib.suppress(_Enough):

@@ -85,14 +85,16 @@ def ensure_role(cur: psycopg.Cursor[Any]) -> None:
     """Create the sandbox role when it is missing (and the connection may), and refuse one that could do harm."""
     cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s), 0)", (_LOCK_CLASS,))
     row = cur.execute(
-        "SELECT rolsuper OR rolcreaterole OR rolcreatedb OR rolbypassrls OR rolreplication FROM pg_roles WHERE rolname = %s",
+        "SELECT rolsuper OR rolcreaterole OR rolcreatedb OR rolbypassrls OR rolreplication FROM pg_roles "
+        "WHERE rolname = %s",
         (ROLE,),
     ).fetchone()
     if row is None:
         _create_role(cur)
     elif row[0]:
         raise EngineError(
-            f"the role {ROLE} has superuser, CREATEROLE, CREATEDB, BYPASSRLS or REPLICATION; custom SQL runs under it, so it must have none: {_ALTER}",
+            f"the role {ROLE} has superuser, CREATEROLE, CREATEDB, BYPASSRLS or REPLICATION; custom SQL runs "
+            f"under it, so it must have none: {_ALTER}",
             transient=False,
         )
     _refuse_powerful(cur)
@@ -134,7 +136,8 @@ def _require_membership(cur: psycopg.Cursor[Any]) -> None:
     user = cur.execute("SELECT current_user").fetchone()[0]  # type: ignore[index]
     if not _member(cur, user, ROLE):
         raise EngineError(
-            f"the target connection's user {user!r} may not SET ROLE {ROLE}; ask a database administrator to run: GRANT {ROLE} TO {user};",
+            f"the target connection's user {user!r} may not SET ROLE {ROLE}; ask a database administrator to "
+            f"run: GRANT {ROLE} TO {user};",
             transient=False,
         )
 

@@ -45,7 +45,9 @@ from databridge.errors import EngineError
 
 ROWID = "rowid"
 """The key of a table split without a usable key: SQLite's own row id."""
-_TABLES_SQL = "SELECT name FROM {schema}.sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY 1"
+_TABLES_SQL = (
+    "SELECT name FROM {schema}.sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY 1"
+)
 _COLUMNS_SQL = "PRAGMA {schema}.table_info({table})"
 _FOREIGN_KEYS_SQL = "PRAGMA {schema}.foreign_key_list({table})"
 # ANALYZE's estimate: the first number of a table's sqlite_stat1 row is its row count (no table scan).
@@ -68,7 +70,11 @@ class SQLiteSource:
         self.options = options or SourceOptions()
         path = info.host or info.database or ""
         if not path or not Path(path).is_file():
-            raise EngineError(f"{info.describe()}: SQLite file {path!r} does not exist; set the connection's host to the database file", transient=False)
+            raise EngineError(
+                f"{info.describe()}: SQLite file {path!r} does not exist; "
+                "set the connection's host to the database file",
+                transient=False,
+            )
         try:
             # as_uri() percent-encodes the path: a raw '#' or '?' in it would end the file name inside the URI.
             self.conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=30)
@@ -104,7 +110,11 @@ class SQLiteSource:
 
     def _column_rows(self, table: TableRef) -> tuple[str, list[tuple[Any, ...]]]:
         schema = table.schema or self.default_schema()
-        rows = self._run(_COLUMNS_SQL.format(schema=quote_ident(schema), table=quote_ident(table.name))) if schema in self.schemas() else []
+        rows = (
+            self._run(_COLUMNS_SQL.format(schema=quote_ident(schema), table=quote_ident(table.name)))
+            if schema in self.schemas()
+            else []
+        )
         if not rows:
             raise missing_table(self, TableRef(schema, table.name))
         return schema, rows
@@ -118,8 +128,13 @@ class SQLiteSource:
         """(constraint id, column, ref schema, ref table, ref column, on delete, on update) rows; a reference without
         columns means the parent's primary key."""
         rows = self._run(_FOREIGN_KEYS_SQL.format(schema=quote_ident(schema), table=quote_ident(table)))
-        parent_keys = {str(r[2]): _primary_key(self._column_rows(TableRef(schema, str(r[2])))[1]) for r in rows if r[4] is None}
-        return [(str(r[0]), r[3], schema, r[2], r[4] if r[4] is not None else parent_keys[str(r[2])][r[1]], r[6], r[5]) for r in rows]
+        parent_keys = {
+            str(r[2]): _primary_key(self._column_rows(TableRef(schema, str(r[2])))[1]) for r in rows if r[4] is None
+        }
+        return [
+            (str(r[0]), r[3], schema, r[2], r[4] if r[4] is not None else parent_keys[str(r[2])][r[1]], r[6], r[5])
+            for r in rows
+        ]
 
     def schema_of(self, table: TableRef) -> TableSchema:
         """SQLite keeps no names for UNIQUE constraints and foreign keys, nor comments: those names are ""."""
@@ -129,19 +144,30 @@ class SQLiteSource:
         listed = self._run(_INDEX_LIST_SQL.format(**pragma))
         alias = _rowid_alias(rows, listed)
         columns = tuple(_column_def(r, self._source_column(r), r[1] == alias) for r in rows)
-        uniques, indexes = indexes_from_parts(p for row in listed if row[3] != "pk" for p in self._index_parts(schema, row))
+        uniques, indexes = indexes_from_parts(
+            p for row in listed if row[3] != "pk" for p in self._index_parts(schema, row)
+        )
         checks = sorted_checks(checks_in(self._create_sql(schema, "table", table.name)))
         foreign_keys = foreign_keys_from_rows(self._foreign_key_rows(schema, table.name), named=False)
-        return TableSchema(TableRef(schema, table.name), "sqlite", columns, _primary_key(rows), uniques, indexes, checks, foreign_keys)
+        return TableSchema(
+            TableRef(schema, table.name), "sqlite", columns, _primary_key(rows), uniques, indexes, checks, foreign_keys
+        )
 
     def _index_parts(self, schema: str, listed: tuple[Any, ...]) -> list[IndexPart]:
         """An index_list row's key columns; an expression and a partial predicate come from its CREATE INDEX."""
         _seq, name, unique, origin, partial = listed
-        keys = [r for r in self._run(_INDEX_XINFO_SQL.format(schema=quote_ident(schema), index=quote_ident(name))) if r[5]]
+        keys = [
+            r for r in self._run(_INDEX_XINFO_SQL.format(schema=quote_ident(schema), index=quote_ident(name))) if r[5]
+        ]
         expressions, where = ([""] * len(keys), None)
         if origin == "c" and (partial or any(r[1] == -2 for r in keys)):
             expressions, where = _index_sql(self._create_sql(schema, "index", name), name)
-        return [IndexPart(name, bool(unique), r[2] or "", expressions[i], None, bool(r[3]), where=where, anonymous=origin == "u") for i, r in enumerate(keys)]
+        return [
+            IndexPart(
+                name, bool(unique), r[2] or "", expressions[i], None, bool(r[3]), where=where, anonymous=origin == "u"
+            )
+            for i, r in enumerate(keys)
+        ]
 
     def _create_sql(self, schema: str, kind: str, name: str) -> str:
         found = self._run(_CREATE_SQL.format(schema=quote_ident(schema)), (kind, name))
@@ -161,7 +187,9 @@ class SQLiteSource:
         """Quantiles of ``key``; without a key, of the rowid (a WITHOUT ROWID table has none: one chunk)."""
         if key is None and not self._has_rowid(table):
             return Split(RANGE, ROWID)
-        return Split(RANGE, key or ROWID, quantile_bounds(self._first, self._ref(table), _key_ident(key or ROWID), chunks))
+        return Split(
+            RANGE, key or ROWID, quantile_bounds(self._first, self._ref(table), _key_ident(key or ROWID), chunks)
+        )
 
     def next_bound(self, table: TableRef, part: Chunk, rows: int) -> Any:
         return next_key(self._first, self._ref(table), _key_ident(part.key), _where(part), part, rows, _literal)
@@ -176,7 +204,9 @@ class SQLiteSource:
             return False
         return True
 
-    def copy_rows(self, table: TableRef, columns: list[SourceColumn], sink: RowSink, batch_size: int, chunk: Chunk | None = None) -> int:
+    def copy_rows(
+        self, table: TableRef, columns: list[SourceColumn], sink: RowSink, batch_size: int, chunk: Chunk | None = None
+    ) -> int:
         select = f"SELECT {', '.join(self._select_expr(c) for c in columns)} FROM {self._ref(table)}{_where(chunk)}"
         rows = 0
         try:
@@ -189,8 +219,12 @@ class SQLiteSource:
             raise sqlite_error(exc, f"reading {table}") from None
         return rows
 
-    def sample_rows(self, table: TableRef, columns: list[SourceColumn], limit: int | None, consume: Consume, batch_size: int) -> int:
-        select = f"SELECT {', '.join(quote_ident(c.name) for c in columns)} FROM {self._ref(table)}{limit_clause(limit)}"
+    def sample_rows(
+        self, table: TableRef, columns: list[SourceColumn], limit: int | None, consume: Consume, batch_size: int
+    ) -> int:
+        select = (
+            f"SELECT {', '.join(quote_ident(c.name) for c in columns)} FROM {self._ref(table)}{limit_clause(limit)}"
+        )
         try:
             return drain(self.conn.execute(select).fetchmany, batch_size, consume)
         except sqlite3.Error as exc:
@@ -273,10 +307,18 @@ def checks_in(create_sql: str) -> list[CheckDef]:
     tokens = sqlglot.Dialect.get_or_raise("sqlite").tokenize(create_sql)
     found = []
     for i, token in enumerate(tokens[:-1]):
-        if token.text.upper() == "CHECK" and token.token_type != TokenType.IDENTIFIER and tokens[i + 1].token_type == TokenType.L_PAREN:
+        if (
+            token.text.upper() == "CHECK"
+            and token.token_type != TokenType.IDENTIFIER
+            and tokens[i + 1].token_type == TokenType.L_PAREN
+        ):
             close = _closing(tokens, i + 1)
             named = i >= 2 and tokens[i - 2].token_type == TokenType.CONSTRAINT
-            found.append(CheckDef(tokens[i - 1].text if named else "", create_sql[tokens[i + 1].end + 1 : tokens[close].start].strip()))
+            found.append(
+                CheckDef(
+                    tokens[i - 1].text if named else "", create_sql[tokens[i + 1].end + 1 : tokens[close].start].strip()
+                )
+            )
     return found
 
 
@@ -300,12 +342,21 @@ def _index_sql(create_sql: str, name: str) -> tuple[list[str], str | None]:
         raise EngineError(f"SQLite: cannot read the columns of index {name!r} from {create_sql!r}", transient=False)
     parts = [c.this.this if isinstance(c.this, exp.Collate) else c.this for c in params.args.get("columns") or []]
     where = params.args.get("where")
-    return ["" if isinstance(p, exp.Column) else p.sql(dialect="sqlite") for p in parts], where.this.sql(dialect="sqlite") if where else None
+    return ["" if isinstance(p, exp.Column) else p.sql(dialect="sqlite") for p in parts], where.this.sql(
+        dialect="sqlite"
+    ) if where else None
 
 
 def _column_info(column: SourceColumn, default: Any) -> ColumnInfo:
     note = notes_for("sqlite", column.native_type)
-    return ColumnInfo(column.name, column.native_type, column.nullable, None if default is None else str(default), column.pg_type, note=note)
+    return ColumnInfo(
+        column.name,
+        column.native_type,
+        column.nullable,
+        None if default is None else str(default),
+        column.pg_type,
+        note=note,
+    )
 
 
 class _Sum64:

@@ -22,7 +22,8 @@ Visit = Callable[[Any, tuple[str | None, ...], int], None]
 
 
 class _HashingSink:
-    """Takes rows as the staging COPY would and hands (key value, key texts, row hash) of those in range to ``visit``."""
+    """Takes rows as the staging COPY would and hands (key value, key texts, row hash) of those in range to
+    ``visit``."""
 
     def __init__(self, side: StreamSide, within: KeyRange, visit: Visit) -> None:
         names = [c.name for c in side.read]
@@ -93,7 +94,9 @@ class StreamSide:
         self.engine.copy_rows(self.table, self.read, _HashingSink(self, within, visit), self.batch_size)
 
 
-def stream_side(engine: Any, table: TableRef, columns: Sequence[ProofColumn], key: Sequence[ProofColumn], label: str) -> StreamSide:
+def stream_side(
+    engine: Any, table: TableRef, columns: Sequence[ProofColumn], key: Sequence[ProofColumn], label: str
+) -> StreamSide:
     """A streamed side reading just the columns the proof compares (keys first), as the engine discovers them."""
     wanted = list(dict.fromkeys([c.name for c in key] + [c.name for c in columns]))
     known = {c.name: c for c in engine.columns(table)}

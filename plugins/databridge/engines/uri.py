@@ -59,7 +59,8 @@ def info_from_uri(uri: str, conn_id: str = "target") -> ConnectionInfo:
         return _file_info(uri, conn_id, conn_type, scheme)
     if "," in parts.netloc:
         raise DataBridgeError(
-            f"connection {conn_id!r}: its URI names several hosts; name one (for a replica set, one member and ?replicaSet=NAME)"
+            f"connection {conn_id!r}: its URI names several hosts; name one (for a replica set, one member and "
+            "?replicaSet=NAME)"
         )
     return ConnectionInfo(
         conn_id=conn_id,

@@ -48,7 +48,11 @@ def _without(target: TargetTable, closing: set[tuple[str, str]], checks: list[Fo
     for fk in target.foreign_keys:
         if (me, _normal(fk.references)) in closing:
             fields = {"referenced_columns": fk.referenced_columns} if fk.referenced_columns else {}
-            checks.append(ForeignKeyCheck(check="foreign_key", table=target.table, columns=fk.columns, references=fk.references, **fields))
+            checks.append(
+                ForeignKeyCheck(
+                    check="foreign_key", table=target.table, columns=fk.columns, references=fk.references, **fields
+                )
+            )
         else:
             kept.append(fk)
     return target if len(kept) == len(target.foreign_keys) else target.model_copy(update={"foreign_keys": kept})

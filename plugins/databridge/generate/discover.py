@@ -18,7 +18,9 @@ OWN_SCHEMAS = frozenset({RESULTS_SCHEMA, HISTORY_SCHEMA})
 """DataBridge's own schemas, never taken by a pattern (a PostgreSQL source may be an earlier target)."""
 
 
-def matching(source: SourceEngine, include: Sequence[str], exclude: Sequence[str] = (), skip: Sequence[str] = ()) -> list[TableRef]:
+def matching(
+    source: SourceEngine, include: Sequence[str], exclude: Sequence[str] = (), skip: Sequence[str] = ()
+) -> list[TableRef]:
     """The source's tables that ``include`` takes and ``exclude`` does not leave out, by schema then table name."""
     refs = []
     for schema in sorted(source.schemas()):
@@ -51,13 +53,23 @@ def expanded(plan: PipelinePlan, source: SourceEngine, file: str) -> PipelinePla
     refs = matching(source, pipeline.include, pipeline.exclude, [pipeline.staging_schema]) if pipeline.include else []
     if pipeline.include and not refs and not pipeline.tables:
         schemas = ", ".join(sorted(source.schemas())) or "none"
-        raise SpecError(file, [(f"pipelines[{plan.discover.index}].include", f"matches no table of the source (its schemas: {schemas}); check the patterns")])
+        raise SpecError(
+            file,
+            [
+                (
+                    f"pipelines[{plan.discover.index}].include",
+                    f"matches no table of the source (its schemas: {schemas}); check the patterns",
+                )
+            ],
+        )
     found = describe_all(source, refs)
     described = _described(source, pipeline, {(r.schema, r.name) for r in refs}, file)
     return expand(project, plan.discover.index, found, described, source.default_schema(), file)
 
 
-def _described(source: SourceEngine, pipeline: Pipeline, taken: set[tuple[str | None, str]], file: str) -> list[TableInfo]:
+def _described(
+    source: SourceEngine, pipeline: Pipeline, taken: set[tuple[str | None, str]], file: str
+) -> list[TableInfo]:
     """The tables named under ``tables:`` with a target that leaves its columns out (and no pattern took)."""
     infos, problems = [], []
     for mapping in pipeline.tables:

@@ -24,14 +24,28 @@ if TYPE_CHECKING:
 _TABLE_PATH = re.compile(r"^pipelines\[(\d+)\]\.tables\[(\d+)\](.*)$")
 
 
-def expand(project: Project, index: int, found: Sequence[TableInfo], described: Sequence[TableInfo], default_schema: str, file: str) -> PipelinePlan:
+def expand(
+    project: Project,
+    index: int,
+    found: Sequence[TableInfo],
+    described: Sequence[TableInfo],
+    default_schema: str,
+    file: str,
+) -> PipelinePlan:
     """Pipeline ``index`` of ``project`` with the tables its patterns ``found`` and the tables its targets without
     columns name (``described``), compiled; SpecError names every problem."""
     pipeline = project.pipelines[index]
     path = f"pipelines[{index}]"
     naming = pipeline.naming or project.naming
     try:
-        tables = generate(found, naming, pipeline.target_schema, explicit=pipeline.tables, described=described, default_schema=default_schema)
+        tables = generate(
+            found,
+            naming,
+            pipeline.target_schema,
+            explicit=pipeline.tables,
+            described=described,
+            default_schema=default_schema,
+        )
     except GenerateError as exc:
         raise SpecError(file, [(f"{path}.include", p) for p in exc.problems]) from None
     whole = with_tables(project, index, tables)
@@ -58,4 +72,7 @@ def _located(problem: tuple[str, str], written: int, tables: list[TableMapping])
     if match is None or int(match.group(2)) < written:
         return problem
     rest = match.group(3).lstrip(".")
-    return f"pipelines[{match.group(1)}].include", f"source table {tables[int(match.group(2))].source}{f', {rest}' if rest else ''}: {message}"
+    return (
+        f"pipelines[{match.group(1)}].include",
+        f"source table {tables[int(match.group(2))].source}{f', {rest}' if rest else ''}: {message}",
+    )

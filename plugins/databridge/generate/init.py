@@ -1,7 +1,8 @@
 """``databridge init``: a complete, explicit project file written from a source database by the generator.
 
 The same generator as include patterns and the wizard's "Add all tables": every table the patterns take, every column,
-keys, roles, foreign keys, the type matrix's types as comments. What it writes loads and compiles, or nothing is written.
+keys, roles, foreign keys, the type matrix's types as comments. What it writes loads and compiles, or nothing is
+written.
 """
 
 from __future__ import annotations
@@ -44,36 +45,87 @@ def project_text(source: SourceEngine, options: InitOptions, where: str, file: s
     include = options.include or [f"{source.default_schema() or '*'}.*"]
     refs = matching(source, include, options.exclude)
     if not refs:
-        raise DataBridgeError(f"no table of {where} matches {', '.join(include)} (its schemas: {', '.join(sorted(source.schemas())) or 'none'}); give --include schema.*")
+        raise DataBridgeError(
+            f"no table of {where} matches {', '.join(include)} (its schemas: "
+            f"{', '.join(sorted(source.schemas())) or 'none'}); give --include schema.*"
+        )
     infos = describe_all(source, refs)
     try:
         tables, checks = split_cycles(generate(infos, options.naming, options.target_schema))
     except GenerateError as exc:
-        raise DataBridgeError("the generated names collide: " + "; ".join(exc.problems).replace("list one of them under tables:", "edit the file afterwards, e.g.")) from None
+        raise DataBridgeError(
+            "the generated names collide: "
+            + "; ".join(exc.problems).replace("list one of them under tables:", "edit the file afterwards, e.g.")
+        ) from None
     header = [
         f"Written by `databridge init` from {where}: {len(tables)} table(s) matching {', '.join(include)}"
         + (f", except {', '.join(options.exclude)}" if options.exclude else "")
         + f" (naming: {options.naming}).",
-        "Every table and column is written out: edit freely. Beside each column, its source type and the PostgreSQL type",
+        "Every table and column is written out: edit freely. Beside each column, its source type and the "
+        "PostgreSQL type",
         "its staging table (and a target the load creates) takes from the type matrix; write type: to choose another.",
     ]
-    pipeline = {"name": options.pipeline, "source_conn_id": options.source_conn_id, "target_conn_id": options.target_conn_id}
+    pipeline = {
+        "name": options.pipeline,
+        "source_conn_id": options.source_conn_id,
+        "target_conn_id": options.target_conn_id,
+    }
     text = render(header, {"name": options.name}, pipeline, tables, checks, infos)
     compile_project(parse_project(text, file), file)
     return text, len(tables)
 
 
 def add_parser(commands: Any) -> None:
-    cmd = commands.add_parser("init", help="write a complete project file from a source database: every table and column, keys, roles, foreign keys")
-    cmd.add_argument("--source", required=True, metavar="CONN_ID_OR_URI", help="the source: an Airflow connection id, or a URI (mysql://user@host:port/db, postgresql://..., sqlite:////file.db)")
-    cmd.add_argument("--target", required=True, metavar="CONN_ID", help="the target's Airflow connection id (written into the file, not opened)")
-    cmd.add_argument("--out", required=True, metavar="FILE", help="the project file to write, e.g. include/mappings/music.yaml")
-    cmd.add_argument("--include", action="append", default=[], metavar="PATTERN", help="tables to take, a glob on schema.table (repeatable; default: every table of the connection's schema)")
-    cmd.add_argument("--exclude", action="append", default=[], metavar="PATTERN", help="tables to leave out, a glob on schema.table (repeatable)")
-    cmd.add_argument("--naming", choices=NAMINGS, default="as_is", help="how target table and column names are written (default: as_is)")
-    cmd.add_argument("--target-schema", metavar="SCHEMA", help="the target schema of every table (default: each source schema, named by --naming)")
+    cmd = commands.add_parser(
+        "init",
+        help="write a complete project file from a source database: every table and column, keys, roles, foreign keys",
+    )
+    cmd.add_argument(
+        "--source",
+        required=True,
+        metavar="CONN_ID_OR_URI",
+        help="the source: an Airflow connection id, or a URI (mysql://user@host:port/db, postgresql://..., sqlite:////file.db)",
+    )
+    cmd.add_argument(
+        "--target",
+        required=True,
+        metavar="CONN_ID",
+        help="the target's Airflow connection id (written into the file, not opened)",
+    )
+    cmd.add_argument(
+        "--out", required=True, metavar="FILE", help="the project file to write, e.g. include/mappings/music.yaml"
+    )
+    cmd.add_argument(
+        "--include",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="tables to take, a glob on schema.table (repeatable; default: every table of the connection's schema)",
+    )
+    cmd.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="tables to leave out, a glob on schema.table (repeatable)",
+    )
+    cmd.add_argument(
+        "--naming",
+        choices=NAMINGS,
+        default="as_is",
+        help="how target table and column names are written (default: as_is)",
+    )
+    cmd.add_argument(
+        "--target-schema",
+        metavar="SCHEMA",
+        help="the target schema of every table (default: each source schema, named by --naming)",
+    )
     cmd.add_argument("--name", help="the project's name, its DAG id (default: the file's name)")
-    cmd.add_argument("--source-conn-id", metavar="CONN_ID", help="with a URI: the Airflow connection id the project reads it through (default: NAME_source)")
+    cmd.add_argument(
+        "--source-conn-id",
+        metavar="CONN_ID",
+        help="with a URI: the Airflow connection id the project reads it through (default: NAME_source)",
+    )
     cmd.add_argument("--force", action="store_true", help="replace FILE if it exists")
 
 
@@ -81,7 +133,9 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     name = args.name or out.stem
     if not re.fullmatch(NAME_PATTERN, name):
-        raise DataBridgeError(f"project name {name!r} must start with a letter and hold only letters, digits and underscores: give --name")
+        raise DataBridgeError(
+            f"project name {name!r} must start with a letter and hold only letters, digits and underscores: give --name"
+        )
     if out.exists() and not args.force:
         raise DataBridgeError(f"{out} already exists; pass --force to replace it")
     uri = "://" in args.source
@@ -95,9 +149,16 @@ def run(args: argparse.Namespace) -> int:
         source.close()
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
-    print(f"wrote {out}: project {name}, {count} table(s) from {info.describe()}; check it with: python -m databridge.cli check {out}")
+    print(
+        f"wrote {out}: project {name}, {count} table(s) from {info.describe()}; check it with: python -m "
+        f"databridge.cli check {out}"
+    )
     if uri:
-        print(f"the project reads the source through Airflow connection {conn_id!r}: define it, e.g. airflow connections add {conn_id} --conn-uri '<the URI>'", file=sys.stderr)
+        print(
+            f"the project reads the source through Airflow connection {conn_id!r}: define it, e.g. airflow "
+            f"connections add {conn_id} --conn-uri '<the URI>'",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -38,7 +38,12 @@ def snake_case(name: str) -> str:
     out: list[str] = []
     for i, ch in enumerate(text):
         before, after = text[i - 1] if i else "", text[i + 1 : i + 2]
-        if ch.isupper() and before and before != "_" and (before.islower() or before.isdigit() or (before.isupper() and after.islower())):
+        if (
+            ch.isupper()
+            and before
+            and before != "_"
+            and (before.islower() or before.isdigit() or (before.isupper() and after.islower()))
+        ):
             out.append("_")
         out.append(ch.lower())
     return "".join(out)

@@ -44,4 +44,6 @@ def selected(include: Sequence[str], exclude: Sequence[str], schema: str, table:
 
 def _match(pattern: str, schema: str, table: str) -> bool:
     schema_glob, table_glob = split(pattern)
-    return fnmatch.fnmatchcase(schema.lower(), schema_glob.lower()) and fnmatch.fnmatchcase(table.lower(), table_glob.lower())
+    return fnmatch.fnmatchcase(schema.lower(), schema_glob.lower()) and fnmatch.fnmatchcase(
+        table.lower(), table_glob.lower()
+    )

@@ -23,19 +23,35 @@ _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.$]*$")
 _YAML_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"}
 
 
-def render(header: Sequence[str], project: dict[str, str], pipeline: dict[str, str], tables: Sequence[TableMapping], checks: Sequence[ForeignKeyCheck], infos: Sequence[TableInfo]) -> str:
-    """The project file: ``header`` lines as comments, ``project`` and ``pipeline`` fields (plain values), the tables."""
+def render(
+    header: Sequence[str],
+    project: dict[str, str],
+    pipeline: dict[str, str],
+    tables: Sequence[TableMapping],
+    checks: Sequence[ForeignKeyCheck],
+    infos: Sequence[TableInfo],
+) -> str:
+    """The project file: ``header`` lines as comments, ``project`` and ``pipeline`` fields (plain values), the
+    tables."""
     types = {(i.schema, i.name): {c.name: f"{c.native_type} -> {c.pg_type}" for c in i.columns} for i in infos}
     sources = {m.source: types.get(_key(i)) or {} for m, i in _paired(tables, infos)}
     lines = [f"# {line}" for line in header]
     lines += [f"{k}: {scalar(v)}" for k, v in project.items()]
-    lines += ["pipelines:", f"  - name: {scalar(pipeline['name'])}"] + [f"    {k}: {scalar(v)}" for k, v in pipeline.items() if k != "name"]
+    lines += ["pipelines:", f"  - name: {scalar(pipeline['name'])}"] + [
+        f"    {k}: {scalar(v)}" for k, v in pipeline.items() if k != "name"
+    ]
     lines.append("    tables:")
     for mapping in tables:
         lines += _table(mapping, sources.get(mapping.source, {}))
     if checks:
-        lines += ["    validations:  # references that close a cycle of foreign keys: checked after loading, not followed by the load order"]
-        lines += [f"      - {_flow({'check': 'foreign_key', **c.model_dump(exclude_defaults=True, exclude={'check'})})}" for c in checks]
+        lines += [
+            "    validations:  # references that close a cycle of foreign keys: checked after loading, not "
+            "followed by the load order"
+        ]
+        lines += [
+            f"      - {_flow({'check': 'foreign_key', **c.model_dump(exclude_defaults=True, exclude={'check'})})}"
+            for c in checks
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -65,7 +81,11 @@ def _table(mapping: TableMapping, types: dict[str, str]) -> list[str]:
 
 
 def _target(target: TargetTable, types: dict[str, str]) -> list[str]:
-    lines = [f"          - table: {scalar(target.table)}", f"            role: {target.role}", f"            load: {target.load}"]
+    lines = [
+        f"          - table: {scalar(target.table)}",
+        f"            role: {target.role}",
+        f"            load: {target.load}",
+    ]
     if target.keys:
         lines.append(f"            keys: {_flow(target.keys)}")
     lines.append("            columns:")

@@ -97,11 +97,15 @@ def _explicit_key(entry: TableMapping, default_schema: str) -> Key:
 def _generated(info: TableInfo, naming: Naming, target_schema: str | None, problems: list[str]) -> TableMapping:
     columns = _columns(info, naming, problems)
     keys = _keys(info, columns)
-    target = TargetTable(table=target_table(info, naming, target_schema), columns=columns, **({"keys": keys} if keys else {}))
+    target = TargetTable(
+        table=target_table(info, naming, target_schema), columns=columns, **({"keys": keys} if keys else {})
+    )
     return TableMapping(source=source_text(info.schema, info.name), targets=[target])
 
 
-def _columns(info: TableInfo, naming: Naming, problems: list[str], skip: frozenset[str] = frozenset()) -> list[ColumnMapping]:
+def _columns(
+    info: TableInfo, naming: Naming, problems: list[str], skip: frozenset[str] = frozenset()
+) -> list[ColumnMapping]:
     """Every column of the table, renamed where the convention changes its name (those in ``skip``, which written
     mappings replace, keep theirs)."""
     names = [c.name for c in info.columns if c.name not in skip]
@@ -141,15 +145,21 @@ def _normal(table: str) -> str:
         return table  # refused by the spec checks
 
 
-def _override(entry: TableMapping, info: TableInfo | None, patterned: bool, naming: Naming, problems: list[str]) -> TableMapping:
+def _override(
+    entry: TableMapping, info: TableInfo | None, patterned: bool, naming: Naming, problems: list[str]
+) -> TableMapping:
     """An explicit entry with what it leaves out filled in from its table (``info``; None: written out in full, or a
     table missing from the source, which the extract reports)."""
     if info is None:
         return entry
-    return entry.model_copy(update={"targets": [_override_target(t, info, patterned, naming, problems) for t in entry.targets]})
+    return entry.model_copy(
+        update={"targets": [_override_target(t, info, patterned, naming, problems) for t in entry.targets]}
+    )
 
 
-def _override_target(target: TargetTable, info: TableInfo, patterned: bool, naming: Naming, problems: list[str]) -> TargetTable:
+def _override_target(
+    target: TargetTable, info: TableInfo, patterned: bool, naming: Naming, problems: list[str]
+) -> TargetTable:
     if target.columns is not None and not patterned:
         return target  # a table named only under tables:, its columns written out: as it was before patterns
     written = target.columns or []
@@ -181,7 +191,9 @@ def _target_names(columns: Sequence[ColumnMapping]) -> dict[str, str]:
     return names
 
 
-def _link(mappings: list[TableMapping], infos: Mapping[Key, TableInfo], patterned: set[Key], default_schema: str) -> list[TableMapping]:
+def _link(
+    mappings: list[TableMapping], infos: Mapping[Key, TableInfo], patterned: set[Key], default_schema: str
+) -> list[TableMapping]:
     """Foreign keys between the tables taken by pattern, and their roles from that graph (where not written)."""
     keys = [_explicit_key(m, default_schema) for m in mappings]
     placed = {k: m.targets[0] for k, m in zip(keys, mappings, strict=True) if k in patterned and m.targets}
@@ -192,7 +204,9 @@ def _link(mappings: list[TableMapping], infos: Mapping[Key, TableInfo], patterne
         if key not in placed:
             out.append(mapping)
             continue
-        first = _linked(mapping.targets[0], links[key], "dimension" if mapping.targets[0].table in referenced else "fact")
+        first = _linked(
+            mapping.targets[0], links[key], "dimension" if mapping.targets[0].table in referenced else "fact"
+        )
         out.append(mapping.model_copy(update={"targets": [first, *mapping.targets[1:]]}))
     return out
 
@@ -220,5 +234,9 @@ def _foreign_keys(info: TableInfo, placed: Mapping[Key, TargetTable]) -> list[Fo
         referenced = [theirs.get(c) for c in fk.referenced_columns]
         if all(columns) and all(referenced):
             cols, refs = [c for c in columns if c], [r for r in referenced if r]
-            out.append(ForeignKey(columns=cols, references=placed[ref].table, **({} if refs == cols else {"referenced_columns": refs})))
+            out.append(
+                ForeignKey(
+                    columns=cols, references=placed[ref].table, **({} if refs == cols else {"referenced_columns": refs})
+                )
+            )
     return out

@@ -23,21 +23,31 @@ from databridge.spec import load_project
 
 
 def lint_files(
-    paths: Sequence[Path], given: Mapping[str, ConnectionInfo], *, sample_rows: int, full_scan: bool, json_to: TextIO | None = None
+    paths: Sequence[Path],
+    given: Mapping[str, ConnectionInfo],
+    *,
+    sample_rows: int,
+    full_scan: bool,
+    json_to: TextIO | None = None,
 ) -> int:
     """Exit status: 1 when a project is broken or an error-severity problem is found, 0 otherwise.
 
     With ``json_to`` one JSON document is printed there instead of text: ``{"ok", "projects": [{"file", "error"} or
     {"file", "pipelines": [{"pipeline", "errors", "warnings", "problems": [...]}]}]}``.
     """
-    results = [_lint_file(path, given, sample_rows=sample_rows, full_scan=full_scan, as_json=json_to is not None) for path in paths]
+    results = [
+        _lint_file(path, given, sample_rows=sample_rows, full_scan=full_scan, as_json=json_to is not None)
+        for path in paths
+    ]
     failed = any("error" in r or any(p["errors"] for p in r["pipelines"]) for r in results)
     if json_to:
         print(json.dumps({"ok": not failed, "projects": results}, indent=2), file=json_to)
     return 1 if failed else 0
 
 
-def _lint_file(path: Path, given: Mapping[str, ConnectionInfo], *, sample_rows: int, full_scan: bool, as_json: bool) -> dict[str, Any]:
+def _lint_file(
+    path: Path, given: Mapping[str, ConnectionInfo], *, sample_rows: int, full_scan: bool, as_json: bool
+) -> dict[str, Any]:
     """One project's lint as a JSON-able result; printed as text at once unless ``as_json``."""
     try:
         plan = compile_project(load_project(path, display_name(path)), display_name(path))
@@ -52,11 +62,15 @@ def _lint_file(path: Path, given: Mapping[str, ConnectionInfo], *, sample_rows: 
             print(summary(f"{display_name(path)} pipeline {pipeline.name}", problems))
         errors = sum(p.severity == "error" for p in problems)
         listed = [{**asdict(p), "examples": list(p.examples)} for p in problems]
-        pipelines.append({"pipeline": pipeline.name, "errors": errors, "warnings": len(problems) - errors, "problems": listed})
+        pipelines.append(
+            {"pipeline": pipeline.name, "errors": errors, "warnings": len(problems) - errors, "problems": listed}
+        )
     return {"file": display_name(path), "dag_id": plan.name, "pipelines": pipelines}
 
 
-def lint_one(plan: PipelinePlan, given: Mapping[str, ConnectionInfo], *, sample_rows: int, full_scan: bool) -> list[LintProblem]:
+def lint_one(
+    plan: PipelinePlan, given: Mapping[str, ConnectionInfo], *, sample_rows: int, full_scan: bool
+) -> list[LintProblem]:
     """Open the pipeline's source (and its target, when it can be reached) and lint it."""
     options = SourceOptions(zero_dates=plan.zero_dates, naive_timezone=plan.naive_timezone)
     source = open_source(resolve(plan.source_conn_id, given), options)

@@ -55,7 +55,10 @@ class Failures:
 def scratch(conn: psycopg.Connection[Any], columns: Sequence[SourceColumn]) -> Iterator[psycopg.Cursor[Any]]:
     """A cursor in a transaction holding the empty text-typed raw table; everything is rolled back afterwards."""
     with conn.transaction() as tx, conn.cursor() as cur:
-        cur.execute(f"CREATE TEMP TABLE {RAW.split('.')[1]} ({', '.join(quote_ident(c.name) + ' text' for c in columns)}) ON COMMIT DROP")
+        cur.execute(
+            f"CREATE TEMP TABLE {RAW.split('.')[1]} "
+            f"({', '.join(quote_ident(c.name) + ' text' for c in columns)}) ON COMMIT DROP"
+        )
         cur.execute(_FAILURES_FUNCTION)
         yield cur
         raise psycopg.Rollback(tx)
@@ -63,13 +66,20 @@ def scratch(conn: psycopg.Connection[Any], columns: Sequence[SourceColumn]) -> I
 
 def failures(cur: psycopg.Cursor[Any], rows_sql: str, probe: str) -> Failures:
     """Run ``probe`` (with $1 = a row's ctid) for each row of ``rows_sql``; the rows it fails on."""
-    found = cur.execute("SELECT row_id::text, error FROM pg_temp.databridge_lint_failures(%s, %s)", (rows_sql, probe)).fetchall()
+    found = cur.execute(
+        "SELECT row_id::text, error FROM pg_temp.databridge_lint_failures(%s, %s)", (rows_sql, probe)
+    ).fetchall()
     return Failures(len(found), found[0][1] if found else "", tuple(r[0] for r in found))
 
 
-def stage(cur: psycopg.Cursor[Any], table: str, columns: Sequence[SourceColumn], skip: set[str], rows: int) -> list[LintProblem]:
+def stage(
+    cur: psycopg.Cursor[Any], table: str, columns: Sequence[SourceColumn], skip: set[str], rows: int
+) -> list[LintProblem]:
     """Type the raw sample as the staging table is typed; values that cannot be staged are reported, then NULLed."""
-    cur.execute(f"CREATE TEMP TABLE {STAGED.split('.')[1]} ({', '.join(f'{quote_ident(c.name)} {c.pg_type}' for c in columns)}) ON COMMIT DROP")
+    cur.execute(
+        f"CREATE TEMP TABLE {STAGED.split('.')[1]} "
+        f"({', '.join(f'{quote_ident(c.name)} {c.pg_type}' for c in columns)}) ON COMMIT DROP"
+    )
     problems = []
     for column in columns:
         value = staged_value(column)
@@ -79,7 +89,9 @@ def stage(cur: psycopg.Cursor[Any], table: str, columns: Sequence[SourceColumn],
         failed = failures(cur, f"SELECT ctid FROM {RAW}", probe + " WHERE ctid = $1")
         if column.name not in skip:
             problems.append(_staging_problem(cur, table, column, failed, rows))
-        cur.execute(f"UPDATE {RAW} SET {quote_ident(column.name)} = NULL WHERE ctid = ANY(%s::tid[])", (list(failed.row_ids),))
+        cur.execute(
+            f"UPDATE {RAW} SET {quote_ident(column.name)} = NULL WHERE ctid = ANY(%s::tid[])", (list(failed.row_ids),)
+        )
     names = ", ".join(quote_ident(c.name) for c in columns)
     values = ", ".join(staged_value(c) for c in columns)
     cur.execute(f"INSERT INTO {STAGED} ({names}) SELECT {values} FROM {RAW}")
@@ -93,17 +105,26 @@ def staged_value(column: SourceColumn) -> str:
     if _LENGTH_LIMITED.match(column.pg_type):
         return name
     if column.pg_type.endswith("[]"):
-        return f"CAST(CASE WHEN {name} LIKE '{{%' THEN {name} ELSE CAST(string_to_array({name}, ',') AS text) END AS {column.pg_type})"
+        return (
+            f"CAST(CASE WHEN {name} LIKE '{{%' THEN {name} ELSE CAST(string_to_array({name}, ',') AS text) END AS "
+            f"{column.pg_type})"
+        )
     return f"CAST({name} AS {column.pg_type})"
 
 
-def _staging_problem(cur: psycopg.Cursor[Any], table: str, column: SourceColumn, failed: Failures, rows: int) -> LintProblem:
+def _staging_problem(
+    cur: psycopg.Cursor[Any], table: str, column: SourceColumn, failed: Failures, rows: int
+) -> LintProblem:
     shown = _values(cur, RAW, [column.name], failed.row_ids)
     return LintProblem(
-        table, column.name, "conversion",
-        f"values cannot be staged as {column.pg_type} (the type read from the source's {column.native_type}): {failed.first_error} ({failed.count} of {rows} rows read)",
-        shown, f"fix these values in the source, or leave the column out with `- {{source: {column.name}, exclude: true}}`",
-    )  # fmt: skip
+        table,
+        column.name,
+        "conversion",
+        f"values cannot be staged as {column.pg_type} (the type read from the source's {column.native_type}): "
+        f"{failed.first_error} ({failed.count} of {rows} rows read)",
+        shown,
+        f"fix these values in the source, or leave the column out with `- {{source: {column.name}, exclude: true}}`",
+    )
 
 
 def _values(cur: psycopg.Cursor[Any], table: str, names: Sequence[str], row_ids: Sequence[str]) -> tuple[str, ...]:
@@ -111,13 +132,19 @@ def _values(cur: psycopg.Cursor[Any], table: str, names: Sequence[str], row_ids:
     if not names:
         return ()
     select = ", ".join(f"CAST({quote_ident(n)} AS text)" for n in names)
-    found = cur.execute(f"SELECT {select} FROM {table} WHERE ctid = ANY(%s::tid[]) ORDER BY ctid", (list(row_ids[:MAX_EXAMPLES]),)).fetchall()
+    found = cur.execute(
+        f"SELECT {select} FROM {table} WHERE ctid = ANY(%s::tid[]) ORDER BY ctid", (list(row_ids[:MAX_EXAMPLES]),)
+    ).fetchall()
     if len(names) == 1:
         return tuple("NULL" if r[0] is None else show(r[0]) for r in found)
-    return tuple(", ".join(f"{n}={'NULL' if v is None else show(v)}" for n, v in zip(names, r, strict=True)) for r in found)
+    return tuple(
+        ", ".join(f"{n}={'NULL' if v is None else show(v)}" for n, v in zip(names, r, strict=True)) for r in found
+    )
 
 
-def map_columns(cur: psycopg.Cursor[Any], target: TargetPlan, reads: dict[str, list[str]], skip: set[str], rows: int) -> list[LintProblem]:
+def map_columns(
+    cur: psycopg.Cursor[Any], target: TargetPlan, reads: dict[str, list[str]], skip: set[str], rows: int
+) -> list[LintProblem]:
     """Run each target column's mapping on the staged sample (the filter first), as the sandbox role and under the
     interactive time limit; report those that fail."""
     sandbox.prepare(cur, reads=[STAGED])
@@ -127,13 +154,33 @@ def map_columns(cur: psycopg.Cursor[Any], target: TargetPlan, reads: dict[str, l
             return _map_columns(cur, target, reads, skip, rows)
     except sandbox.TimedOut:
         message = f"the mappings ran longer than {limit:g} s on {rows} sample row(s) and were cancelled on the server"
-        return [LintProblem(str(target.table), "(mappings)", "conversion", message, (), "make the expressions cheaper (a run has no such limit, but will be as slow)")]
+        return [
+            LintProblem(
+                str(target.table),
+                "(mappings)",
+                "conversion",
+                message,
+                (),
+                "make the expressions cheaper (a run has no such limit, but will be as slow)",
+            )
+        ]
 
 
-def _map_columns(cur: psycopg.Cursor[Any], target: TargetPlan, reads: dict[str, list[str]], skip: set[str], rows: int) -> list[LintProblem]:
+def _map_columns(
+    cur: psycopg.Cursor[Any], target: TargetPlan, reads: dict[str, list[str]], skip: set[str], rows: int
+) -> list[LintProblem]:
     where = f" WHERE {target.filter_sql}" if target.filter_sql else ""
     if where and (error := data_error(cur, [f"SELECT count(*) FROM {STAGED}{where}"])):
-        return [LintProblem(str(target.table), "(filter)", "conversion", f"the filter fails on the data: {error}", (), "fix the table's `filter:` so it holds for every source row")]
+        return [
+            LintProblem(
+                str(target.table),
+                "(filter)",
+                "conversion",
+                f"the filter fails on the data: {error}",
+                (),
+                "fix the table's `filter:` so it holds for every source row",
+            )
+        ]
     problems = []
     for column in target.columns:
         if column.name in skip:
@@ -144,15 +191,21 @@ def _map_columns(cur: psycopg.Cursor[Any], target: TargetPlan, reads: dict[str, 
     return problems
 
 
-def _map_column(cur: psycopg.Cursor[Any], target: TargetPlan, column: ColumnPlan, reads: list[str], where: str, rows: int) -> LintProblem | None:
-    create = f"CREATE TEMP TABLE {PROBE.split('.')[1]} ON COMMIT DROP AS SELECT {column.sql} AS v FROM {STAGED} WITH NO DATA"
+def _map_column(
+    cur: psycopg.Cursor[Any], target: TargetPlan, column: ColumnPlan, reads: list[str], where: str, rows: int
+) -> LintProblem | None:
+    create = (
+        f"CREATE TEMP TABLE {PROBE.split('.')[1]} ON COMMIT DROP AS SELECT {column.sql} AS v FROM {STAGED} WITH NO DATA"
+    )
     insert = f"INSERT INTO {PROBE} SELECT {column.insert_sql} FROM {STAGED}"
     try:
         error = data_error(cur, [create, insert + where])
     except psycopg.errors.QueryCanceled:
         raise  # the time limit: map_columns says so for the whole table
     except psycopg.Error as exc:  # not a data error: the mapping's SQL itself is wrong for these types
-        return _conversion(target, column, f"its SQL cannot run on the staged types: {str(exc).splitlines()[0]}", (), reads)
+        return _conversion(
+            target, column, f"its SQL cannot run on the staged types: {str(exc).splitlines()[0]}", (), reads
+        )
     if error is None:
         return None
     with cur.connection.transaction() as savepoint:
@@ -160,11 +213,22 @@ def _map_column(cur: psycopg.Cursor[Any], target: TargetPlan, column: ColumnPlan
         failed = failures(cur, f"SELECT ctid FROM {STAGED}{where}", f"{insert} WHERE ctid = $1")
         shown = _values(cur, STAGED, reads, failed.row_ids)
         raise psycopg.Rollback(savepoint)
-    return _conversion(target, column, f"{failed.first_error or error} ({failed.count} of {rows} rows read)", shown, reads)
+    return _conversion(
+        target, column, f"{failed.first_error or error} ({failed.count} of {rows} rows read)", shown, reads
+    )
 
 
-def _conversion(target: TargetPlan, column: ColumnPlan, detail: str, shown: tuple[str, ...], reads: list[str]) -> LintProblem:
-    return LintProblem(str(target.table), column.name, "conversion", f"the mapping fails: {detail}", shown, conversion_fix(column, shown, reads))
+def _conversion(
+    target: TargetPlan, column: ColumnPlan, detail: str, shown: tuple[str, ...], reads: list[str]
+) -> LintProblem:
+    return LintProblem(
+        str(target.table),
+        column.name,
+        "conversion",
+        f"the mapping fails: {detail}",
+        shown,
+        conversion_fix(column, shown, reads),
+    )
 
 
 def conversion_fix(column: ColumnPlan, shown: tuple[str, ...], reads: list[str]) -> str:
@@ -172,10 +236,16 @@ def conversion_fix(column: ColumnPlan, shown: tuple[str, ...], reads: list[str])
     if column.type and "IS NULL OR CAST(" in column.sql and shown and all(v in ("NULL", "") for v in shown):
         return f"the `default:` is not a {column.type} value; write one that is (e.g. `default: 0` for numbers)"
     if "to_char(" in column.sql:
-        return "the values are not date-times: fix the source or the `date_format:`, or clean them first with an `expression:`"
+        return (
+            "the values are not date-times: fix the source or the `date_format:`, "
+            "or clean them first with an `expression:`"
+        )
     if reads and shown:
         source = reads[0]
         bad = shown[0].replace("'", "''").replace('"', '\\"')
         keep = "`type: text`" if column.type else "a `type:` that fits"
-        return f"keep such values with {keep}, or clean them with an expression, e.g. `expression: \"NULLIF({{{source}}}, '{bad}')\"`"
+        return (
+            f"keep such values with {keep}, or clean them with an expression, e.g. `expression: "
+            f"\"NULLIF({{{source}}}, '{bad}')\"`"
+        )
     return "fix the mapping's `type:`, `expression:`, `date_format:` or `default:` so it accepts these values"

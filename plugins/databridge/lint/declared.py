@@ -25,7 +25,8 @@ class DeclaredType:
 
     text: str
     base: str
-    """Normalised name: integer, smallint, bigint, numeric, varchar, char; otherwise the name as written, lower-cased."""
+    """Normalised name: integer, smallint, bigint, numeric, varchar, char; otherwise the name as written,
+    lower-cased."""
     length: int | None = None
     precision: int | None = None
     scale: int | None = None
@@ -59,5 +60,11 @@ def parse_type(text: str) -> DeclaredType:
     if base in ("varchar", "char"):
         return DeclaredType(text, base, length=one if one is not None or base == "varchar" else 1, array=bool(array))
     if base == "numeric":
-        return DeclaredType(text, base, precision=one, scale=two if one is not None and two is not None else (0 if one else None), array=bool(array))
+        return DeclaredType(
+            text,
+            base,
+            precision=one,
+            scale=two if one is not None and two is not None else (0 if one else None),
+            array=bool(array),
+        )
     return DeclaredType(text, base, array=bool(array))

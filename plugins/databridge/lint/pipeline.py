@@ -65,9 +65,17 @@ def _lint_table(
     except EngineError as exc:
         return [LintProblem(label, "(table)", "unknown_table", str(exc), (), "fix the table mapping's `source:`")]
     problems = [
-        LintProblem(label, name, "unknown_column", unknown_source_column(name, available), (), "fix the column mapping's `source:` (or its {column} in an expression)")
-        for name in sp.columns if name not in available
-    ]  # fmt: skip
+        LintProblem(
+            label,
+            name,
+            "unknown_column",
+            unknown_source_column(name, available),
+            (),
+            "fix the column mapping's `source:` (or its {column} in an expression)",
+        )
+        for name in sp.columns
+        if name not in available
+    ]
     columns = [available[n] for n in sp.columns if n in available]
     if not columns:
         return problems
@@ -209,10 +217,15 @@ class NaiveDateTimes(Checker):
             self.tally.add(value)
 
     def problems(self, rows: int) -> list[LintProblem]:
-        return [LintProblem(
-            self.where.table, self.where.column, "naive_datetime",
-            f"{self.native_type} values carry no time zone; they are loaded as timestamp without time zone",
-            examples(self.tally.values),
-            f"say which zone they were written in: `source_options: {{naive_timezone: Europe/Paris}}` (an IANA name) in pipeline {self.pipeline}",
-            "warning",
-        )]  # fmt: skip
+        return [
+            LintProblem(
+                self.where.table,
+                self.where.column,
+                "naive_datetime",
+                f"{self.native_type} values carry no time zone; they are loaded as timestamp without time zone",
+                examples(self.tally.values),
+                "say which zone they were written in: `source_options: {naive_timezone: Europe/Paris}` (an "
+                f"IANA name) in pipeline {self.pipeline}",
+                "warning",
+            )
+        ]

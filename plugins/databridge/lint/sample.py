@@ -15,7 +15,13 @@ from databridge.compiler.plan import TableRef
 from databridge.engines.base import Consume, SourceColumn, SourceEngine
 from databridge.engines.sample import copy_text_field
 
-__all__ = ["Row", "copy_text_field", "is_zero_date", "read_rows", "stager"]  # copy_text_field: where the lint's tests read it
+__all__ = [
+    "Row",
+    "copy_text_field",
+    "is_zero_date",
+    "read_rows",
+    "stager",
+]  # copy_text_field: where the lint's tests read it
 
 Row = tuple[Any, ...]
 _ZERO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
@@ -27,7 +33,14 @@ def is_zero_date(value: Any) -> bool:
     return bool(match) and 0 in (int(match.group(1)), int(match.group(2)), int(match.group(3)))  # type: ignore[union-attr]
 
 
-def read_rows(source: SourceEngine, table: TableRef, columns: list[SourceColumn], limit: int | None, consume: Consume, batch_size: int) -> int:
+def read_rows(
+    source: SourceEngine,
+    table: TableRef,
+    columns: list[SourceColumn],
+    limit: int | None,
+    consume: Consume,
+    batch_size: int,
+) -> int:
     """Hand each row (at most ``limit``; None: all) to ``consume``; returns how many were read."""
     return source.sample_rows(table, columns, limit, consume, batch_size)
 

@@ -53,10 +53,20 @@ class Checker:
     def problems(self, rows: int) -> list[LintProblem]:
         raise NotImplementedError
 
-    def problem(self, rows: int, kind: str, message: str, suggestion: str, severity: Severity = "error", tally: Tally | None = None) -> LintProblem:
+    def problem(
+        self,
+        rows: int,
+        kind: str,
+        message: str,
+        suggestion: str,
+        severity: Severity = "error",
+        tally: Tally | None = None,
+    ) -> LintProblem:
         found = tally or self.tally
         share = f" ({found.count} of {rows} row{'s' if rows != 1 else ''} read)"
-        return LintProblem(self.where.table, self.where.column, kind, message + share, examples(found.values), suggestion, severity)
+        return LintProblem(
+            self.where.table, self.where.column, kind, message + share, examples(found.values), suggestion, severity
+        )
 
 
 class BooleanValues(Checker):
@@ -96,11 +106,16 @@ class ZeroDates(Checker):
                 rows, "zero_date", "holds zero dates; with `zero_dates: fail` the extract stops on them",
                 "fix the dates in the source, or load them as NULL: `source_options: {zero_dates: null}`",
             )]  # fmt: skip
-        return [self.problem(
-            rows, "zero_date", "holds zero dates; they are loaded as NULL (`zero_dates: null`)",
-            f"accept the NULLs, give the column a value with `default:` in its mapping of {self.where.source_column}, or stop on them with `source_options: {{zero_dates: fail}}`",
-            severity="warning",
-        )]  # fmt: skip
+        return [
+            self.problem(
+                rows,
+                "zero_date",
+                "holds zero dates; they are loaded as NULL (`zero_dates: null`)",
+                "accept the NULLs, give the column a value with `default:` in its mapping of "
+                f"{self.where.source_column}, or stop on them with `source_options: {{zero_dates: fail}}`",
+                severity="warning",
+            )
+        ]
 
 
 class EnumLabels(Checker):
@@ -119,10 +134,17 @@ class EnumLabels(Checker):
     def problems(self, rows: int) -> list[LintProblem]:
         if not self.tally.count:
             return []
-        return [self.problem(
-            rows, "enum_value", f"holds values that are not labels of its ENUM ({self.shown}); a table created from the column unchanged refuses them",
-            f"the load rejects those rows (allow them with the table's `max_rejects`), or give them a label with `default:` in the mapping of {self.where.source_column} (a default replaces ''), or correct them in the source",
-        )]  # fmt: skip
+        return [
+            self.problem(
+                rows,
+                "enum_value",
+                f"holds values that are not labels of its ENUM ({self.shown}); a table created from the column "
+                "unchanged refuses them",
+                "the load rejects those rows (allow them with the table's `max_rejects`), or give them a label "
+                f"with `default:` in the mapping of {self.where.source_column} (a default replaces ''), or "
+                "correct them in the source",
+            )
+        ]
 
 
 class IntegerRange(Checker):
@@ -141,10 +163,14 @@ class IntegerRange(Checker):
             return []
         biggest = max((abs(n) for n in map(as_integer, self.tally.values) if n is not None), default=0)
         wider = fitting_integer(biggest) or "numeric"
-        return [self.problem(
-            rows, "integer_range", f"values outside {self.declared.text}{self.where.type_note} ({self.low}..{self.high})",
-            f"use a wider type: `type: {wider}`",
-        )]  # fmt: skip
+        return [
+            self.problem(
+                rows,
+                "integer_range",
+                f"values outside {self.declared.text}{self.where.type_note} ({self.low}..{self.high})",
+                f"use a wider type: `type: {wider}`",
+            )
+        ]
 
 
 def fitting_integer(magnitude: int) -> str | None:
@@ -173,10 +199,15 @@ class StringLength(Checker):
     def problems(self, rows: int) -> list[LintProblem]:
         if not self.tally.count:
             return []
-        return [self.problem(
-            rows, "string_too_long", f"values longer than {self.declared.text}{self.where.type_note} allows (longest: {self.longest} characters); the transform refuses them",
-            f"use a longer type, `type: varchar({self.longest})`, or `type: text`",
-        )]  # fmt: skip
+        return [
+            self.problem(
+                rows,
+                "string_too_long",
+                f"values longer than {self.declared.text}{self.where.type_note} allows (longest: {self.longest} "
+                "characters); the transform refuses them",
+                f"use a longer type, `type: varchar({self.longest})`, or `type: text`",
+            )
+        ]
 
 
 class DecimalLimits(Checker):
@@ -207,17 +238,27 @@ class DecimalLimits(Checker):
         found, src, t = [], self.where.source_column, self.declared.text + self.where.type_note
         if self.tally.count:
             wider = f"numeric({max(self.max_digits, self.precision - self.scale) + self.max_scale},{self.max_scale})"
-            found.append(self.problem(
-                rows, "decimal_scale", f"values with more than {self.scale} decimal places; {t} rounds them",
-                f"keep the digits with `type: {wider}`, or round on purpose: `expression: \"ROUND({{{src}}}, {self.scale})\"`",
-                severity="warning",
-            ))  # fmt: skip
+            found.append(
+                self.problem(
+                    rows,
+                    "decimal_scale",
+                    f"values with more than {self.scale} decimal places; {t} rounds them",
+                    f'keep the digits with `type: {wider}`, or round on purpose: `expression: "ROUND({{{src}}}, '
+                    f'{self.scale})"`',
+                    severity="warning",
+                )
+            )
         if self.too_long.count:
             scale = max(self.scale, self.max_scale)
-            found.append(self.problem(
-                rows, "decimal_precision", f"values with more than {self.precision - self.scale} integer digits; {t} refuses them",
-                f"use `type: numeric({self.max_digits + scale},{scale})` (or plain `type: numeric`)", tally=self.too_long,
-            ))  # fmt: skip
+            found.append(
+                self.problem(
+                    rows,
+                    "decimal_precision",
+                    f"values with more than {self.precision - self.scale} integer digits; {t} refuses them",
+                    f"use `type: numeric({self.max_digits + scale},{scale})` (or plain `type: numeric`)",
+                    tally=self.too_long,
+                )
+            )
         return found
 
 
@@ -240,7 +281,11 @@ def as_decimal(value: Any) -> Decimal | None:
     if isinstance(value, Decimal):
         return value if value.is_finite() else None
     try:
-        number = Decimal(repr(value) if isinstance(value, float) else str(value).strip()) if isinstance(value, int | float | str) else None
+        number = (
+            Decimal(repr(value) if isinstance(value, float) else str(value).strip())
+            if isinstance(value, int | float | str)
+            else None
+        )
     except decimal.InvalidOperation:
         return None
     return number if number is not None and number.is_finite() else None
@@ -257,4 +302,3 @@ def integer_digits(number: Decimal, scale: int = 0) -> int:
     with decimal.localcontext(prec=max(28, number.adjusted() + scale + 2)):
         whole = abs(int(number.quantize(Decimal(1).scaleb(-scale), rounding=decimal.ROUND_HALF_UP)))
     return len(str(whole)) if whole else 0
-

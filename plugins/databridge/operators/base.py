@@ -25,7 +25,8 @@ def connection_info(conn_id: str) -> ConnectionInfo:
         conn = BaseHook.get_connection(conn_id)
     except Exception as exc:  # Airflow raises its own not-found error type, which differs by version
         raise EngineError(
-            f"Airflow connection {conn_id!r} is not defined: add it (Admin > Connections, or `airflow connections add {conn_id} ...`)",
+            f"Airflow connection {conn_id!r} is not defined: add it (Admin > Connections, or `airflow "
+            f"connections add {conn_id} ...`)",
             transient=False,
         ) from exc
     return ConnectionInfo.from_airflow(conn)
@@ -107,7 +108,9 @@ class DataBridgeOperator(BaseOperator):
             return
         from databridge.render.assets import emit_found_tables
 
-        emitted = emit_found_tables(context["outlet_events"], self.outlets, self.ran, self.stage, connection_info(self.ran.target_conn_id))
+        emitted = emit_found_tables(
+            context["outlet_events"], self.outlets, self.ran, self.stage, connection_info(self.ran.target_conn_id)
+        )
         if emitted:
             self.log.info("asset events for the tables found at run time: %s", ", ".join(emitted))
 
@@ -118,7 +121,9 @@ class DataBridgeOperator(BaseOperator):
         from databridge.operators.lineage import stage_lineage
 
         plan = self.ran
-        return stage_lineage(self.stage, plan, connection_info(plan.source_conn_id), connection_info(plan.target_conn_id))
+        return stage_lineage(
+            self.stage, plan, connection_info(plan.source_conn_id), connection_info(plan.target_conn_id)
+        )
 
     def _record_failure(self, store: ResultStore, stage: str, exc: Exception, warnings: list[str]) -> None:
         """Store the stage's error; when the target itself is what failed (lost, restarting), the error raised stays
@@ -145,7 +150,9 @@ class DataBridgeOperator(BaseOperator):
                 ctx.plan = self.resolved(ctx)
                 with lease.held(ctx, stage, self.lease_claim()):
                     options = SourceOptions(zero_dates=plan.zero_dates, naive_timezone=plan.naive_timezone)
-                    source = open_source(connection_info(plan.source_conn_id), options) if self.uses_source(plan) else None
+                    source = (
+                        open_source(connection_info(plan.source_conn_id), options) if self.uses_source(plan) else None
+                    )
                     result = self.run(ctx, source, run_id)
             except Exception as exc:  # recorded whatever it is, so the report never shows a stage stuck "running"
                 self._record_failure(store, stage, exc, ctx.warnings)

@@ -43,7 +43,9 @@ class ExtractOperator(DataBridgeOperator):
     def resolved(self, ctx: StageContext) -> PipelinePlan:
         plan = ctx.plan
         options = SourceOptions(zero_dates=plan.zero_dates, naive_timezone=plan.naive_timezone)
-        return resolve.for_extract(ctx, lambda: open_source(connection_info(plan.source_conn_id), options), self.project_file)
+        return resolve.for_extract(
+            ctx, lambda: open_source(connection_info(plan.source_conn_id), options), self.project_file
+        )
 
     def run(self, ctx: StageContext, source: SourceEngine | None, run_id: str) -> dict[str, Any]:
         assert source is not None
@@ -95,7 +97,8 @@ class LoadFactsOperator(DataBridgeOperator):
 
 
 class ValidateOperator(DataBridgeOperator):
-    """Reconciles row counts, runs the NOT NULL, foreign-key and custom checks and proves every table; stores every result."""
+    """Reconciles row counts, runs the NOT NULL, foreign-key and custom checks and proves every table; stores every
+    result."""
 
     stage = "validate"
     doing = "validating"
@@ -106,7 +109,11 @@ class ValidateOperator(DataBridgeOperator):
 
     def run(self, ctx: StageContext, source: SourceEngine | None, run_id: str) -> dict[str, Any]:
         attachments = ctx.plan.attachments
-        s3 = connection_info(attachments.conn_id) if attachments is not None and ctx.plan.proof.on_failure != "skip" else None
+        s3 = (
+            connection_info(attachments.conn_id)
+            if attachments is not None and ctx.plan.proof.on_failure != "skip"
+            else None
+        )
         return validate(ctx, source, s3)
 
 

@@ -37,7 +37,10 @@ _NO_CRON_PRESETS = {"@once", "@continuous"}
 
 
 def build_dag(
-    plan: ProjectPlan, fileloc: str | None = None, project_path: str | None = None, projects: Mapping[str, tuple[str, ...]] | None = None
+    plan: ProjectPlan,
+    fileloc: str | None = None,
+    project_path: str | None = None,
+    projects: Mapping[str, tuple[str, ...]] | None = None,
 ) -> DAG:
     """The project's DAG (dag_id = project name); ``project_path``, the project file's absolute path, goes into the
     report's rollback command; ``projects``, the pipelines of every project of the folder, gives ``after_projects``
@@ -72,7 +75,9 @@ def _pipeline_group(pipeline: PipelinePlan, project_file: str, project_path: str
             if operator is ExtractOperator:
                 task = _extract(pipeline, params, project_file)
             elif operator is ReportOperator:
-                task = ReportOperator(task_id=task_id, pipeline=params, project_file=project_file, project_path=project_path)
+                task = ReportOperator(
+                    task_id=task_id, pipeline=params, project_file=project_file, project_path=project_path
+                )
             else:
                 outlets = stage_outlets(pipeline, task_id, target)
                 task = operator(task_id=task_id, pipeline=params, project_file=project_file, outlets=outlets)
@@ -147,8 +152,22 @@ def _default_args(plan: ProjectPlan) -> dict[str, Any]:
 
 
 def _doc(plan: ProjectPlan) -> str:
-    lines = [f"# {plan.name}", "", plan.description.strip(), "", f"Mapping project: `{plan.file}`", "", "| pipeline | source | target | tables | after |", "|---|---|---|---|---|"]
+    lines = [
+        f"# {plan.name}",
+        "",
+        plan.description.strip(),
+        "",
+        f"Mapping project: `{plan.file}`",
+        "",
+        "| pipeline | source | target | tables | after |",
+        "|---|---|---|---|---|",
+    ]
     for p in plan.pipelines:
-        tables = ", ".join([str(t) for t in p.load_order] + ([f"every table of {', '.join(p.discover.include)}"] if p.discover and p.discover.include else []))
-        lines.append(f"| {p.name} | `{p.source_conn_id}` | `{p.target_conn_id}` | {tables} | {', '.join(p.depends_on) or '-'} |")
+        tables = ", ".join(
+            [str(t) for t in p.load_order]
+            + ([f"every table of {', '.join(p.discover.include)}"] if p.discover and p.discover.include else [])
+        )
+        lines.append(
+            f"| {p.name} | `{p.source_conn_id}` | `{p.target_conn_id}` | {tables} | {', '.join(p.depends_on) or '-'} |"
+        )
     return "\n".join(lines)

@@ -60,7 +60,9 @@ def build_dags(namespace: dict[str, Any], folder: Path | None = None, strict: bo
     for path, plan in plans.items():
         try:
             check_after_projects(plan, projects)
-            dag = build_dag(plan, fileloc=namespace.get("__file__"), project_path=os.path.abspath(path), projects=projects)
+            dag = build_dag(
+                plan, fileloc=namespace.get("__file__"), project_path=os.path.abspath(path), projects=projects
+            )
         except DataBridgeError as exc:
             _broken(path, exc, strict, errors)
             continue
@@ -72,7 +74,8 @@ def build_dags(namespace: dict[str, Any], folder: Path | None = None, strict: bo
 
 
 def project_error(path: Path) -> DataBridgeError | None:
-    """What keeps the project of ``path`` out of the DAGs, judged beside its folder's other projects as build_dags does."""
+    """What keeps the project of ``path`` out of the DAGs, judged beside its folder's other projects as build_dags
+    does."""
     errors: dict[Path, DataBridgeError] = {}
     plans = _compiled(project_files(path.parent), False, errors)
     projects = {plan.name: tuple(p.name for p in plan.pipelines) for plan in plans.values()}
@@ -85,7 +88,8 @@ def project_error(path: Path) -> DataBridgeError | None:
 
 
 def _compiled(paths: list[Path], strict: bool, errors: dict[Path, DataBridgeError]) -> dict[Path, ProjectPlan]:
-    """Every project that compiles, by file (the others in ``errors``); all of them first, as one may run after another."""
+    """Every project that compiles, by file (the others in ``errors``); all of them first, as one may run after
+    another."""
     plans: dict[Path, ProjectPlan] = {}
     owners: dict[str, str] = {}
     for path in paths:
@@ -93,7 +97,16 @@ def _compiled(paths: list[Path], strict: bool, errors: dict[Path, DataBridgeErro
         try:
             plan = compile_project(load_project(path, name), name)
             if plan.name in owners:
-                raise SpecError(name, [("name", f"project name {plan.name!r} is already used by {owners[plan.name]}; DAG ids must be unique")])
+                raise SpecError(
+                    name,
+                    [
+                        (
+                            "name",
+                            f"project name {plan.name!r} is already used by {owners[plan.name]}; "
+                            "DAG ids must be unique",
+                        )
+                    ],
+                )
         except DataBridgeError as exc:
             _broken(path, exc, strict, errors)
             continue

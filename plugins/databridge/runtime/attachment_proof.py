@@ -36,10 +36,21 @@ def prove_attachments(ctx: StageContext, source: SourceEngine, s3_info: Connecti
         if found:
             problems.append(f"{where}: {found}")
     table, status = str(spec.table), "differs" if problems else "proven"
-    detail = (f"{len(problems)} of {len(rows)} attachment(s) differ: " + "; ".join(problems[:SHOWN])) if problems else (
-        f"{len(rows)} attachment(s), {total} bytes: the SHA-256 of every object in s3://{spec.bucket} equals the source bytes'"
+    detail = (
+        (f"{len(problems)} of {len(rows)} attachment(s) differ: " + "; ".join(problems[:SHOWN]))
+        if problems
+        else (
+            f"{len(rows)} attachment(s), {total} bytes: the SHA-256 of every object in s3://{spec.bucket} equals "
+            "the source bytes'"
+        )
     )
-    evidence = {"source": "attachments", "objects": len(rows), "bytes": total, "bucket": spec.bucket, "problems": problems}
+    evidence = {
+        "source": "attachments",
+        "objects": len(rows),
+        "bytes": total,
+        "bucket": spec.bucket,
+        "problems": problems,
+    }
     ctx.store.proof(table, status, detail, evidence)
     return table, status, detail
 
@@ -57,7 +68,14 @@ def _attachments(ctx: StageContext) -> list[tuple[Any, ...]]:
     return ctx.target.rows(query, doing=f"reading the attachment links of {spec.table}")
 
 
-def _check(source: AttachmentSource, store: S3Store, where: tuple[str, str, str], sha256: str | None, length: int | None, key: str | None) -> tuple[str | None, int]:
+def _check(
+    source: AttachmentSource,
+    store: S3Store,
+    where: tuple[str, str, str],
+    sha256: str | None,
+    length: int | None,
+    key: str | None,
+) -> tuple[str | None, int]:
     """What is wrong with one attachment (None: nothing), and its size in the source."""
     with source.attachment(*where) as chunks:
         expected, size = _digest(chunks)
@@ -69,7 +87,11 @@ def _check(source: AttachmentSource, store: S3Store, where: tuple[str, str, str]
     if (actual, stored) != (expected, size):
         return f"object SHA-256 {actual[:12]}… ({stored} bytes), source {expected[:12]}… ({size} bytes)", size
     if (sha256, length) != (expected, size):
-        return f"the links table says SHA-256 {str(sha256)[:12]}… ({length} bytes), source {expected[:12]}… ({size} bytes)", size
+        return (
+            f"the links table says SHA-256 {str(sha256)[:12]}… ({length} bytes), "
+            f"source {expected[:12]}… ({size} bytes)",
+            size,
+        )
     return None, size
 
 

@@ -1,4 +1,5 @@
-"""CouchDB attachments → an S3-compatible bucket, linked from a target table (extract stages the stubs, load_facts copies).
+"""CouchDB attachments → an S3-compatible bucket, linked from a target table (extract stages the stubs, load_facts
+copies).
 
 Key layout: ``<prefix>/<database>/<document _id>/<attachment name>``, the database and the _id URL-quoted with no
 safe characters (a '/' in either becomes %2F), the attachment name as CouchDB spells it (it may hold '/': everything
@@ -34,8 +35,20 @@ from databridge.runtime.context import StageContext, stopwatch
 
 IN_MEMORY_BYTES = 8 << 20
 """An attachment up to this size is spooled in memory; a larger one goes to a temporary file."""
-_STUB_COLUMNS = "database text NOT NULL, doc_id text NOT NULL, name text NOT NULL, content_type text, length bigint, digest text"
-_LINK_COLUMNS = ("source_database", "doc_id", "attachment_name", "content_type", "length", "sha256", "bucket", "object_key", "copied_at")
+_STUB_COLUMNS = (
+    "database text NOT NULL, doc_id text NOT NULL, name text NOT NULL, content_type text, length bigint, digest text"
+)
+_LINK_COLUMNS = (
+    "source_database",
+    "doc_id",
+    "attachment_name",
+    "content_type",
+    "length",
+    "sha256",
+    "bucket",
+    "object_key",
+    "copied_at",
+)
 _LINKS_DDL = """CREATE TABLE IF NOT EXISTS {table} (
     source_database text NOT NULL, doc_id text NOT NULL, attachment_name text NOT NULL, content_type text NOT NULL,
     length bigint NOT NULL, sha256 text NOT NULL, bucket text NOT NULL, object_key text NOT NULL,
@@ -52,7 +65,10 @@ def stage_stubs(ctx: StageContext, source: SourceEngine) -> dict[str, Any]:
     if spec is None:
         return {}
     if not has_attachments(source):
-        raise EngineError(f"pipeline {ctx.plan.name}: attachments: is for CouchDB sources; {source.name} has no attachments", transient=False)
+        raise EngineError(
+            f"pipeline {ctx.plan.name}: attachments: is for CouchDB sources; {source.name} has no attachments",
+            transient=False,
+        )
     stubs = qualified(ctx.plan.staging_schema, spec.stubs_table)
     count = 0
     with ctx.target.transaction(f"staging attachment stubs into {stubs}") as cur:
@@ -71,7 +87,10 @@ def copy_attachments(ctx: StageContext, source: SourceEngine, s3_info: Connectio
     spec = ctx.plan.attachments
     assert spec is not None
     if not has_attachments(source):
-        raise EngineError(f"pipeline {ctx.plan.name}: attachments: is for CouchDB sources; {source.name} has no attachments", transient=False)
+        raise EngineError(
+            f"pipeline {ctx.plan.name}: attachments: is for CouchDB sources; {source.name} has no attachments",
+            transient=False,
+        )
     store = S3Store(s3_info, spec.bucket, spec.multipart_threshold_mb)
     store.check_bucket()
     counts = {"copied": 0, "skipped": 0, "bytes_copied": 0}
@@ -84,9 +103,15 @@ def copy_attachments(ctx: StageContext, source: SourceEngine, s3_info: Connectio
         rows = _write_links(ctx, spec, links)
     ctx.store.table_stat("load_facts", str(spec.table), rows, elapsed[0], **counts)
     ctx.log.info(
-        "load_facts attachments: %d copied (%d bytes), %d skipped (already in s3://%s with the same SHA-256); %d links in %s",
-        counts["copied"], counts["bytes_copied"], counts["skipped"], spec.bucket, rows, spec.table,
-    )  # fmt: skip
+        "load_facts attachments: %d copied (%d bytes), %d skipped (already in s3://%s with the same SHA-256); "
+        "%d links in %s",
+        counts["copied"],
+        counts["bytes_copied"],
+        counts["skipped"],
+        spec.bucket,
+        rows,
+        spec.table,
+    )
     return {"attachments": rows, **counts}
 
 
@@ -102,13 +127,19 @@ def _staged_stubs(ctx: StageContext, spec: AttachmentsPlan) -> Iterator[Attachme
             yield AttachmentStub(*row)
 
 
-def _copy_one(source: AttachmentSource, store: S3Store, spec: AttachmentsPlan, stub: AttachmentStub) -> tuple[list[Any], bool]:
+def _copy_one(
+    source: AttachmentSource, store: S3Store, spec: AttachmentsPlan, stub: AttachmentStub
+) -> tuple[list[Any], bool]:
     key = object_key(spec.prefix, stub)
     content_type = stub.content_type or "application/octet-stream"
     with tempfile.SpooledTemporaryFile(max_size=IN_MEMORY_BYTES) as spool:
         sha256, length = _spool(source, stub, spool)
         present = store.head(key)
-        same = present is not None and present.get("Metadata", {}).get("sha256") == sha256 and present.get("ContentType") == content_type
+        same = (
+            present is not None
+            and present.get("Metadata", {}).get("sha256") == sha256
+            and present.get("ContentType") == content_type
+        )
         if not same:
             spool.seek(0)
             metadata = {"sha256": sha256, "couchdb-digest": stub.digest or ""}

@@ -36,10 +36,14 @@ class Conversion:
 def start(cur: psycopg.Cursor[Any]) -> None:
     """An empty list of bad rows for this transaction."""
     cur.execute(f"DROP TABLE IF EXISTS {BAD}")
-    cur.execute("CREATE TEMP TABLE databridge_bad (row_ctid tid, row_data jsonb, column_name text, reason text) ON COMMIT DROP")
+    cur.execute(
+        "CREATE TEMP TABLE databridge_bad (row_ctid tid, row_data jsonb, column_name text, reason text) ON COMMIT DROP"
+    )
 
 
-def add_bad_conversions(cur: psycopg.Cursor[Any], table: str, conversions: Sequence[Conversion], condition: str | None = None) -> None:
+def add_bad_conversions(
+    cur: psycopg.Cursor[Any], table: str, conversions: Sequence[Conversion], condition: str | None = None
+) -> None:
     """Rows of ``table`` on which a conversion (or the ``condition`` that selects them) raises a data error."""
     cur.execute(_checker_sql(table, conversions, condition))
     cur.execute(
@@ -55,7 +59,9 @@ def _checker_sql(table: str, conversions: Sequence[Conversion], condition: str |
     All conversions are first tried together (one subtransaction per row); only a failing row tries them one by one."""
     names = [f"databridge_v{i}" for i in range(len(conversions))]
     declare = "".join(f"{n} {c.type};\n" for n, c in zip(names, conversions, strict=True))
-    assign = [f"{n} := (SELECT {c.sql} FROM (SELECT databridge_row.*) s);" for n, c in zip(names, conversions, strict=True)]
+    assign = [
+        f"{n} := (SELECT {c.sql} FROM (SELECT databridge_row.*) s);" for n, c in zip(names, conversions, strict=True)
+    ]
     one_by_one = "".join(
         f"BEGIN {a} EXCEPTION WHEN data_exception THEN RETURN ARRAY[{sql_literal(c.column)}, SQLERRM]; END;\n"
         for a, c in zip(assign, conversions, strict=True)
@@ -69,13 +75,21 @@ def _checker_sql(table: str, conversions: Sequence[Conversion], condition: str |
         )
     body = (
         f"#variable_conflict use_column\nDECLARE {declare}databridge_kept boolean;\nBEGIN\n{guard}"
-        f"BEGIN {' '.join(assign)} RETURN NULL; EXCEPTION WHEN data_exception THEN NULL; END;\n{one_by_one}RETURN NULL;\nEND"
+        f"BEGIN {' '.join(assign)} RETURN NULL; EXCEPTION WHEN data_exception THEN NULL; "
+        f"END;\n{one_by_one}RETURN NULL;\nEND"
     )
-    return f"CREATE OR REPLACE FUNCTION {_CHECKER}(databridge_row {table}) RETURNS text[] LANGUAGE plpgsql AS {_dollar(body)}"
+    return (
+        f"CREATE OR REPLACE FUNCTION {_CHECKER}(databridge_row {table}) RETURNS text[] LANGUAGE plpgsql AS "
+        f"{_dollar(body)}"
+    )
 
 
 def add_constraint_violations(
-    cur: psycopg.Cursor[Any], target: TargetPlan, table: str, ready: str, labels: Mapping[str, Sequence[str]] | None = None
+    cur: psycopg.Cursor[Any],
+    target: TargetPlan,
+    table: str,
+    ready: str,
+    labels: Mapping[str, Sequence[str]] | None = None,
 ) -> None:
     """Rows of the ready table the target would refuse: NULL where it may not be, a failing CHECK, a reference to a
     missing parent, a key an earlier row (or, appending, the table) already has. The keys count as a primary key.
@@ -90,7 +104,13 @@ def add_constraint_violations(
         _add(cur, ready, column, f"r.{quote_ident(column)} IS NULL", sql_literal(reason))
     if exists:
         for name, check in _checks(cur, table):
-            _add_guarded(cur, ready, "(check)", f"NOT coalesce(({check}), true)", sql_literal(f'violates check constraint "{name}"'))
+            _add_guarded(
+                cur,
+                ready,
+                "(check)",
+                f"NOT coalesce(({check}), true)",
+                sql_literal(f'violates check constraint "{name}"'),
+            )
         for columns, parent, parent_columns in _foreign_keys(cur, table):
             if set(columns) <= mapped and parent != _regclass_text(cur, table):
                 _add_orphans(cur, ready, columns, parent, parent_columns)
@@ -104,7 +124,9 @@ def add_constraint_violations(
             _add_existing(cur, target, table, ready, columns)
 
 
-def _add_invalid_labels(cur: psycopg.Cursor[Any], target: TargetPlan, ready: str, labels: Mapping[str, Sequence[str]]) -> None:
+def _add_invalid_labels(
+    cur: psycopg.Cursor[Any], target: TargetPlan, ready: str, labels: Mapping[str, Sequence[str]]
+) -> None:
     """Values of columns loaded unchanged from an ENUM that are none of its labels, the value named in the reason."""
     for column in target.columns:
         allowed = labels.get(column.unchanged_source or "")
@@ -112,12 +134,21 @@ def _add_invalid_labels(cur: psycopg.Cursor[Any], target: TargetPlan, ready: str
             shown = ",".join(sql_literal(v) for v in allowed).replace("%", "%%")
             pattern = f"%L is not a label of the source ENUM ({shown}): MySQL stores a value it could not take as ''"
             value = f"r.{quote_ident(column.name)}"
-            _add(cur, ready, column.name, f"{value} NOT IN ({', '.join(map(sql_literal, allowed))})", f"format({sql_literal(pattern)}, {value})")
+            _add(
+                cur,
+                ready,
+                column.name,
+                f"{value} NOT IN ({', '.join(map(sql_literal, allowed))})",
+                f"format({sql_literal(pattern)}, {value})",
+            )
 
 
 def _add(cur: psycopg.Cursor[Any], ready: str, column: str, condition: str, reason_sql: str) -> None:
     column_sql = sql_literal(column)  # inlined: the reasons' format() patterns hold '%s', so no query parameters here
-    cur.execute(f"INSERT INTO {BAD} SELECT r.ctid, to_jsonb(r), {column_sql}, {reason_sql} FROM {ready} r WHERE ({condition}) AND {_NOT_BAD}")
+    cur.execute(
+        f"INSERT INTO {BAD} SELECT r.ctid, to_jsonb(r), {column_sql}, {reason_sql} FROM {ready} r WHERE "
+        f"({condition}) AND {_NOT_BAD}"
+    )
 
 
 def _add_guarded(cur: psycopg.Cursor[Any], ready: str, column: str, condition: str, reason_sql: str) -> None:
@@ -129,22 +160,33 @@ def _add_guarded(cur: psycopg.Cursor[Any], ready: str, column: str, condition: s
         pass
 
 
-def _add_orphans(cur: psycopg.Cursor[Any], ready: str, columns: list[str], parent: str, parent_columns: list[str]) -> None:
+def _add_orphans(
+    cur: psycopg.Cursor[Any], ready: str, columns: list[str], parent: str, parent_columns: list[str]
+) -> None:
     present = " AND ".join(f"r.{quote_ident(c)} IS NOT NULL" for c in columns)
-    join = " AND ".join(f"p.{quote_ident(pc)} = r.{quote_ident(c)}" for c, pc in zip(columns, parent_columns, strict=True))
-    reason = f"format('key (%s)=(%s) is not present in table %s', {sql_literal(', '.join(columns))}, {_values(columns)}, {sql_literal(parent)})"
+    join = " AND ".join(
+        f"p.{quote_ident(pc)} = r.{quote_ident(c)}" for c, pc in zip(columns, parent_columns, strict=True)
+    )
+    reason = (
+        f"format('key (%s)=(%s) is not present in table %s', {sql_literal(', '.join(columns))}, {_values(columns)}, "
+        f"{sql_literal(parent)})"
+    )
     _add(cur, ready, ", ".join(columns), f"{present} AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE {join})", reason)
 
 
 def _add_duplicates(cur: psycopg.Cursor[Any], ready: str, columns: list[str]) -> None:
-    """Every row but the first (in the ready table's order) of each key value: inserted in order, the later ones fail."""
+    """Every row but the first (in the ready table's order) of each key value: inserted in order, the later ones
+    fail."""
     cols = ", ".join(quote_ident(c) for c in columns)
     present = " AND ".join(f"{quote_ident(c)} IS NOT NULL" for c in columns)
     later = (
         f"SELECT ctid FROM (SELECT ctid, row_number() OVER (PARTITION BY {cols} ORDER BY ctid) AS n FROM {ready} r "
         f"WHERE {present} AND {_NOT_BAD}) d WHERE n > 1"
     )
-    reason = f"format('duplicate key (%s)=(%s): an earlier row has it', {sql_literal(', '.join(columns))}, {_values(columns)})"
+    reason = (
+        f"format('duplicate key (%s)=(%s): an earlier row has it', {sql_literal(', '.join(columns))}, "
+        f"{_values(columns)})"
+    )
     _add(cur, ready, ", ".join(columns), f"r.ctid IN ({later})", reason)
 
 
@@ -154,8 +196,12 @@ def _add_existing(cur: psycopg.Cursor[Any], target: TargetPlan, table: str, read
     if target.load == "upsert":
         if list(columns) == list(target.keys):
             return
-        match += " AND (" + " OR ".join(f"t.{quote_ident(k)} IS DISTINCT FROM r.{quote_ident(k)}" for k in target.keys) + ")"
-    reason = f"format('key (%s)=(%s) already exists in the target', {sql_literal(', '.join(columns))}, {_values(columns)})"
+        match += (
+            " AND (" + " OR ".join(f"t.{quote_ident(k)} IS DISTINCT FROM r.{quote_ident(k)}" for k in target.keys) + ")"
+        )
+    reason = (
+        f"format('key (%s)=(%s) already exists in the target', {sql_literal(', '.join(columns))}, {_values(columns)})"
+    )
     _add(cur, ready, ", ".join(columns), f"EXISTS (SELECT 1 FROM {table} t WHERE {match})", reason)
 
 
@@ -165,12 +211,18 @@ def set_aside(cur: psycopg.Cursor[Any], table: str) -> None:
 
 
 def _not_null_columns(cur: psycopg.Cursor[Any], table: str) -> list[str]:
-    query = "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0 AND attnotnull AND NOT attisdropped"
+    query = (
+        "SELECT attname FROM pg_attribute "
+        "WHERE attrelid = to_regclass(%s) AND attnum > 0 AND attnotnull AND NOT attisdropped"
+    )
     return [r[0] for r in cur.execute(query, (table,)).fetchall()]
 
 
 def _checks(cur: psycopg.Cursor[Any], table: str) -> list[tuple[str, str]]:
-    query = "SELECT conname, pg_get_expr(conbin, conrelid) FROM pg_constraint WHERE conrelid = to_regclass(%s) AND contype = 'c'"
+    query = (
+        "SELECT conname, pg_get_expr(conbin, conrelid) FROM pg_constraint "
+        "WHERE conrelid = to_regclass(%s) AND contype = 'c'"
+    )
     return [(r[0], r[1]) for r in cur.execute(query, (table,)).fetchall()]
 
 
@@ -188,7 +240,8 @@ def _unique_keys(cur: psycopg.Cursor[Any], table: str) -> list[list[str]]:
     """Columns of each unique index (primary key included) without expressions or predicates."""
     query = """SELECT array(SELECT attname FROM unnest(i.indkey) WITH ORDINALITY k(n, o)
                  JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n ORDER BY k.o)
-               FROM pg_index i WHERE i.indrelid = to_regclass(%s) AND i.indisunique AND i.indexprs IS NULL AND i.indpred IS NULL"""
+               FROM pg_index i WHERE i.indrelid = to_regclass(%s) AND i.indisunique AND i.indexprs IS NULL
+               AND i.indpred IS NULL"""
     return [list(r[0]) for r in cur.execute(query, (table,)).fetchall()]
 
 
@@ -211,4 +264,3 @@ def column_types(cur: psycopg.Cursor[Any], table: str) -> dict[str, str]:
     query = """SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
         WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped ORDER BY attnum"""
     return {r[0]: r[1] for r in cur.execute(query, (table,)).fetchall()}
-

@@ -2,7 +2,8 @@
 
 A table or chunk with a usable key (one orderable column: the chunk key, or a one-column primary key) is read as
 consecutive key ranges of about ``commit_rows`` rows (each streamed in fetches of ``batch_size``). Where a batch ends
-is asked of the source (the key ``commit_rows`` keys on, an index scan), so each batch is a half-open range ``lower <= key < upper`` like a chunk,
+is asked of the source (the key ``commit_rows`` keys on, an index scan), so each batch is a half-open range ``lower <=
+key < upper`` like a chunk,
 and NULL keys come with the first batch of chunk 0. A batch's COPY and its ledger row commit in one transaction, under
 a lock on the chunk; a retried, cleared or concurrent attempt reads the last ledger row there and starts at its
 ``upper``. Nothing is read twice and nothing is skipped, whatever point a process was killed at.
@@ -70,7 +71,11 @@ def copy_batches(ctx: StageContext, job: Batches) -> Attempt:
     A source offering Arrow batches is read ahead (runtime/readahead.py) while each batch is written."""
     attempt = Attempt()
     place = ledger.Place(ctx.store.key, "extract", str(job.plan.source), job.chunk.index)
-    ahead = ReadAhead(job.source, job.plan.source, job.columns, job.chunk, ctx.plan.batch_size, ctx.plan.commit_rows) if reads_arrow(job.source) else None
+    ahead = (
+        ReadAhead(job.source, job.plan.source, job.columns, job.chunk, ctx.plan.batch_size, ctx.plan.commit_rows)
+        if reads_arrow(job.source)
+        else None
+    )
     try:
         while not _next_batch(ctx, job, place, attempt, ahead):
             pass
@@ -82,7 +87,9 @@ def copy_batches(ctx: StageContext, job: Batches) -> Attempt:
     return attempt
 
 
-def _next_batch(ctx: StageContext, job: Batches, place: ledger.Place, attempt: Attempt, ahead: ReadAhead | None = None) -> bool:
+def _next_batch(
+    ctx: StageContext, job: Batches, place: ledger.Place, attempt: Attempt, ahead: ReadAhead | None = None
+) -> bool:
     """Copy the next batch in its own transaction; True when the chunk is complete."""
     with ctx.target.transaction(f"staging a batch of {job.plan.source} into {job.staging}") as cur:
         lease.confirm(cur, ctx, "writing into")
@@ -97,16 +104,31 @@ def _next_batch(ctx: StageContext, job: Batches, place: ledger.Place, attempt: A
         if last is not None and attempt.batches == 0:
             attempt.resumed_at = number + 1
         lower = job.chunk.lower if last is None else last.upper
-        done = _copy_ahead(cur, job, ahead, lower, last is None, ctx.plan.batch_size) if ahead is not None and not ahead.off else None
+        done = (
+            _copy_ahead(cur, job, ahead, lower, last is None, ctx.plan.batch_size)
+            if ahead is not None and not ahead.off
+            else None
+        )
         if done is None:
             part = job.chunk.part(lower, job.chunk.upper, first=last is None)
             end = _bound(job, part, ctx.plan.commit_rows)
             part = job.chunk.part(part.lower, part.upper if end is None else end, first=last is None)
-            rows, path = copy_into(cur, job.staging, job.source, job.plan.source, job.columns, ctx.plan.batch_size, part)
+            rows, path = copy_into(
+                cur, job.staging, job.source, job.plan.source, job.columns, ctx.plan.batch_size, part
+            )
         else:
             part, end, rows, path = done
         attempt.paths.add(path)
-        ledger.record(cur, place, number, rows, lower=part.lower, upper=part.upper, final=end is None, resumed=attempt.resumed_at == number + 1)
+        ledger.record(
+            cur,
+            place,
+            number,
+            rows,
+            lower=part.lower,
+            upper=part.upper,
+            final=end is None,
+            resumed=attempt.resumed_at == number + 1,
+        )
         attempt.copied += rows
         attempt.batches += 1
         if end is None and job.on_last is not None:
@@ -116,7 +138,9 @@ def _next_batch(ctx: StageContext, job: Batches, place: ledger.Place, attempt: A
     return end is None
 
 
-def _copy_ahead(cur: Any, job: Batches, ahead: ReadAhead, lower: Any, first: bool, batch_size: int) -> tuple[Chunk, Any, int, str] | None:
+def _copy_ahead(
+    cur: Any, job: Batches, ahead: ReadAhead, lower: Any, first: bool, batch_size: int
+) -> tuple[Chunk, Any, int, str] | None:
     """The batch at ``lower`` as read ahead, written by binary COPY in a savepoint: (range, end, rows, path), or None
     when it goes by rows. Values met mid-way that only the row path reads right undo it and write it by rows."""
     begun = ahead.begin(lower, first)
@@ -131,7 +155,13 @@ def _copy_ahead(cur: Any, job: Batches, ahead: ReadAhead, lower: Any, first: boo
     return begun.part, begun.end, rows, "arrow"
 
 
-def _copy_binary(cur: Any, staging: str, columns: list[SourceColumn], stream: Iterable[tuple[bytes, int]], progress: Progress | None = None) -> int:
+def _copy_binary(
+    cur: Any,
+    staging: str,
+    columns: list[SourceColumn],
+    stream: Iterable[tuple[bytes, int]],
+    progress: Progress | None = None,
+) -> int:
     """Write an encoded Arrow stream ((data, rows) pairs, engines/arrow.py ``encoded``) by binary COPY in a savepoint,
     so that RowPathNeeded raised by the stream undoes what it wrote; returns the rows."""
     column_list = ", ".join(quote_ident(c.name) for c in columns)
@@ -162,7 +192,13 @@ def _bound(job: Batches, part: Chunk, rows: int) -> Any:
 
 
 def copy_into(
-    cur: Any, staging: str, source: SourceEngine | ChunkableSource, table: TableRef, columns: list[SourceColumn], batch_size: int, chunk: Chunk | None = None,
+    cur: Any,
+    staging: str,
+    source: SourceEngine | ChunkableSource,
+    table: TableRef,
+    columns: list[SourceColumn],
+    batch_size: int,
+    chunk: Chunk | None = None,
     progress: Progress | None = None,
 ) -> tuple[int, str]:
     """COPY the rows of ``chunk`` (None: all) into ``staging`` in the transaction of ``cur``; returns the rows and the

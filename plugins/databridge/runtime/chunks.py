@@ -39,20 +39,30 @@ _WHERE = "project = %s AND pipeline = %s AND run_id = %s AND table_name = %s"
 ONE_CHUNK = Split(RANGE, "")
 
 
-def chunks_of(ctx: StageContext, source: SourceEngine, plan: SourcePlan, create_staging: Callable[[Any], None]) -> list[Chunk]:
+def chunks_of(
+    ctx: StageContext, source: SourceEngine, plan: SourcePlan, create_staging: Callable[[Any], None]
+) -> list[Chunk]:
     """The table's chunks in this run, split now if no instance did yet; ``create_staging(cur)`` runs once, with
     the split, when the table has more than one chunk."""
     if plan.chunks == 1 or not chunkable(source):
         return [ONE_CHUNK.chunk(0)]
     with ctx.target.transaction(f"splitting {plan.source} into chunks") as cur:
         cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (_lock_key(ctx, plan),))
-        rows = cur.execute(f"SELECT chunk, chunks, method, key, lower, upper FROM {_CHUNKS} WHERE {_WHERE} ORDER BY chunk", _params(ctx, plan)).fetchall()
+        rows = cur.execute(
+            f"SELECT chunk, chunks, method, key, lower, upper FROM {_CHUNKS} WHERE {_WHERE} ORDER BY chunk",
+            _params(ctx, plan),
+        ).fetchall()
         if not rows:
             rows = _store_split(ctx, cur, _split(ctx, source, plan), plan, create_staging)
-    return [Chunk(index, count, method, key, _decode(lower), _decode(upper)) for index, count, method, key, lower, upper in rows]
+    return [
+        Chunk(index, count, method, key, _decode(lower), _decode(upper))
+        for index, count, method, key, lower, upper in rows
+    ]
 
 
-def _store_split(ctx: StageContext, cur: Any, split: Split, plan: SourcePlan, create_staging: Callable[[Any], None]) -> list[tuple[Any, ...]]:
+def _store_split(
+    ctx: StageContext, cur: Any, split: Split, plan: SourcePlan, create_staging: Callable[[Any], None]
+) -> list[tuple[Any, ...]]:
     rows = [_row(split.chunk(i)) for i in range(split.count)]
     cur.executemany(
         f"""INSERT INTO {_CHUNKS} (project, pipeline, run_id, table_name, chunk, chunks, method, key, lower, upper)
@@ -61,7 +71,9 @@ def _store_split(ctx: StageContext, cur: Any, split: Split, plan: SourcePlan, cr
     )
     if split.count > 1:
         create_staging(cur)
-    ctx.log.info("extract %s: split into %d chunk(s) by %s %s", plan.source, split.count, split.method, split.key or "-")
+    ctx.log.info(
+        "extract %s: split into %d chunk(s) by %s %s", plan.source, split.count, split.method, split.key or "-"
+    )
     return rows
 
 
@@ -99,22 +111,38 @@ def slot(ctx: StageContext, plan: SourcePlan, chunk: Chunk) -> Iterator[None]:
     waited, taken = 0.0, None
     while taken is None:
         for n in range(plan.parallel):
-            if ctx.target.scalar("SELECT pg_try_advisory_lock(hashtext(%s), %s)", (key, n), doing=f"taking a slot of {plan.source}"):
+            if ctx.target.scalar(
+                "SELECT pg_try_advisory_lock(hashtext(%s), %s)", (key, n), doing=f"taking a slot of {plan.source}"
+            ):
                 taken = n
                 break
         else:
             if waited == 0:
-                ctx.log.info("extract %s: %s waits, as %d of its chunks (parallel) are being copied", plan.source, chunk.describe(), plan.parallel)
+                ctx.log.info(
+                    "extract %s: %s waits, as %d of its chunks (parallel) are being copied",
+                    plan.source,
+                    chunk.describe(),
+                    plan.parallel,
+                )
             time.sleep(SLOT_WAIT_SECONDS)
             waited += SLOT_WAIT_SECONDS
     try:
         yield
     finally:
-        ctx.target.scalar("SELECT pg_advisory_unlock(hashtext(%s), %s)", (key, taken), doing=f"freeing a slot of {plan.source}")
+        ctx.target.scalar(
+            "SELECT pg_advisory_unlock(hashtext(%s), %s)", (key, taken), doing=f"freeing a slot of {plan.source}"
+        )
 
 
 def copy_chunk(
-    ctx: StageContext, source: ChunkableSource, plan: SourcePlan, columns: list[SourceColumn], chunk: Chunk, staging: str, stat: dict[str, Any], progress: Progress | None = None
+    ctx: StageContext,
+    source: ChunkableSource,
+    plan: SourcePlan,
+    columns: list[SourceColumn],
+    chunk: Chunk,
+    staging: str,
+    stat: dict[str, Any],
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Copy one chunk into the shared staging table unless a former attempt did; returns the table's totals.
 
@@ -123,22 +151,45 @@ def copy_chunk(
     nothing of the failed attempt being kept)."""
     if chunk.method == RANGE and chunk.key != CTID and batchable(source):
         _started(ctx, plan, chunk)
-        copy_batches(ctx, Batches(source, plan, columns, chunk, staging, on_last=lambda cur: _finished(ctx, cur, source, plan, chunk), progress=progress))
+        copy_batches(
+            ctx,
+            Batches(
+                source,
+                plan,
+                columns,
+                chunk,
+                staging,
+                on_last=lambda cur: _finished(ctx, cur, source, plan, chunk),
+                progress=progress,
+            ),
+        )
     else:
         _copy_at_once(ctx, source, plan, columns, chunk, staging, progress)
     with ctx.target.transaction(f"adding up the chunks of {plan.source}") as cur:
-        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (_lock_key(ctx, plan),))  # sums see every committed chunk
+        cur.execute(
+            "SELECT pg_advisory_xact_lock(hashtext(%s))", (_lock_key(ctx, plan),)
+        )  # sums see every committed chunk
         if progress is not None:
             committed = ledger.last(cur, ledger.Place(ctx.store.key, "extract", str(plan.source), chunk.index))
             progress.finish(committed.rows if committed else 0)
         return _record_totals(ctx, cur, plan, stat)
 
 
-def _copy_at_once(ctx: StageContext, source: ChunkableSource, plan: SourcePlan, columns: list[SourceColumn], chunk: Chunk, staging: str, progress: Progress | None = None) -> None:
+def _copy_at_once(
+    ctx: StageContext,
+    source: ChunkableSource,
+    plan: SourcePlan,
+    columns: list[SourceColumn],
+    chunk: Chunk,
+    staging: str,
+    progress: Progress | None = None,
+) -> None:
     params = (*_params(ctx, plan), chunk.index)
     with ctx.target.transaction(f"staging {chunk.describe()} of {plan.source} into {staging}") as cur:
         lease.confirm(cur, ctx, "writing into")
-        done = cur.execute(f"SELECT finished_at IS NOT NULL FROM {_CHUNKS} WHERE {_WHERE} AND chunk = %s FOR UPDATE", params).fetchone()
+        done = cur.execute(
+            f"SELECT finished_at IS NOT NULL FROM {_CHUNKS} WHERE {_WHERE} AND chunk = %s FOR UPDATE", params
+        ).fetchone()
         if done and done[0]:
             ctx.log.info("extract %s: %s was copied by an earlier attempt", plan.source, chunk.describe())
             return
@@ -176,13 +227,29 @@ def _record_totals(ctx: StageContext, cur: Any, plan: SourcePlan, stat: dict[str
         FROM {_CHUNKS} WHERE {_WHERE}""",
         _params(ctx, plan),
     ).fetchone()
-    source_rows, staged, chunks, done, wall, busy = int(row[0]), int(row[1]), int(row[2]), int(row[3]), float(row[4]), float(row[5])
-    totals = {**stat, "source_rows": source_rows, "staged_rows": staged, "rows_per_second": rate(staged, wall), "chunks": chunks,
-              "chunks_done": done, "chunk_seconds": round(busy, 3)}  # fmt: skip
+    source_rows, staged, chunks, done, wall, busy = (
+        int(row[0]),
+        int(row[1]),
+        int(row[2]),
+        int(row[3]),
+        float(row[4]),
+        float(row[5]),
+    )
+    totals = {
+        **stat,
+        "source_rows": source_rows,
+        "staged_rows": staged,
+        "rows_per_second": rate(staged, wall),
+        "chunks": chunks,
+        "chunks_done": done,
+        "chunk_seconds": round(busy, 3),
+    }
     cur.execute(
-        f"""INSERT INTO {RESULTS_SCHEMA}.table_stats (project, pipeline, run_id, stage, table_name, rows, seconds, detail)
+        f"""INSERT INTO {RESULTS_SCHEMA}.table_stats
+        (project, pipeline, run_id, stage, table_name, rows, seconds, detail)
         VALUES (%s, %s, %s, 'extract', %s, %s, %s, %s) ON CONFLICT (project, pipeline, run_id, stage, table_name)
-        DO UPDATE SET rows = EXCLUDED.rows, seconds = EXCLUDED.seconds, detail = EXCLUDED.detail, recorded_at = now()""",
+        DO UPDATE SET rows = EXCLUDED.rows, seconds = EXCLUDED.seconds, detail = EXCLUDED.detail,
+        recorded_at = now()""",
         (*_params(ctx, plan)[:3], str(plan.source), staged, wall, json.dumps(totals, default=str)),
     )
     return totals

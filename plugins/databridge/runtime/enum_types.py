@@ -23,13 +23,24 @@ from databridge.compiler.plan import PipelinePlan, TargetPlan
 from databridge.errors import EngineError
 
 TYPE = "type"
-_TYPE_SQL = """SELECT t.typtype = 'e', ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder)
+_TYPE_SQL = """SELECT t.typtype = 'e',
+    ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder)
 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = %s AND t.typname = %s"""
-_COLUMN_IS_SQL = "SELECT atttypid = to_regtype(%s) FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = %s AND NOT attisdropped"
+_COLUMN_IS_SQL = (
+    "SELECT atttypid = to_regtype(%s) FROM pg_attribute "
+    "WHERE attrelid = to_regclass(%s) AND attname = %s AND NOT attisdropped"
+)
 
 
 def prepare(
-    cur: psycopg.Cursor[Any], plan: PipelinePlan, target: TargetPlan, table: str, ready: str, labels: Mapping[str, Sequence[str]], *, exists: bool
+    cur: psycopg.Cursor[Any],
+    plan: PipelinePlan,
+    target: TargetPlan,
+    table: str,
+    ready: str,
+    labels: Mapping[str, Sequence[str]],
+    *,
+    exists: bool,
 ) -> list[dict[str, Any]]:
     """Under ``enums: type``, each ENUM column of ``target``'s ready table made its enum type: for a table about to be
     created, the type made or reused (listed for the report); for an existing table, only where its column already
@@ -55,7 +66,11 @@ def checked(plan: PipelinePlan, labels: Mapping[str, Sequence[str]]) -> Mapping[
 
 def enum_columns(target: TargetPlan, labels: Mapping[str, Sequence[str]]) -> list[tuple[str, Sequence[str]]]:
     """(target column, labels) of the columns copied unchanged from an ENUM."""
-    return [(c.name, labels[c.unchanged_source]) for c in target.columns if c.unchanged_source and labels.get(c.unchanged_source)]
+    return [
+        (c.name, labels[c.unchanged_source])
+        for c in target.columns
+        if c.unchanged_source and labels.get(c.unchanged_source)
+    ]
 
 
 def type_of(target: TargetPlan, column: str) -> tuple[str, str]:
@@ -67,7 +82,9 @@ def _is(cur: psycopg.Cursor[Any], table: str, column: str, type_name: str) -> bo
     return cur.execute(_COLUMN_IS_SQL, (type_name, table, column)).fetchone() == (True,)
 
 
-def _ensure(cur: psycopg.Cursor[Any], plan: PipelinePlan, target: TargetPlan, column: str, labels: tuple[str, ...]) -> str:
+def _ensure(
+    cur: psycopg.Cursor[Any], plan: PipelinePlan, target: TargetPlan, column: str, labels: tuple[str, ...]
+) -> str:
     """'created' or 'reused'; EngineError (permanent) when the name is taken by something else."""
     schema, name = type_of(target, column)
     where = f"{target.table}.{column} (enums: type)"
@@ -75,8 +92,11 @@ def _ensure(cur: psycopg.Cursor[Any], plan: PipelinePlan, target: TargetPlan, co
     if found is not None:
         return _reused(where, f"{schema}.{name}", labels, is_enum=bool(found[0]), existing=tuple(found[1]))
     if any(t.table.name == name and (t.table.schema or "public") == schema for _, t in plan.targets()):
-        raise EngineError(f"{where}: its type would be {schema}.{name}, the name of this pipeline's target table {schema}.{name} (a "
-                          "table is a type too); rename the table or the column, or set the pipeline's enums: check", transient=False)  # fmt: skip
+        raise EngineError(
+            f"{where}: its type would be {schema}.{name}, the name of this pipeline's target table {schema}.{name} (a "
+            "table is a type too); rename the table or the column, or set the pipeline's enums: check",
+            transient=False,
+        )
     _refuse_long_labels(where, labels)
     cur.execute(f"CREATE TYPE {qualified(schema, name)} AS ENUM ({', '.join(sql_literal(v) for v in labels)})")
     return "created"
@@ -85,10 +105,14 @@ def _ensure(cur: psycopg.Cursor[Any], plan: PipelinePlan, target: TargetPlan, co
 def _reused(where: str, shown: str, labels: tuple[str, ...], *, is_enum: bool, existing: tuple[str, ...]) -> str:
     if is_enum and existing == labels:
         return "reused"
-    what = f"is an enum of the labels {listed(existing)}" if is_enum else "is no enum type (a table's row type, or another kind)"
+    what = (
+        f"is an enum of the labels {listed(existing)}"
+        if is_enum
+        else "is no enum type (a table's row type, or another kind)"
+    )
     raise EngineError(
-        f"{where}: the type {shown} exists and {what}, not the source ENUM's {listed(labels)} in their order; drop or rename "
-        "that type, or set the pipeline's enums: check",
+        f"{where}: the type {shown} exists and {what}, not the source ENUM's {listed(labels)} in their order; drop "
+        "or rename that type, or set the pipeline's enums: check",
         transient=False,
     )
 
@@ -97,8 +121,8 @@ def _refuse_long_labels(where: str, labels: tuple[str, ...]) -> None:
     long = [v for v in labels if len(v.encode()) > MAX_IDENTIFIER_BYTES]
     if long:
         raise EngineError(
-            f"{where}: the label {long[0]!r} is {len(long[0].encode())} bytes, and a PostgreSQL enum label holds at most "
-            f"{MAX_IDENTIFIER_BYTES}; set the pipeline's enums: check (text with a CHECK on the labels)",
+            f"{where}: the label {long[0]!r} is {len(long[0].encode())} bytes, and a PostgreSQL enum label holds at "
+            f"most {MAX_IDENTIFIER_BYTES}; set the pipeline's enums: check (text with a CHECK on the labels)",
             transient=False,
         )
 

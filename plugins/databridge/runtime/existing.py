@@ -39,7 +39,9 @@ def settle(cur: psycopg.Cursor[Any], target: TargetPlan, table: str, ready: str,
         return 0  # a key value that does not convert to the table's type: that row is a reject (runtime/load.py)
 
 
-def _settle(cur: psycopg.Cursor[Any], target: TargetPlan, key: list[str], ready: str, present: str, ready_rows: int) -> int:
+def _settle(
+    cur: psycopg.Cursor[Any], target: TargetPlan, key: list[str], ready: str, present: str, ready_rows: int
+) -> int:
     if target.on_existing == "skip":
         deleted = cur.execute(f"DELETE FROM {ready} r WHERE {present}").rowcount
         # A try that failed over max_rejects committed its rejects, and with them this delete: count those rows too.
@@ -92,7 +94,9 @@ def _message(cur: psycopg.Cursor[Any], target: TargetPlan, key: list[str], ready
     total = int(cur.execute(f"SELECT count(*) FROM {ready}").fetchone()[0])  # type: ignore[index]
     columns = [f"r.{quote_ident(k)}" for k in key]
     shown = ", ".join(f"{c}::text" for c in columns)
-    rows = cur.execute(f"SELECT {shown} FROM {ready} r WHERE {present} ORDER BY {', '.join(columns)} LIMIT {EXAMPLE_KEYS}").fetchall()
+    rows = cur.execute(
+        f"SELECT {shown} FROM {ready} r WHERE {present} ORDER BY {', '.join(columns)} LIMIT {EXAMPLE_KEYS}"
+    ).fetchall()
     examples = ", ".join(row[0] if len(row) == 1 else f"({', '.join(row)})" for row in rows)
     named = key[0] if len(key) == 1 else f"({', '.join(key)})"
     more = ", ..." if found > len(rows) else ""

@@ -49,7 +49,9 @@ def extract(ctx: StageContext, source: SourceEngine, project_file: str, instance
     return summary
 
 
-def _extract_table(ctx: StageContext, source: SourceEngine, plan: SourcePlan, columns: list[SourceColumn], instance: int | None) -> dict[str, Any] | None:
+def _extract_table(
+    ctx: StageContext, source: SourceEngine, plan: SourcePlan, columns: list[SourceColumn], instance: int | None
+) -> dict[str, Any] | None:
     """This instance's share of one table: the whole table, some of its chunks, or nothing."""
     staging = qualified(ctx.plan.staging_schema, plan.staging_table)
     forget_lost_staging(ctx, plan, staging)
@@ -63,14 +65,24 @@ def _extract_table(ctx: StageContext, source: SourceEngine, plan: SourcePlan, co
     stat: dict[str, Any] = {}
     for chunk in mine:
         with slot(ctx, plan, chunk):
-            stat = copy_chunk(ctx, source, plan, columns, chunk, staging, _enum_stat(columns), _progress(ctx, source, plan, chunk))
+            stat = copy_chunk(
+                ctx, source, plan, columns, chunk, staging, _enum_stat(columns), _progress(ctx, source, plan, chunk)
+            )
         for warning in drain_warnings(source):
             ctx.warn(warning)
-    ctx.log.info("extract %s: %d of %d chunk(s) done, %d rows staged so far", plan.source, stat["chunks_done"], stat["chunks"], stat["staged_rows"])
+    ctx.log.info(
+        "extract %s: %d of %d chunk(s) done, %d rows staged so far",
+        plan.source,
+        stat["chunks_done"],
+        stat["chunks"],
+        stat["staged_rows"],
+    )
     return stat
 
 
-def preflight(ctx: StageContext, source: SourceEngine, project_file: str) -> list[tuple[SourcePlan, list[SourceColumn]]]:
+def preflight(
+    ctx: StageContext, source: SourceEngine, project_file: str
+) -> list[tuple[SourcePlan, list[SourceColumn]]]:
     """Resolve every source table's columns; raise one SpecError listing every unknown table and column."""
     problems: list[tuple[str, str]] = []
     resolved = []
@@ -88,9 +100,17 @@ def preflight(ctx: StageContext, source: SourceEngine, project_file: str) -> lis
             ctx.warn(warning)
         for name, _type in plan.staging_types:
             if name not in plan.columns:
-                problems.append((where, f"source_types names {name!r}, which no mapping reads{did_you_mean(name, plan.columns)}"))
+                problems.append(
+                    (where, f"source_types names {name!r}, which no mapping reads{did_you_mean(name, plan.columns)}")
+                )
         if plan.chunk_key and plan.chunk_key not in available:
-            problems.append((where, f"chunk_key {plan.chunk_key!r} is not a column of the source table{did_you_mean(plan.chunk_key, available)}"))
+            problems.append(
+                (
+                    where,
+                    f"chunk_key {plan.chunk_key!r} is not a column of the source "
+                    f"table{did_you_mean(plan.chunk_key, available)}",
+                )
+            )
         overrides = dict(plan.staging_types)
         resolved.append((plan, [_staged_as(available[n], overrides) for n in plan.columns if n in available]))
     if problems:
@@ -103,13 +123,20 @@ def unmapped_warning(plan: SourcePlan, available: Mapping[str, SourceColumn]) ->
     read (or excluded) whole are not among them, nor is an object whose sub-paths are read one by one."""
     taken = {*plan.columns, *plan.excluded}
     objects = {n for n, c in available.items() if c.pg_type == "jsonb"}
-    unmapped = [n for n in available if n not in taken and not within(n, taken & objects) and not (n in objects and _read_by_path(n, taken))]
+    unmapped = [
+        n
+        for n in available
+        if n not in taken and not within(n, taken & objects) and not (n in objects and _read_by_path(n, taken))
+    ]
     if not unmapped:
         return None
     more = len(unmapped) - UNMAPPED_SHOWN
     shown = ", ".join(unmapped[:UNMAPPED_SHOWN]) + (f" and {more} more" if more > 0 else "")
     columns, them = ("column", "it") if len(unmapped) == 1 else ("columns", "them")
-    return f"{plan.source}: {len(unmapped)} source {columns} not mapped: {shown} (map {them}, or list {them} with exclude: true)"
+    return (
+        f"{plan.source}: {len(unmapped)} source {columns} not mapped: {shown} (map {them}, or list {them} with "
+        "exclude: true)"
+    )
 
 
 def _read_by_path(name: str, taken: set[str]) -> bool:
@@ -119,7 +146,11 @@ def _read_by_path(name: str, taken: set[str]) -> bool:
 def _staged_as(column: SourceColumn, overrides: dict[str, str]) -> SourceColumn:
     """The column with the staging type the user chose in source_types, if any."""
     chosen = overrides.get(column.name)
-    return column if chosen is None else dataclasses.replace(column, pg_type=chosen, note=f"staged as {chosen} (source_types)")
+    return (
+        column
+        if chosen is None
+        else dataclasses.replace(column, pg_type=chosen, note=f"staged as {chosen} (source_types)")
+    )
 
 
 def _create_staging(cur: Any, staging: str, columns: list[SourceColumn], *, logged: bool = False) -> None:
@@ -140,7 +171,9 @@ def _enum_stat(columns: list[SourceColumn]) -> dict[str, Any]:
     return {"allowed_values": enums} if enums else {}
 
 
-def _copy_table(ctx: StageContext, source: SourceEngine, plan: SourcePlan, columns: list[SourceColumn]) -> dict[str, Any]:
+def _copy_table(
+    ctx: StageContext, source: SourceEngine, plan: SourcePlan, columns: list[SourceColumn]
+) -> dict[str, Any]:
     """A table read whole: in batches of its key when it has a usable one, else in one transaction."""
     staging = qualified(ctx.plan.staging_schema, plan.staging_table)
     ctx.log.info("extract %s -> %s", plan.source, staging)
@@ -156,7 +189,16 @@ def _copy_table(ctx: StageContext, source: SourceEngine, plan: SourcePlan, colum
             else:
                 assert batchable(source)
                 create = lambda cur: _create_staging(cur, staging, columns, logged=plan.moves_staging)  # noqa: E731
-                job = Batches(source, plan, columns, Chunk(0, 1, RANGE, key), staging, on_first=create, aside=aside, progress=progress)
+                job = Batches(
+                    source,
+                    plan,
+                    columns,
+                    Chunk(0, 1, RANGE, key),
+                    staging,
+                    on_first=create,
+                    aside=aside,
+                    progress=progress,
+                )
                 attempt = copy_batches(ctx, job)
                 copied, paths = attempt.copied, attempt.paths
         source_rows = aside.take("count", count)
@@ -169,9 +211,22 @@ def _copy_table(ctx: StageContext, source: SourceEngine, plan: SourcePlan, colum
     progress.finish(staged)
     if staged != source_rows:
         ctx.warn(f"{plan.source}: counted {source_rows} rows but read {staged} (is the source being written to?)")
-    stat: dict[str, Any] = {"source_rows": source_rows, "staged_rows": staged, "rows_per_second": rate(copied, elapsed[0]), **path_stat(paths), **_enum_stat(columns)}
+    stat: dict[str, Any] = {
+        "source_rows": source_rows,
+        "staged_rows": staged,
+        "rows_per_second": rate(copied, elapsed[0]),
+        **path_stat(paths),
+        **_enum_stat(columns),
+    }
     ctx.store.table_stat("extract", str(plan.source), staged, elapsed[0], **stat)
-    ctx.log.info("extract %s: %d rows staged (%d by this attempt) in %.2fs (%.0f rows/s)", plan.source, staged, copied, elapsed[0], stat["rows_per_second"])
+    ctx.log.info(
+        "extract %s: %d rows staged (%d by this attempt) in %.2fs (%.0f rows/s)",
+        plan.source,
+        staged,
+        copied,
+        elapsed[0],
+        stat["rows_per_second"],
+    )
     return stat
 
 
@@ -194,7 +249,14 @@ def _progress(ctx: StageContext, source: SourceEngine, plan: SourcePlan, chunk: 
     return progress_of(ctx, "extract", str(plan.source), total=share, chunk=index, done_before=before)
 
 
-def _copy_whole(ctx: StageContext, source: SourceEngine, plan: SourcePlan, columns: list[SourceColumn], staging: str, progress: Progress | None = None) -> tuple[int, set[str]]:
+def _copy_whole(
+    ctx: StageContext,
+    source: SourceEngine,
+    plan: SourcePlan,
+    columns: list[SourceColumn],
+    staging: str,
+    progress: Progress | None = None,
+) -> tuple[int, set[str]]:
     """The table in one transaction with its one ledger row (a retry reads it all again, unless it was committed).
 
     Returns the rows copied and how they were written (nothing, when an earlier attempt had)."""
@@ -224,4 +286,7 @@ def forget_lost_staging(ctx: StageContext, plan: SourcePlan, staging: str) -> No
         if moved_into_target(cur, ctx, plan):
             return  # not lost: this run's load made it the target table
         ledger.forget_extract(cur, ctx.store.key, [str(plan.source)])
-    ctx.warn(f"{plan.source}: the staging table lost the rows of earlier attempts (the target server restarted after a crash); read again from the start")
+    ctx.warn(
+        f"{plan.source}: the staging table lost the rows of earlier attempts (the target server restarted after "
+        "a crash); read again from the start"
+    )

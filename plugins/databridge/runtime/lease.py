@@ -56,7 +56,9 @@ IDLE_GRACE = dt.timedelta(minutes=10)
 """How long a run Airflow cannot vouch for may sit between two stages before its lease is taken as stale: longer than
 a task waits for a worker slot on a busy but healthy Airflow."""
 _WHERE = "project = %s AND pipeline = %s"
-_COLUMNS = "project, pipeline, run_id, taken_at, released_at, stage, clock_timestamp() - coalesce(idle_since, taken_at), note"
+_COLUMNS = (
+    "project, pipeline, run_id, taken_at, released_at, stage, clock_timestamp() - coalesce(idle_since, taken_at), note"
+)
 BY_HAND = "released by hand"
 """How the note of a lease released with ``databridge.cli leases release`` begins."""
 _KEEPALIVES = "SET tcp_keepalives_idle = 20; SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3"
@@ -97,18 +99,26 @@ def read(cur: Any, project: str, pipeline: str, lock: str = "FOR UPDATE") -> Lea
 
 
 def read_all(cur: Any) -> list[Lease]:
-    return [Lease(*row) for row in cur.execute(f"SELECT {_COLUMNS} FROM {LEASES} ORDER BY project, pipeline").fetchall()]
+    return [
+        Lease(*row) for row in cur.execute(f"SELECT {_COLUMNS} FROM {LEASES} ORDER BY project, pipeline").fetchall()
+    ]
 
 
 def judge(cur: Any, lease: Lease, finished: RunFinished) -> Verdict:
     """Whether the holder of an unreleased lease is live (the rule is in the module's docstring)."""
     if not locks.free(cur, locks.lease(lease.project, lease.pipeline)):
-        return Verdict(True, f"its stage {lease.stage} is running now" if lease.stage else "one of its stages is running now")
+        return Verdict(
+            True, f"its stage {lease.stage} is running now" if lease.stage else "one of its stages is running now"
+        )
     ended = finished(lease.run_id)
     if ended is not None:
         return _airflow_says(lease, ended)
     if lease.stage is not None:
-        return Verdict(False, f"its stage {lease.stage} stopped without ending (its database session is gone: its process was killed or its host lost)")
+        return Verdict(
+            False,
+            f"its stage {lease.stage} stopped without ending (its database session is gone: its process was "
+            "killed or its host lost)",
+        )
     if lease.idle < IDLE_GRACE:
         return Verdict(
             True,
@@ -122,7 +132,11 @@ def _airflow_says(lease: Lease, ended: bool) -> Verdict:
     if ended:
         return Verdict(False, "it has ended in Airflow, and its report stage did not release the lease")
     if lease.stage is not None:
-        return Verdict(True, f"Airflow has it running, though the database session of its stage {lease.stage} is gone (a killed task: Airflow fails or retries it once it notices; or mark the run failed)")
+        return Verdict(
+            True,
+            f"Airflow has it running, though the database session of its stage {lease.stage} is gone (a killed "
+            "task: Airflow fails or retries it once it notices; or mark the run failed)",
+        )
     return Verdict(True, "Airflow has it running (it is between stages)")
 
 
@@ -148,7 +162,11 @@ def taking(finished: RunFinished) -> Claim:
 
     def claim(cur: Any, ctx: StageContext) -> bool:
         project, pipeline, run_id = ctx.store.key.values()
-        cur.execute(f"INSERT INTO {LEASES} (project, pipeline, run_id, taken_at) VALUES (%s, %s, %s, now()) ON CONFLICT DO NOTHING", (project, pipeline, run_id))
+        cur.execute(
+            f"INSERT INTO {LEASES} (project, pipeline, run_id, taken_at) VALUES (%s, %s, %s, now()) "
+            "ON CONFLICT DO NOTHING",
+            (project, pipeline, run_id),
+        )
         lease = read(cur, project, pipeline)
         assert lease is not None
         if lease.run_id != run_id:
@@ -162,12 +180,15 @@ def taking(finished: RunFinished) -> Claim:
 
 
 def _take_over(cur: Any, ctx: StageContext, lease: Lease, finished: RunFinished) -> None:
-    verdict = Verdict(False, lease.note or "its report released it") if lease.released_at else judge(cur, lease, finished)
+    verdict = (
+        Verdict(False, lease.note or "its report released it") if lease.released_at else judge(cur, lease, finished)
+    )
     if verdict.live:
         raise _refusal(ctx, lease, verdict)
     note = None if lease.released_at else f"taken over from run {lease.run_id!r}: {verdict.why}"
     cur.execute(
-        f"UPDATE {LEASES} SET run_id = %s, taken_at = now(), released_at = NULL, stage = NULL, idle_since = NULL, note = %s WHERE {_WHERE}",
+        f"UPDATE {LEASES} SET run_id = %s, taken_at = now(), released_at = NULL, stage = NULL, idle_since = "
+        f"NULL, note = %s WHERE {_WHERE}",
         (ctx.store.key.run_id, note, lease.project, lease.pipeline),
     )
     ledger.forget_extract(cur, ctx.store.key)
@@ -180,7 +201,8 @@ def _announce(ctx: StageContext, lease: Lease, verdict: Verdict) -> None:
         ctx.log.info("staging of pipeline %s: lease taken from run %s (%s)", lease.pipeline, lease.run_id, verdict.why)
         return
     ctx.warn(
-        f"pipeline {lease.pipeline}: took over the staging lease of run {lease.run_id!r} (held since {lease.taken_at:%Y-%m-%d %H:%M:%S} UTC), "
+        f"pipeline {lease.pipeline}: took over the staging lease of run {lease.run_id!r} (held since "
+        f"{lease.taken_at:%Y-%m-%d %H:%M:%S} UTC), "
         f"as {verdict.why}; this run does not use the rows that run staged and extracts from scratch"
     )
 
@@ -190,7 +212,8 @@ def _refusal(ctx: StageContext, lease: Lease, verdict: Verdict) -> EngineError:
         f"pipeline {lease.pipeline} of project {lease.project}: run {lease.run_id!r} holds its staging tables (since "
         f"{lease.taken_at:%Y-%m-%d %H:%M:%S} UTC) and is live: {verdict.why}; run {ctx.store.key.run_id!r} stops so as "
         "not to overwrite them. Start it again once that run has ended; if you know it has stopped, release its lease: "
-        f'python -m databridge.cli leases release {lease.project} {lease.pipeline} --target-uri postgresql://... --reason "..."',
+        f"python -m databridge.cli leases release {lease.project} {lease.pipeline} --target-uri postgresql://... "
+        '--reason "..."',
         transient=False,
     )
 
@@ -217,8 +240,9 @@ def keeping(doing: str) -> Claim:
             raise _taken_over(ctx, lease.run_id, doing)
         if lease.released_at is not None and (lease.note or "").startswith(BY_HAND):
             raise EngineError(
-                f"pipeline {lease.pipeline} of project {lease.project}: the staging lease of run {lease.run_id!r} was {lease.note}; "
-                f"the run stops rather than {doing} rows another run may be staging. Clear this run from its extract stage to run it again",
+                f"pipeline {lease.pipeline} of project {lease.project}: the staging lease of run {lease.run_id!r} "
+                f"was {lease.note}; the run stops rather than {doing} rows another run may be staging. Clear this "
+                "run from its extract stage to run it again",
                 transient=False,
             )
         if lease.released_at is not None:  # a stage cleared after the report ran
@@ -264,7 +288,9 @@ def _let_go(session: PostgresTarget, ctx: StageContext) -> None:
     key = locks.lease(project, pipeline)
     try:
         with session.transaction("letting go of the staging lease") as cur:
-            mine = cur.execute(f"SELECT 1 FROM {LEASES} WHERE {_WHERE} AND run_id = %s FOR UPDATE", (project, pipeline, run_id)).fetchone()
+            mine = cur.execute(
+                f"SELECT 1 FROM {LEASES} WHERE {_WHERE} AND run_id = %s FOR UPDATE", (project, pipeline, run_id)
+            ).fetchone()
             cur.execute(f"SELECT pg_advisory_unlock_shared({locks.KEY})", key)
             if mine and locks.free(cur, key):
                 cur.execute(f"UPDATE {LEASES} SET stage = NULL, idle_since = now() WHERE {_WHERE}", (project, pipeline))
@@ -281,8 +307,8 @@ def require_complete(ctx: StageContext) -> None:
     missing = [f"{table} ({n} of {total} chunk(s) staged)" for table, (n, total) in done.items() if n < total]
     if missing:
         raise EngineError(
-            f"pipeline {ctx.plan.name}: the extract of run {ctx.store.key.run_id!r} is incomplete: {', '.join(missing)}; "
-            "clear this run from its extract stage (every chunk instance) to stage them",
+            f"pipeline {ctx.plan.name}: the extract of run {ctx.store.key.run_id!r} is incomplete: "
+            f"{', '.join(missing)}; clear this run from its extract stage (every chunk instance) to stage them",
             transient=False,
         )
 
@@ -298,8 +324,9 @@ def confirm(cur: Any, ctx: StageContext, doing: str) -> None:
 def _taken_over(ctx: StageContext, holder: str, doing: str) -> EngineError:
     project, pipeline, run_id = ctx.store.key.values()
     return EngineError(
-        f"pipeline {pipeline} of project {project}: run {holder!r} has taken over the staging tables since run {run_id!r} extracted; "
-        f"run {run_id!r} stops rather than {doing} that run's rows. Clear this run from its extract stage to run it again",
+        f"pipeline {pipeline} of project {project}: run {holder!r} has taken over the staging tables since run "
+        f"{run_id!r} extracted; run {run_id!r} stops rather than {doing} that run's rows. Clear this run from its "
+        "extract stage to run it again",
         transient=False,
     )
 

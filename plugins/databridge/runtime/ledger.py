@@ -45,7 +45,10 @@ class Committed:
 
 def lock(cur: Any, place: Place) -> None:
     """Serialise the attempts on one chunk (a retry beside a process still finishing): held to the commit."""
-    cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", ("databridge-ledger/" + "/".join(map(str, (*place.params(), place.chunk))),))
+    cur.execute(
+        "SELECT pg_advisory_xact_lock(hashtext(%s))",
+        ("databridge-ledger/" + "/".join(map(str, (*place.params(), place.chunk))),),
+    )
 
 
 def last(cur: Any, place: Place) -> Committed | None:
@@ -59,10 +62,20 @@ def last(cur: Any, place: Place) -> Committed | None:
     return Committed(int(row[0]), None if row[1] is None else decode_bound(row[1]), bool(row[2]), int(row[3]))
 
 
-def record(cur: Any, place: Place, batch: int, rows: int, *, lower: Any = None, upper: Any = None, final: bool = True, resumed: bool = False) -> None:
+def record(
+    cur: Any,
+    place: Place,
+    batch: int,
+    rows: int,
+    *,
+    lower: Any = None,
+    upper: Any = None,
+    final: bool = True,
+    resumed: bool = False,
+) -> None:
     cur.execute(
-        f"""INSERT INTO {LEDGER} (project, pipeline, run_id, stage, table_name, chunk, batch, lower, upper, rows, final, resumed)
-        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+        f"""INSERT INTO {LEDGER} (project, pipeline, run_id, stage, table_name, chunk, batch, lower, upper, rows,
+        final, resumed) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
         (*place.params(), place.chunk, batch, _json(lower), _json(upper), rows, final, resumed),
     )
 
@@ -73,7 +86,8 @@ def staged_rows(cur: Any, place: Place) -> int:
 
 
 _RUN = "project = %s AND pipeline = %s AND run_id = %s"
-_PROGRESS = f"""SELECT t.name, (SELECT count(*) FROM {LEDGER} l WHERE {_RUN} AND stage = 'extract' AND table_name = t.name AND final),
+_PROGRESS = f"""SELECT t.name,
+    (SELECT count(*) FROM {LEDGER} l WHERE {_RUN} AND stage = 'extract' AND table_name = t.name AND final),
     coalesce((SELECT max(chunks) FROM {RESULTS_SCHEMA}.extract_chunks WHERE {_RUN} AND table_name = t.name), 1)
     FROM unnest(%s::text[]) AS t(name)"""
 
@@ -100,7 +114,8 @@ def resumes(cur: Any, key: RunKey) -> dict[str, list[str]]:
         bool_or(final), (SELECT max(chunks) FROM {RESULTS_SCHEMA}.extract_chunks c WHERE c.project = l.project
         AND c.pipeline = l.pipeline AND c.run_id = l.run_id AND c.table_name = l.table_name)
         FROM {LEDGER} l WHERE project = %s AND pipeline = %s AND run_id = %s AND stage = 'extract'
-        GROUP BY project, pipeline, run_id, stage, table_name, chunk HAVING bool_or(resumed) ORDER BY table_name, chunk""",
+        GROUP BY project, pipeline, run_id, stage, table_name, chunk HAVING bool_or(resumed)
+        ORDER BY table_name, chunk""",
         key.values(),
     ).fetchall()
     out: dict[str, list[str]] = {}

@@ -71,10 +71,20 @@ def load_statement(target: TargetPlan, ready: str) -> str:
     updates = ", ".join(f"{n} = s.{n}" for n in names if n not in {quote_ident(k) for k in target.keys})
     matched = f"WHEN MATCHED THEN UPDATE SET {updates}" if updates else "WHEN MATCHED THEN DO NOTHING"
     values = ", ".join(f"s.{n}" for n in names)
-    return f"MERGE INTO {table} AS t USING {ready} AS s ON {on} {matched} WHEN NOT MATCHED THEN INSERT ({cols}) VALUES ({values})"
+    return (
+        f"MERGE INTO {table} AS t USING {ready} AS s ON {on} {matched} WHEN NOT MATCHED THEN INSERT ({cols}) "
+        f"VALUES ({values})"
+    )
 
 
-def _load_one(ctx: StageContext, stage: str, source: SourcePlan, target: TargetPlan, allowed: dict[str, list[str]], ready_rows: int) -> dict[str, Any]:
+def _load_one(
+    ctx: StageContext,
+    stage: str,
+    source: SourcePlan,
+    target: TargetPlan,
+    allowed: dict[str, list[str]],
+    ready_rows: int,
+) -> dict[str, Any]:
     ready = qualified(ctx.plan.staging_schema, source.ready_of(target))
     table = qualified(target.table.schema, target.table.name)
     place = ledger.Place(ctx.store.key, "load", str(target.table))
@@ -83,47 +93,85 @@ def _load_one(ctx: StageContext, stage: str, source: SourcePlan, target: TargetP
             with ctx.target.conn.transaction(), ctx.target.conn.cursor() as cur:
                 lease.confirm(cur, ctx, "loading")
                 ledger.lock(cur, place)  # a retry waits for a killed attempt's transaction to end, then sees its commit
-                create_in_turn(cur, target.table.schema or "public", target.table.name)  # another load creating it commits first
+                create_in_turn(
+                    cur, target.table.schema or "public", target.table.name
+                )  # another load creating it commits first
                 done = ledger.last(cur, place)
                 # Only an append must not run twice in a run; replace and upsert repeat safely, and must repeat when
                 # a cleared DAG run (same run_id) has transformed new source data since.
                 written = Written(0)
                 if done is not None and (target.load == "append" or moved_into_target(cur, ctx, source)):
-                    ctx.log.info("load %s: already committed by an earlier try of this run (%d rows); skipped", target.table, done.rows)
+                    ctx.log.info(
+                        "load %s: already committed by an earlier try of this run (%d rows); skipped",
+                        target.table,
+                        done.rows,
+                    )
                     loaded, rejected, failure = done.rows, _rejected_before(cur, ctx, target), None
                     skipped = existing.skipped_before(target, ready_rows, loaded, rejected)
                 else:
                     _check_ready(cur, target, ready, ready_rows)
-                    skipped = existing.settle(cur, target, table, ready, ready_rows)  # rows whose key the table holds: fail or skip
-                    written = _write_rejecting(ctx, cur, target, table, ready, allowed, move=_move_of(ctx, cur, source, target))
+                    skipped = existing.settle(
+                        cur, target, table, ready, ready_rows
+                    )  # rows whose key the table holds: fail or skip
+                    written = _write_rejecting(
+                        ctx, cur, target, table, ready, allowed, move=_move_of(ctx, cur, source, target)
+                    )
                     loaded, rejected, failure = written.rows, written.rejected, written.failure
                     _log_enum_types(ctx, target, written.enum_types)
                     if failure is None:
                         ledger.record(cur, place, 0 if done is None else done.batch + 1, loaded)
-                total = None if failure else (loaded,) if written.moved else cur.execute(f"SELECT count(*) FROM {table}").fetchone()
+                total = (
+                    None
+                    if failure
+                    else (loaded,)
+                    if written.moved
+                    else cur.execute(f"SELECT count(*) FROM {table}").fetchone()
+                )
         except psycopg.Error as exc:
             from databridge.engines.errors import postgres_error
 
             raise postgres_error(exc, f"loading {target.table} ({target.load})") from None
     if failure is not None:
-        raise EngineError(failure, transient=False)  # raised after the commit: the rejects are kept, the table is not touched
+        raise EngineError(
+            failure, transient=False
+        )  # raised after the commit: the rejects are kept, the table is not touched
     stat = {
-        "load": target.load, "loaded_rows": loaded, "target_rows": int(total[0]) if total else 0, "rejected_rows": rejected,
-        "skipped_rows": skipped, "rows_per_second": rate(loaded, elapsed[0]), "enum_types": list(written.enum_types),
-    }  # fmt: skip
+        "load": target.load,
+        "loaded_rows": loaded,
+        "target_rows": int(total[0]) if total else 0,
+        "rejected_rows": rejected,
+        "skipped_rows": skipped,
+        "rows_per_second": rate(loaded, elapsed[0]),
+        "enum_types": list(written.enum_types),
+    }
     ctx.store.table_stat(stage, str(target.table), loaded, elapsed[0], **stat)
-    ctx.log.info("%s %s: %d rows (%s) in %.2fs; table holds %d", stage, target.table, loaded, target.load, elapsed[0], stat["target_rows"])
+    ctx.log.info(
+        "%s %s: %d rows (%s) in %.2fs; table holds %d",
+        stage,
+        target.table,
+        loaded,
+        target.load,
+        elapsed[0],
+        stat["target_rows"],
+    )
     if skipped:
-        ctx.log.info("%s %s: %d incoming row(s) skipped, their key already in the table (on_existing: skip)", stage, target.table, skipped)
+        ctx.log.info(
+            "%s %s: %d incoming row(s) skipped, their key already in the table (on_existing: skip)",
+            stage,
+            target.table,
+            skipped,
+        )
     return stat
 
 
 def _check_ready(cur: psycopg.Cursor[Any], target: TargetPlan, ready: str, ready_rows: int) -> None:
-    """A crash of the target server empties unlogged tables: never load an emptied ready table as if it were the data."""
+    """A crash of the target server empties unlogged tables: never load an emptied ready table as if it were the
+    data."""
     if ready_rows and cur.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {ready})").fetchone() == (True,):
         raise EngineError(
-            f"loading {target.table}: the ready table {ready} is empty but this run's transform wrote {ready_rows} rows into it "
-            "(the target server restarted after a crash, which empties unlogged staging tables); clear this run from its extract stage",
+            f"loading {target.table}: the ready table {ready} is empty but this run's transform wrote {ready_rows} "
+            "rows into it (the target server restarted after a crash, which empties unlogged staging tables); clear "
+            "this run from its extract stage",
             transient=False,
         )
 
@@ -154,12 +202,23 @@ def _move_of(ctx: StageContext, cur: psycopg.Cursor[Any], source: SourcePlan, ta
     if not source.moves_staging:
         return None
     # An earlier load of this run that set rows aside took them out of the staging table: then it is counted.
-    staged = None if _rejected_before(cur, ctx, target) else ledger.staged_rows(cur, ledger.Place(ctx.store.key, "extract", str(source.source)))
+    staged = (
+        None
+        if _rejected_before(cur, ctx, target)
+        else ledger.staged_rows(cur, ledger.Place(ctx.store.key, "extract", str(source.source)))
+    )
     return Move(source.staging_table, staged)
 
 
 def _write_rejecting(
-    ctx: StageContext, cur: psycopg.Cursor[Any], target: TargetPlan, table: str, ready: str, allowed: dict[str, list[str]], *, move: Move | None = None
+    ctx: StageContext,
+    cur: psycopg.Cursor[Any],
+    target: TargetPlan,
+    table: str,
+    ready: str,
+    allowed: dict[str, list[str]],
+    *,
+    move: Move | None = None,
 ) -> Written:
     """The fast load first; when the target refuses rows, they are stored as rejects and the rest loaded, or, above
     max_rejects, nothing."""
@@ -171,7 +230,13 @@ def _write_rejecting(
     rejected = _find_rejects(ctx, cur, target, table, ready, allowed)
     if rejected.count == 0:
         raise error  # no row to blame
-    failure = rejects.judge(ctx, target, f"loading {target.table} ({target.load})", rejected, "fix those source rows or the target's constraints")
+    failure = rejects.judge(
+        ctx,
+        target,
+        f"loading {target.table} ({target.load})",
+        rejected,
+        "fix those source rows or the target's constraints",
+    )
     if failure:
         return Written(0, rejected.count, failure)
     bad_rows.set_aside(cur, ready)
@@ -179,7 +244,14 @@ def _write_rejecting(
     return dataclasses.replace(written, rejected=rejected.count)
 
 
-def _find_rejects(ctx: StageContext, cur: psycopg.Cursor[Any], target: TargetPlan, table: str, ready: str, allowed: dict[str, list[str]]) -> rejects.Rejected:
+def _find_rejects(
+    ctx: StageContext,
+    cur: psycopg.Cursor[Any],
+    target: TargetPlan,
+    table: str,
+    ready: str,
+    allowed: dict[str, list[str]],
+) -> rejects.Rejected:
     """Ready rows that do not convert to an existing target's column types (its enum types included), then those
     breaking its constraints (or a created table's ENUM labels, as its CHECK or enum type holds them)."""
     bad_rows.start(cur)
@@ -199,7 +271,14 @@ def _rejected_before(cur: psycopg.Cursor[Any], ctx: StageContext, target: Target
 
 
 def _write(
-    ctx: StageContext, cur: psycopg.Cursor[Any], target: TargetPlan, table: str, ready: str, allowed: dict[str, list[str]], *, move: Move | None = None
+    ctx: StageContext,
+    cur: psycopg.Cursor[Any],
+    target: TargetPlan,
+    table: str,
+    ready: str,
+    allowed: dict[str, list[str]],
+    *,
+    move: Move | None = None,
 ) -> Written:
     """The rows loaded, whether the ready table was moved into place, and the enum types ENUM columns got. What the
     load replaces or changes is kept as this run's version (runtime/versions.py).
@@ -236,7 +315,13 @@ def _write(
 
 def _log_enum_types(ctx: StageContext, target: TargetPlan, typed: tuple[dict[str, Any], ...]) -> None:
     for t in typed:
-        ctx.log.info("load %s: column %s is the enum type %s (%s, enums: type)", target.table, t["column"], t["type"], t["status"])
+        ctx.log.info(
+            "load %s: column %s is the enum type %s (%s, enums: type)",
+            target.table,
+            t["column"],
+            t["type"],
+            t["status"],
+        )
 
 
 def _rows_written(cur: psycopg.Cursor[Any], target: TargetPlan, ready: str) -> int:
@@ -286,7 +371,9 @@ def _add_primary_key(cur: psycopg.Cursor[Any], target: TargetPlan, table: str) -
     cur.execute(f"ALTER TABLE {table} ADD PRIMARY KEY ({', '.join(quote_ident(k) for k in target.keys)})")
 
 
-def _add_allowed_value_checks(cur: psycopg.Cursor[Any], target: TargetPlan, table: str, allowed: Mapping[str, Sequence[str]]) -> None:
+def _add_allowed_value_checks(
+    cur: psycopg.Cursor[Any], target: TargetPlan, table: str, allowed: Mapping[str, Sequence[str]]
+) -> None:
     """A column loaded unchanged from an ENUM keeps the ENUM's rule: a CHECK on its labels (NULL still allowed)."""
     for column in target.columns:
         labels = allowed.get(column.unchanged_source or "")

@@ -26,8 +26,11 @@ def lease(project: str, pipeline: str) -> Key:
 
 
 def free(cur: Any, key: Key) -> bool:
-    """Whether nobody holds ``key`` now: an exclusive try-lock, let go of in the same statement (it waits for nothing)."""
-    row = cur.execute(f"SELECT CASE WHEN pg_try_advisory_lock({KEY}) THEN pg_advisory_unlock({KEY}) ELSE false END", key + key).fetchone()
+    """Whether nobody holds ``key`` now: an exclusive try-lock, let go of in the same statement (it waits for
+    nothing)."""
+    row = cur.execute(
+        f"SELECT CASE WHEN pg_try_advisory_lock({KEY}) THEN pg_advisory_unlock({KEY}) ELSE false END", key + key
+    ).fetchone()
     return bool(row and row[0])
 
 

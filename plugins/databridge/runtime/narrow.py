@@ -41,8 +41,14 @@ class RangePrint:
         return self.source_rows == self.target_rows and self.source_print == self.target_print
 
     def evidence(self) -> dict[str, Any]:
-        return {"lo": self.range.lo, "hi": self.range.hi, "source_rows": self.source_rows, "target_rows": self.target_rows,
-                "source_print": f"{self.source_print:016x}", "target_print": f"{self.target_print:016x}"}  # fmt: skip
+        return {
+            "lo": self.range.lo,
+            "hi": self.range.hi,
+            "source_rows": self.source_rows,
+            "target_rows": self.target_rows,
+            "source_print": f"{self.source_print:016x}",
+            "target_print": f"{self.target_print:016x}",
+        }
 
 
 @dataclass
@@ -59,7 +65,11 @@ class Difference:
 
     def describe(self, key: str = "key", source: str = "source") -> str:
         parts = [f"{self.range.describe(key)}: {source} {self.source_rows} rows, target {self.target_rows}"]
-        for label, keys in (("missing in target", self.missing), ("extra in target", self.extra), ("changed", self.changed)):
+        for label, keys in (
+            ("missing in target", self.missing),
+            ("extra in target", self.extra),
+            ("changed", self.changed),
+        ):
             if keys:
                 parts.append(f"{label}: {', '.join(keys)}")
         if not self.narrowed:
@@ -67,8 +77,16 @@ class Difference:
         return "; ".join(parts)
 
     def evidence(self) -> dict[str, Any]:
-        return {"lo": self.range.lo, "hi": self.range.hi, "source_rows": self.source_rows, "target_rows": self.target_rows,
-                "missing": self.missing, "extra": self.extra, "changed": self.changed, "narrowed": self.narrowed}  # fmt: skip
+        return {
+            "lo": self.range.lo,
+            "hi": self.range.hi,
+            "source_rows": self.source_rows,
+            "target_rows": self.target_rows,
+            "missing": self.missing,
+            "extra": self.extra,
+            "changed": self.changed,
+            "narrowed": self.narrowed,
+        }
 
 
 @dataclass
@@ -89,7 +107,9 @@ class _Budget:
     parallel: bool = False
 
 
-def compare(source: Side, target: Side, *, range_rows: int, ranged: bool, keyed: bool, parallel: bool = False) -> Comparison:
+def compare(
+    source: Side, target: Side, *, range_rows: int, ranged: bool, keyed: bool, parallel: bool = False
+) -> Comparison:
     """Fingerprint both sides over the same key ranges (bounds taken from the target), then narrow what differs.
 
     ``parallel``: the sides use different connections, so both fingerprints of a range are computed at once.
@@ -117,7 +137,9 @@ def _pair(source: Side, target: Side, within: KeyRange, bounds: list[Any], budge
     else:
         a, b = source.prints(within, bounds), target.prints(within, bounds)
     budget.queries += 2
-    return [RangePrint(KeyRange(edges[i], edges[i + 1]), a[i][0], b[i][0], a[i][1], b[i][1]) for i in range(len(edges) - 1)]
+    return [
+        RangePrint(KeyRange(edges[i], edges[i + 1]), a[i][0], b[i][0], a[i][1], b[i][1]) for i in range(len(edges) - 1)
+    ]
 
 
 def _narrow(source: Side, target: Side, r: RangePrint, budget: _Budget, ranged: bool, keyed: bool) -> list[Difference]:

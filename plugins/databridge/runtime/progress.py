@@ -195,8 +195,8 @@ class ProgressRows:
 
                 self._conn = connect(self.target.info, autocommit=True)
             self._conn.execute(
-                f"""INSERT INTO {PROGRESS_TABLE} (project, pipeline, run_id, stage, table_name, chunk, rows, total, rows_per_second,
-                eta_seconds, done) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                f"""INSERT INTO {PROGRESS_TABLE} (project, pipeline, run_id, stage, table_name, chunk, rows, total,
+                rows_per_second, eta_seconds, done) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
                 ON CONFLICT (project, pipeline, run_id, stage, table_name, chunk) DO UPDATE SET rows = EXCLUDED.rows,
                 total = EXCLUDED.total, rows_per_second = EXCLUDED.rows_per_second, eta_seconds = EXCLUDED.eta_seconds,
                 done = EXCLUDED.done, updated_at = clock_timestamp()""",

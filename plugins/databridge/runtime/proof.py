@@ -54,9 +54,17 @@ class PartProof:
 
     def evidence(self) -> dict[str, Any]:
         c = self.comparison
-        return {"part": self.part, "method": self.method, "columns": self.columns, "key": self.key, "equal": c.equal, "queries": c.queries,
-                "ranges": [r.evidence() for r in c.ranges], "differences": [d.evidence() for d in c.differences],
-                "described": self.described()}  # fmt: skip
+        return {
+            "part": self.part,
+            "method": self.method,
+            "columns": self.columns,
+            "key": self.key,
+            "equal": c.equal,
+            "queries": c.queries,
+            "ranges": [r.evidence() for r in c.ranges],
+            "differences": [d.evidence() for d in c.differences],
+            "described": self.described(),
+        }
 
     def described(self) -> list[str]:
         """Every differing range as the message words it."""
@@ -95,7 +103,9 @@ def prove(ctx: StageContext, source: SourceEngine | None) -> list[TableProof]:
     proofs = []
     loaded = {**ctx.store.table_stats("load_dimensions"), **ctx.store.table_stats("load_facts")}
     for source_plan, target in ctx.plan.targets():
-        progress = progress_of(ctx, "proof", str(target.table), total=loaded.get(str(target.table), {}).get("target_rows"))
+        progress = progress_of(
+            ctx, "proof", str(target.table), total=loaded.get(str(target.table), {}).get("target_rows")
+        )
         proof = _prove_table(ctx, source, source_plan, target)
         progress.finish(sum(r.target_rows for p in proof.parts[:1] for r in p.comparison.ranges))
         ctx.store.proof(proof.table, proof.status, proof.detail, proof.evidence())
@@ -115,7 +125,14 @@ def _prove_table(ctx: StageContext, source: SourceEngine | None, plan: SourcePla
     # no ready table left to compare with, as the target is it.
     moved = plan.moves_staging and not ctx.target.column_types(ctx.plan.staging_schema, plan.staging_table)
     if moved and rejected:
-        return TableProof(name, str(plan.source), "skipped", f"{rejected} row(s) rejected on purpose and the staging table became the target: nothing else to compare with", [])
+        return TableProof(
+            name,
+            str(plan.source),
+            "skipped",
+            f"{rejected} row(s) rejected on purpose and the staging table became the target: "
+            "nothing else to compare with",
+            [],
+        )
     # Rows set aside or skipped on purpose are not this run's rows in the target: the load of the rest is proven from
     # the ready table.
     direct = None if rejected or skipped else _direct_part(ctx, source, plan, target, moved)
@@ -131,7 +148,10 @@ def _prove_table(ctx: StageContext, source: SourceEngine | None, plan: SourcePla
     summary += _not_compared(rejected, skipped)
     unproven = [c.name for c in target.columns if c.name not in covered]
     if moved and unproven:
-        summary += f"; {', '.join(unproven)} as staged (the source cannot fingerprint them, and the staging table became the target: no copy to compare)"
+        summary += (
+            f"; {', '.join(unproven)} as staged (the source cannot fingerprint them, and the staging table became "
+            "the target: no copy to compare)"
+        )
     return TableProof(name, str(plan.source), "proven", f"{count} rows proven: {summary}", parts)
 
 
@@ -146,28 +166,45 @@ def _listed_in(ctx: StageContext, table: str, parts: list[PartProof]) -> str:
     """Where every differing range is, when the message names only the first ones."""
     if not any(p.cut for p in parts):
         return ""
-    where = " AND ".join(f"{column} = {sql_literal(value)}" for column, value in zip(RUN_COLUMNS, (*ctx.store.key.values(), table), strict=True))
+    where = " AND ".join(
+        f"{column} = {sql_literal(value)}"
+        for column, value in zip(RUN_COLUMNS, (*ctx.store.key.values(), table), strict=True)
+    )
     return (
-        f". Every differing range is listed in this run's report (printed by its report task, and by python -m databridge.cli "
-        f"report --project {ctx.plan.project} --target-uri ...) and in {PROOFS_TABLE}: SELECT evidence->'parts' FROM {PROOFS_TABLE} WHERE {where}"
+        ". Every differing range is listed in this run's report (printed by its report task, and by python -m "
+        f"databridge.cli report --project {ctx.plan.project} --target-uri ...) and in {PROOFS_TABLE}: SELECT "
+        f"evidence->'parts' FROM {PROOFS_TABLE} WHERE {where}"
     )
 
 
 def _skip_reason(ctx: StageContext, target: TargetPlan) -> str | None:
     """Why a table is not proven at all (None: it is)."""
     if target.load != "replace" and not target.keys:
-        return f"not proven: an {target.load} load without keys cannot tell this run's rows from earlier ones (declare keys)"
+        return (
+            f"not proven: an {target.load} load without keys cannot tell this run's rows from earlier ones "
+            "(declare keys)"
+        )
     limit = ctx.plan.proof.max_rows
     if limit is not None:
-        rows = int(ctx.target.scalar(f"SELECT count(*) FROM {_table(target)}", doing=f"counting the rows of {target.table}"))
+        rows = int(
+            ctx.target.scalar(f"SELECT count(*) FROM {_table(target)}", doing=f"counting the rows of {target.table}")
+        )
         if rows > limit:
             return f"not proven: {rows} rows, above proof.max_rows ({limit})"
     return None
 
 
-def _direct_part(ctx: StageContext, source: SourceEngine | None, plan: SourcePlan, target: TargetPlan, moved: bool = False) -> PartProof | None:
+def _direct_part(
+    ctx: StageContext, source: SourceEngine | None, plan: SourcePlan, target: TargetPlan, moved: bool = False
+) -> PartProof | None:
     """Key and unchanged columns, source database against target table (which is the staging table when ``moved``)."""
-    staged = ctx.target.column_types(*((target.table.schema or "public", target.table.name) if moved else (ctx.plan.staging_schema, plan.staging_table)))
+    staged = ctx.target.column_types(
+        *(
+            (target.table.schema or "public", target.table.name)
+            if moved
+            else (ctx.plan.staging_schema, plan.staging_table)
+        )
+    )
     columns = _direct_columns(ctx, source, plan, target, staged)
     if not columns:
         return None
@@ -177,8 +214,12 @@ def _direct_part(ctx: StageContext, source: SourceEngine | None, plan: SourcePla
     target_side = _target_side(ctx, target, [(c.name, s.kind) for c, s in columns], [(c.name, s.kind) for c, s in key])
     ranged = keyed and (key[0][1].kind in RANGE_KINDS or getattr(source_side, "dialect", None) is target_side.dialect)
     parallel = not method.startswith("staging")  # the source side has its own connection: both run at once
-    comparison = compare(source_side, target_side, range_rows=ctx.plan.proof.range_rows, ranged=ranged, keyed=keyed, parallel=parallel)
-    return PartProof("source -> target", method, [c.name for c, _ in columns], list(target.keys) if keyed else [], comparison)
+    comparison = compare(
+        source_side, target_side, range_rows=ctx.plan.proof.range_rows, ranged=ranged, keyed=keyed, parallel=parallel
+    )
+    return PartProof(
+        "source -> target", method, [c.name for c, _ in columns], list(target.keys) if keyed else [], comparison
+    )
 
 
 def _direct_columns(
@@ -189,13 +230,21 @@ def _direct_columns(
     fingerprints = source if computes_fingerprints(source) and not target.filter_sql else None
     read: dict[str, SourceColumn] = {}
     if fingerprints is not None and source is not None:
-        read = {c.name: dataclasses.replace(c, pg_type=staged[c.name]) for c in source.columns(plan.source) if c.name in staged}
+        read = {
+            c.name: dataclasses.replace(c, pg_type=staged[c.name])
+            for c in source.columns(plan.source)
+            if c.name in staged
+        }
     out = []
     for column in target.columns:
         name = _read_as_is(column, staged, typed.get(column.name))
         if name is None:
             continue
-        proof = fingerprints.proof_column(read[name]) if fingerprints else ProofColumn(name, quote_ident(name), kind_of(staged[name]))
+        proof = (
+            fingerprints.proof_column(read[name])
+            if fingerprints
+            else ProofColumn(name, quote_ident(name), kind_of(staged[name]))
+        )
         if proof is not None:
             out.append((column, proof))
     return out
@@ -209,7 +258,11 @@ def _read_as_is(column: ColumnPlan, staged: dict[str, str], target_type: str | N
     if name is not None and name in staged and target_type == staged[name]:
         return name
     cast = next((n for n in staged if column.type and column.sql == f"CAST({quote_ident(n)} AS {column.type})"), None)
-    if cast is not None and target_type is not None and (target_type == staged[cast] or {kind_of(staged[cast]), kind_of(target_type)} == {"int"}):
+    if (
+        cast is not None
+        and target_type is not None
+        and (target_type == staged[cast] or {kind_of(staged[cast]), kind_of(target_type)} == {"int"})
+    ):
         return cast
     return None
 
@@ -226,13 +279,21 @@ def _source_side(
     proofs, keys = [p for _, p in columns], [p for _, p in key]
     if target.filter_sql or not computes_fingerprints(source):
         staging = qualified(ctx.plan.staging_schema, plan.staging_table)
-        why = "the filter is PostgreSQL SQL" if target.filter_sql else f"{getattr(source, 'name', 'the source')} computes no fingerprint"
-        return ctx.target.proof_side(staging, proofs, keys, target.filter_sql, user_sql=target.filter_sql is not None), f"staging table {staging} against the target, in the target ({why}); md5 row hashes summed per key range"
+        why = (
+            "the filter is PostgreSQL SQL"
+            if target.filter_sql
+            else f"{getattr(source, 'name', 'the source')} computes no fingerprint"
+        )
+        return ctx.target.proof_side(
+            staging, proofs, keys, target.filter_sql, user_sql=target.filter_sql is not None
+        ), f"staging table {staging} against the target, in the target ({why}); md5 row hashes summed per key range"
     side = source.proof_side(plan.source, proofs, keys)
     return side, f"{side.label} against the target; md5 row hashes summed per key range"
 
 
-def _target_side(ctx: StageContext, target: TargetPlan, columns: list[tuple[str, str]], key: list[tuple[str, str]]) -> SqlSide:
+def _target_side(
+    ctx: StageContext, target: TargetPlan, columns: list[tuple[str, str]], key: list[tuple[str, str]]
+) -> SqlSide:
     """The target table (only this run's keys for append and upsert) as a side; columns are (name, kind)."""
     restrict = None
     if target.load != "replace":
@@ -257,7 +318,9 @@ def _ready_part(ctx: StageContext, plan: SourcePlan, target: TargetPlan, covered
     ready_side = ctx.target.proof_side(f"{ready} t", [ProofColumn(n, f"t.{quote_ident(n)}", k) for n, k in columns],
                                        [ProofColumn(n, f"t.{quote_ident(n)}", k) for n, k in key])  # fmt: skip
     target_side = _target_side(ctx, target, columns, key)
-    comparison = compare(ready_side, target_side, range_rows=ctx.plan.proof.range_rows, ranged=bool(key), keyed=bool(key))
+    comparison = compare(
+        ready_side, target_side, range_rows=ctx.plan.proof.range_rows, ranged=bool(key), keyed=bool(key)
+    )
     method = f"ready table {ready} against the target, in the target; md5 row hashes summed per key range"
     return PartProof("ready -> target", method, names, [k for k, _ in key], comparison)
 

@@ -52,7 +52,15 @@ class Failed:
 class ReadAhead:
     """Batches of one chunk read ahead in a worker thread: ``begin(lower, first)`` then ``buffers()``."""
 
-    def __init__(self, source: BatchableSource, table: TableRef, columns: list[SourceColumn], chunk: Chunk, batch_size: int, commit_rows: int) -> None:
+    def __init__(
+        self,
+        source: BatchableSource,
+        table: TableRef,
+        columns: list[SourceColumn],
+        chunk: Chunk,
+        batch_size: int,
+        commit_rows: int,
+    ) -> None:
         self.source, self.table, self.columns, self.chunk = source, table, columns, chunk
         self.batch_size, self.commit_rows = batch_size, commit_rows
         self.off = False
@@ -104,7 +112,9 @@ class ReadAhead:
         self._stop = threading.Event()
         self._queue = queue.Queue(MAX_BUFFERS)
         self._expect = (lower, first)
-        self._thread = threading.Thread(target=self._work, args=(lower, first, self._queue, self._stop), name="databridge-readahead", daemon=True)
+        self._thread = threading.Thread(
+            target=self._work, args=(lower, first, self._queue, self._stop), name="databridge-readahead", daemon=True
+        )
         self._thread.start()
 
     def _work(self, lower: Any, first: bool, out: queue.Queue[Any], stop: threading.Event) -> None:

@@ -72,8 +72,8 @@ def judge(ctx: StageContext, target: TargetPlan, doing: str, rejected: Rejected,
         ctx.warn(f"{doing}: {summary} (max_rejects {threshold_text(target)}), the rest loaded; {reasons}; {where}")
         return None
     return (
-        f"{doing}: {summary}, more than max_rejects ({threshold_text(target)}) allows; nothing of {target.table} written. "
-        f"{reasons}. {where[0].upper()}{where[1:]}; {hint}, or raise max_rejects"
+        f"{doing}: {summary}, more than max_rejects ({threshold_text(target)}) allows; nothing of {target.table} "
+        f"written. {reasons}. {where[0].upper()}{where[1:]}; {hint}, or raise max_rejects"
     )
 
 
@@ -81,4 +81,8 @@ def count_for_run(ctx: StageContext, target: TargetPlan) -> int:
     """Rows of ``target`` rejected in this run, by any stage."""
     where = "project = %s AND pipeline = %s AND run_id = %s AND table_name = %s"
     query = f"SELECT count(*) FROM {REJECTS_TABLE} WHERE {where}"
-    return int(ctx.target.scalar(query, (*ctx.store.key.values(), str(target.table)), doing=f"counting the rejected rows of {target.table}"))
+    return int(
+        ctx.target.scalar(
+            query, (*ctx.store.key.values(), str(target.table)), doing=f"counting the rejected rows of {target.table}"
+        )
+    )

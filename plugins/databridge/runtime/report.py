@@ -24,7 +24,10 @@ def build_report(ctx: StageContext, run_id: str, project_file: str | None = None
     loaded = {**stats["load_dimensions"], **stats["load_facts"]}
     with ctx.target.transaction("reading the batch ledger") as cur:
         resumed = ledger.resumes(cur, store.key)
-    tables = [{**_table_row(source, target, stats, loaded), "resumed": resumed.get(str(source.source), [])} for source, target in ctx.plan.targets()]
+    tables = [
+        {**_table_row(source, target, stats, loaded), "resumed": resumed.get(str(source.source), [])}
+        for source, target in ctx.plan.targets()
+    ]
     validations = store.validations()
     errors = [f"{s}: {stages[s]['error']}" for s in STAGES if s in stages and stages[s]["error"]]
     errors += [f"{s}: did not finish" for s in STAGES if stages.get(s, {}).get("status") == "running"]
@@ -50,7 +53,12 @@ def build_report(ctx: StageContext, run_id: str, project_file: str | None = None
         "schema_objects": _schema_objects(ctx),
         "undo": undo_command(project_file, run_id) if project_file and _kept_versions(ctx) else None,
         **resolve.changes(ctx),
-        "totals": {"source_rows": source_rows, "loaded_rows": moved, "seconds": round(seconds, 2), "rows_per_second": rate(moved, seconds)},
+        "totals": {
+            "source_rows": source_rows,
+            "loaded_rows": moved,
+            "seconds": round(seconds, 2),
+            "rows_per_second": rate(moved, seconds),
+        },
     }
 
 
@@ -65,7 +73,11 @@ def _schema_objects(ctx: StageContext) -> dict[str, dict[str, Any]]:
             "built": len(built),
             "built_by_kind": {k: sum(o["kind"] == k for o in built) for k in dict.fromkeys(o["kind"] for o in built)},
             "notes": [f"{o['kind']} {o['name']}: {o['note']}" for o in built if o.get("note")],
-            "not_built": [{k: o.get(k) for k in ("kind", "name", "source", "status", "reason")} for o in objects if o["status"] != "built"],
+            "not_built": [
+                {k: o.get(k) for k in ("kind", "name", "source", "status", "reason")}
+                for o in objects
+                if o["status"] != "built"
+            ],
         }
     return found
 
@@ -78,7 +90,9 @@ def _schema_lines(objects: dict[str, dict[str, Any]]) -> list[str]:
         kinds = ", ".join(f"{n} {k}" for k, n in entry["built_by_kind"].items())
         lines.append(f"  {table}: {entry['built']} built ({kinds or 'none'})")
         lines += [f"    note: {n}" for n in entry["notes"]]
-        lines += [f"    {o['status']}: {o['kind']} {o['source'] or o['name']}: {o['reason']}" for o in entry["not_built"]]
+        lines += [
+            f"    {o['status']}: {o['kind']} {o['source'] or o['name']}: {o['reason']}" for o in entry["not_built"]
+        ]
     return lines
 
 
@@ -94,7 +108,8 @@ def _proof_entry(proof: dict[str, Any]) -> dict[str, Any]:
 def _rejects(ctx: StageContext) -> list[dict[str, Any]]:
     """Per table and stage: how many rows were rejected, and the commonest reasons."""
     rows = ctx.target.rows(
-        f"""SELECT table_name, stage, count(*), (array_agg(coalesce(column_name || ': ', '') || reason ORDER BY reason))[1:3]
+        f"""SELECT table_name, stage, count(*),
+        (array_agg(coalesce(column_name || ': ', '') || reason ORDER BY reason))[1:3]
         FROM {REJECTS_TABLE} WHERE project = %s AND pipeline = %s AND run_id = %s GROUP BY 1, 2 ORDER BY 1, 2 DESC""",
         ctx.store.key.values(),
         doing="reading the rejected rows",
@@ -103,7 +118,10 @@ def _rejects(ctx: StageContext) -> list[dict[str, Any]]:
 
 
 def _kept_versions(ctx: StageContext) -> bool:
-    query = f"SELECT count(*) FROM {VERSIONS_TABLE} WHERE project = %s AND pipeline = %s AND run_id = %s AND rolled_back_at IS NULL"
+    query = (
+        f"SELECT count(*) FROM {VERSIONS_TABLE} WHERE project = %s AND pipeline = %s AND run_id = %s AND "
+        "rolled_back_at IS NULL"
+    )
     return bool(ctx.target.scalar(query, ctx.store.key.values(), doing="reading the kept versions"))
 
 
@@ -134,30 +152,46 @@ def _table_row(source: Any, target: Any, stats: dict[str, dict[str, Any]], loade
 
 
 def format_report(report: dict[str, Any], cwd: Path | None = None) -> str:
-    """The report as text for a terminal or a task log; paths inside ``cwd`` (the terminal's) are shown relative to it."""
+    """The report as text for a terminal or a task log; paths inside ``cwd`` (the terminal's) are shown relative to
+    it."""
     status = "SUCCEEDED" if report["succeeded"] else "FAILED"
-    lines = [f"DataBridge report - project {report['project']}, pipeline {report['pipeline']}, run {report['run_id']}: {status}", ""]
+    lines = [
+        f"DataBridge report - project {report['project']}, pipeline {report['pipeline']}, run "
+        f"{report['run_id']}: {status}",
+        "",
+    ]
     stages = report["stages"]
     lines += ["Stages:"] + [
-        f"  {name:<16} {stages[name].get('status', 'not run'):<8} {stages[name].get('seconds', 0.0):>8.2f}s" for name in STAGES if name in stages
+        f"  {name:<16} {stages[name].get('status', 'not run'):<8} {stages[name].get('seconds', 0.0):>8.2f}s"
+        for name in STAGES
+        if name in stages
     ]
     lines += ["", "Tables:", _table_lines(report["tables"])]
     if report.get("new_tables"):
         lines += ["", "New in the source since the previous run (taken by include): " + ", ".join(report["new_tables"])]
     resumed = {t["source"]: t["resumed"] for t in report["tables"] if t.get("resumed")}
     if resumed:
-        lines += ["", "Resumed after a failure (committed batches kept):"] + [f"  {s}: {', '.join(r)}" for s, r in resumed.items()]
+        lines += ["", "Resumed after a failure (committed batches kept):"] + [
+            f"  {s}: {', '.join(r)}" for s, r in resumed.items()
+        ]
     t = report["totals"]
-    lines += [f"  total: {t['source_rows']} source rows, {t['loaded_rows']} rows loaded in {t['seconds']}s ({t['rows_per_second']} rows/s)", ""]
+    lines += [
+        f"  total: {t['source_rows']} source rows, {t['loaded_rows']} rows loaded in {t['seconds']}s "
+        f"({t['rows_per_second']} rows/s)",
+        "",
+    ]
     lines += ["Validations:"] + [
-        f"  [{'PASS' if v['passed'] else ('WARN' if v['on_failure'] == 'warn' else 'FAIL')}] {v['check']}: {v['detail']}" for v in report["validations"]
+        f"  [{'PASS' if v['passed'] else ('WARN' if v['on_failure'] == 'warn' else 'FAIL')}] "
+        f"{v['check']}: {v['detail']}"
+        for v in report["validations"]
     ]
     lines += _proof_lines(report.get("proofs", []))
     if report["warnings"]:
         lines += ["", "Warnings:"] + [f"  - {w}" for w in report["warnings"]]
     if report.get("rejects"):
         lines += ["", "Rejected rows (in databridge.rejects):"] + [
-            f"  {r['table']} ({r['stage']}): {r['rows']} row(s), e.g. {'; '.join(r['first_reasons'])}" for r in report["rejects"]
+            f"  {r['table']} ({r['stage']}): {r['rows']} row(s), e.g. {'; '.join(r['first_reasons'])}"
+            for r in report["rejects"]
         ]
     lines += _skipped_lines(report["tables"])
     lines += _enum_type_lines(report["tables"])
@@ -185,7 +219,9 @@ _COLUMNS = (
 
 
 def _table_lines(tables: list[dict[str, Any]]) -> str:
-    cells = [[h for h, _, _ in _COLUMNS]] + [["-" if t[k] is None else str(t[k]) for _, k, _ in _COLUMNS] for t in tables]
+    cells = [[h for h, _, _ in _COLUMNS]] + [
+        ["-" if t[k] is None else str(t[k]) for _, k, _ in _COLUMNS] for t in tables
+    ]
     widths = [max(len(row[i]) for row in cells) for i in range(len(_COLUMNS))]
     out = []
     for row in cells:
@@ -198,7 +234,9 @@ def _skipped_lines(tables: list[dict[str, Any]]) -> list[str]:
     skipped = [t for t in tables if t.get("skipped_rows")]
     if not skipped:
         return []
-    return ["", "Skipped rows, their key already in the target (on_existing: skip):"] + [f"  {t['target']}: {t['skipped_rows']} row(s)" for t in skipped]
+    return ["", "Skipped rows, their key already in the target (on_existing: skip):"] + [
+        f"  {t['target']}: {t['skipped_rows']} row(s)" for t in skipped
+    ]
 
 
 def _enum_type_lines(tables: list[dict[str, Any]]) -> list[str]:
@@ -206,7 +244,9 @@ def _enum_type_lines(tables: list[dict[str, Any]]) -> list[str]:
     typed = [(t["target"], e) for t in tables for e in t.get("enum_types") or []]
     if not typed:
         return []
-    return ["", "Enum types (enums: type):"] + [f"  {table}.{e['column']}: {e['type']} {listed(e['labels'])}, {e['status']}" for table, e in typed]
+    return ["", "Enum types (enums: type):"] + [
+        f"  {table}.{e['column']}: {e['type']} {listed(e['labels'])}, {e['status']}" for table, e in typed
+    ]
 
 
 def _proof_lines(proofs: list[dict[str, Any]]) -> list[str]:

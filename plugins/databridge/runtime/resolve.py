@@ -37,7 +37,8 @@ from databridge.runtime.results import RESULTS_SCHEMA
 
 RESOLVED_TABLE = f"{RESULTS_SCHEMA}.resolved_pipelines"
 _DDL = f"""CREATE TABLE IF NOT EXISTS {RESOLVED_TABLE} (
-    project text NOT NULL, pipeline text NOT NULL, run_id text NOT NULL, resolved_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    project text NOT NULL, pipeline text NOT NULL, run_id text NOT NULL,
+    resolved_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     tables jsonb NOT NULL, new_tables jsonb NOT NULL, gone_tables jsonb NOT NULL, plan jsonb NOT NULL,
     PRIMARY KEY (project, pipeline, run_id))"""
 KEPT_RUNS = 20
@@ -57,7 +58,9 @@ def for_extract(ctx: StageContext, open_source: Callable[[], SourceEngine], file
     with ctx.target.transaction(f"finding the tables of pipeline {plan.name}") as cur:
         cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"databridge-resolve/{plan.project}/{plan.name}",))
         cur.execute(_DDL)
-        row = cur.execute(f"SELECT plan FROM {RESOLVED_TABLE} r WHERE {_KEY} AND NOT {_REPORTED_SINCE}", ctx.store.key.values()).fetchone()
+        row = cur.execute(
+            f"SELECT plan FROM {RESOLVED_TABLE} r WHERE {_KEY} AND NOT {_REPORTED_SINCE}", ctx.store.key.values()
+        ).fetchone()
         if row is not None:
             return from_json(PipelinePlan, row[0])
         source = open_source()
@@ -80,7 +83,8 @@ def for_stage(ctx: StageContext, *, required: bool = True) -> PipelinePlan:
     if not required:
         return plan
     raise EngineError(
-        f"pipeline {plan.name}: run {ctx.store.key.run_id!r} has no list of tables: its extract stage, which finds the tables the "
+        f"pipeline {plan.name}: run {ctx.store.key.run_id!r} has no list of tables: its extract stage, which "
+        "finds the tables the "
         "pipeline takes by pattern, has not run or failed before finding them; clear this run from its extract stage",
         transient=False,
     )
@@ -109,22 +113,34 @@ def _store(cur: Any, ctx: StageContext, resolved: PipelinePlan) -> None:
     before = _previous_tables(cur, ctx) or tables  # a first run has nothing to compare with
     new, gone = [t for t in tables if t not in before], [t for t in before if t not in tables]
     cur.execute(
-        f"""INSERT INTO {RESOLVED_TABLE} (project, pipeline, run_id, tables, new_tables, gone_tables, plan) VALUES (%s, %s, %s, %s, %s, %s, %s)
+        f"""INSERT INTO {RESOLVED_TABLE} (project, pipeline, run_id, tables, new_tables, gone_tables, plan)
+        VALUES (%s, %s, %s, %s, %s, %s, %s)
         ON CONFLICT (project, pipeline, run_id) DO UPDATE SET resolved_at = clock_timestamp(), tables = EXCLUDED.tables,
         new_tables = EXCLUDED.new_tables, gone_tables = EXCLUDED.gone_tables, plan = EXCLUDED.plan""",
         (*ctx.store.key.values(), *(json.dumps(v) for v in (tables, new, gone, to_json(resolved)))),
     )
     cur.execute(
         f"""DELETE FROM {RESOLVED_TABLE} WHERE project = %s AND pipeline = %s AND run_id NOT IN
-        (SELECT run_id FROM {RESOLVED_TABLE} WHERE project = %s AND pipeline = %s ORDER BY resolved_at DESC LIMIT {KEPT_RUNS})""",
+        (SELECT run_id FROM {RESOLVED_TABLE} WHERE project = %s AND pipeline = %s
+         ORDER BY resolved_at DESC LIMIT {KEPT_RUNS})""",
         ctx.store.key.values()[:2] * 2,
     )
-    ctx.log.info("pipeline %s: %d table(s) found in the source%s", resolved.name, len(tables), f", new since the previous run: {', '.join(new)}" if new else "")
+    ctx.log.info(
+        "pipeline %s: %d table(s) found in the source%s",
+        resolved.name,
+        len(tables),
+        f", new since the previous run: {', '.join(new)}" if new else "",
+    )
     for table in gone:
-        ctx.warn(f"{table}: no longer in the source, so this run did not migrate it (its target table is left as it is)")
+        ctx.warn(
+            f"{table}: no longer in the source, so this run did not migrate it (its target table is left as it is)"
+        )
 
 
 def _previous_tables(cur: Any, ctx: StageContext) -> list[str] | None:
-    query = f"SELECT tables FROM {RESOLVED_TABLE} WHERE project = %s AND pipeline = %s AND run_id <> %s ORDER BY resolved_at DESC LIMIT 1"
+    query = (
+        f"SELECT tables FROM {RESOLVED_TABLE} WHERE project = %s AND pipeline = %s AND run_id <> %s ORDER BY "
+        "resolved_at DESC LIMIT 1"
+    )
     row = cur.execute(query, ctx.store.key.values()).fetchone()
     return None if row is None else list(row[0])

@@ -39,19 +39,23 @@ CREATE TABLE IF NOT EXISTS {RESULTS_SCHEMA}.proofs (
 CREATE TABLE IF NOT EXISTS {RESULTS_SCHEMA}.batch_ledger (
     project text NOT NULL, pipeline text NOT NULL, run_id text NOT NULL, stage text NOT NULL, table_name text NOT NULL,
     chunk integer NOT NULL, batch integer NOT NULL, lower jsonb, upper jsonb, rows bigint NOT NULL,
-    final boolean NOT NULL, resumed boolean NOT NULL DEFAULT false, committed_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    final boolean NOT NULL, resumed boolean NOT NULL DEFAULT false,
+    committed_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     PRIMARY KEY (project, pipeline, run_id, stage, table_name, chunk, batch));
 CREATE TABLE IF NOT EXISTS {RESULTS_SCHEMA}.table_progress (
     project text NOT NULL, pipeline text NOT NULL, run_id text NOT NULL, stage text NOT NULL, table_name text NOT NULL,
     chunk integer NOT NULL, rows bigint NOT NULL, total bigint, rows_per_second double precision NOT NULL,
     eta_seconds double precision, done boolean NOT NULL, started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
-    updated_at timestamptz NOT NULL DEFAULT clock_timestamp(), PRIMARY KEY (project, pipeline, run_id, stage, table_name, chunk));
+    updated_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (project, pipeline, run_id, stage, table_name, chunk));
 CREATE TABLE IF NOT EXISTS {RESULTS_SCHEMA}.staging_leases (
     project text NOT NULL, pipeline text NOT NULL, run_id text NOT NULL, taken_at timestamptz NOT NULL,
     released_at timestamptz, stage text, idle_since timestamptz, note text, PRIMARY KEY (project, pipeline));
 DO $$ BEGIN  -- the lease's stage, idle time and note (runtime/lease.py), added to a table made before them
-    IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = '{RESULTS_SCHEMA}.staging_leases'::regclass AND attname = 'note') THEN
-        ALTER TABLE {RESULTS_SCHEMA}.staging_leases ADD COLUMN stage text, ADD COLUMN idle_since timestamptz, ADD COLUMN note text;
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute
+                   WHERE attrelid = '{RESULTS_SCHEMA}.staging_leases'::regclass AND attname = 'note') THEN
+        ALTER TABLE {RESULTS_SCHEMA}.staging_leases ADD COLUMN stage text, ADD COLUMN idle_since timestamptz,
+        ADD COLUMN note text;
     END IF;
 END $$;
 CREATE TABLE IF NOT EXISTS {RESULTS_SCHEMA}.reports (
@@ -65,9 +69,9 @@ CREATE INDEX IF NOT EXISTS rejects_by_run ON {RESULTS_SCHEMA}.rejects (project, 
 CREATE SCHEMA IF NOT EXISTS {HISTORY_SCHEMA};
 CREATE TABLE IF NOT EXISTS {RESULTS_SCHEMA}.versions (
     project text NOT NULL, pipeline text NOT NULL, run_id text NOT NULL, table_name text NOT NULL,
-    target_table text NOT NULL, keys text[] NOT NULL, load_mode text NOT NULL, kind text NOT NULL, history_table text, rows bigint,
-    created_at timestamptz NOT NULL DEFAULT clock_timestamp(), expires_at timestamptz NOT NULL,
-    rolled_back_at timestamptz, PRIMARY KEY (project, pipeline, run_id, table_name));
+    target_table text NOT NULL, keys text[] NOT NULL, load_mode text NOT NULL, kind text NOT NULL,
+    history_table text, rows bigint, created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    expires_at timestamptz NOT NULL, rolled_back_at timestamptz, PRIMARY KEY (project, pipeline, run_id, table_name));
 """
 # Serialises the CREATE ... IF NOT EXISTS above between concurrent first runs.
 _DDL_LOCK = 0x6462_7264_6701
@@ -115,10 +119,12 @@ class ResultStore:
 
     def table_stat(self, stage: str, table: str, rows: int, seconds: float, **detail: Any) -> None:
         self.target.execute(
-            f"""INSERT INTO {RESULTS_SCHEMA}.table_stats (project, pipeline, run_id, stage, table_name, rows, seconds, detail)
+            f"""INSERT INTO {RESULTS_SCHEMA}.table_stats
+            (project, pipeline, run_id, stage, table_name, rows, seconds, detail)
             VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
             ON CONFLICT (project, pipeline, run_id, stage, table_name)
-            DO UPDATE SET rows = EXCLUDED.rows, seconds = EXCLUDED.seconds, detail = EXCLUDED.detail, recorded_at = now()""",
+            DO UPDATE SET rows = EXCLUDED.rows, seconds = EXCLUDED.seconds, detail = EXCLUDED.detail,
+            recorded_at = now()""",
             (*self.key.values(), stage, table, rows, seconds, json.dumps(detail, default=str)),
             doing="recording table statistics",
         )
@@ -159,7 +165,8 @@ class ResultStore:
         self.target.execute(
             f"""INSERT INTO {RESULTS_SCHEMA}.proofs (project, pipeline, run_id, table_name, status, detail, evidence)
             VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (project, pipeline, run_id, table_name)
-            DO UPDATE SET status = EXCLUDED.status, detail = EXCLUDED.detail, evidence = EXCLUDED.evidence, proven_at = now()""",
+            DO UPDATE SET status = EXCLUDED.status, detail = EXCLUDED.detail, evidence = EXCLUDED.evidence,
+            proven_at = now()""",
             (*self.key.values(), table, status, detail, json.dumps(evidence, default=str)),
             doing="recording a proof",
         )
@@ -187,7 +194,8 @@ class ResultStore:
         )
 
 
-STAGE_RUNS_SQL = f"""SELECT stage, status, extract(epoch FROM coalesce(finished_at, now()) - started_at), error, warnings
+STAGE_RUNS_SQL = f"""SELECT stage, status,
+    extract(epoch FROM coalesce(finished_at, now()) - started_at), error, warnings
     FROM {RESULTS_SCHEMA}.stage_runs WHERE project = %s AND pipeline = %s AND run_id = %s ORDER BY stage"""
 _STATUS_RANK = ("failed", "running", "success")
 

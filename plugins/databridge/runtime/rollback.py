@@ -25,7 +25,8 @@ from databridge.runtime import referencing
 from databridge.runtime.lease import LEASES
 from databridge.runtime.versions import ACTION, VERSIONS_TABLE
 
-_VERSIONS_SQL = f"""SELECT pipeline, run_id, table_name, target_table, keys, load_mode, kind, history_table, rows, created_at
+_VERSIONS_SQL = f"""SELECT pipeline, run_id, table_name,
+    target_table, keys, load_mode, kind, history_table, rows, created_at
     FROM {VERSIONS_TABLE} WHERE project = %s AND rolled_back_at IS NULL ORDER BY created_at"""
 
 
@@ -87,7 +88,9 @@ def _relative(arg: str, cwd: Path) -> str:
     return relative if "/" in relative else f"./{relative}"  # a bare name would be looked up on PATH
 
 
-def plan_rollback(target: PostgresTarget, project: str, run_id: str, *, with_later: bool = False, required: bool = True) -> RollbackPlan:
+def plan_rollback(
+    target: PostgresTarget, project: str, run_id: str, *, with_later: bool = False, required: bool = True
+) -> RollbackPlan:
     """What rolling ``project`` back to before ``run_id`` changes; raises DataBridgeError when it cannot or may not.
 
     Not ``required``, a target holding nothing of the run (another pipeline's target) gives a plan without steps."""
@@ -96,8 +99,8 @@ def plan_rollback(target: PostgresTarget, project: str, run_id: str, *, with_lat
         if not required:
             return RollbackPlan(project, run_id, (), ())
         raise DataBridgeError(
-            f"project {project!r}: nothing of run {run_id!r} is kept in this target (an unknown run, one already rolled back, "
-            "or one older than keep_versions_days)"
+            f"project {project!r}: nothing of run {run_id!r} is kept in this target (an unknown run, one already "
+            "rolled back, or one older than keep_versions_days)"
         )
     runs = runs_to_undo(live, run_id)
     if len(runs) > 1 and not with_later:
@@ -125,8 +128,8 @@ def runs_to_undo(live: Sequence[Version], run_id: str) -> list[str]:
 def _refusal(project: str, run_id: str, live: Sequence[Version], runs: Sequence[str]) -> str:
     later = [f"{r} ({', '.join(sorted({v.table for v in live if v.run_id == r}))})" for r in runs[1:]]
     return (
-        f"project {project!r}: cannot roll back run {run_id!r} alone: later run(s) changed the same tables since: {'; '.join(later)}. "
-        "Roll those back first, or add --with-later to roll them back too"
+        f"project {project!r}: cannot roll back run {run_id!r} alone: later run(s) changed the same tables since: "
+        f"{'; '.join(later)}. Roll those back first, or add --with-later to roll them back too"
     )
 
 
@@ -173,13 +176,14 @@ def _no_live_run(cur: psycopg.Cursor[Any], project: str, pipeline: str, force: b
     if not exists or not exists[0]:
         return
     row = cur.execute(
-        f"SELECT run_id, taken_at FROM {LEASES} WHERE project = %s AND pipeline = %s AND released_at IS NULL FOR SHARE", (project, pipeline)
+        f"SELECT run_id, taken_at FROM {LEASES} WHERE project = %s AND pipeline = %s AND released_at IS NULL FOR SHARE",
+        (project, pipeline),
     ).fetchone()
     if row and not force:
         raise DataBridgeError(
-            f"pipeline {pipeline} of project {project}: run {row[0]!r} holds its staging since {row[1]:%Y-%m-%d %H:%M:%S} UTC "
-            "(it is running, or it ended without its report stage); nothing was rolled back. Roll back once that run has "
-            "ended, or add --force if you know it has stopped"
+            f"pipeline {pipeline} of project {project}: run {row[0]!r} holds its staging since "
+            f"{row[1]:%Y-%m-%d %H:%M:%S} UTC (it is running, or it ended without its report stage); nothing was "
+            "rolled back. Roll back once that run has ended, or add --force if you know it has stopped"
         )
 
 
@@ -210,8 +214,8 @@ def _delete_appended(cur: psycopg.Cursor[Any], v: Version) -> None:
     )
     if cur.rowcount != v.rows:
         raise DataBridgeError(
-            f"{v.table}: only {cur.rowcount} of the {v.rows} rows run {v.run_id!r} appended are still in the table as they were "
-            "added (changed or deleted since); nothing rolled back"
+            f"{v.table}: only {cur.rowcount} of the {v.rows} rows run {v.run_id!r} appended are still in the table "
+            "as they were added (changed or deleted since); nothing rolled back"
         )
 
 
@@ -220,7 +224,10 @@ def _restore_upserted(cur: psycopg.Cursor[Any], v: Version) -> None:
     on = " AND ".join(f"t.{quote_ident(k)} = h.{quote_ident(k)}" for k in v.keys)
     cur.execute(f"DELETE FROM {v.target_table} t USING {v.history} h WHERE {on}")
     cols = _columns(cur, v.target_table)
-    cur.execute(f"INSERT INTO {v.target_table} ({cols}) OVERRIDING SYSTEM VALUE SELECT {cols} FROM {v.history} WHERE {ACTION} = 'updated'")
+    cur.execute(
+        f"INSERT INTO {v.target_table} ({cols}) OVERRIDING SYSTEM VALUE SELECT {cols} FROM {v.history} WHERE "
+        f"{ACTION} = 'updated'"
+    )
 
 
 def _retire(cur: psycopg.Cursor[Any], project: str, v: Version) -> None:

@@ -29,10 +29,14 @@ _INTEGERS = {"smallint": 1, "integer": 2, "bigint": 3}
 _INTEGER_DIGITS = {1: 5, 2: 10, 3: 19}
 _NUMERIC = re.compile(r"^numeric(?:\((\d+),(\d+)\))?$")
 _VARCHAR = re.compile(r"^character varying(?:\((\d+)\))?$")
-_MISSING_FIX = "add the missing columns to the table, fix the mapping's target names, or set the target's on_schema_change: alter (adds them)"
+_MISSING_FIX = (
+    "add the missing columns to the table, fix the mapping's target names, or set the target's on_schema_change: "
+    "alter (adds them)"
+)
 _TYPE_FIX = (
     "change the mapping's `type:` to the table's, alter the table yourself, or set the target's on_schema_change: "
-    "alter (widens the table's types) or keep (loads into the table's own types; values that do not convert are rejected)"
+    "alter (widens the table's types) or keep (loads into the table's own types; "
+    "values that do not convert are rejected)"
 )
 
 
@@ -45,7 +49,10 @@ class Difference:
 
     def describe(self, existing_columns: list[str]) -> str:
         if self.existing is None:
-            return f"column {self.column!r} is missing (the mapping gives {self.planned}){did_you_mean(self.column, existing_columns)}"
+            return (
+                f"column {self.column!r} is missing (the mapping gives "
+                f"{self.planned}){did_you_mean(self.column, existing_columns)}"
+            )
         return f"column {self.column!r} is {self.existing} in the table, the mapping gives {self.planned}"
 
 
@@ -102,7 +109,9 @@ def _holds_numeric(wide: re.Match[str], narrow: re.Match[str]) -> bool:
     return ws >= ns and wp - ws >= np_ - ns
 
 
-def _alter(cur: psycopg.Cursor[Any], target: TargetPlan, table: str, found: list[Difference], existing: list[str]) -> list[str]:
+def _alter(
+    cur: psycopg.Cursor[Any], target: TargetPlan, table: str, found: list[Difference], existing: list[str]
+) -> list[str]:
     stuck = [d for d in found if d.existing is not None and not holds(d.planned, d.existing)]
     if stuck:
         raise _error(target, stuck, existing, alter=True)
@@ -114,7 +123,9 @@ def _alter(cur: psycopg.Cursor[Any], target: TargetPlan, table: str, found: list
             done.append(f"{target.table}: added column {d.column} {d.planned} (on_schema_change: alter)")
         else:
             cur.execute(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE {d.planned}")
-            done.append(f"{target.table}: widened column {d.column} from {d.existing} to {d.planned} (on_schema_change: alter)")
+            done.append(
+                f"{target.table}: widened column {d.column} from {d.existing} to {d.planned} (on_schema_change: alter)"
+            )
     return done
 
 
@@ -122,9 +133,15 @@ def _error(target: TargetPlan, found: list[Difference], existing: list[str], *, 
     listed = "; ".join(d.describe(existing) for d in found)
     if alter:
         return EngineError(
-            f"target table {target.table} differs from the mapping in ways on_schema_change: alter cannot widen: {listed}; "
-            "change the mapping's `type:` or convert the column yourself",
+            f"target table {target.table} differs from the mapping in ways on_schema_change: alter cannot widen: "
+            f"{listed}; change the mapping's `type:` or convert the column yourself",
             transient=False,
         )
-    fixes = [fix for fix, wanted in ((_MISSING_FIX, True), (_TYPE_FIX, False)) if any((d.existing is None) == wanted for d in found)]
-    return EngineError(f"target table {target.table} differs from the mapping: {listed}; {'; '.join(fixes)}", transient=False)
+    fixes = [
+        fix
+        for fix, wanted in ((_MISSING_FIX, True), (_TYPE_FIX, False))
+        if any((d.existing is None) == wanted for d in found)
+    ]
+    return EngineError(
+        f"target table {target.table} differs from the mapping: {listed}; {'; '.join(fixes)}", transient=False
+    )

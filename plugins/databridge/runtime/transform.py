@@ -30,7 +30,10 @@ def transform_sql(schema: str, source: SourcePlan, target: TargetPlan, *, skip_b
     values = ", ".join(c.insert_sql for c in target.columns)
     where = f" WHERE {target.filter_sql}" if target.filter_sql else ""
     if skip_bad:
-        where = f" WHERE {f'({target.filter_sql}) AND ' if target.filter_sql else ''}ctid NOT IN (SELECT row_ctid FROM {bad_rows.BAD})"
+        where = (
+            f" WHERE {f'({target.filter_sql}) AND ' if target.filter_sql else ''}ctid NOT IN (SELECT row_ctid FROM "
+            f"{bad_rows.BAD})"
+        )
     raw = qualified(schema, source.staging_table)
     ready = qualified(schema, target.ready_table)
     return (
@@ -49,7 +52,9 @@ def transform(ctx: StageContext) -> dict[str, Any]:
     staged = ctx.store.table_stats("extract")
     for source in ctx.plan.sources:
         for target in source.targets:
-            progress = progress_of(ctx, "transform", str(target.table), total=staged.get(str(source.source), {}).get("staged_rows"))
+            progress = progress_of(
+                ctx, "transform", str(target.table), total=staged.get(str(source.source), {}).get("staged_rows")
+            )
             summary[str(target.table)] = stat = _transform_one(ctx, source, target)
             progress.finish(int(stat["ready_rows"]))
     return summary
@@ -83,7 +88,12 @@ def _transform_one(ctx: StageContext, source: SourcePlan, target: TargetPlan) ->
     # With rejects, the staged rows the filter keeps are those loaded and those set aside (counting them again
     # would evaluate the failing values once more).
     expected = (rows + rejected) if rejected else _kept(ctx, raw, target)
-    stat = {"expected_rows": int(expected), "ready_rows": rows, "rejected_rows": rejected, "rows_per_second": rate(rows, elapsed[0])}
+    stat = {
+        "expected_rows": int(expected),
+        "ready_rows": rows,
+        "rejected_rows": rejected,
+        "rows_per_second": rate(rows, elapsed[0]),
+    }
     ctx.store.table_stat("transform", str(target.table), rows, elapsed[0], **stat)
     ctx.log.info("transform %s -> %s: %d rows in %.2fs", source.source, target.table, rows, elapsed[0])
     return stat
@@ -122,15 +132,30 @@ def _pass_through(ctx: StageContext, source: SourcePlan, target: TargetPlan) -> 
     this run already moved it into the target or set rows aside from it (a cleared transform)."""
     with stopwatch() as elapsed, ctx.target.transaction(f"counting the staged rows of {source.source}") as cur:
         lease.confirm(cur, ctx, "transforming")
-        cur.execute(f"DROP TABLE IF EXISTS {qualified(ctx.plan.staging_schema, target.ready_table)}")  # an earlier plan's copy
+        cur.execute(
+            f"DROP TABLE IF EXISTS {qualified(ctx.plan.staging_schema, target.ready_table)}"
+        )  # an earlier plan's copy
         rows = ledger.staged_rows(cur, ledger.Place(ctx.store.key, "extract", str(source.source)))
-    stat = {"expected_rows": rows, "ready_rows": rows, "rejected_rows": 0, "rows_per_second": rate(rows, elapsed[0]), "pass_through": True}
+    stat = {
+        "expected_rows": rows,
+        "ready_rows": rows,
+        "rejected_rows": 0,
+        "rows_per_second": rate(rows, elapsed[0]),
+        "pass_through": True,
+    }
     ctx.store.table_stat("transform", str(target.table), rows, elapsed[0], **stat)
-    ctx.log.info("transform %s -> %s: %d rows passed through (the staging table is the ready table)", source.source, target.table, rows)
+    ctx.log.info(
+        "transform %s -> %s: %d rows passed through (the staging table is the ready table)",
+        source.source,
+        target.table,
+        rows,
+    )
     return stat
 
 
-def _fill(ctx: StageContext, cur: psycopg.Cursor[Any], source: SourcePlan, target: TargetPlan, insert: str) -> tuple[int, int, str | None]:
+def _fill(
+    ctx: StageContext, cur: psycopg.Cursor[Any], source: SourcePlan, target: TargetPlan, insert: str
+) -> tuple[int, int, str | None]:
     """Fill the ready table: (rows, rejected rows, failure message). The fast statement first; when a value fails,
     the rows whose values fail are stored as rejects and the others inserted, or, above max_rejects, none."""
     doing = f"transforming {source.source} into {target.table}"
@@ -143,7 +168,11 @@ def _fill(ctx: StageContext, cur: psycopg.Cursor[Any], source: SourcePlan, targe
     raw, ready = qualified(schema, source.staging_table), qualified(schema, target.ready_table)
     types = bad_rows.column_types(cur, ready)
     bad_rows.start(cur)
-    checks = [bad_rows.Conversion(c.name, c.insert_sql, types[c.name]) for c in target.columns if c.insert_sql != quote_ident(c.unchanged_source or "")]
+    checks = [
+        bad_rows.Conversion(c.name, c.insert_sql, types[c.name])
+        for c in target.columns
+        if c.insert_sql != quote_ident(c.unchanged_source or "")
+    ]
     sandbox.prepare(cur, writes=[bad_rows.BAD])
     with sandbox.entered(cur, timeout_seconds=None, doing=doing):
         bad_rows.add_bad_conversions(cur, raw, checks, target.filter_sql)
@@ -164,7 +193,10 @@ def _kept_rows(cur: psycopg.Cursor[Any], raw: str, target: TargetPlan) -> int:
     """The staged rows the filter keeps (all when the filter itself fails on some): what max_rejects is measured on."""
     if target.filter_sql is not None:
         try:
-            with cur.connection.transaction(), sandbox.entered(cur, timeout_seconds=None, doing=f"counting the rows for {target.table}"):
+            with (
+                cur.connection.transaction(),
+                sandbox.entered(cur, timeout_seconds=None, doing=f"counting the rows for {target.table}"),
+            ):
                 return int(cur.execute(f"SELECT count(*) FROM {raw} WHERE {target.filter_sql}").fetchone()[0])  # type: ignore[index]
         except psycopg.errors.DataError:
             pass
@@ -176,7 +208,10 @@ def _explain(ctx: StageContext, source: SourcePlan, target: TargetPlan, exc: psy
     raw = qualified(ctx.plan.staging_schema, source.staging_table)
     where = f" WHERE {target.filter_sql}" if target.filter_sql else ""
     probes = [("the filter", [f"SELECT count(*) FROM {raw}{where}"], "fix the filter")] if where else []
-    probes += [(f"column {c.name!r}", _column_probe(c, raw, where), "fix the mapping's type, transform or default") for c in target.columns]
+    probes += [
+        (f"column {c.name!r}", _column_probe(c, raw, where), "fix the mapping's type, transform or default")
+        for c in target.columns
+    ]
     for what, statements, hint in probes:
         with ctx.target.conn.transaction(), ctx.target.conn.cursor() as cur:
             sandbox.prepare(cur, reads=[raw])
@@ -195,13 +230,23 @@ def _column_probe(column: ColumnPlan, raw: str, where: str) -> list[str]:
     ]
 
 
-def data_error(cur: psycopg.Cursor[Any], statements: Sequence[str], *, sandboxed: bool = False, timeout_seconds: float | None = None) -> str | None:
+def data_error(
+    cur: psycopg.Cursor[Any],
+    statements: Sequence[str],
+    *,
+    sandboxed: bool = False,
+    timeout_seconds: float | None = None,
+) -> str | None:
     """The first line of the data (or type) error the statements raise (nothing is kept), or None when they all run.
 
     ``sandboxed``: they carry user-written SQL, and run as the sandbox role (granted by the caller)."""
     try:
         with cur.connection.transaction() as savepoint:
-            with sandbox.entered(cur, timeout_seconds=timeout_seconds, doing="trying the mapping") if sandboxed else nullcontext():
+            with (
+                sandbox.entered(cur, timeout_seconds=timeout_seconds, doing="trying the mapping")
+                if sandboxed
+                else nullcontext()
+            ):
                 for statement in statements:
                     cur.execute(statement)
             raise psycopg.Rollback(savepoint)

@@ -28,12 +28,18 @@ class Outcome:
 
 def validate(ctx: StageContext, source: SourceEngine | None = None, s3: ConnectionInfo | None = None) -> dict[str, Any]:
     """``source`` and ``s3`` (for CouchDB attachments) are what the proof of migration reads besides the target."""
-    outcomes = row_count_outcomes(ctx) + [_run_check(ctx, check) for check in ctx.plan.checks] + proof_outcomes(ctx, source, s3)
+    outcomes = (
+        row_count_outcomes(ctx)
+        + [_run_check(ctx, check) for check in ctx.plan.checks]
+        + proof_outcomes(ctx, source, s3)
+    )
     for o in outcomes:
         ctx.store.validation(o.name, o.kind, o.table, o.passed, o.on_failure, o.detail)
         if not o.passed and o.on_failure == "warn":
             ctx.warn(f"validation {o.name}: {o.detail}")
-    failures = [FailedCheck(o.table or "-", o.name, o.detail) for o in outcomes if not o.passed and o.on_failure == "fail"]
+    failures = [
+        FailedCheck(o.table or "-", o.name, o.detail) for o in outcomes if not o.passed and o.on_failure == "fail"
+    ]
     if failures:
         raise ValidationFailed(failures)
     return {"checks": len(outcomes), "passed": sum(o.passed for o in outcomes)}
@@ -51,7 +57,9 @@ def proof_outcomes(ctx: StageContext, source: SourceEngine | None, s3: Connectio
     for table, status, detail in results:
         if status == "skipped":
             ctx.warn(f"proof {table}: {detail}")
-        outcomes.append(Outcome(f"proof {table}", "proof", table, status != "differs", ctx.plan.proof.on_failure, detail))
+        outcomes.append(
+            Outcome(f"proof {table}", "proof", table, status != "differs", ctx.plan.proof.on_failure, detail)
+        )
     return outcomes
 
 
@@ -63,20 +71,38 @@ def row_count_outcomes(ctx: StageContext) -> list[Outcome]:
     outcomes = []
     for source in ctx.plan.sources:
         ext = extracted.get(str(source.source), {})
-        ok = ext.get("source_rows") == ext.get("staged_rows") and bool(ext) and ext.get("chunks_done") == ext.get("chunks")
+        ok = (
+            ext.get("source_rows") == ext.get("staged_rows")
+            and bool(ext)
+            and ext.get("chunks_done") == ext.get("chunks")
+        )
         detail = f"source {ext.get('source_rows')} rows, staged {ext.get('staged_rows')}"
         if "chunks" in ext:
             detail += f" ({ext['chunks_done']} of {ext['chunks']} chunks)"
-        outcomes.append(Outcome(f"row count {source.source} -> staging", "row_count", str(source.source), ok, "fail", detail))
+        outcomes.append(
+            Outcome(f"row count {source.source} -> staging", "row_count", str(source.source), ok, "fail", detail)
+        )
         for target in source.targets:
-            outcomes.append(_target_count(ctx, target, transformed.get(str(target.table), {}), loaded.get(str(target.table), {})))
+            outcomes.append(
+                _target_count(ctx, target, transformed.get(str(target.table), {}), loaded.get(str(target.table), {}))
+            )
     return outcomes
 
 
 def _target_count(ctx: StageContext, target: TargetPlan, tr: dict[str, Any], ld: dict[str, Any]) -> Outcome:
-    expected, ready, moved, total = tr.get("expected_rows"), tr.get("ready_rows"), ld.get("loaded_rows"), ld.get("target_rows")
+    expected, ready, moved, total = (
+        tr.get("expected_rows"),
+        tr.get("ready_rows"),
+        ld.get("loaded_rows"),
+        ld.get("target_rows"),
+    )
     rejected, skipped = (tr.get("rejected_rows", 0), ld.get("rejected_rows", 0)), ld.get("skipped_rows", 0)
-    ok = expected is not None and ready is not None and moved is not None and expected - rejected[0] == ready == moved + rejected[1] + skipped
+    ok = (
+        expected is not None
+        and ready is not None
+        and moved is not None
+        and expected - rejected[0] == ready == moved + rejected[1] + skipped
+    )
     detail = f"expected {expected}, transformed {ready}, loaded {moved} ({target.load}), target holds {total}"
     if any(rejected):
         detail += f", rejected {rejected[0]} in transform and {rejected[1]} in load (stored in databridge.rejects)"

@@ -60,8 +60,12 @@ def not_null_plan(table: TableRef, columns: tuple[str, ...], on_failure: str, na
     return CheckPlan(NOT_NULL, name or _columns_name(table, columns, " not null"), on_failure, table, columns)
 
 
-def foreign_key_plan(table: TableRef, columns: tuple[str, ...], ref: TableRef, ref_columns: tuple[str, ...], on_failure: str) -> CheckPlan:
-    return CheckPlan(FOREIGN_KEY, _columns_name(table, columns, f" -> {ref}"), on_failure, table, columns, ref, ref_columns)
+def foreign_key_plan(
+    table: TableRef, columns: tuple[str, ...], ref: TableRef, ref_columns: tuple[str, ...], on_failure: str
+) -> CheckPlan:
+    return CheckPlan(
+        FOREIGN_KEY, _columns_name(table, columns, f" -> {ref}"), on_failure, table, columns, ref, ref_columns
+    )
 
 
 def _plan_not_null(check: NotNullCheck, planning: Planning) -> CheckPlan:
@@ -71,11 +75,15 @@ def _plan_not_null(check: NotNullCheck, planning: Planning) -> CheckPlan:
 def _plan_foreign_key(check: ForeignKeyCheck, planning: Planning) -> CheckPlan:
     columns = tuple(check.columns)
     ref_columns = tuple(check.referenced_columns or check.columns)
-    return foreign_key_plan(planning.table(check.table), columns, planning.table(check.references), ref_columns, check.on_failure)
+    return foreign_key_plan(
+        planning.table(check.table), columns, planning.table(check.references), ref_columns, check.on_failure
+    )
 
 
 def _plan_custom(check: CustomCheck, planning: Planning) -> CheckPlan:
-    return CheckPlan(CUSTOM, check.name, check.on_failure, sql=check_select(check.sql, planning.scope), expect=check.expect)
+    return CheckPlan(
+        CUSTOM, check.name, check.on_failure, sql=check_select(check.sql, planning.scope), expect=check.expect
+    )
 
 
 def _not_null(ctx: StageContext, check: CheckPlan) -> tuple[bool, str]:
@@ -101,7 +109,9 @@ def _foreign_key(ctx: StageContext, check: CheckPlan) -> tuple[bool, str]:
     count = int(ctx.target.scalar(f"SELECT count(*) {orphans}", doing=doing))
     if count == 0:
         return True, "every reference found"
-    sample = ctx.target.rows(f"SELECT DISTINCT {', '.join('c.' + c for c in cols)} {orphans} LIMIT {SAMPLE_SIZE}", doing=doing)
+    sample = ctx.target.rows(
+        f"SELECT DISTINCT {', '.join('c.' + c for c in cols)} {orphans} LIMIT {SAMPLE_SIZE}", doing=doing
+    )
     keys = ", ".join(str(r[0] if len(r) == 1 else r) for r in sample)
     return False, f"{count} rows reference missing {check.references} rows, e.g. {keys}"
 
@@ -118,7 +128,11 @@ def _custom(ctx: StageContext, check: CheckPlan) -> tuple[bool, str]:
                 rows = cur.execute(check.sql).fetchall()
             raise psycopg.Rollback()  # the grants to the sandbox end with the check
     except sandbox.TimedOut:
-        return False, f"ran longer than {ctx.plan.check_timeout_seconds} s and was cancelled on the server; make the query cheaper or raise defaults.check_timeout_seconds"
+        return (
+            False,
+            f"ran longer than {ctx.plan.check_timeout_seconds} s and was cancelled on the server; make the query "
+            "cheaper or raise defaults.check_timeout_seconds",
+        )
     if len(rows) != 1 or len(rows[0]) != 1:
         return False, f"the query must return one value; it returned {len(rows)} row(s)"
     value = rows[0][0]
@@ -151,7 +165,9 @@ def kind_of(name: str) -> CheckKind:
     """The registered kind ``name``; CompileError naming the known ones otherwise (never a fallback kind)."""
     found = CHECK_KINDS.get(name)
     if found is None:
-        raise CompileError(f"unknown validation check kind {name!r}; the known kinds are {', '.join(sorted(CHECK_KINDS))}")
+        raise CompileError(
+            f"unknown validation check kind {name!r}; the known kinds are {', '.join(sorted(CHECK_KINDS))}"
+        )
     return found
 
 

@@ -43,7 +43,8 @@ class Keeper:
 
     @property
     def first(self) -> bool:
-        """No version of this run and table is kept yet (a repeated load keeps nothing more, but an upsert's new keys)."""
+        """No version of this run and table is kept yet (a repeated load keeps nothing more, but an upsert's new
+        keys)."""
         return self.kept_kind is None
 
     @property
@@ -58,7 +59,9 @@ class Keeper:
 def keeper(ctx: StageContext, cur: psycopg.Cursor[Any], target: TargetPlan, table: str) -> Keeper:
     existed = cur.execute("SELECT to_regclass(%s) IS NOT NULL", (table,)).fetchone() == (True,)
     where = "project = %s AND pipeline = %s AND run_id = %s AND table_name = %s"
-    kept = cur.execute(f"SELECT kind FROM {VERSIONS_TABLE} WHERE {where}", (*ctx.store.key.values(), str(target.table))).fetchone()
+    kept = cur.execute(
+        f"SELECT kind FROM {VERSIONS_TABLE} WHERE {where}", (*ctx.store.key.values(), str(target.table))
+    ).fetchone()
     return Keeper(ctx.store.key, target, table, ctx.plan.keep_versions_days, existed, kept[0] if kept else None)
 
 
@@ -75,7 +78,17 @@ def record(cur: psycopg.Cursor[Any], keep: Keeper, kind: str, history: str | Non
         (project, pipeline, run_id, table_name, target_table, keys, load_mode, kind, history_table, rows, expires_at)
         VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now() + make_interval(days => %s))
         ON CONFLICT (project, pipeline, run_id, table_name) DO UPDATE SET rows = EXCLUDED.rows""",
-        (*keep.key.values(), str(keep.target.table), keep.table, list(keep.target.keys), keep.target.load, kind, history, rows, keep.days),
+        (
+            *keep.key.values(),
+            str(keep.target.table),
+            keep.table,
+            list(keep.target.keys),
+            keep.target.load,
+            kind,
+            history,
+            rows,
+            keep.days,
+        ),
     )
 
 
@@ -122,11 +135,18 @@ def _keep_upserted(cur: psycopg.Cursor[Any], keep: Keeper, ready: str) -> None:
     def unseen(alias: str) -> str:
         return f"NOT EXISTS (SELECT 1 FROM {keep.history} h WHERE {' AND '.join(f'h.{k} = {alias}.{k}' for k in keys)})"
 
-    cur.execute(f"CREATE TABLE IF NOT EXISTS {keep.history} AS SELECT t.*, ''::text AS {ACTION} FROM {keep.table} t WITH NO DATA")
-    cur.execute(f"INSERT INTO {keep.history} SELECT t.*, 'updated' FROM {keep.table} t WHERE EXISTS (SELECT 1 FROM {ready} s WHERE {on}) AND {unseen('t')}")
     cur.execute(
-        f"""INSERT INTO {keep.history} ({', '.join(keys)}, {ACTION}) SELECT DISTINCT {', '.join(f's.{k}' for k in keys)}, 'inserted'
-        FROM {ready} s WHERE NOT EXISTS (SELECT 1 FROM {keep.table} t WHERE {on}) AND {unseen('s')}"""
+        f"CREATE TABLE IF NOT EXISTS {keep.history} AS SELECT t.*, ''::text AS {ACTION} "
+        f"FROM {keep.table} t WITH NO DATA"
+    )
+    cur.execute(
+        f"INSERT INTO {keep.history} SELECT t.*, 'updated' FROM {keep.table} t WHERE EXISTS (SELECT 1 FROM "
+        f"{ready} s WHERE {on}) AND {unseen('t')}"
+    )
+    cur.execute(
+        f"""INSERT INTO {keep.history} ({", ".join(keys)}, {ACTION})
+        SELECT DISTINCT {", ".join(f"s.{k}" for k in keys)}, 'inserted'
+        FROM {ready} s WHERE NOT EXISTS (SELECT 1 FROM {keep.table} t WHERE {on}) AND {unseen("s")}"""
     )
     record(cur, keep, "upserted", keep.history)
 
@@ -135,7 +155,9 @@ def purge_expired(ctx: StageContext) -> int:
     """Drop the versions of this pipeline whose retention has passed; returns how many went."""
     where = "project = %s AND pipeline = %s AND expires_at < now()"
     with ctx.target.transaction("dropping expired versions") as cur:
-        expired = cur.execute(f"SELECT history_table FROM {VERSIONS_TABLE} WHERE {where}", (ctx.plan.project, ctx.plan.name)).fetchall()
+        expired = cur.execute(
+            f"SELECT history_table FROM {VERSIONS_TABLE} WHERE {where}", (ctx.plan.project, ctx.plan.name)
+        ).fetchall()
         for (history,) in expired:
             if history:
                 cur.execute(f"DROP TABLE IF EXISTS {history}")

@@ -56,7 +56,10 @@ def _check_pipeline_graph(pipelines: list[Pipeline]) -> Iterator[Problem]:
     cycle = find_cycle({p.name: [d for d in p.depends_on if d in names and d != p.name] for p in pipelines})
     if cycle:
         index = names.index(cycle[0])
-        yield f"pipelines[{index}].depends_on", f"pipelines depend on each other in a cycle: {' -> '.join(cycle)}; remove one of these dependencies"
+        yield (
+            f"pipelines[{index}].depends_on",
+            f"pipelines depend on each other in a cycle: {' -> '.join(cycle)}; remove one of these dependencies",
+        )
 
 
 def find_cycle(graph: dict[str, list[str]]) -> list[str]:
@@ -104,7 +107,11 @@ def _check_pipeline(pipeline: Pipeline, path: str) -> Iterator[Problem]:
             tpath = f"{path}.tables[{t}].targets[{g}]"
             key = _normal_table(target.table)
             if key in tables:
-                yield f"{tpath}.table", f"target table {target.table!r} is already fed by another mapping in this pipeline; merge the two mappings or use another table"
+                yield (
+                    f"{tpath}.table",
+                    f"target table {target.table!r} is already fed by another mapping in this pipeline; merge "
+                    "the two mappings or use another table",
+                )
             tables[key] = target
             yield from _check_target(target, tpath, generated_keys=bool(pipeline.include))
             yield from _check_target_place(target.table, pipeline.staging_schema, f"{tpath}.table")
@@ -125,8 +132,14 @@ def _check_patterns(pipeline: Pipeline, path: str) -> Iterator[Problem]:
     if pipeline.target_schema is None:
         return
     if not pipeline.include:
-        yield f"{path}.target_schema", "names the schema of the tables include takes; add include, or write the schema in each target table's name"
-    yield from _check_target_place(f'"{pipeline.target_schema.replace(chr(34), chr(34) * 2)}".t', pipeline.staging_schema, f"{path}.target_schema")
+        yield (
+            f"{path}.target_schema",
+            "names the schema of the tables include takes; add include, "
+            "or write the schema in each target table's name",
+        )
+    yield from _check_target_place(
+        f'"{pipeline.target_schema.replace(chr(34), chr(34) * 2)}".t', pipeline.staging_schema, f"{path}.target_schema"
+    )
 
 
 def _check_sources(pipeline: Pipeline, path: str) -> Iterator[Problem]:
@@ -137,7 +150,11 @@ def _check_sources(pipeline: Pipeline, path: str) -> Iterator[Problem]:
         yield from _check_name(mapping.source, spath)
         key = _normal_table(mapping.source, None)
         if key in seen:
-            yield spath, f"source table {mapping.source!r} is listed twice in this pipeline; list all its targets under one entry"
+            yield (
+                spath,
+                f"source table {mapping.source!r} is listed twice in this pipeline; "
+                "list all its targets under one entry",
+            )
         seen.add(key)
 
 
@@ -194,8 +211,15 @@ def _check_on_existing(target: TargetTable, path: str, keys_later: bool = False)
     if target.on_existing != "skip":
         return
     if target.load != "append":
-        why = "an upsert updates the rows already in the target" if target.load == "upsert" else "a replace empties the table first"
-        yield f"{path}.on_existing", f"on_existing: skip is for load: append ({why}); remove on_existing or write load: append"
+        why = (
+            "an upsert updates the rows already in the target"
+            if target.load == "upsert"
+            else "a replace empties the table first"
+        )
+        yield (
+            f"{path}.on_existing",
+            f"on_existing: skip is for load: append ({why}); remove on_existing or write load: append",
+        )
     elif not target.keys and not keys_later:
         yield f"{path}.keys", "on_existing: skip needs keys: list the target columns that identify a row"
 
@@ -235,7 +259,11 @@ def _check_length(name: str, what: str, path: str) -> Iterator[Problem]:
 
 def _same_count(referenced: list[str], columns: list[str], path: str) -> Iterator[Problem]:
     if referenced and len(referenced) != len(columns):
-        yield path, f"lists {len(referenced)} column(s) but columns lists {len(columns)}; give one referenced column per column"
+        yield (
+            path,
+            f"lists {len(referenced)} column(s) but columns lists {len(columns)}; "
+            "give one referenced column per column",
+        )
 
 
 def _unknown_columns(columns: list[str], known: list[str], path: str) -> Iterator[Problem]:
@@ -251,7 +279,9 @@ def _check_column(column: ColumnMapping, path: str) -> Iterator[Problem]:
     if column.exclude:
         if not column.source:
             yield f"{path}.source", "an excluded column needs source: the source column left out"
-        extra = [f for f in _VALUE_FIELDS if getattr(column, f) is not None] + (["transform"] if column.transform else [])
+        extra = [f for f in _VALUE_FIELDS if getattr(column, f) is not None] + (
+            ["transform"] if column.transform else []
+        )
         if extra:
             yield path, f"an excluded column takes only source; remove {', '.join(extra)}"
         return

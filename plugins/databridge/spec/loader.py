@@ -33,7 +33,9 @@ def load_project(path: str | Path, display: str | None = None) -> Project:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         byte = exc.object[exc.start : exc.start + 1].hex()
-        raise SpecError(name, [("", f"is not UTF-8 text (byte 0x{byte} at offset {exc.start}); save the file as UTF-8")]) from None
+        raise SpecError(
+            name, [("", f"is not UTF-8 text (byte 0x{byte} at offset {exc.start}); save the file as UTF-8")]
+        ) from None
     except OSError as exc:
         raise SpecError(name, [("", f"cannot read the file: {exc}")]) from exc
     return parse_project(text, name)
@@ -42,7 +44,16 @@ def load_project(path: str | Path, display: str | None = None) -> Project:
 def check_size(size: int, file: str) -> None:
     """Refuse a project larger than MAX_PROJECT_BYTES before reading or parsing it."""
     if size > MAX_PROJECT_BYTES:
-        raise SpecError(file, [("", f"is {size:,} bytes, more than the {MAX_PROJECT_BYTES:,} bytes a project may have; split it into several projects")])
+        raise SpecError(
+            file,
+            [
+                (
+                    "",
+                    f"is {size:,} bytes, more than the {MAX_PROJECT_BYTES:,} bytes a project may have; split it "
+                    "into several projects",
+                )
+            ],
+        )
 
 
 def parse_project(text: str, file: str) -> Project:
@@ -70,11 +81,15 @@ def _parse_yaml(text: str, file: str) -> dict[str, Any]:
             problem = f"{exc.context}, {problem}"  # type: ignore[attr-defined]
         raise SpecError(file, [("", f"{where}invalid YAML: {problem}{_yaml_hint(problem)}")]) from None
     except RecursionError:
-        raise SpecError(file, [("", "invalid YAML: lists or mappings nest hundreds of levels deep; a project is a few levels")]) from None
+        raise SpecError(
+            file, [("", "invalid YAML: lists or mappings nest hundreds of levels deep; a project is a few levels")]
+        ) from None
     if data is None:
         raise SpecError(file, [("", "the file is empty: a project needs at least 'name' and 'pipelines'")])
     if not isinstance(data, dict):
-        raise SpecError(file, [("", f"a project is a mapping of keys (name, pipelines, ...), not a {type(data).__name__}")])
+        raise SpecError(
+            file, [("", f"a project is a mapping of keys (name, pipelines, ...), not a {type(data).__name__}")]
+        )
     return data
 
 
@@ -120,7 +135,10 @@ def validation_problems(exc: ValidationError) -> list[tuple[str, str]]:
     for err in exc.errors():
         loc = tuple(err["loc"])
         if loc and loc[-1] in _SCALAR_MEMBERS:
-            problem = (format_path(_drop_union_tags(loc[:-1])), f"write one value: text, a number or true/false (got {_short(err.get('input'))})")
+            problem = (
+                format_path(_drop_union_tags(loc[:-1])),
+                f"write one value: text, a number or true/false (got {_short(err.get('input'))})",
+            )
         else:
             problem = _describe(err)
         if problem not in problems:
@@ -152,7 +170,9 @@ def _describe(err: Any) -> tuple[str, str]:
     if kind == "union_tag_invalid":
         tag = err["ctx"]["tag"]
         expected = err["ctx"]["expected_tags"]
-        return format_path(loc), f"check {tag!r} is unknown; write one of {expected}{did_you_mean(tag, _tags(expected))}"
+        return format_path(
+            loc
+        ), f"check {tag!r} is unknown; write one of {expected}{did_you_mean(tag, _tags(expected))}"
     if kind == "union_tag_not_found":
         return format_path(loc), "needs 'check:' (not_null, foreign_key or custom)"
     if kind == "string_type" and isinstance(value, bool):

@@ -69,13 +69,19 @@ class Schedule(SpecModel):
         from croniter import croniter
 
         if not croniter.is_valid(cron):
-            raise ValueError(f"{cron!r} is not a cron expression{did_you_mean(cron, sorted(PRESETS))}; write five fields like '0 3 * * *' or a preset: {', '.join(sorted(PRESETS))}")
+            raise ValueError(
+                f"{cron!r} is not a cron expression{did_you_mean(cron, sorted(PRESETS))}; write five fields like "
+                f"'0 3 * * *' or a preset: {', '.join(sorted(PRESETS))}"
+            )
         return cron
 
     @model_validator(mode="after")
     def _assets_with_a_cron_or_none(self) -> "Schedule":
         if (self.assets or self.after_projects) and self.cron in ("@once", "@continuous"):
-            raise ValueError(f"cron {self.cron} cannot be combined with assets or after_projects; leave cron empty to run only on them, or write a cron expression to run on either")
+            raise ValueError(
+                f"cron {self.cron} cannot be combined with assets or after_projects; leave cron empty to run "
+                "only on them, or write a cron expression to run on either"
+            )
         return self
 
     @field_validator("timezone")
@@ -87,7 +93,9 @@ class Schedule(SpecModel):
             zoneinfo.ZoneInfo(name)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             hint = did_you_mean(name, sorted(zoneinfo.available_timezones()))
-            raise ValueError(f"unknown time zone {name!r}{hint}; write an IANA name such as UTC or Europe/Paris") from None
+            raise ValueError(
+                f"unknown time zone {name!r}{hint}; write an IANA name such as UTC or Europe/Paris"
+            ) from None
         return name
 
 
@@ -173,7 +181,8 @@ class TargetTable(SpecModel):
     role: Literal["dimension", "fact"] = "fact"
     """Dimensions are loaded before facts, in foreign-key order."""
     load: Literal["replace", "append", "upsert"] = "replace"
-    """replace: the table ends up equal to the source; append: rows are added; upsert: rows matched by keys are updated, others inserted."""
+    """replace: the table ends up equal to the source; append: rows are added; upsert: rows matched by keys are
+    updated, others inserted."""
     keys: list[str] = []
     """Key columns (target names): the primary key of a created table, the match for upsert, and how an append knows
     the rows its target already holds (on_existing)."""
@@ -352,7 +361,8 @@ class Pipeline(SpecModel):
     """Leave out tables include would take: globs on schema.table, e.g. ["shop.tmp_*"]."""
     naming: Naming | None = None
     """How the names of generated target tables and columns are written: as_is, lower or snake_case
-    (InvoiceLineId → invoice_line_id, HTTPStatus → http_status, spaces and dashes → _). Default: the project's naming."""
+    (InvoiceLineId → invoice_line_id, HTTPStatus → http_status, spaces and dashes → _).
+    Default: the project's naming."""
     target_schema: str | None = Field(None, min_length=1)
     """Target schema of the tables taken by include, e.g. public. Default: the source schema, named by the naming
     convention."""

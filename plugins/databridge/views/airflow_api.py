@@ -61,7 +61,8 @@ class AirflowApi:
         app = request.scope.get(AIRFLOW_APP)
         if app is None:
             raise AirflowError(
-                "DataBridge's middleware is not installed in Airflow's api-server; check that the plugin loaded (airflow plugins)"
+                "DataBridge's middleware is not installed in Airflow's api-server; check that the plugin loaded "
+                "(airflow plugins)"
             )
         return cls(app, get_auth_manager().generate_jwt(user, expiration_time_in_seconds=TOKEN_SECONDS))
 

@@ -56,7 +56,9 @@ def _description(app: FastAPI) -> None:
 
     @app.get("/docs", include_in_schema=False)
     def docs(request: Request, _user: GetUserDep) -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url=request.scope.get("root_path", "") + "/openapi.json", title="DataBridge API")
+        return get_swagger_ui_html(
+            openapi_url=request.scope.get("root_path", "") + "/openapi.json", title="DataBridge API"
+        )
 
 
 def _error_handlers(app: FastAPI) -> None:
@@ -66,13 +68,22 @@ def _error_handlers(app: FastAPI) -> None:
             return redirect
         if exc.status_code == 405:
             allow = allowed_methods(app, request.scope)
-            return _answer(http_error(405, f"{request.method} is not allowed on this path; use {allow}"), {"Allow": allow})
+            return _answer(
+                http_error(405, f"{request.method} is not allowed on this path; use {allow}"), {"Allow": allow}
+            )
         return _answer(http_error(exc.status_code, exc.detail), dict(exc.headers or {}))
 
     @app.exception_handler(RequestValidationError)
     async def on_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = tuple({"path": ".".join(str(p) for p in e["loc"]), "message": str(e["msg"])} for e in exc.errors())
-        return _answer(ErrorBody(422, "VALIDATION_ERROR", "the request is not valid: " + "; ".join(f"{p['path']}: {p['message']}" for p in problems), problems))
+        return _answer(
+            ErrorBody(
+                422,
+                "VALIDATION_ERROR",
+                "the request is not valid: " + "; ".join(f"{p['path']}: {p['message']}" for p in problems),
+                problems,
+            )
+        )
 
     @app.middleware("http")
     async def on_anything(request: Request, call_next: Any) -> Any:

@@ -37,7 +37,9 @@ def list_connections(*, details: bool = True) -> list[dict[str, Any]]:
     that may read DAGs but not connections): only the name, type and uses, no host, port, login or database."""
     found = {info.conn_id: info for info in _all_connections()}
     mode = test_connection_mode()
-    shown = [public(found[k]) | {"test_connection": mode} for k in sorted(found) if found[k].conn_type in SOURCE_ENGINES]
+    shown = [
+        public(found[k]) | {"test_connection": mode} for k in sorted(found) if found[k].conn_type in SOURCE_ENGINES
+    ]
     return shown if details else [{k: c[k] for k in NAME_AND_TYPE} for c in shown]
 
 
@@ -90,8 +92,8 @@ def test_connection(conn_id: str) -> dict[str, Any]:
     mode = test_connection_mode()
     if mode != "Enabled":
         raise Disabled(
-            f"testing connections is {mode.lower()} in this Airflow ({TEST_SETTING} = {mode}); an admin enables it with "
-            "test_connection = Enabled under [core] in airflow.cfg, or AIRFLOW__CORE__TEST_CONNECTION=Enabled"
+            f"testing connections is {mode.lower()} in this Airflow ({TEST_SETTING} = {mode}); an admin enables it "
+            "with test_connection = Enabled under [core] in airflow.cfg, or AIRFLOW__CORE__TEST_CONNECTION=Enabled"
         )
     info = connection(conn_id)
     start = time.perf_counter()
@@ -107,7 +109,14 @@ def test_connection(conn_id: str) -> dict[str, Any]:
         with source_engine(conn_id) as source:
             detail = f"{len(_tried(info, source.schemas))} schema(s)"
     seconds = round(time.perf_counter() - start, 3)
-    return {"ok": True, "conn_id": conn_id, "conn_type": info.conn_type, "detail": detail, "seconds": seconds, "warnings": warnings}
+    return {
+        "ok": True,
+        "conn_id": conn_id,
+        "conn_type": info.conn_type,
+        "detail": detail,
+        "seconds": seconds,
+        "warnings": warnings,
+    }
 
 
 def _target_warnings(target: PostgresTarget) -> list[str]:
@@ -136,7 +145,9 @@ def tables(conn_id: str, schema: str) -> list[str]:
     with source_engine(conn_id) as source:
         known = source.schemas()
         if schema not in known:
-            raise NotFound(f"schema {schema!r} not found in {source.name} connection {conn_id!r}{did_you_mean(schema, known)}")
+            raise NotFound(
+                f"schema {schema!r} not found in {source.name} connection {conn_id!r}{did_you_mean(schema, known)}"
+            )
         return source.tables(schema)
 
 
@@ -180,7 +191,10 @@ def _env_connections() -> list[ConnectionInfo]:
     backend = EnvironmentVariablesBackend()
     found = []
     for key in os.environ:
-        if key.startswith(_ENV_PREFIX) and (conn := backend.get_connection(key[len(_ENV_PREFIX) :].lower())) is not None:
+        if (
+            key.startswith(_ENV_PREFIX)
+            and (conn := backend.get_connection(key[len(_ENV_PREFIX) :].lower())) is not None
+        ):
             found.append(_info(conn))
     return found
 

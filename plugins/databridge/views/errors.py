@@ -1,4 +1,5 @@
-"""The one error shape of the plugin's routes: every failure sorted into a code and an HTTP status (no web framework)."""
+"""The one error shape of the plugin's routes: every failure sorted into a code and an HTTP status (no web
+framework)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,9 @@ class WizardError(DataBridgeError):
 
     code = "UNKNOWN"
 
-    def __init__(self, message: str, *, status: int | None = None, problems: list[dict[str, str]] | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, problems: list[dict[str, str]] | None = None
+    ) -> None:
         self.status = status or STATUS[self.code]
         self.problems = problems or []
         super().__init__(message)
@@ -98,7 +101,9 @@ def clip_problems(problems: list[dict[str, Any]]) -> list[dict[str, Any]]:
     where and fix of views/problems.py); the last says how many were left out."""
     shown = [_clip_problem(p) for p in problems[:MAX_PROBLEMS]]
     if len(problems) > MAX_PROBLEMS:
-        shown.append({"path": "", "message": f"{len(problems) - MAX_PROBLEMS} more problems not shown; fix these first"})
+        shown.append(
+            {"path": "", "message": f"{len(problems) - MAX_PROBLEMS} more problems not shown; fix these first"}
+        )
     return shown
 
 

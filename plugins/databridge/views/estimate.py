@@ -44,7 +44,9 @@ def _pipeline(pipeline: PipelinePlan, calibration_rows: int) -> list[dict[str, A
         target.close()
 
 
-def _table(source: SourceEngine, target: PostgresTarget, pipeline: PipelinePlan, sp: SourcePlan, calibration_rows: int) -> dict[str, Any]:
+def _table(
+    source: SourceEngine, target: PostgresTarget, pipeline: PipelinePlan, sp: SourcePlan, calibration_rows: int
+) -> dict[str, Any]:
     columns, _warnings, _approx = preview.source_side(source, sp)
     rows = source.row_count(sp.source)
     with stopwatch() as elapsed:
@@ -62,7 +64,14 @@ def _table(source: SourceEngine, target: PostgresTarget, pipeline: PipelinePlan,
     }
 
 
-def calibrate(source: SourceEngine, target: PostgresTarget, sp: SourcePlan, columns: list[SourceColumn], limit: int, batch_size: int) -> int:
+def calibrate(
+    source: SourceEngine,
+    target: PostgresTarget,
+    sp: SourcePlan,
+    columns: list[SourceColumn],
+    limit: int,
+    batch_size: int,
+) -> int:
     """Copy at most ``limit`` rows into a TEMP table of the target, then roll back; returns the rows copied."""
     definition = ", ".join(f"{quote_ident(c.name)} {c.pg_type}" for c in columns)
     names = ", ".join(quote_ident(c.name) for c in columns)

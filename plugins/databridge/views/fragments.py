@@ -1,4 +1,5 @@
-"""One field of a column mapping checked as the user types it, with the spec checker's own messages (no web framework)."""
+"""One field of a column mapping checked as the user types it, with the spec checker's own messages (no web
+framework)."""
 
 from __future__ import annotations
 

@@ -30,7 +30,10 @@ def generate_tables(conn_id: str, names: Sequence[str], naming: Naming, target_s
     try:
         tables, checks = split_cycles(generate(infos, naming, target_schema))
     except GenerateError as exc:
-        raise InvalidInput("the generated names collide: " + "; ".join(exc.problems), problems=[{"path": "naming", "message": p} for p in exc.problems]) from None
+        raise InvalidInput(
+            "the generated names collide: " + "; ".join(exc.problems),
+            problems=[{"path": "naming", "message": p} for p in exc.problems],
+        ) from None
     return {
         "tables": [m.model_dump(mode="json", exclude_unset=True) for m in tables],
         "validations": [c.model_dump(mode="json", exclude_unset=True) for c in checks],
@@ -42,5 +45,7 @@ def _ref(name: str, index: int) -> TableRef:
     try:
         qualified = parse_qualified(name)
     except ValueError as exc:
-        raise InvalidInput(f"tables[{index}]: {exc}", problems=[{"path": f"tables[{index}]", "message": str(exc)}]) from None
+        raise InvalidInput(
+            f"tables[{index}]: {exc}", problems=[{"path": f"tables[{index}]", "message": str(exc)}]
+        ) from None
     return TableRef(qualified.schema, qualified.name)

@@ -78,6 +78,8 @@ def _replay(messages: list[Message], receive: Receive) -> Receive:
 
 
 def too_large(what: str, limit: int) -> JSONResponse:
-    message = f"{what}, more than the {limit:,} bytes a request may have; send a smaller project or split it into several"
+    message = (
+        f"{what}, more than the {limit:,} bytes a request may have; send a smaller project or split it into several"
+    )
     body = ErrorBody(413, "TOO_LARGE", message)
     return JSONResponse(body.json(), status_code=413, headers={"Connection": "close"})

@@ -32,7 +32,9 @@ WHY = {
 
 
 class Problem(BaseModel):
-    path: str = Field(description="Where: a field of the request or of the project (pipelines[0].name); empty for the whole.")
+    path: str = Field(
+        description="Where: a field of the request or of the project (pipelines[0].name); empty for the whole."
+    )
     message: str
 
 
@@ -41,10 +43,16 @@ class ErrorAnswer(BaseModel):
 
     success: Literal[False]
     error: str = Field(description="What went wrong and what to do next (long messages are cut).")
-    code: str = Field(description="What kind of error, for a program to act on.", json_schema_extra={"enum": list(STATUS)})
-    problems: list[Problem] | None = Field(None, description=f"Every problem found, with its path (past {MAX_PROBLEMS}, a last one counts the rest).")
+    code: str = Field(
+        description="What kind of error, for a program to act on.", json_schema_extra={"enum": list(STATUS)}
+    )
+    problems: list[Problem] | None = Field(
+        None, description=f"Every problem found, with its path (past {MAX_PROBLEMS}, a last one counts the rest)."
+    )
     missing_permissions: list[str] | None = Field(
-        None, description="On a 403: the Airflow permissions the route checked and the user's role lacks ('can edit on DAGs')."
+        None,
+        description="On a 403: the Airflow permissions the route checked and the user's role lacks "
+        "('can edit on DAGs').",
     )
 
 
@@ -73,7 +81,9 @@ def with_errors(document: dict[str, Any]) -> dict[str, Any]:
 
 def _document(operation: dict[str, Any]) -> None:
     responses = operation["responses"]
-    responses.update({str(s): {"description": WHY[s]} for s in _statuses(operation) if str(s) not in responses or s == 422})
+    responses.update(
+        {str(s): {"description": WHY[s]} for s in _statuses(operation) if str(s) not in responses or s == 422}
+    )
     for status, answer in responses.items():
         if status.startswith(("4", "5")):
             answer["content"] = {"application/json": {"schema": ERROR_SCHEMA}}

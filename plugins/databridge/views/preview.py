@@ -34,7 +34,10 @@ from databridge.views.service import DRAFT, compiled
 
 READY = "databridge_preview_ready"
 MAX_ROWS = 1000
-_READY_TYPES = "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
+_READY_TYPES = (
+    "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 "
+    "AND NOT attisdropped ORDER BY attnum"
+)
 
 
 def preview(text: str, *, pipeline: str | None = None, table: int = 0, limit: int = 20) -> dict[str, Any]:
@@ -43,9 +46,13 @@ def preview(text: str, *, pipeline: str | None = None, table: int = 0, limit: in
     pp = _pipeline(plan.pipelines, pipeline)
     limit = max(1, min(limit, MAX_ROWS))
     with connections.source_engine(pp.source_conn_id) as source:
-        pp = expanded(pp, source, DRAFT)  # the tables include takes (after the written ones, in their order), as a run finds them
+        pp = expanded(
+            pp, source, DRAFT
+        )  # the tables include takes (after the written ones, in their order), as a run finds them
         if not 0 <= table < len(pp.sources):
-            raise InvalidInput(f"pipeline {pp.name} has {len(pp.sources)} table mapping(s); `table` must be 0 to {len(pp.sources) - 1}")
+            raise InvalidInput(
+                f"pipeline {pp.name} has {len(pp.sources)} table mapping(s); `table` must be 0 to {len(pp.sources) - 1}"
+            )
         sp = pp.sources[table]
         columns, warnings, estimate = source_side(source, sp)
         rows: list[tuple[Any, ...]] = []
@@ -57,7 +64,13 @@ def preview(text: str, *, pipeline: str | None = None, table: int = 0, limit: in
         targets, staging = _run_on_target(target, sp, columns, rows)
     finally:
         target.close()
-    return {"source": label, "sample_rows": len(rows), "estimated_rows": estimate, "warnings": warnings + staging, "targets": targets}
+    return {
+        "source": label,
+        "sample_rows": len(rows),
+        "estimated_rows": estimate,
+        "warnings": warnings + staging,
+        "targets": targets,
+    }
 
 
 def _pipeline(pipelines: tuple[PipelinePlan, ...], name: str | None) -> PipelinePlan:
@@ -79,7 +92,10 @@ def source_side(source: SourceEngine, sp: SourcePlan) -> tuple[list[SourceColumn
     available = {c.name: c for c in source.columns(TableRef(schema, sp.source.name))}
     unknown = [n for n in sp.columns if n not in available]
     if unknown:
-        problems = [{"path": str(sp.source), "message": f"unknown source column {n!r}{did_you_mean(n, available)}"} for n in unknown]
+        problems = [
+            {"path": str(sp.source), "message": f"unknown source column {n!r}{did_you_mean(n, available)}"}
+            for n in unknown
+        ]
         raise InvalidInput(f"{sp.source}: unknown source column(s) {', '.join(unknown)}", problems=problems)
     overrides = dict(sp.staging_types)
     columns = [dataclasses.replace(available[n], pg_type=overrides.get(n, available[n].pg_type)) for n in sp.columns]
@@ -96,7 +112,9 @@ def open_target_of(pp: PipelinePlan) -> PostgresTarget:
         raise ConnectionFailed(f"cannot open the target {info.describe()}: {exc}") from None
 
 
-def _run_on_target(target: PostgresTarget, sp: SourcePlan, columns: list[SourceColumn], rows: list[tuple[Any, ...]]) -> tuple[list[dict[str, Any]], list[str]]:
+def _run_on_target(
+    target: PostgresTarget, sp: SourcePlan, columns: list[SourceColumn], rows: list[tuple[Any, ...]]
+) -> tuple[list[dict[str, Any]], list[str]]:
     staged = dataclasses.replace(sp, staging_table=convert.STAGED.split(".")[1])
     try:
         with convert.scratch(target.conn, columns) as cur:
@@ -111,7 +129,9 @@ def _run_on_target(target: PostgresTarget, sp: SourcePlan, columns: list[SourceC
     return results, [f"{p.column}: {p.message} -> {p.suggestion}" for p in problems]
 
 
-def _run_target(cur: psycopg.Cursor[Any], target: PostgresTarget, sp: SourcePlan, tp: TargetPlan, sampled: int) -> dict[str, Any]:
+def _run_target(
+    cur: psycopg.Cursor[Any], target: PostgresTarget, sp: SourcePlan, tp: TargetPlan, sampled: int
+) -> dict[str, Any]:
     create, insert = transform_sql("pg_temp", sp, dataclasses.replace(tp, ready_table=READY))
     create = create.replace("CREATE UNLOGGED TABLE", "CREATE TEMP TABLE", 1)
     try:
@@ -127,15 +147,20 @@ def _run_target(cur: psycopg.Cursor[Any], target: PostgresTarget, sp: SourcePlan
             raise psycopg.Rollback(savepoint)
     except sandbox.TimedOut as exc:
         raise InvalidInput(
-            f"{tp.table}: the mapping's SQL ran longer than {exc.timeout_seconds:g} s on {sampled} sample row(s) and was "
-            "cancelled on the server; make the expressions cheaper (the operator sets this limit with DATABRIDGE_INTERACTIVE_SQL_TIMEOUT)"
+            f"{tp.table}: the mapping's SQL ran longer than {exc.timeout_seconds:g} s on {sampled} sample row(s) and "
+            "was cancelled on the server; make the expressions cheaper (the operator sets this limit with "
+            "DATABRIDGE_INTERACTIVE_SQL_TIMEOUT)"
         ) from None
     except psycopg.errors.DataError as exc:
         failing = convert.map_columns(cur, tp, reads_of(tp, sp.columns), set(), sampled)
         problems = [{"path": f"{tp.table}.{p.column}", "message": f"{p.message} -> {p.suggestion}"} for p in failing]
-        raise InvalidInput(f"{tp.table}: the mapping fails on the sample: {str(exc).splitlines()[0]}", problems=problems) from None
+        raise InvalidInput(
+            f"{tp.table}: the mapping fails on the sample: {str(exc).splitlines()[0]}", problems=problems
+        ) from None
     except psycopg.Error as exc:
-        raise InvalidInput(f"{tp.table}: the mapping's SQL cannot run on the staged types: {str(exc).splitlines()[0]}") from None
+        raise InvalidInput(
+            f"{tp.table}: the mapping's SQL cannot run on the staged types: {str(exc).splitlines()[0]}"
+        ) from None
     return {
         "table": str(tp.table),
         "columns": [{"name": n, "type": ready_types.get(n)} for n in names],
@@ -155,9 +180,14 @@ def _before(cur: psycopg.Cursor[Any], sp: SourcePlan, tp: TargetPlan) -> dict[st
     if not read:
         return {"columns": made_of, "rows": []}
     where = f" WHERE {tp.filter_sql}" if tp.filter_sql else ""
-    picked = cur.execute(f"SELECT {', '.join(quote_ident(n) for n in read)} FROM {qualified('pg_temp', sp.staging_table)}{where}").fetchall()
+    picked = cur.execute(
+        f"SELECT {', '.join(quote_ident(n) for n in read)} FROM {qualified('pg_temp', sp.staging_table)}{where}"
+    ).fetchall()
     at = {name: i for i, name in enumerate(read)}
-    return {"columns": made_of, "rows": [[None if name is None else _json_value(row[at[name]]) for name in made_of] for row in picked]}
+    return {
+        "columns": made_of,
+        "rows": [[None if name is None else _json_value(row[at[name]]) for name in made_of] for row in picked],
+    }
 
 
 def _target_warnings(target: PostgresTarget, tp: TargetPlan, ready_types: dict[str, str]) -> list[str]:
@@ -165,12 +195,18 @@ def _target_warnings(target: PostgresTarget, tp: TargetPlan, ready_types: dict[s
     existing = target.column_types(tp.table.schema or "public", tp.table.name)
     if not existing:
         return []
-    warnings = [f"{tp.table}.{c}: target column not mapped (it gets its default or NULL)" for c in existing if c not in ready_types]
+    warnings = [
+        f"{tp.table}.{c}: target column not mapped (it gets its default or NULL)"
+        for c in existing
+        if c not in ready_types
+    ]
     for name, ready in ready_types.items():
         if name not in existing:
             warnings.append(f"{tp.table}.{name}: mapped, but the existing target table has no such column")
         elif existing[name] != ready:
-            warnings.append(f"{tp.table}.{name}: the mapping gives {ready}, the existing target column is {existing[name]}")
+            warnings.append(
+                f"{tp.table}.{name}: the mapping gives {ready}, the existing target column is {existing[name]}"
+            )
     return warnings
 
 

@@ -76,7 +76,10 @@ def refusal(doing: str, permissions: list[str], role_names: list[str]) -> str:
     plural = len(permissions) > 1
     role = f"your role ({', '.join(role_names)})" if role_names else "your Airflow user"
     it = "them" if plural else "it"
-    return f"{doing} needs the {named} permission{'s' if plural else ''} in Airflow; {role} lacks {it}. Ask an Airflow admin to grant {it}."
+    return (
+        f"{doing} needs the {named} permission{'s' if plural else ''} in Airflow; {role} lacks {it}. Ask an Airflow "
+        f"admin to grant {it}."
+    )
 
 
 def roles(user: Any) -> list[str]:

@@ -113,7 +113,9 @@ def project_schedule(dag_id: str) -> dict[str, Any]:
     return schedules.what_runs(service.saved_project(dag_id))
 
 
-@project_router.post("/projects", dependencies=[needs("Saving a project", EDIT_DAGS)], status_code=201, responses=errors(409))
+@project_router.post(
+    "/projects", dependencies=[needs("Saving a project", EDIT_DAGS)], status_code=201, responses=errors(409)
+)
 def save_project(body: SaveRequest) -> dict[str, Any]:
     """Write include/mappings/<name>.yaml; an invalid spec or another project's file is refused, nothing written."""
     return service.save(body.text(), overwrite=body.overwrite)
@@ -125,7 +127,9 @@ def render_project(body: Draft) -> dict[str, Any]:
     return service.render(body.text())
 
 
-@project_router.post("/validate", dependencies=[needs("Validating a project", READ_DAGS)], responses=errors(404, 502, 503))
+@project_router.post(
+    "/validate", dependencies=[needs("Validating a project", READ_DAGS)], responses=errors(404, 502, 503)
+)
 async def validate(body: ValidateRequest, request: Request, user: GetUserDep) -> dict[str, Any]:
     """Every problem of a draft as {path, message}; with ``lint``, the data-aware lint's findings; with ``estimate``,
     each table's estimated extract time from a timed calibration batch.
@@ -140,8 +144,11 @@ async def validate(body: ValidateRequest, request: Request, user: GetUserDep) ->
 
 
 async def _may_touch_databases(request: Request, user: GetUserDep) -> None:
-    """403 naming what ``user`` lacks of DAG edit and connection read, checked by hand (only lint and estimate need them)."""
-    await require(request, user, "Checking the data (Validate's data checks and time estimates)", EDIT_DAGS, READ_CONNECTIONS)
+    """403 naming what ``user`` lacks of DAG edit and connection read, checked by hand (only lint and estimate need
+    them)."""
+    await require(
+        request, user, "Checking the data (Validate's data checks and time estimates)", EDIT_DAGS, READ_CONNECTIONS
+    )
 
 
 def _validate(body: ValidateRequest) -> dict[str, Any]:
@@ -158,7 +165,11 @@ def _validate(body: ValidateRequest) -> dict[str, Any]:
     return result
 
 
-@project_router.post("/preview", dependencies=[needs("Previewing sample rows", EDIT_DAGS, READ_CONNECTIONS)], responses=errors(404, 502, 503))
+@project_router.post(
+    "/preview",
+    dependencies=[needs("Previewing sample rows", EDIT_DAGS, READ_CONNECTIONS)],
+    responses=errors(404, 502, 503),
+)
 def preview_table(body: PreviewRequest) -> dict[str, Any]:
     """Sample rows of one table mapping, transformed by the transform stage's SQL in TEMP tables of the target.
 
@@ -170,7 +181,8 @@ def preview_table(body: PreviewRequest) -> dict[str, Any]:
 
 @project_router.post("/expressions/check", dependencies=[needs("Checking a mapping expression", EDIT_DAGS)])
 def check_expression(body: ExpressionCheck) -> dict[str, Any]:
-    """One mapping field checked as typed: its normalised SQL and the columns it reads, or the spec checker's message."""
+    """One mapping field checked as typed: its normalised SQL and the columns it reads, or the spec checker's
+    message."""
     return fragments.check_fragment(body.kind, body.expression, body.columns)
 
 
@@ -204,7 +216,11 @@ def tables(connection_id: str, schema: str) -> list[str]:
     return connections.tables(connection_id, schema)
 
 
-@source_router.post("/{connection_id}/generate", dependencies=[needs("Generating table mappings from a source", READ_CONNECTIONS)], responses=errors(404))
+@source_router.post(
+    "/{connection_id}/generate",
+    dependencies=[needs("Generating table mappings from a source", READ_CONNECTIONS)],
+    responses=errors(404),
+)
 def generate_tables(connection_id: str, body: GenerateRequest) -> dict[str, Any]:
     """Table mappings of the named source tables by the generator behind include patterns and `databridge init`: every
     column (renamed by the naming convention), the primary key as keys, foreign keys among them and the roles they
@@ -212,7 +228,10 @@ def generate_tables(connection_id: str, body: GenerateRequest) -> dict[str, Any]
     return generator.generate_tables(connection_id, body.tables, body.naming, body.target_schema)
 
 
-@source_router.get("/{connection_id}/schemas/{schema}/tables/{table}", dependencies=[needs("Reading a source table's columns", READ_CONNECTIONS)])
+@source_router.get(
+    "/{connection_id}/schemas/{schema}/tables/{table}",
+    dependencies=[needs("Reading a source table's columns", READ_CONNECTIONS)],
+)
 def describe(connection_id: str, schema: str, table: str) -> dict[str, Any]:
     """Columns (native type, suggested PostgreSQL type, type-matrix note, nullability), keys, approximate rows."""
     return connections.describe(connection_id, schema, table)

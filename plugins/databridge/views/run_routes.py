@@ -45,14 +45,19 @@ def history(dag_id: str, request: Request, user: GetUserDep) -> dict[str, Any]:
 
 @run_router.get("/projects/{dag_id}/runs/{run_id}", dependencies=[needs("Reading a run", READ_RUNS)])
 def run_status(dag_id: str, run_id: str, request: Request, user: GetUserDep) -> dict[str, Any]:
-    """Each pipeline's six stages: Airflow's task state, and rows moved, throughput and errors from the results schema."""
+    """Each pipeline's six stages: Airflow's task state, and rows moved, throughput and errors from the results
+    schema."""
     return runs.run_status(AirflowApi.of(request, user), dag_id, run_id)
 
 
 EDIT_RUNS = Right("can edit on DAG Runs", requires_access_dag("PUT", DagAccessEntity.RUN))
 
 
-@run_router.post("/projects/{dag_id}/runs/{run_id}/cancel", dependencies=[needs("Cancelling a run", EDIT_RUNS)], responses=errors(404, 409))
+@run_router.post(
+    "/projects/{dag_id}/runs/{run_id}/cancel",
+    dependencies=[needs("Cancelling a run", EDIT_RUNS)],
+    responses=errors(404, 409),
+)
 def cancel_run(dag_id: str, run_id: str, request: Request, user: GetUserDep) -> dict[str, Any]:
     """Cancel a run as Airflow's REST API v2 does (state failed: the running task stopped, the rest skipped), and note
     on the run who cancelled it and when: the monitor and Reports then show it as cancelled, not failed."""

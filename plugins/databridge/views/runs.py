@@ -2,12 +2,14 @@
 
 Airflow REST API v2 (use it; the plugin does not repeat it):
   start a run      POST  /api/v2/dags/{dag_id}/dagRuns              {"dag_run_id": .., "logical_date": null, "conf": {}}
-  cancel a run     PATCH /api/v2/dags/{dag_id}/dagRuns/{run_id}     {"state": "failed"}  (running task stopped, rest skipped)
+  cancel a run     PATCH /api/v2/dags/{dag_id}/dagRuns/{run_id}     {"state": "failed"}
+                   (running task stopped, rest skipped)
                    (the monitor cancels through the plugin's own route below, which also notes who cancelled)
   pause / resume   PATCH /api/v2/dags/{dag_id}                      {"is_paused": true | false}
   task logs        GET   /api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/logs/{try_number}
 Added by the plugin (routes in views/run_routes.py), because Airflow cannot know DataBridge's results schema:
-  run status       GET /databridge/projects/{dag_id}/runs/{run_id}  per pipeline and stage: task state, rows, throughput, errors, each table's progress
+  run status       GET /databridge/projects/{dag_id}/runs/{run_id}  per pipeline and stage: task state, rows,
+                                                                    throughput, errors, each table's progress
   history          GET /databridge/projects/{dag_id}/runs           dag runs with their stored reports
   cancel           POST /databridge/projects/{dag_id}/runs/{run_id}/cancel
                         Airflow's own cancel (the run failed, its running task stopped), plus the run's note
@@ -64,7 +66,15 @@ def run_status(airflow: AirflowApi, dag_id: str, run_id: str) -> dict[str, Any]:
     out = []
     for pipeline in pipelines(dag_id):
         stored = _stored(pipeline, dag_id, run_id)
-        stages = [{"stage": s, "task_id": f"{pipeline.name}.{s}", **_state(states.get(f"{pipeline.name}.{s}", [])), **stored.get(s, {})} for s in ALL_STAGES]
+        stages = [
+            {
+                "stage": s,
+                "task_id": f"{pipeline.name}.{s}",
+                **_state(states.get(f"{pipeline.name}.{s}", [])),
+                **stored.get(s, {}),
+            }
+            for s in ALL_STAGES
+        ]
         out.append({"pipeline": pipeline.name, "stages": stages})
     return {"dag_id": dag_id, "run_id": run_id, **run, "pipelines": out}
 
@@ -89,10 +99,14 @@ def cancel(airflow: AirflowApi, dag_id: str, run_id: str, user: Any) -> dict[str
     noting in the same call who cancelled it and when, after any note it had; a finished run is refused (409)."""
     run = _find_run(airflow, dag_id, run_id)
     if run["state"] in ("success", "failed"):
-        raise InvalidInput(f"run {run_id!r} of {dag_id} has already ended ({run['state']}); there is nothing to cancel", status=409)
+        raise InvalidInput(
+            f"run {run_id!r} of {dag_id} has already ended ({run['state']}); there is nothing to cancel", status=409
+        )
     line = CANCEL_NOTE.format(by=user.get_name(), at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
     missing = f"Airflow has not loaded the DAG {dag_id!r} of run {run_id!r}; check the DAG's import errors"
-    done = airflow.patch(f"/dags/{dag_id}/dagRuns/{run_id}", missing, {"note": _with_line(run.get("note"), line), "state": "failed"})
+    done = airflow.patch(
+        f"/dags/{dag_id}/dagRuns/{run_id}", missing, {"note": _with_line(run.get("note"), line), "state": "failed"}
+    )
     return {"run_id": run_id, **_run_fields(done)}
 
 
@@ -118,17 +132,36 @@ def latest_run(airflow: AirflowApi) -> dict[str, Any]:
     dag_ids = [p["dag_id"] for p in service.list_projects() if p["ok"]]
     body = {"dag_ids": dag_ids, "order_by": "-id", "page_limit": 1}
     runs = airflow.post("/dags/~/dagRuns/list", "Airflow has no DAG run listing", body)["dag_runs"] if dag_ids else []
-    return {"dag_id": runs[0]["dag_id"], "run_id": runs[0]["dag_run_id"], **_run_fields(runs[0])} if runs else {"dag_id": None, "run_id": None}
+    return (
+        {"dag_id": runs[0]["dag_id"], "run_id": runs[0]["dag_run_id"], **_run_fields(runs[0])}
+        if runs
+        else {"dag_id": None, "run_id": None}
+    )
 
 
 QUEUE_STATES = ("scheduled", "queued", "running", "deferred", "up_for_retry")
-_POOL_SLOTS = {"total": "slots", "running": "running_slots", "deferred": "deferred_slots", "queued": "queued_slots", "open": "open_slots", "scheduled": "scheduled_slots"}
+_POOL_SLOTS = {
+    "total": "slots",
+    "running": "running_slots",
+    "deferred": "deferred_slots",
+    "queued": "queued_slots",
+    "open": "open_slots",
+    "scheduled": "scheduled_slots",
+}
 
 
 def queue(airflow: AirflowApi) -> dict[str, Any]:
     """Pool slots and the task instances waiting or running, per DAG (of the DAGs the user may read)."""
-    pools = {p["name"]: {key: p[field] for key, field in _POOL_SLOTS.items()} for p in airflow.pages("/pools", "pools", "Airflow has no pools listing")}
-    waiting = airflow.pages("/dags/~/dagRuns/~/taskInstances", "task_instances", "Airflow has no task instance listing", state=list(QUEUE_STATES))
+    pools = {
+        p["name"]: {key: p[field] for key, field in _POOL_SLOTS.items()}
+        for p in airflow.pages("/pools", "pools", "Airflow has no pools listing")
+    }
+    waiting = airflow.pages(
+        "/dags/~/dagRuns/~/taskInstances",
+        "task_instances",
+        "Airflow has no task instance listing",
+        state=list(QUEUE_STATES),
+    )
     by_dag: dict[str, dict[str, int]] = {}
     for ti in waiting:
         counts = by_dag.setdefault(ti["dag_id"], {})
@@ -147,20 +180,43 @@ def _run_fields(run: dict[str, Any]) -> dict[str, Any]:
         return datetime.fromisoformat(value).isoformat() if value else None
 
     stopped = cancelled(run.get("note")) if run["state"] == "failed" else None
-    return {"state": run["state"], "run_type": run["run_type"], "start_date": iso(run["start_date"]), "end_date": iso(run["end_date"]), "cancelled": stopped}
+    return {
+        "state": run["state"],
+        "run_type": run["run_type"],
+        "start_date": iso(run["start_date"]),
+        "end_date": iso(run["end_date"]),
+        "cancelled": stopped,
+    }
 
 
 def _task_states(airflow: AirflowApi, dag_id: str, run_id: str) -> dict[str, list[dict[str, Any]]]:
     """Per task id, its task instances: one, or one per map index for a mapped stage (extract chunks)."""
-    rows = airflow.pages(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", "task_instances", f"DAG {dag_id!r} has no run {run_id!r}")
+    rows = airflow.pages(
+        f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", "task_instances", f"DAG {dag_id!r} has no run {run_id!r}"
+    )
     found: dict[str, list[dict[str, Any]]] = {}
     for ti in sorted(rows, key=lambda ti: (ti["task_id"], ti["map_index"])):
-        found.setdefault(ti["task_id"], []).append({"map_index": ti["map_index"], "state": ti["state"], "hostname": ti["hostname"] or None})
+        found.setdefault(ti["task_id"], []).append(
+            {"map_index": ti["map_index"], "state": ti["state"], "hostname": ti["hostname"] or None}
+        )
     return found
 
 
 # The state a mapped stage shows when its instances differ: the first of these that one of them is in.
-_STATE_ORDER = ("failed", "upstream_failed", "up_for_retry", "running", "queued", "scheduled", "deferred", "up_for_reschedule", None, "skipped", "removed", "success")
+_STATE_ORDER = (
+    "failed",
+    "upstream_failed",
+    "up_for_retry",
+    "running",
+    "queued",
+    "scheduled",
+    "deferred",
+    "up_for_reschedule",
+    None,
+    "skipped",
+    "removed",
+    "success",
+)
 
 
 def _state(instances: list[dict[str, Any]]) -> dict[str, Any]:
@@ -177,19 +233,26 @@ def _state(instances: list[dict[str, Any]]) -> dict[str, Any]:
 def _stored(pipeline: PipelinePlan, dag_id: str, run_id: str) -> dict[str, dict[str, Any]]:
     """Per stage, from the target's results schema: status, error, warnings, rows moved and rows per second."""
     stages = merge_stages(_results(pipeline, STAGE_RUNS_SQL, (dag_id, pipeline.name, run_id)))
-    stats = _results(pipeline, f"""SELECT stage, sum(rows), sum(seconds) FROM {RESULTS_SCHEMA}.table_stats
-        WHERE project = %s AND pipeline = %s AND run_id = %s GROUP BY stage""", (dag_id, pipeline.name, run_id))
+    stats = _results(
+        pipeline,
+        f"""SELECT stage, sum(rows), sum(seconds) FROM {RESULTS_SCHEMA}.table_stats
+        WHERE project = %s AND pipeline = %s AND run_id = %s GROUP BY stage""",
+        (dag_id, pipeline.name, run_id),
+    )
     found: dict[str, dict[str, Any]] = {s: {**row, "seconds": round(row["seconds"], 3)} for s, row in stages.items()}
     for stage, rows, seconds in stats:
-        found.setdefault(stage, {}).update({"rows": int(rows), "rows_per_second": round(int(rows) / float(seconds), 1) if seconds else None})
+        found.setdefault(stage, {}).update(
+            {"rows": int(rows), "rows_per_second": round(int(rows) / float(seconds), 1) if seconds else None}
+        )
     for stage, tables in _progress(pipeline, dag_id, run_id).items():
         found.setdefault(stage, {})["progress"] = tables
     return found
 
 
-PROGRESS_SQL = f"""SELECT stage, table_name, sum(rows), max(total), sum(rows_per_second), max(eta_seconds), bool_and(done),
-    extract(epoch FROM clock_timestamp() - max(updated_at)) FROM {RESULTS_SCHEMA}.table_progress
-    WHERE project = %s AND pipeline = %s AND run_id = %s GROUP BY stage, table_name ORDER BY stage, min(started_at), table_name"""
+PROGRESS_SQL = f"""SELECT stage, table_name, sum(rows), max(total), sum(rows_per_second), max(eta_seconds),
+    bool_and(done), extract(epoch FROM clock_timestamp() - max(updated_at)) FROM {RESULTS_SCHEMA}.table_progress
+    WHERE project = %s AND pipeline = %s AND run_id = %s GROUP BY stage, table_name
+    ORDER BY stage, min(started_at), table_name"""
 _PROGRESS_STAGE = {"proof": "validate"}
 """The task a progress stage runs in (the proof is part of the validate task)."""
 
@@ -202,21 +265,37 @@ def _progress(pipeline: PipelinePlan, dag_id: str, run_id: str) -> dict[str, lis
     out: dict[str, list[dict[str, Any]]] = {}
     for stage, table, done_rows, total, speed, eta, done, age in rows:
         percent = 100.0 if done else round(min(100.0, int(done_rows) * 100 / int(total)), 1) if total else None
-        out.setdefault(_PROGRESS_STAGE.get(stage, stage), []).append({
-            "part": stage, "table": table, "rows": int(done_rows), "total": None if total is None else int(total), "percent": percent,
-            "rows_per_second": round(float(speed), 1), "eta_seconds": None if done or eta is None else round(float(eta), 1),
-            "done": bool(done), "updated_seconds_ago": round(float(age), 1),
-        })  # fmt: skip
+        out.setdefault(_PROGRESS_STAGE.get(stage, stage), []).append(
+            {
+                "part": stage,
+                "table": table,
+                "rows": int(done_rows),
+                "total": None if total is None else int(total),
+                "percent": percent,
+                "rows_per_second": round(float(speed), 1),
+                "eta_seconds": None if done or eta is None else round(float(eta), 1),
+                "done": bool(done),
+                "updated_seconds_ago": round(float(age), 1),
+            }
+        )
     return out
 
 
 def _reports(pipeline: PipelinePlan, dag_id: str) -> list[tuple[str, Any]]:
-    rows = _results(pipeline, f"SELECT run_id, report FROM {RESULTS_SCHEMA}.reports WHERE project = %s AND pipeline = %s ORDER BY created_at DESC", (dag_id, pipeline.name))
+    rows = _results(
+        pipeline,
+        f"SELECT run_id, report FROM {RESULTS_SCHEMA}.reports WHERE project = %s AND pipeline = %s ORDER BY "
+        "created_at DESC",
+        (dag_id, pipeline.name),
+    )
     return [(str(r[0]), r[1]) for r in rows]
 
 
-def _results(pipeline: PipelinePlan, query: str, params: tuple[Any, ...], *, table: str = f"{RESULTS_SCHEMA}.stage_runs") -> list[tuple[Any, ...]]:
-    """Rows from the pipeline's target; none when the results schema (or its ``table``) is not there yet (no run reached it)."""
+def _results(
+    pipeline: PipelinePlan, query: str, params: tuple[Any, ...], *, table: str = f"{RESULTS_SCHEMA}.stage_runs"
+) -> list[tuple[Any, ...]]:
+    """Rows from the pipeline's target; none when the results schema (or its ``table``) is not there yet (no run
+    reached it)."""
     target = open_target(connections.connection(pipeline.target_conn_id))
     try:
         if target.scalar("SELECT to_regclass(%s)", (table,), doing="looking for the results schema") is None:

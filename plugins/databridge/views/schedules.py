@@ -31,7 +31,9 @@ UNSCHEDULED = {
 }
 
 
-def describe_schedule(cron: str | None, timezone: str = "UTC", count: int = 5, now: dt.datetime | None = None) -> dict[str, Any]:
+def describe_schedule(
+    cron: str | None, timezone: str = "UTC", count: int = 5, now: dt.datetime | None = None
+) -> dict[str, Any]:
     """The schedule in words and its next ``count`` run times (ISO, in ``timezone``); the spec's message if invalid."""
     schedule = checked(cron, timezone)
     if schedule.cron in UNSCHEDULED:
@@ -53,7 +55,9 @@ def checked(cron: str | None, timezone: str) -> Schedule:
         return Schedule(cron=cron, timezone=timezone)
     except ValidationError as exc:
         problems = [(f"schedule.{path}", message) for path, message in validation_problems(exc)]
-        raise InvalidInput("; ".join(f"{p}: {m}" for p, m in problems), problems=[{"path": p, "message": m} for p, m in problems]) from None
+        raise InvalidInput(
+            "; ".join(f"{p}: {m}" for p, m in problems), problems=[{"path": p, "message": m} for p, m in problems]
+        ) from None
 
 
 def in_words(expression: str, preset: str | None = None) -> str:
@@ -72,31 +76,45 @@ def what_runs(project: Project) -> dict[str, Any]:
     if cron is None:
         return said | {
             "resume": "This project has no schedule: resuming runs nothing by itself; Run now starts a run.",
-            "resume_queued": "Resuming starts this queued run. The project has no schedule: nothing else runs by itself.",
+            "resume_queued": "Resuming starts this queued run. The project has no schedule: "
+            "nothing else runs by itself.",
         }
     if cron in UNSCHEDULED:
         how = UNSCHEDULED[cron][:1].lower() + UNSCHEDULED[cron][1:]
-        return said | {"resume": f"Resuming starts a run now ({how}): {work}.", "resume_queued": f"Resuming starts this queued run and the schedule's runs ({how})."}
+        return said | {
+            "resume": f"Resuming starts a run now ({how}): {work}.",
+            "resume_queued": f"Resuming starts this queued run and the schedule's runs ({how}).",
+        }
     next_run = _next_run(project.schedule)
     when = f"the next run is {_when(dt.datetime.fromisoformat(next_run), project.schedule.timezone)}, {work}"
     return said | {
         "next_run": next_run,
         "resume": f"Resuming lets Airflow run this project on its schedule: {when}. Nothing runs now.",
-        "resume_queued": f"Resuming starts this queued run, then lets Airflow run this project on its schedule: {when}. Nothing else runs.",
+        "resume_queued": "Resuming starts this queued run, "
+        f"then lets Airflow run this project on its schedule: {when}. Nothing else runs.",
     }
 
 
 def _next_run(schedule: Schedule) -> str:
     """The cron's first fire time after now (and not before the start date), as the DAG's timetable places it."""
     zone = zoneinfo.ZoneInfo(schedule.timezone)
-    first = dt.datetime.combine(schedule.start_date, dt.time(), zone) - dt.timedelta(seconds=1)  # a fire at 00:00 counts
-    return str(describe_schedule(schedule.cron, schedule.timezone, 1, max(dt.datetime.now(dt.UTC), first))["next_runs"][0])
+    first = dt.datetime.combine(schedule.start_date, dt.time(), zone) - dt.timedelta(
+        seconds=1
+    )  # a fire at 00:00 counts
+    return str(
+        describe_schedule(schedule.cron, schedule.timezone, 1, max(dt.datetime.now(dt.UTC), first))["next_runs"][0]
+    )
 
 
 def work_in_words(project: Project) -> str:
-    """'a full replace of 3 tables', 'an upsert of 1 table and an append to 2 tables', '... and the tables of shop.*'."""
-    loads: Counter[str] = Counter(target.load for pipeline in project.pipelines for mapping in pipeline.tables for target in mapping.targets)
-    parts = [f"{words} {loads[load]} table{'s' if loads[load] > 1 else ''}" for load, words in _LOADS.items() if loads[load]]
+    """'a full replace of 3 tables', 'an upsert of 1 table and an append to 2 tables', '... and the tables of
+    shop.*'."""
+    loads: Counter[str] = Counter(
+        target.load for pipeline in project.pipelines for mapping in pipeline.tables for target in mapping.targets
+    )
+    parts = [
+        f"{words} {loads[load]} table{'s' if loads[load] > 1 else ''}" for load, words in _LOADS.items() if loads[load]
+    ]
     patterns = [pattern for pipeline in project.pipelines for pattern in pipeline.include]
     if patterns:
         parts.append(f"the tables matching {', '.join(patterns)} (each by its own load mode)")

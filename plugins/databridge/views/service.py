@@ -61,11 +61,16 @@ def _describe(path: Path) -> dict[str, Any]:
 def draft_text(spec: dict[str, Any] | None, text: str | None) -> str:
     """The draft as YAML text, whether it came as a JSON object or as YAML; exactly one must be given."""
     if (spec is None) == (text is None):
-        raise InvalidInput("send the project either as `project` (a JSON object) or as `yaml` (text), not both or neither")
+        raise InvalidInput(
+            "send the project either as `project` (a JSON object) or as `yaml` (text), not both or neither"
+        )
     text = text if text is not None else yaml.safe_dump(spec, sort_keys=False, allow_unicode=True)
     size = len(text.encode("utf-8", errors="surrogatepass"))
     if size > MAX_PROJECT_BYTES:
-        raise TooLarge(f"the project is {size:,} bytes as YAML, more than the {MAX_PROJECT_BYTES:,} bytes a project may have; split it into several projects")
+        raise TooLarge(
+            f"the project is {size:,} bytes as YAML, more than the {MAX_PROJECT_BYTES:,} bytes a project may "
+            "have; split it into several projects"
+        )
     return text
 
 
@@ -99,7 +104,9 @@ def to_json(project: Project) -> dict[str, Any]:
 
 def to_yaml(project: Project) -> str:
     """The spec as readable YAML: the spec's key order, defaults left out."""
-    return yaml.safe_dump(project.model_dump(mode="json", exclude_defaults=True), sort_keys=False, allow_unicode=True, width=120)
+    return yaml.safe_dump(
+        project.model_dump(mode="json", exclude_defaults=True), sort_keys=False, allow_unicode=True, width=120
+    )
 
 
 def save(text: str, *, overwrite: bool = False, folder: Path | None = None) -> dict[str, Any]:
@@ -149,12 +156,22 @@ def _refuse_clobber(name: str, path: Path, folder: Path, overwrite: bool) -> Non
     for other in project_files(folder):
         if other != path and _project_name(other) == name:
             message = f"project {name!r} is already defined in {display_name(other)}; DAG ids must be unique"
-            fix = f"another project file, {display_name(other)}, is named {name!r}: give this project another name in step 1 (Tables)"
-            raise InvalidInput(message, status=409, problems=[ui_problem("name", message, step=1, control="#project-name", fix=fix)])
+            fix = (
+                f"another project file, {display_name(other)}, is named {name!r}: give this project another name in "
+                "step 1 (Tables)"
+            )
+            raise InvalidInput(
+                message, status=409, problems=[ui_problem("name", message, step=1, control="#project-name", fix=fix)]
+            )
     if path.exists() and not overwrite:
         message = f"{display_name(path)} already exists; send overwrite: true to replace it"
-        fix = f"{display_name(path)} already exists: tick “Replace the saved file of this project” and save again, or give the project another name in step 1 (Tables)"
-        raise InvalidInput(message, status=409, problems=[ui_problem("overwrite", message, step=6, control="#overwrite", fix=fix)])
+        fix = (
+            f"{display_name(path)} already exists: tick “Replace the saved file of this project” and save again, or "
+            "give the project another name in step 1 (Tables)"
+        )
+        raise InvalidInput(
+            message, status=409, problems=[ui_problem("overwrite", message, step=6, control="#overwrite", fix=fix)]
+        )
 
 
 def _project_name(path: Path) -> str | None:
@@ -184,7 +201,12 @@ def load(name: str, folder: Path | None = None) -> dict[str, Any]:
     """A saved project by DAG id: its spec as JSON and the file's text."""
     path = project_path(name, folder)
     project = load_project(path, display_name(path))
-    return {"file": display_name(path), "dag_id": project.name, "project": to_json(project), "yaml": path.read_text(encoding="utf-8")}
+    return {
+        "file": display_name(path),
+        "dag_id": project.name,
+        "project": to_json(project),
+        "yaml": path.read_text(encoding="utf-8"),
+    }
 
 
 def saved_project(name: str, folder: Path | None = None) -> Project:

@@ -20,7 +20,12 @@ from fastapi.staticfiles import StaticFiles
 STATIC = Path(__file__).parent / "static"
 PREFIX = "/databridge/ui"
 Page = Literal["wizard", "reports", "connections", "monitor"]
-TITLES: dict[str, str] = {"wizard": "Mapping wizard", "reports": "Reports", "connections": "Connections", "monitor": "Run monitor"}
+TITLES: dict[str, str] = {
+    "wizard": "Mapping wizard",
+    "reports": "Reports",
+    "connections": "Connections",
+    "monitor": "Run monitor",
+}
 
 ui_router = APIRouter(prefix="/ui", tags=["ui"], include_in_schema=False)
 _FILES = StaticFiles(directory=STATIC)
@@ -45,7 +50,9 @@ def home(_user: GetUserDep) -> RedirectResponse:
 def page(page: Page, user: GetUserDep) -> HTMLResponse:
     """The page's HTML shell; app.js draws the screen named in ``data-page``."""
     html = (STATIC / "index.html").read_text(encoding="utf-8")
-    html = html.replace("{{page}}", page).replace("{{title}}", TITLES[page]).replace("{{user}}", _escape(user.get_name()))
+    html = (
+        html.replace("{{page}}", page).replace("{{title}}", TITLES[page]).replace("{{user}}", _escape(user.get_name()))
+    )
     for key, value in page_rights(user).items():
         html = html.replace("{{" + key + "}}", _escape(value))
     return HTMLResponse(html, headers={"Cache-Control": "no-store"})
@@ -64,7 +71,12 @@ def page_rights(user: Any) -> dict[str, str]:
     edit = bool(manager.is_authorized_dag(method="PUT", user=user))
     connections = bool(manager.is_authorized_connection(method="GET", user=user))
     trigger = bool(manager.is_authorized_dag(method="POST", access_entity=DagAccessEntity.RUN, user=user))
-    flags = {"can_preview": edit and connections, "can_edit": edit, "can_read_connections": connections, "can_trigger": trigger}
+    flags = {
+        "can_preview": edit and connections,
+        "can_edit": edit,
+        "can_read_connections": connections,
+        "can_trigger": trigger,
+    }
     return {k: "true" if v else "false" for k, v in flags.items()} | {"roles": ", ".join(roles(user))}
 
 

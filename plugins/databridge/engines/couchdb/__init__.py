@@ -59,7 +59,11 @@ class CouchDBSource:
 
     def default_schema(self) -> str:
         if not self.info.database:
-            raise EngineError(f"{self.info.describe()}: set the connection's schema to the CouchDB database, or write source: <database>.<type>", transient=False)
+            raise EngineError(
+                f"{self.info.describe()}: set the connection's schema to the CouchDB database, or write source: "
+                "<database>.<type>",
+                transient=False,
+            )
         return self.info.database
 
     def schemas(self) -> list[str]:
@@ -76,7 +80,9 @@ class CouchDBSource:
         shape = self._shape(table)
         database = table.schema or self.default_schema()
         estimate = self._estimate(TableRef(database, table.name), shape)
-        return TableInfo(database, table.name, tuple(shape.columns()), primary_key=("_id",), approx_rows=estimate, sampled=shape.rows)
+        return TableInfo(
+            database, table.name, tuple(shape.columns()), primary_key=("_id",), approx_rows=estimate, sampled=shape.rows
+        )
 
     def schema_of(self, table: TableRef) -> TableSchema:
         """Documents have no catalog: the columns discovery infers and the key, nothing else to rebuild."""
@@ -103,7 +109,9 @@ class CouchDBSource:
             rows += len(page)
         return rows
 
-    def sample_rows(self, table: TableRef, columns: list[SourceColumn], limit: int | None, consume: Consume, batch_size: int) -> int:
+    def sample_rows(
+        self, table: TableRef, columns: list[SourceColumn], limit: int | None, consume: Consume, batch_size: int
+    ) -> int:
         return through_copy_rows(self, table, columns, limit, consume, batch_size)
 
     def zero_dated(self, column: SourceColumn) -> bool:
@@ -122,7 +130,8 @@ class CouchDBSource:
         return ProofColumn(column.name, column.name, kind_of(column.pg_type))
 
     def proof_side(self, table: TableRef, columns: Sequence[ProofColumn], key: Sequence[ProofColumn]) -> StreamSide:
-        """CouchDB has no SQL to fingerprint with: the documents are streamed by the extract's reader and hashed in Python."""
+        """CouchDB has no SQL to fingerprint with: the documents are streamed by the extract's reader and hashed in
+        Python."""
         return stream_side(self, table, columns, key, f"source {table} (CouchDB, streamed and hashed in Python)")
 
     def close(self) -> None:
@@ -189,8 +198,8 @@ def _value(document: dict[str, Any], column: SourceColumn, convert: Any, table: 
         return convert(value)
     except Mismatch:
         raise EngineError(
-            f"source table {table}: document {document.get('_id')!r}: {column.name} holds {str(value)[:60]!r}, which the "
-            f"column's type {column.pg_type} (inferred from a sample: {column.native_type}) cannot hold; set the "
+            f"source table {table}: document {document.get('_id')!r}: {column.name} holds {str(value)[:60]!r}, which "
+            f"the column's type {column.pg_type} (inferred from a sample: {column.native_type}) cannot hold; set the "
             "connection extra sample_size to 0 so every document is sampled, or change the document",
             transient=False,
             engine="couchdb",

@@ -55,7 +55,9 @@ class CouchClient:
 
     def missing_database(self, database: str) -> EngineError:
         known = self.databases()
-        hint = did_you_mean(database, known) or (f" (databases there: {', '.join(known[:10])})" if known else " (the server holds no databases)")
+        hint = did_you_mean(database, known) or (
+            f" (databases there: {', '.join(known[:10])})" if known else " (the server holds no databases)"
+        )
         return self._error(f"opening database {database!r}", f"no such database{hint}", transient=False)
 
     def documents(self, database: str, page_size: int) -> Iterator[list[dict[str, Any]]]:
@@ -99,7 +101,9 @@ class CouchClient:
         except ValueError:
             reason = response.text[:200]
         hint = " (check the connection's login and password)" if status in (401, 403) else ""
-        return self._error(doing, f"HTTP {status} {reason}{hint}", transient=status >= 500 or status in _TRANSIENT_STATUS)
+        return self._error(
+            doing, f"HTTP {status} {reason}{hint}", transient=status >= 500 or status in _TRANSIENT_STATUS
+        )
 
     def _error(self, doing: str, what: str, *, transient: bool) -> EngineError:
         return EngineError(f"CouchDB ({self.info.describe()}): {doing}: {what}", transient=transient, engine="couchdb")

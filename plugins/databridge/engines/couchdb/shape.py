@@ -1,4 +1,5 @@
-"""Columns of CouchDB documents: inferred from a sample (dotted paths, JSON types, how sure), and values read by them."""
+"""Columns of CouchDB documents: inferred from a sample (dotted paths, JSON types, how sure), and values read by
+them."""
 
 from __future__ import annotations
 

@@ -33,7 +33,9 @@ class StubSpool:
 
     def add_document(self, database: str, document: Mapping[str, Any]) -> None:
         for name, stub in (document.get("_attachments") or {}).items():
-            found = AttachmentStub(database, document["_id"], name, stub.get("content_type"), stub.get("length"), stub.get("digest"))
+            found = AttachmentStub(
+                database, document["_id"], name, stub.get("content_type"), stub.get("length"), stub.get("digest")
+            )
             self._file.write(json.dumps(astuple(found)) + "\n")
             self.count += 1
 

@@ -122,7 +122,15 @@ def _column(path: str, kinds: Counter[str], sampled: int, note: str = "") -> Col
     ranked = [k for k, _ in present.most_common()]
     native = _widened(frozenset(ranked))
     if native is None:
-        return ColumnInfo(path, "mixed(" + "|".join(ranked) + ")", nullable, None, pg_type_for("mongo", "mixed"), present[ranked[0]] / sampled, note)
+        return ColumnInfo(
+            path,
+            "mixed(" + "|".join(ranked) + ")",
+            nullable,
+            None,
+            pg_type_for("mongo", "mixed"),
+            present[ranked[0]] / sampled,
+            note,
+        )
     shown = native if len(ranked) == 1 else "|".join(ranked)
     return ColumnInfo(path, shown, nullable, None, pg_type_for("mongo", native), sum(present.values()) / sampled, note)
 

@@ -103,7 +103,9 @@ class MongoSource:
     def _survey(self, schema: str, collection: str) -> dict[str, Shape]:
         key = (schema, collection)
         if key not in self._shapes:
-            self._shapes[key] = self._call(lambda: survey(self._sample(schema, collection)), f"sampling {schema}.{collection}")
+            self._shapes[key] = self._call(
+                lambda: survey(self._sample(schema, collection)), f"sampling {schema}.{collection}"
+            )
         return self._shapes[key]
 
     def _sample(self, schema: str, collection: str) -> Iterator[Mapping[str, Any]]:
@@ -129,12 +131,16 @@ class MongoSource:
         schema, collection, path = self._resolve(table)
         shapes = self._survey(schema, collection)
         columns = self._column_infos(shapes, path)
-        docs = self._call(self._collection(schema, collection).estimated_document_count, f"counting {schema}.{collection}")
+        docs = self._call(
+            self._collection(schema, collection).estimated_document_count, f"counting {schema}.{collection}"
+        )
         if not path:
             return TableInfo(schema, collection, tuple(columns), ("_id",), (), docs, shapes[""].rows)
         per_doc = shapes[path].rows / shapes[""].rows if shapes[""].rows else 0.0
         parent = ForeignKeyInfo((PARENT_ID,), f"{schema}.{collection}", ("_id",))
-        return TableInfo(schema, table.name, tuple(columns), (PARENT_ID, INDEX), (parent,), round(docs * per_doc), shapes[path].rows)
+        return TableInfo(
+            schema, table.name, tuple(columns), (PARENT_ID, INDEX), (parent,), round(docs * per_doc), shapes[path].rows
+        )
 
     def _column_infos(self, shapes: dict[str, Shape], path: str) -> list[ColumnInfo]:
         if not path:
@@ -163,15 +169,24 @@ class MongoSource:
         """Quantiles of the documents' _id (a child table is split with its parent documents). MongoDB compares
         values of one type family only, so boundaries of mixed types leave the table whole."""
         if key not in (None, "_id"):
-            raise EngineError(f"MongoDB: {table} can be split by _id only (chunk_key {key!r}); remove chunk_key", transient=False, engine="mongo")
+            raise EngineError(
+                f"MongoDB: {table} can be split by _id only (chunk_key {key!r}); remove chunk_key",
+                transient=False,
+                engine="mongo",
+            )
         schema, collection, _path = self._resolve(table)
         coll = self._collection(schema, collection)
         total = int(self._call(lambda: coll.count_documents({}), f"counting {schema}.{collection}"))
-        bounds = self._call(lambda: distinct_bounds([_id_at(coll, o) for o in quantile_offsets(total, chunks)]), f"splitting {schema}.{collection}")
+        bounds = self._call(
+            lambda: distinct_bounds([_id_at(coll, o) for o in quantile_offsets(total, chunks)]),
+            f"splitting {schema}.{collection}",
+        )
         families = {"number" if isinstance(b, int | float) else type(b).__name__ for b in bounds}
         return Split(RANGE, "_id", bounds if len(families) == 1 else ())
 
-    def copy_rows(self, table: TableRef, columns: list[SourceColumn], sink: RowSink, batch_size: int, chunk: Chunk | None = None) -> int:
+    def copy_rows(
+        self, table: TableRef, columns: list[SourceColumn], sink: RowSink, batch_size: int, chunk: Chunk | None = None
+    ) -> int:
         schema, collection, path = self._resolve(table)
         rows = _elements(columns, path) if path else _documents(columns)
         fields = [path, "_id"] if path else [c.name for c in columns]
@@ -184,12 +199,16 @@ class MongoSource:
         except errors.PyMongoError as exc:
             raise mongo_error(exc, f"reading {schema}.{table.name}") from None
         except ValueMismatch as exc:
-            raise EngineError(f"{schema}.{table.name}: {exc}; {_widen_hint(self.sample_size)}", transient=False, engine="mongo") from None
+            raise EngineError(
+                f"{schema}.{table.name}: {exc}; {_widen_hint(self.sample_size)}", transient=False, engine="mongo"
+            ) from None
         finally:
             cursor.close()
         return sent
 
-    def sample_rows(self, table: TableRef, columns: list[SourceColumn], limit: int | None, consume: Consume, batch_size: int) -> int:
+    def sample_rows(
+        self, table: TableRef, columns: list[SourceColumn], limit: int | None, consume: Consume, batch_size: int
+    ) -> int:
         return through_copy_rows(self, table, columns, limit, consume, batch_size)
 
     def zero_dated(self, column: SourceColumn) -> bool:
@@ -200,14 +219,17 @@ class MongoSource:
         return ProofColumn(column.name, column.name, kind_of(column.pg_type))
 
     def proof_side(self, table: TableRef, columns: Sequence[ProofColumn], key: Sequence[ProofColumn]) -> StreamSide:
-        """MongoDB has no SQL to fingerprint with: the documents are streamed by the extract's reader and hashed in Python."""
+        """MongoDB has no SQL to fingerprint with: the documents are streamed by the extract's reader and hashed in
+        Python."""
         return stream_side(self, table, columns, key, f"source {table} (MongoDB, streamed and hashed in Python)")
 
     def close(self) -> None:
         self.client.close()
 
 
-_CODEC: CodecOptions[dict[str, Any]] = CodecOptions(tz_aware=True, tzinfo=dt.UTC, datetime_conversion=DatetimeConversion.DATETIME_AUTO)
+_CODEC: CodecOptions[dict[str, Any]] = CodecOptions(
+    tz_aware=True, tzinfo=dt.UTC, datetime_conversion=DatetimeConversion.DATETIME_AUTO
+)
 
 
 def _client_options(info: ConnectionInfo) -> dict[str, Any]:

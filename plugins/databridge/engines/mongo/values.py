@@ -25,7 +25,10 @@ class ValueMismatch(ValueError):
         self.kind = bson_kind(value)
         shown = repr(value)
         self.value = shown if len(shown) <= 60 else shown[:57] + "..."
-        super().__init__(f"field {column.name!r} holds a {self.kind} ({self.value}) where the sample saw {column.native_type} (staged as {column.pg_type})")
+        super().__init__(
+            f"field {column.name!r} holds a {self.kind} ({self.value}) where the sample saw {column.native_type} "
+            f"(staged as {column.pg_type})"
+        )
 
 
 def json_text(value: Any) -> str:
