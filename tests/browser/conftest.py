@@ -76,7 +76,7 @@ def chromium_path() -> str:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def databases() -> Iterator[dict[str, str]]:
     """A MariaDB source database with two small tables, and empty PostgreSQL databases for the target and Airflow's
     metadata."""
@@ -144,7 +144,7 @@ def airflow_env(root: Path, mappings: Path, port: int, dbs: dict[str, str]) -> d
     return env
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def airflow(databases: dict[str, str]) -> Iterator[Airflow]:
     """Airflow as `make airflow` starts it: scripts/airflow.sh serve (api-server, scheduler, dag-processor and
     triggerer, FAB auth manager, the users of databridge_users.json). Stopped as Ctrl-C stops it, even on failure;
@@ -167,9 +167,7 @@ def airflow(databases: dict[str, str]) -> Iterator[Airflow]:
     )
     started = time.monotonic()
     with server.output.open("w") as out:
-        script = subprocess.Popen(
-            [str(SCRIPT), "serve"], env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, cwd=root
-        )
+        script = start_serve(env, out, root)
     left: list[str] = []
     try:
         _wait_ready(server, script)
@@ -184,6 +182,18 @@ def airflow(databases: dict[str, str]) -> Iterator[Airflow]:
         shutil.copy(server.output, screenshots_dir().parent / "airflow-logs")
         shutil.rmtree(root, ignore_errors=True)
     assert not left, f"Airflow processes left after Ctrl-C to scripts/airflow.sh: {left}"
+
+
+def start_serve(env: dict[str, str], out: Any, cwd: Path) -> subprocess.Popen[Any]:
+    """scripts/airflow.sh serve, started as a terminal starts it: in a session of its own, with SIGINT at its default.
+    A process started in the background of a non-interactive shell (CI's, say) inherits SIGINT ignored, and bash can
+    neither trap nor reset a signal ignored when it started: the Ctrl-C the tests send would then stop nothing."""
+    return subprocess.Popen([str(SCRIPT), "serve"], env=env, stdout=out, stderr=subprocess.STDOUT,
+                            start_new_session=True, cwd=cwd, preexec_fn=_default_sigint)  # fmt: skip
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _wait_ready(server: Airflow, script: subprocess.Popen[Any]) -> None:
@@ -226,7 +236,7 @@ def stop_like_ctrl_c(script: subprocess.Popen[Any], server: Airflow) -> list[str
     return left
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(chromium_path: str) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
@@ -238,14 +248,14 @@ def browser(chromium_path: str) -> Iterator[Any]:
             launched.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def shots() -> Any:
     from tests.browser.pages import Shots
 
     return Shots()
 
 
-@pytest.fixture(autouse=True, scope="session")
+@pytest.fixture(autouse=True, scope="package")
 def patient_expectations() -> None:
     """Pages answer within seconds, but the machine is shared: wait up to 20 s for what the UI should show."""
     from playwright.sync_api import expect

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import SCRIPT, Airflow, _wait_ready, airflow_env, screenshots_dir, stop_like_ctrl_c
+from tests.browser.conftest import Airflow, _wait_ready, airflow_env, screenshots_dir, start_serve, stop_like_ctrl_c
 from tests.browser.pages import Shots, login, plugin_page
 from tests.conftest import free_port, pg_admin, unique_name
 
@@ -40,9 +39,7 @@ def airflow_untested(databases: dict[str, str]) -> Iterator[Airflow]:
     server = Airflow(f"http://127.0.0.1:{port}", root / "airflow", root / "mappings", {}, databases["source"],
                      databases["target"], root / "logs" / "airflow", env, root / "airflow.sh.out")  # fmt: skip
     with server.output.open("w") as out:
-        script = subprocess.Popen(
-            [str(SCRIPT), "serve"], env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, cwd=root
-        )
+        script = start_serve(env, out, root)
     left: list[str] = []
     try:
         started = time.monotonic()
