@@ -149,11 +149,19 @@ def airflow(databases: dict[str, str]) -> Iterator[Airflow]:
     """Airflow as `make airflow` starts it: scripts/airflow.sh serve (api-server, scheduler, dag-processor and
     triggerer, FAB auth manager, the users of databridge_users.json). Stopped as Ctrl-C stops it, even on failure;
     any Airflow process left afterwards fails the module."""
-    root = Path(tempfile.mkdtemp(prefix="databridge-ui-"))
+    with served(databases) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def served(databases: dict[str, str], name: str = "", settings: dict[str, str] | None = None) -> Iterator[Airflow]:
+    """One Airflow through scripts/airflow.sh serve, with ``settings`` over airflow_env's, in a temporary home; its
+    logs are kept in the artifacts folder (``airflow-logs`` + ``-name``) and any process left after Ctrl-C fails."""
+    root = Path(tempfile.mkdtemp(prefix=f"databridge-ui-{name}-" if name else "databridge-ui-"))
     mappings = root / "mappings"
     mappings.mkdir()
     port = free_port()
-    env = airflow_env(root, mappings, port, databases)
+    env = airflow_env(root, mappings, port, databases) | (settings or {})
     server = Airflow(
         f"http://127.0.0.1:{port}",
         root / "airflow",
@@ -172,14 +180,16 @@ def airflow(databases: dict[str, str]) -> Iterator[Airflow]:
     try:
         _wait_ready(server, script)
         users = json.loads((server.home / "databridge_users.json").read_text())
-        server.passwords.update({name: entry["password"] for name, entry in users.items()})
-        print(f"\nairflow: scripts/airflow.sh serve ready in {time.monotonic() - started:.1f} s")
+        server.passwords.update({user: entry["password"] for user, entry in users.items()})
+        label = f"airflow ({name})" if name else "airflow"
+        print(f"\n{label}: scripts/airflow.sh serve ready in {time.monotonic() - started:.1f} s")
         yield server
     finally:
         left = stop_like_ctrl_c(script, server)
         # Airflow's logs of the last run stay beside the screenshots (the servers' logs are where failures show).
-        shutil.copytree(root / "logs", screenshots_dir().parent / "airflow-logs", dirs_exist_ok=True)
-        shutil.copy(server.output, screenshots_dir().parent / "airflow-logs")
+        kept = screenshots_dir().parent / ("airflow-logs" + (f"-{name}" if name else ""))
+        shutil.copytree(root / "logs", kept, dirs_exist_ok=True)
+        shutil.copy(server.output, kept)
         shutil.rmtree(root, ignore_errors=True)
     assert not left, f"Airflow processes left after Ctrl-C to scripts/airflow.sh: {left}"
 

@@ -6,19 +6,14 @@ metadata database, since the shared one enables testing for the other modules.""
 
 from __future__ import annotations
 
-import json
-import shutil
-import tempfile
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser.conftest import Airflow, _wait_ready, airflow_env, screenshots_dir, start_serve, stop_like_ctrl_c
+from tests.browser.conftest import Airflow, served
 from tests.browser.pages import Shots, login, plugin_page
-from tests.conftest import free_port, pg_admin, unique_name
+from tests.conftest import pg_admin, unique_name
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.integration]
 
@@ -31,30 +26,13 @@ def airflow_untested(databases: dict[str, str]) -> Iterator[Airflow]:
     meta = unique_name("uimeta_untested")
     with pg_admin() as admin:
         admin.execute(f'CREATE DATABASE "{meta}"')
-    root = Path(tempfile.mkdtemp(prefix="databridge-ui-untested-"))
-    (root / "mappings").mkdir()
-    port = free_port()
-    env = airflow_env(root, root / "mappings", port, {**databases, "meta": meta})
-    env["AIRFLOW__CORE__TEST_CONNECTION"] = "Disabled"  # Airflow's own default; make airflow turns it on unless told
-    server = Airflow(f"http://127.0.0.1:{port}", root / "airflow", root / "mappings", {}, databases["source"],
-                     databases["target"], root / "logs" / "airflow", env, root / "airflow.sh.out")  # fmt: skip
-    with server.output.open("w") as out:
-        script = start_serve(env, out, root)
-    left: list[str] = []
     try:
-        started = time.monotonic()
-        _wait_ready(server, script)
-        users = json.loads((server.home / "databridge_users.json").read_text())
-        server.passwords.update({name: entry["password"] for name, entry in users.items()})
-        print(f"\nairflow (test_connection Disabled): ready in {time.monotonic() - started:.1f} s")
-        yield server
+        # Airflow's own default; make airflow turns it on unless told
+        with served({**databases, "meta": meta}, "untested", {"AIRFLOW__CORE__TEST_CONNECTION": "Disabled"}) as server:
+            yield server
     finally:
-        left = stop_like_ctrl_c(script, server)
-        shutil.copytree(root / "logs", screenshots_dir().parent / "airflow-logs-untested", dirs_exist_ok=True)
-        shutil.rmtree(root, ignore_errors=True)
         with pg_admin() as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{meta}" WITH (FORCE)')
-    assert not left, f"Airflow processes left after Ctrl-C to scripts/airflow.sh: {left}"
 
 
 def test_test_buttons_say_which_setting_enables_testing(airflow_untested: Airflow, browser: Any, shots: Shots) -> None:
